@@ -1,0 +1,41 @@
+# dxq — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test test-fast lint typecheck clean browser bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: $(STAMP) ## build the e-commerce demo, run its checks, serve the dashboard on :8501
+	$(BIN)/dxq demo
+
+test: $(STAMP) browser ## run the whole test suite (needs PostgreSQL and MariaDB on 127.0.0.1)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: $(STAMP) ## the suite without the browser tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not e2e"
+
+browser: ## install Debian's chromium for the browser tests when it is missing
+	@test -x /usr/bin/chromium || scripts/install-chromium
+
+lint: $(STAMP) ## ruff and mypy strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP) ## run the benchmarks (minutes; see benchmarks/README.md)
+	$(BIN)/python benchmarks/reconcile.py
+
+clean: ## remove the virtual environment and local state
+	rm -rf $(VENV) .dxq

@@ -1,0 +1,131 @@
+"""The one result model every check produces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """What one check concluded.
+
+    `failed` is a finding about the data; `error` is a finding about the monitoring (the check
+    could not be evaluated). They are never mixed.
+    """
+
+    PASSED = "passed"
+    WARNED = "warned"
+    FAILED = "failed"
+    ERROR = "error"
+
+    @classmethod
+    def for_failure(cls, severity: Severity) -> Outcome:
+        """A broken rule is `warned` for warning-level checks and `failed` otherwise."""
+        return cls.WARNED if severity is Severity.WARNING else cls.FAILED
+
+    @property
+    def rank(self) -> int:
+        """Order of badness: passed < warned < failed < error."""
+        return _RANK[self]
+
+    @classmethod
+    def worst(cls, outcomes: list[Outcome]) -> Outcome:
+        """The worst of several outcomes (`passed` for none)."""
+        return max(outcomes, key=lambda o: o.rank, default=cls.PASSED)
+
+
+_RANK = {Outcome.PASSED: 0, Outcome.WARNED: 1, Outcome.FAILED: 2, Outcome.ERROR: 3}
+
+
+class Severity(StrEnum):
+    """How much a failing check matters to its owners."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class CheckKind(StrEnum):
+    """The families of checks."""
+
+    EXPECTATION = "expectation"
+    FRESHNESS = "freshness"
+    VOLUME = "volume"
+    RECONCILE = "reconcile"
+    REFERENCES = "references"
+    SCHEMA = "schema"
+
+
+@dataclass(frozen=True)
+class MismatchedKey:
+    """One record that differs between source and target (reconcile)."""
+
+    key: dict[str, Any]
+    kind: str  # missing_in_target | missing_in_source | changed
+    fields: dict[str, list[Any]] = field(default_factory=dict)  # field -> [source, target]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One evaluated check.
+
+    - `check` names the check uniquely inside its integration (e.g. "reconcile",
+      "suites/x.json: expect_column_values_to_not_be_null(sku)").
+    - `metrics` is JSON-serialisable; `headline` names the key of the one metric the dashboard
+      trends (e.g. "mismatch_rate", "lag_seconds", "unexpected_percent").
+    - `observed` / `expected` are short human-readable strings for the drill-down.
+    - `sample` is a bounded list of JSON-serialisable rows (PII already masked).
+    - `query` selects the failing rows, for the on-call engineer to reproduce.
+    - `reason` explains an `error` (or a failure) in plain words.
+    - `mismatched_keys` carries reconcile's differing keys (bounded) so the store can age them.
+    """
+
+    check: str
+    kind: CheckKind
+    outcome: Outcome
+    severity: Severity
+    metrics: dict[str, Any] = field(default_factory=dict)
+    headline: str | None = None
+    observed: str | None = None
+    expected: str | None = None
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    query: str | None = None
+    reason: str | None = None
+    side: str | None = None  # "source" | "target" | None (both)
+    duration_s: float = 0.0
+    mismatched_keys: tuple[MismatchedKey, ...] = ()
+
+    @property
+    def headline_value(self) -> float | None:
+        """The numeric value of the headline metric, if there is one."""
+        if self.headline is None:
+            return None
+        value = self.metrics.get(self.headline)
+        return float(value) if isinstance(value, int | float) else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of one check in `dxq run --format json` (DESIGN section 4)."""
+        doc: dict[str, Any] = {
+            "check": self.check,
+            "kind": str(self.kind),
+            "outcome": str(self.outcome),
+            "severity": str(self.severity),
+            "metrics": self.metrics,
+        }
+        if self.sample:
+            doc["sample"] = self.sample
+        for name in ("observed", "expected", "query", "reason", "side"):
+            value = getattr(self, name)
+            if value is not None:
+                doc[name] = value
+        return doc
+
+
+def error_result(
+    check: str, kind: CheckKind, severity: Severity, reason: str, *, side: str | None = None
+) -> CheckResult:
+    """A check that could not be evaluated."""
+    return CheckResult(
+        check=check, kind=kind, outcome=Outcome.ERROR, severity=severity, reason=reason, side=side
+    )

@@ -1,0 +1,101 @@
+"""Declarations of checks: plain frozen data built by `monitor` from the monitor file and
+evaluated by the engines in this package. Durations are seconds; rates are fractions (0.005)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checks.result import Severity
+from datasources.dataset import Dataset
+
+Normalizer = str  # "trim" | "lower" | "upper" | "collapse_whitespace"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field that must agree between source and target."""
+
+    source: str
+    target: str
+    tolerance: float | None = None  # absolute, for numbers
+    relative_tolerance: float | None = None  # fraction of the source value, for numbers
+    map: dict[str, str] = field(default_factory=dict)  # source value -> expected target value
+    normalize: tuple[Normalizer, ...] = ()
+    pii: bool = False
+
+    @property
+    def name(self) -> str:
+        """The name used in metrics and samples: the target column."""
+        return self.target
+
+
+@dataclass(frozen=True)
+class ReconcileSpec:
+    source: Dataset
+    target: Dataset
+    source_key: tuple[str, ...]
+    target_key: tuple[str, ...]
+    fields: tuple[FieldSpec, ...]
+    severity: Severity
+    max_mismatch_rate: float = 0.0
+    grace_s: float | None = None
+    source_updated_column: str | None = None
+    target_updated_column: str | None = None
+    sample: int = 50
+    name: str = "reconcile"
+
+
+@dataclass(frozen=True)
+class FreshnessSpec:
+    dataset: Dataset
+    column: str
+    max_age_s: float
+    severity: Severity
+    name: str = "freshness"
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    source: Dataset
+    target: Dataset
+    tolerance: float  # allowed |target - source| / source
+    severity: Severity
+    name: str = "volume"
+
+
+@dataclass(frozen=True)
+class ReferenceSpec:
+    dataset: Dataset
+    column: str
+    referenced: Dataset
+    referenced_column: str
+    severity: Severity
+    sample: int = 20
+    name: str = "references"  # monitor makes it unique: "references(category_id)"
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """Columns and types of both sides; `previous` is the snapshot of the last run, if any."""
+
+    source: Dataset
+    target: Dataset
+    severity: Severity
+    previous: dict[str, dict[str, str]] | None = None  # {"source": {col: type}, "target": ...}
+    name: str = "schema"
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """A GX suite (GX's own JSON file) run against one side of an integration."""
+
+    path: Path  # absolute
+    label: str  # as written in the monitor file, used in check names: "suites/x.json"
+    dataset: Dataset
+    severity: Severity
+    side: str = "target"
+    key_columns: tuple[str, ...] = ()  # unexpected_index_column_names for the drill-down
+
+
+CheckSpec = ReconcileSpec | FreshnessSpec | VolumeSpec | ReferenceSpec | SchemaSpec | SuiteSpec
