@@ -1,0 +1,223 @@
+"""The routing tree (Alertmanager semantics) and who receives an alert.
+
+How the integration's owners and the `routes` tree combine (`receivers_for`):
+
+- `data_quality` alerts go to the integration's owners, plus every receiver the tree matches.
+  Without a tree the owners alone receive them; an integration without owners falls back to the
+  maintenance owners (or the tree's root receiver).
+- `run_error`, `dead_letter` and `missed` alerts go to the receivers the tree matches plus the
+  integration's maintenance owners (`missed` also its on-call owners), but never to an owner with
+  role `business`. If that leaves nobody: every maintenance owner, else the root receiver.
+- Repeat interval and escalation come from the tree's matches (shortest repeat, all escalation
+  steps merged); `None`/empty means "use the monitor-wide default".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from alerts.matcher import Matcher, describe, match_all
+from alerts.owner import Owner, Role
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """Notify `receiver` when the alert is still unacknowledged `after_s` seconds after firing."""
+
+    after_s: float
+    receiver: str
+
+
+@dataclass(frozen=True)
+class Route:
+    """One node of the tree; unset fields (None) are inherited from the parent."""
+
+    receiver: str | None = None
+    matchers: tuple[Matcher, ...] = ()
+    continue_: bool = False
+    repeat_interval_s: float | None = None
+    escalate: tuple[EscalationStep, ...] | None = None
+    routes: tuple[Route, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    """A route that caught the alert, with inherited settings resolved."""
+
+    receiver: str
+    path: tuple[int, ...]  # child indices from the root, 1-based; () is the root
+    matchers: str  # description of the matched node's own matchers
+    continue_: bool
+    repeat_interval_s: float | None
+    escalate: tuple[EscalationStep, ...]
+
+    @property
+    def name(self) -> str:
+        """`root` or `route 2.1`."""
+        return "root" if not self.path else "route " + ".".join(str(i) for i in self.path)
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who gets an alert, when to remind and whom to escalate to."""
+
+    receivers: tuple[str, ...]
+    repeat_interval_s: float | None
+    escalate: tuple[EscalationStep, ...]
+    matches: tuple[RouteMatch, ...] = ()
+
+
+def route(tree: Route, labels: Mapping[str, str]) -> list[RouteMatch]:
+    """The routes an alert reaches: first matching child wins unless `continue`; the root
+    always catches (its matchers are ignored)."""
+    root = RouteMatch(
+        receiver=tree.receiver or "",
+        path=(),
+        matchers=describe(tree.matchers),
+        continue_=False,
+        repeat_interval_s=tree.repeat_interval_s,
+        escalate=tree.escalate or (),
+    )
+    return _walk(tree, labels, root)
+
+
+def _walk(node: Route, labels: Mapping[str, str], here: RouteMatch) -> list[RouteMatch]:
+    found: list[RouteMatch] = []
+    for index, child in enumerate(node.routes, start=1):
+        if not match_all(child.matchers, labels):
+            continue
+        inherited = RouteMatch(
+            receiver=child.receiver if child.receiver is not None else here.receiver,
+            path=(*here.path, index),
+            matchers=describe(child.matchers),
+            continue_=child.continue_,
+            repeat_interval_s=(
+                child.repeat_interval_s
+                if child.repeat_interval_s is not None
+                else here.repeat_interval_s
+            ),
+            escalate=child.escalate if child.escalate is not None else here.escalate,
+        )
+        found.extend(_walk(child, labels, inherited))
+        if not child.continue_:
+            break
+    return found or [here]
+
+
+def receivers_for(
+    labels: Mapping[str, str],
+    integration_owners: Sequence[str],
+    owners: Mapping[str, Owner],
+    tree: Route | None = None,
+) -> Recipients:
+    """Who receives an alert with these labels (see the module docstring for the rules)."""
+    matches = tuple(route(tree, labels)) if tree is not None else ()
+    routed = [m.receiver for m in matches if m.receiver]
+    kind = labels.get("kind", "data_quality")
+    if kind == "data_quality":
+        chosen = _unique([*integration_owners, *routed])
+        if not chosen:
+            chosen = _maintenance(owners) or _root(tree)
+        allowed = None
+    else:
+        roles = {Role.MAINTENANCE, Role.ONCALL} if kind == "missed" else {Role.MAINTENANCE}
+        own = [o for o in integration_owners if o in owners and owners[o].role in roles]
+        chosen = [r for r in _unique([*routed, *own]) if not _is_business(r, owners)]
+        if not chosen:
+            chosen = _maintenance(owners) or _root(tree)
+        allowed = set(chosen) | set(_maintenance(owners))
+    repeats = [m.repeat_interval_s for m in matches if m.repeat_interval_s is not None]
+    steps = _unique([s for m in matches for s in m.escalate])
+    if allowed is not None:
+        steps = [s for s in steps if not _is_business(s.receiver, owners)]
+    return Recipients(
+        receivers=tuple(chosen),
+        repeat_interval_s=min(repeats) if repeats else None,
+        escalate=tuple(sorted(steps, key=lambda s: (s.after_s, s.receiver))),
+        matches=matches,
+    )
+
+
+def _unique(items: Sequence[_T]) -> list[_T]:
+    return list(dict.fromkeys(items))
+
+
+def _is_business(receiver: str, owners: Mapping[str, Owner]) -> bool:
+    owner = owners.get(receiver)
+    return owner is not None and owner.role is Role.BUSINESS
+
+
+def _maintenance(owners: Mapping[str, Owner]) -> list[str]:
+    return [o.id for o in owners.values() if o.role is Role.MAINTENANCE]
+
+
+def _root(tree: Route | None) -> list[str]:
+    return [tree.receiver] if tree is not None and tree.receiver else []
+
+
+def explain_route(
+    labels: Mapping[str, str],
+    integration_owners: Sequence[str],
+    owners: Mapping[str, Owner],
+    tree: Route | None = None,
+) -> list[str]:
+    """Lines for `dxq alerts route key=value…`: the matched routes, the owners, the result."""
+    shown = ", ".join(f"{k}={v}" for k, v in labels.items()) or "(no labels)"
+    lines = [f"labels: {shown}"]
+    kind = labels.get("kind", "data_quality")
+    if integration_owners:
+        lines.append(f"integration owners: {', '.join(integration_owners)}")
+    if tree is None:
+        lines.append("no routes tree configured: the integration's owners receive its alerts")
+    recipients = receivers_for(labels, integration_owners, owners, tree)
+    for m in recipients.matches:
+        line = f"matched {m.name} ({m.matchers}) -> {m.receiver or '(no receiver)'}"
+        if m.continue_:
+            line += "; continue"
+        lines.append(line)
+    if kind != "data_quality":
+        lines.append(f"{kind} alerts never go to business owners")
+    for step in recipients.escalate:
+        lines.append(f"escalate after {_duration(step.after_s)} unacknowledged -> {step.receiver}")
+    if recipients.repeat_interval_s is not None:
+        lines.append(f"repeat every {_duration(recipients.repeat_interval_s)}")
+    lines.append(f"receivers: {', '.join(recipients.receivers) or '(nobody)'}")
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def validate_tree(tree: Route, known_receivers: Collection[str] | None = None) -> list[str]:
+    """Every problem in a tree, each as `routes.routes[1]: message` (empty when fine)."""
+    problems: list[str] = []
+    if tree.matchers:
+        problems.append("routes: the root route must not have matchers (it catches every alert)")
+    if not tree.receiver:
+        problems.append("routes: the root route needs a receiver")
+    _check(tree, "routes", known_receivers, problems)
+    return problems
+
+
+def _check(node: Route, where: str, known: Collection[str] | None, out: list[str]) -> None:
+    for m in node.matchers:
+        out.extend(f"{where}: {problem}" for problem in m.problems())
+    if known is not None and node.receiver and node.receiver not in known:
+        out.append(f"{where}: unknown receiver {node.receiver!r}")
+    if node.repeat_interval_s is not None and node.repeat_interval_s <= 0:
+        out.append(f"{where}: repeat_interval must be positive")
+    for i, step in enumerate(node.escalate or ()):
+        if step.after_s < 0:
+            out.append(f"{where}.escalate[{i}]: after must not be negative")
+        if known is not None and step.receiver not in known:
+            out.append(f"{where}.escalate[{i}]: unknown receiver {step.receiver!r}")
+    for i, child in enumerate(node.routes):
+        _check(child, f"{where}.routes[{i}]", known, out)

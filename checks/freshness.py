@@ -1,0 +1,158 @@
+"""The freshness check: how old the newest value of a column is, against a maximum age.
+
+The maximum is computed in the database (files: in pandas, batch by batch). Naive timestamps
+are read in the zone the system declares (`timezone`); aware ones keep their offset; dates
+count from midnight in the system's zone; ISO text (SQLite) is parsed; numbers are Unix seconds.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import sqlalchemy as sa
+from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
+
+from checks.result import CheckKind, CheckResult, Outcome, error_result
+from checks.spec import FreshnessSpec
+from datasources.connection import read_only
+from datasources.dataset import Dataset, FileSystem, SqlSystem
+from datasources.errors import DatasourceError
+from datasources.files import iter_batches
+from datasources.introspection import require_columns, selectable
+
+_MYSQL_TIMESTAMP = 7  # MySQL protocol type code of TIMESTAMP (stored in UTC, shown in session tz)
+_BATCH_ROWS = 100_000
+
+
+def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
+    """Age of max(spec.column) at `now` (naive `now` is UTC) against `spec.max_age_s`."""
+    started = time.perf_counter()
+    now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    try:
+        newest = read_newest(spec.dataset, spec.column)
+    except DatasourceError as exc:
+        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, str(exc))
+    except ValueError as exc:
+        reason = f"{spec.dataset.label}: {spec.column} does not hold timestamps ({exc})"
+        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason)
+    metrics: dict[str, Any] = {"lag_seconds": None, "max_value": None, "max_age_seconds": spec.max_age_s}
+    expected = f"at most {describe_duration(spec.max_age_s)}"
+    if newest is None:
+        return CheckResult(
+            check=spec.name,
+            kind=CheckKind.FRESHNESS,
+            outcome=Outcome.for_failure(spec.severity),
+            severity=spec.severity,
+            metrics=metrics,
+            headline="lag_seconds",
+            observed="no rows",
+            expected=expected,
+            reason=f"no rows with a value in {spec.column} in {spec.dataset.label}",
+            duration_s=time.perf_counter() - started,
+        )
+    lag = (now - newest).total_seconds()
+    future = lag < 0
+    lag = max(lag, 0.0)
+    metrics.update(lag_seconds=lag, max_value=newest.isoformat())
+    stale = lag > spec.max_age_s
+    observed = f"{describe_duration(lag)} old"
+    reason = None
+    if future:
+        ahead = describe_duration((newest - now).total_seconds())
+        observed = f"0s old (newest value is {ahead} in the future)"
+        reason = f"the newest {spec.column} in {spec.dataset.label} lies {ahead} in the future"
+    elif stale:
+        reason = f"the newest {spec.column} in {spec.dataset.label} is {observed}"
+    return CheckResult(
+        check=spec.name,
+        kind=CheckKind.FRESHNESS,
+        outcome=Outcome.for_failure(spec.severity) if stale else Outcome.PASSED,
+        severity=spec.severity,
+        metrics=metrics,
+        headline="lag_seconds",
+        observed=observed,
+        expected=expected,
+        reason=reason,
+        duration_s=time.perf_counter() - started,
+    )
+
+
+def read_newest(dataset: Dataset, column: str) -> datetime | None:
+    """The largest value of `column` as an aware UTC datetime, or None when there is none."""
+    system = dataset.system
+    zone = ZoneInfo(system.timezone)
+    if isinstance(system, FileSystem):
+        return _read_newest_in_files(system, column, zone)
+    return _read_newest_in_database(dataset, system, column, zone)
+
+
+def _read_newest_in_database(
+    dataset: Dataset, system: SqlSystem, column: str, zone: ZoneInfo
+) -> datetime | None:
+    require_columns(dataset, [column])
+    with read_only(system) as conn:
+        source = selectable(dataset, conn)
+        newest = sa.func.max(source.c[column])
+        mysql = conn.dialect.name in ("mysql", "mariadb")
+        query = sa.select(newest, sa.func.unix_timestamp(newest)) if mysql else sa.select(newest)
+        result = conn.execute(query)
+        description = result.cursor.description if mysql else None
+        row = result.one()
+    if description is not None and description[0][1] == _MYSQL_TIMESTAMP and row[1] is not None:
+        return datetime.fromtimestamp(float(row[1]), UTC)  # TIMESTAMP: exact, whatever the session tz
+    return to_utc(row[0], zone)
+
+
+def _read_newest_in_files(system: FileSystem, column: str, zone: ZoneInfo) -> datetime | None:
+    newest: datetime | None = None
+    for batch in iter_batches(system, [column], _BATCH_ROWS):
+        values = batch[column].dropna()
+        if values.empty:
+            continue
+        if is_datetime64_any_dtype(values.dtype) or is_numeric_dtype(values.dtype):
+            candidate = to_utc(values.max(), zone)
+        else:  # text, dates or mixed objects: parse each value of this batch
+            candidate = max(filter(None, (to_utc(v, zone) for v in values)), default=None)
+        if candidate is not None and (newest is None or candidate > newest):
+            newest = candidate
+    return newest
+
+
+def to_utc(value: object, zone: ZoneInfo) -> datetime | None:
+    """One value read from a system as an aware UTC datetime; naive values are in `zone`."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip())
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a timestamp")
+    if isinstance(value, numbers.Real | Decimal):
+        return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
+        return aware.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=zone).astimezone(UTC)
+    raise ValueError(f"{value!r} is not a timestamp")
+
+
+def describe_duration(seconds: float) -> str:
+    """A duration in its two largest units: '2h 14m', '3d 4h', '45s', '2h'."""
+    remaining = int(round(seconds))
+    parts: list[str] = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        count, remaining = divmod(remaining, size)
+        if count or parts:
+            parts.append(f"{count}{unit}")
+        if len(parts) == 2:
+            break
+    parts = [p for p in parts if not p.startswith("0")] or ["0s"]
+    return " ".join(parts)

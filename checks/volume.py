@@ -1,0 +1,56 @@
+"""The volume check: row counts of source and target, each counted in its own database."""
+
+from __future__ import annotations
+
+import time
+
+from checks.result import CheckKind, CheckResult, Outcome, error_result
+from checks.spec import VolumeSpec
+from datasources.errors import DatasourceError
+from datasources.introspection import count_rows
+
+
+def check_volume(spec: VolumeSpec) -> CheckResult:
+    """Compare the row counts of both sides: passed if |target - source| <= tolerance * source."""
+    started = time.perf_counter()
+    try:
+        source_rows = count_rows(spec.source)
+        target_rows = count_rows(spec.target)
+    except DatasourceError as exc:
+        return error_result(spec.name, CheckKind.VOLUME, spec.severity, str(exc))
+    difference = target_rows - source_rows
+    base = max(source_rows, 1)
+    rate = abs(difference) / base
+    within = abs(difference) <= spec.tolerance * base
+    return CheckResult(
+        check=spec.name,
+        kind=CheckKind.VOLUME,
+        outcome=Outcome.PASSED if within else Outcome.for_failure(spec.severity),
+        severity=spec.severity,
+        metrics={
+            "source_rows": source_rows,
+            "target_rows": target_rows,
+            "difference": difference,
+            "difference_rate": rate,
+        },
+        headline="difference_rate",
+        observed=describe_counts(source_rows, target_rows),
+        expected=f"target within {format_rate(spec.tolerance)} of the source row count",
+        reason=None if within else f"{spec.target.label} differs from {spec.source.label}",
+        duration_s=time.perf_counter() - started,
+    )
+
+
+def describe_counts(source_rows: int, target_rows: int) -> str:
+    """'998 rows in target, 1000 in source (2 fewer, 0.2%)'."""
+    difference = target_rows - source_rows
+    if difference == 0:
+        return f"{target_rows} rows on both sides"
+    word = "more" if difference > 0 else "fewer"
+    rate = format_rate(abs(difference) / max(source_rows, 1))
+    return f"{target_rows} rows in target, {source_rows} in source ({abs(difference)} {word}, {rate})"
+
+
+def format_rate(rate: float) -> str:
+    """A fraction as a short percentage: 0.01 -> '1%', 0.0025 -> '0.25%'."""
+    return f"{rate * 100:.4g}%"

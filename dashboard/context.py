@@ -1,0 +1,39 @@
+"""What every page needs: the monitor file and the results store, opened once per process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from monitor.config import Config
+from monitor.errors import MonitorError
+from monitor.loading import load_config, resolve_config_path
+from store.store import ResultStore
+
+
+@dataclass(frozen=True)
+class AppContext:
+    config_path: Path
+    config: Config
+    store: ResultStore
+
+
+@st.cache_resource(show_spinner=False)
+def _open(config_path: str) -> AppContext:
+    path = Path(config_path)
+    config = load_config(path, os.environ)
+    return AppContext(path, config, ResultStore.open(config.store))
+
+
+def app_context() -> AppContext:
+    """The loaded monitor file and store; stops the page with a clear error when it can't."""
+    try:
+        path = resolve_config_path(os.environ.get("DXQ_CONFIG"), os.environ)
+        return _open(str(path))
+    except MonitorError as exc:
+        st.error(f"dxq cannot start: {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() raises

@@ -1,0 +1,59 @@
+"""Plain-words formatting shared by the pages: outcomes with icon and word (colour is never the
+only signal), durations, rates and times."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+STATUS_BADGE = {
+    "passed": ("✅", "Healthy", "green"),
+    "warned": ("⚠️", "Warning", "orange"),
+    "failed": ("❌", "Failing", "red"),
+    "error": ("⛔", "Cannot check", "violet"),
+    "running": ("⏳", "Running", "blue"),
+    "stale": ("🕒", "Not reporting", "gray"),
+    None: ("❔", "No runs yet", "gray"),
+}
+
+
+def badge(status: str | None) -> str:
+    """A Streamlit markdown badge: icon, word and colour together."""
+    icon, word, colour = STATUS_BADGE.get(status, STATUS_BADGE[None])
+    return f":{colour}-badge[{icon} {word}]"
+
+
+def status_word(status: str | None) -> str:
+    icon, word, _ = STATUS_BADGE.get(status, STATUS_BADGE[None])
+    return f"{icon} {word}"
+
+
+def duration(seconds: float | None) -> str:
+    """`812` -> "13m 32s"; `7260` -> "2h 1m"; None -> "—"."""
+    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
+        return "—"
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def percent(rate: float | None, digits: int = 2) -> str:
+    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return "—"
+    return f"{rate * 100:.{digits}f}%"
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """"5m ago" for a past moment (aware UTC)."""
+    if moment is None:
+        return "never"
+    now = now or datetime.now(UTC)
+    return f"{duration((now - moment).total_seconds())} ago"

@@ -1,0 +1,236 @@
+"""Connections to SQL systems: cached engines, read-only transactions, masked URLs, and the
+translation of driver errors into the `datasources` exception tree."""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from datasources.dataset import SqlSystem
+from datasources.errors import (
+    DatasetNotFound,
+    DatasourceError,
+    QueryFailed,
+    QueryTimeout,
+    SystemUnreachable,
+)
+
+_engines: dict[tuple[str, float, float], sa.Engine] = {}
+_engines_lock = threading.Lock()
+
+_SECRET_PARAM = re.compile(r"(?i)((?:[?&;]|%3B)(?:password|pwd|passwd)(?:=|%3D))(?:(?!%3B)[^&;])*")
+_USERINFO_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
+
+# Driver error codes, by what they mean for dxq.
+_PG_UNREACHABLE = ("08", "28", "3D000", "53300", "57P01", "57P02", "57P03")
+_PG_NOT_FOUND = ("42P01", "3F000")
+_PG_TIMEOUT = ("57014",)
+_MYSQL_UNREACHABLE = {1044, 1045, 1049, 1130, 2002, 2003, 2005, 2006, 2013, 2055}
+_MYSQL_NOT_FOUND = {1146, 1051}
+_MYSQL_TIMEOUT = {1317, 1969, 3024}
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by `***`; never raises."""
+    try:
+        shown = sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        shown = _USERINFO_PASSWORD.sub(r"\1***@", url)
+    return _SECRET_PARAM.sub(r"\1***", shown)
+
+
+def engine_for(system: SqlSystem) -> sa.Engine:
+    """The engine of a SQL system, created once per (url, timeouts) and then reused."""
+    key = (system.url, system.connect_timeout_s, system.query_timeout_s)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            engine = _create_engine(system)
+            _engines[key] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine's pooled connections (tests, shutdown)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create_engine(system: SqlSystem) -> sa.Engine:
+    try:
+        url = sa.make_url(system.url)
+    except sa.exc.ArgumentError as exc:
+        raise SystemUnreachable(
+            f"system {system.name!r}: {mask_url(system.url)!r} is not a SQLAlchemy URL"
+        ) from exc
+    backend, _, driver = url.drivername.partition("+")
+    connect_args: dict[str, Any] = {}
+    whole_seconds = max(1, math.ceil(system.connect_timeout_s))
+    if backend == "postgresql":
+        connect_args["connect_timeout"] = whole_seconds
+    elif backend in ("mysql", "mariadb") and driver == "pymysql":
+        connect_args["connect_timeout"] = system.connect_timeout_s
+        # The server-side statement timeout fires first; this catches a silent server.
+        connect_args["read_timeout"] = system.query_timeout_s + 30
+        connect_args["write_timeout"] = system.query_timeout_s + 30
+    elif backend in ("mysql", "mariadb"):
+        connect_args["connect_timeout"] = whole_seconds
+    elif backend == "sqlite":
+        connect_args["timeout"] = system.connect_timeout_s
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise SystemUnreachable(
+            f"system {system.name!r} ({mask_url(system.url)}): cannot use this URL: {exc}"
+        ) from exc
+    if backend == "sqlite":
+        _install_sqlite_deadline(engine, system.query_timeout_s)
+    return engine
+
+
+def _install_sqlite_deadline(engine: sa.Engine, timeout_s: float) -> None:
+    """SQLite has no statement timeout: interrupt statements that run past their deadline."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        deadline = [math.inf]
+        record.info["dxq_deadline"] = deadline
+        dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > deadline[0]), 1000)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(conn: sa.Connection, *args: Any) -> None:
+        deadline = conn.connection.info.get("dxq_deadline")
+        if deadline is not None:
+            deadline[0] = time.monotonic() + timeout_s
+
+
+@contextmanager
+def read_only(system: SqlSystem) -> Iterator[sa.Connection]:
+    """A connection inside a read-only transaction with the system's statement timeout.
+
+    Driver errors raised inside the block leave it as `DatasourceError`s; the transaction is
+    always rolled back.
+    """
+    engine = engine_for(system)
+    try:
+        conn = engine.connect()
+    except sa.exc.SQLAlchemyError as exc:
+        raise _unreachable(system, exc) from exc
+    try:
+        trans = conn.begin()
+        try:
+            _enter_read_only(conn, system.query_timeout_s)
+            yield conn
+        finally:
+            if trans.is_active:
+                trans.rollback()
+            _leave_read_only(conn)
+    except sa.exc.SQLAlchemyError as exc:
+        raise translate_error(system, exc) from exc
+    finally:
+        conn.close()
+
+
+def _enter_read_only(conn: sa.Connection, timeout_s: float) -> None:
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        conn.execute(
+            sa.text("SELECT set_config('statement_timeout', :ms, true)"),
+            {"ms": str(max(1, round(timeout_s * 1000)))},
+        )
+    elif dialect in ("mysql", "mariadb"):
+        if getattr(conn.dialect, "is_mariadb", False):
+            conn.execute(sa.text("SET SESSION max_statement_time = :s"), {"s": timeout_s})
+        else:
+            conn.execute(
+                sa.text("SET SESSION max_execution_time = :ms"),
+                {"ms": max(1, round(timeout_s * 1000))},
+            )
+        conn.exec_driver_sql("START TRANSACTION READ ONLY")
+    elif dialect == "sqlite":
+        conn.exec_driver_sql("PRAGMA query_only = ON")
+
+
+def _leave_read_only(conn: sa.Connection) -> None:
+    if conn.dialect.name == "sqlite" and not conn.invalidated:
+        conn.exec_driver_sql("PRAGMA query_only = OFF")
+
+
+def translate_error(
+    system: SqlSystem, exc: BaseException, dataset: str | None = None
+) -> DatasourceError:
+    """The `DatasourceError` that a driver or SQLAlchemy error means for dxq."""
+    if isinstance(exc, DatasourceError):
+        return exc
+    where = f"system {system.name!r}" + (f", dataset {dataset!r}" if dataset else "")
+    detail = _driver_message(exc)
+    if isinstance(exc, sa.exc.NoSuchTableError):
+        return DatasetNotFound(f"{where}: table {str(exc)!r} does not exist")
+    if isinstance(exc, sa.exc.TimeoutError):
+        return QueryTimeout(f"{where}: no free connection in time: {detail}")
+    kind = _classify(exc)
+    if kind == "unreachable":
+        return _unreachable(system, exc)
+    if kind == "not_found":
+        return DatasetNotFound(f"{where}: {detail}")
+    if kind == "timeout":
+        return QueryTimeout(
+            f"{where}: query cancelled after the {system.query_timeout_s:g} s timeout: {detail}"
+        )
+    return QueryFailed(f"{where}: {detail}")
+
+
+def _unreachable(system: SqlSystem, exc: BaseException) -> SystemUnreachable:
+    return SystemUnreachable(
+        f"system {system.name!r} ({mask_url(system.url)}) is unreachable: {_driver_message(exc)}"
+    )
+
+
+def _classify(exc: BaseException) -> str:
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return "unreachable"
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    module = type(orig).__module__
+    if module.startswith(("psycopg", "psycopg2")):
+        if sqlstate is None:
+            return "unreachable" if type(orig).__name__ == "OperationalError" else "failed"
+        if sqlstate.startswith(_PG_UNREACHABLE):
+            return "unreachable"
+        if sqlstate in _PG_NOT_FOUND:
+            return "not_found"
+        return "timeout" if sqlstate in _PG_TIMEOUT else "failed"
+    if module.startswith(("pymysql", "MySQLdb", "mariadb")):
+        code = orig.args[0] if orig.args and isinstance(orig.args[0], int) else None
+        if code in _MYSQL_TIMEOUT or (code == 2013 and "timed out" in str(orig)):
+            return "timeout"
+        if code in _MYSQL_UNREACHABLE:
+            return "unreachable"
+        return "not_found" if code in _MYSQL_NOT_FOUND else "failed"
+    if module.startswith("sqlite3"):
+        text = str(orig).lower()
+        if "no such table" in text:
+            return "not_found"
+        if "interrupted" in text:
+            return "timeout"
+        return "unreachable" if "unable to open database" in text else "failed"
+    if isinstance(orig, (ConnectionError, TimeoutError, OSError)):
+        return "unreachable"
+    return "failed"
+
+
+def _driver_message(exc: BaseException) -> str:
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return lines[0] if lines else type(orig).__name__

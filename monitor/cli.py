@@ -1,0 +1,137 @@
+"""The `dxq` command. Imports stay light here: GX, Streamlit and pandas load only in the
+commands that need them, so `dxq --help` and `dxq validate` start fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from monitor.errors import MonitorError
+
+USAGE_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "command"):
+        parser.print_help()
+        return USAGE_ERROR
+    try:
+        code: int = args.command(args)
+    except MonitorError as exc:
+        print(f"dxq: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dxq",
+        description="Data-exchange quality monitor: checks the data your systems exchange.",
+    )
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("-c", "--config", metavar="FILE",
+                       help="monitor file (default: $DXQ_CONFIG or ./dxq.yml)")
+        return p
+
+    p = command("validate", "check the monitor file and every suite it names")
+    p.set_defaults(command=_validate)
+
+    p = command("run", "run integrations now, store the results and print a summary")
+    p.add_argument("integrations", nargs="*", metavar="INTEGRATION")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.set_defaults(command=_run)
+
+    p = command("dashboard", "start the Streamlit dashboard")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1")
+    p.set_defaults(command=_dashboard)
+
+    p = sub.add_parser("demo", help="build the e-commerce demo and its history, then serve it")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--no-serve", action="store_true", help="build the demo and exit")
+    p.add_argument("--days", type=int, default=30)
+    p.set_defaults(command=_demo)
+
+    p = sub.add_parser("db", help="the results database")
+    db = p.add_subparsers(metavar="ACTION")
+    up = db.add_parser("upgrade", help="bring the results database to the current schema")
+    up.add_argument("-c", "--config", metavar="FILE")
+    up.add_argument("--url", help="results database URL (default: the monitor file's store)")
+    up.set_defaults(command=_db_upgrade)
+    return parser
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from monitor.loading import load_config, resolve_config_path
+
+    path = resolve_config_path(args.config, os.environ)
+    return load_config(path, os.environ)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    config = _load(args)
+    n = len(config.integrations)
+    print(f"ok: {n} integration{'s' if n != 1 else ''}, {len(config.systems)} systems")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from monitor.plan import plan_integrations
+    from monitor.report import exit_code, render_json, render_table
+    from monitor.runner import run_and_record
+    from store.store import ResultStore
+
+    config = _load(args)
+    plans = plan_integrations(config, args.integrations)
+    store = ResultStore.open(config.store)
+    started = _utcnow()
+    runs = run_and_record(plans, store, trigger="manual", clock=_utcnow)
+    print(render_json(runs, started) if args.format == "json" else render_table(runs))
+    return exit_code(runs)
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from monitor.serving import serve_dashboard
+
+    config_path = _config_path(args)
+    return serve_dashboard(config_path, port=args.port, address=args.address)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(days=args.days, port=args.port, serve=not args.no_serve)
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from store.store import ResultStore
+
+    url = args.url or _load(args).store
+    store = ResultStore.open(url)
+    store.upgrade()
+    print("results database is at the current schema")
+    return 0
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    from monitor.loading import resolve_config_path
+
+    return str(resolve_config_path(args.config, os.environ))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

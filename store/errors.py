@@ -1,0 +1,27 @@
+"""The exceptions of `store`: one tree, each a problem with the results database."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """The results database could not be opened, migrated or written."""
+
+
+class StoreUnavailable(StoreError):
+    """The results database did not accept a connection."""
+
+
+class MigrationFailed(StoreError):
+    """The results database could not be brought to the current schema."""
+
+
+class UnknownRun(StoreError):
+    """No run has the given id."""
+
+
+class RunNotRunning(StoreError):
+    """The run was already completed or marked as an error, so it cannot be completed."""
+
+
+class NotStorable(StoreError):
+    """A value cannot be stored: a naive datetime, or something JSON cannot hold."""

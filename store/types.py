@@ -1,0 +1,120 @@
+"""Column types of the results database: UTC timestamps and JSON documents.
+
+Timestamps go in timezone-aware and come out timezone-aware in UTC, on every engine: PostgreSQL
+keeps `timestamptz`, SQLite keeps fixed-width ISO text (so text order is time order), other
+engines keep a naive `DATETIME(6)` holding UTC. A naive datetime is refused, never guessed.
+
+JSON documents are normalised before they are written: Decimal becomes float, datetime and date
+become ISO text (aware datetimes in UTC), tuples and sets become lists, non-finite floats become
+null. Anything else JSON cannot hold is refused with `NotStorable`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine
+
+from store.errors import NotStorable
+
+_SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+
+
+def require_utc(value: datetime, what: str = "timestamp") -> datetime:
+    """`value` converted to UTC; a naive datetime is refused."""
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise NotStorable(f"{what} {value.isoformat()} has no time zone; pass an aware datetime")
+    return value.astimezone(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every engine."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.DateTime(timezone=True))
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(32))
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise NotStorable(f"expected a datetime, got {type(value).__name__}")
+        utc = require_utc(value)
+        if dialect.name == "postgresql":
+            return utc
+        if dialect.name == "sqlite":
+            return utc.strftime(_SQLITE_FORMAT)
+        return utc.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if not isinstance(value, datetime):
+            raise NotStorable(f"expected a stored timestamp, got {type(value).__name__}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def to_jsonable(value: Any, where: str = "value") -> Any:
+    """`value` as plain JSON data (see the module docstring for the conversions)."""
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, datetime):
+        return require_utc(value, where).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, set | frozenset):
+        return sorted((to_jsonable(v, where) for v in value), key=repr)
+    raise NotStorable(f"{where}: {type(value).__name__} cannot be stored as JSON")
+
+
+def fingerprint(value: Any) -> str:
+    """A stable SHA-256 hex digest of a JSON-able value (key order does not matter)."""
+    text = json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class JSONDocument(sa.types.TypeDecorator[Any]):
+    """JSON, normalised on the way in; SQL NULL for None. JSONB on PostgreSQL."""
+
+    impl = sa.JSON(none_as_null=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(sa.JSON(none_as_null=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return to_jsonable(value)
