@@ -92,6 +92,8 @@ class CheckOutcome:
     severity: str = "error"
     metrics: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    observed: str | None = None
+    expected: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,8 @@ class Alert:
     consecutive_failures: int = 1
     metrics: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    observed: str | None = None
+    expected: str | None = None
     fired_at: datetime | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None

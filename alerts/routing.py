@@ -122,17 +122,15 @@ def receivers_for(
         chosen = _unique([*integration_owners, *routed])
         if not chosen:
             chosen = _maintenance(owners) or _root(tree)
-        allowed = None
     else:
         roles = {Role.MAINTENANCE, Role.ONCALL} if kind == "missed" else {Role.MAINTENANCE}
         own = [o for o in integration_owners if o in owners and owners[o].role in roles]
         chosen = [r for r in _unique([*routed, *own]) if not _is_business(r, owners)]
         if not chosen:
             chosen = _maintenance(owners) or _root(tree)
-        allowed = set(chosen) | set(_maintenance(owners))
     repeats = [m.repeat_interval_s for m in matches if m.repeat_interval_s is not None]
     steps = _unique([s for m in matches for s in m.escalate])
-    if allowed is not None:
+    if kind != "data_quality":
         steps = [s for s in steps if not _is_business(s.receiver, owners)]
     return Recipients(
         receivers=tuple(chosen),

@@ -20,6 +20,7 @@ from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
 from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import FreshnessSpec
+from checks.volume import datasource_reason
 from datasources.connection import read_only
 from datasources.dataset import Dataset, FileSystem, SqlSystem
 from datasources.errors import DatasourceError
@@ -37,11 +38,22 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
     try:
         newest = read_newest(spec.dataset, spec.column)
     except DatasourceError as exc:
-        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, str(exc))
+        reason = datasource_reason(spec.dataset, exc)
+        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason)
     except ValueError as exc:
         reason = f"{spec.dataset.label}: {spec.column} does not hold timestamps ({exc})"
         return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason)
-    metrics: dict[str, Any] = {"lag_seconds": None, "max_value": None, "max_age_seconds": spec.max_age_s}
+    return _judge(spec, newest, now, time.perf_counter() - started)
+
+
+def _judge(
+    spec: FreshnessSpec, newest: datetime | None, now: datetime, duration_s: float
+) -> CheckResult:
+    metrics: dict[str, Any] = {
+        "lag_seconds": None,
+        "max_value": None,
+        "max_age_seconds": spec.max_age_s,
+    }
     expected = f"at most {describe_duration(spec.max_age_s)}"
     if newest is None:
         return CheckResult(
@@ -54,7 +66,7 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
             observed="no rows",
             expected=expected,
             reason=f"no rows with a value in {spec.column} in {spec.dataset.label}",
-            duration_s=time.perf_counter() - started,
+            duration_s=duration_s,
         )
     lag = (now - newest).total_seconds()
     future = lag < 0
@@ -62,7 +74,7 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
     metrics.update(lag_seconds=lag, max_value=newest.isoformat())
     stale = lag > spec.max_age_s
     observed = f"{describe_duration(lag)} old"
-    reason = None
+    reason: str | None = None
     if future:
         ahead = describe_duration((newest - now).total_seconds())
         observed = f"0s old (newest value is {ahead} in the future)"
@@ -79,7 +91,7 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
         observed=observed,
         expected=expected,
         reason=reason,
-        duration_s=time.perf_counter() - started,
+        duration_s=duration_s,
     )
 
 
@@ -105,7 +117,9 @@ def _read_newest_in_database(
         description = result.cursor.description if mysql else None
         row = result.one()
     if description is not None and description[0][1] == _MYSQL_TIMESTAMP and row[1] is not None:
-        return datetime.fromtimestamp(float(row[1]), UTC)  # TIMESTAMP: exact, whatever the session tz
+        return datetime.fromtimestamp(
+            float(row[1]), UTC
+        )  # TIMESTAMP: exact, whatever the session tz
     return to_utc(row[0], zone)
 
 
@@ -146,7 +160,7 @@ def to_utc(value: object, zone: ZoneInfo) -> datetime | None:
 
 def describe_duration(seconds: float) -> str:
     """A duration in its two largest units: '2h 14m', '3d 4h', '45s', '2h'."""
-    remaining = int(round(seconds))
+    remaining = round(seconds)
     parts: list[str] = []
     for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
         count, remaining = divmod(remaining, size)

@@ -17,7 +17,16 @@ from checks.result import Severity
 # GX 1.x writes `"severity": "critical"` on every expectation it saves, so only a lowered GX
 # severity overrides the integration's; `meta.severity` may name any dxq severity.
 _GX_SEVERITIES = {"warning": Severity.WARNING, "info": Severity.WARNING}
-_EXPECTATION_KEYS = {"type", "kwargs", "meta", "id", "severity", "notes", "description", "rendered_content"}
+_EXPECTATION_KEYS = {
+    "type",
+    "kwargs",
+    "meta",
+    "id",
+    "severity",
+    "notes",
+    "description",
+    "rendered_content",
+}
 
 
 @dataclass(frozen=True)
@@ -106,9 +115,7 @@ def load_suite(path: Path) -> SuiteDocument:
         expectation = _read_expectation(item, f"{path}: expectations[{index}]", problems)
         if expectation is not None:
             expectations.append(expectation)
-    return SuiteDocument(
-        path, name, tuple(expectations), meta, digest, problems=tuple(problems)
-    )
+    return SuiteDocument(path, name, tuple(expectations), meta, digest, problems=tuple(problems))
 
 
 def _read_expectation(item: Any, where: str, problems: list[str]) -> SuiteExpectation | None:

@@ -6,6 +6,8 @@ import time
 
 from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import VolumeSpec
+from datasources.connection import mask_url
+from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
 from datasources.introspection import count_rows
 
@@ -13,11 +15,14 @@ from datasources.introspection import count_rows
 def check_volume(spec: VolumeSpec) -> CheckResult:
     """Compare the row counts of both sides: passed if |target - source| <= tolerance * source."""
     started = time.perf_counter()
-    try:
-        source_rows = count_rows(spec.source)
-        target_rows = count_rows(spec.target)
-    except DatasourceError as exc:
-        return error_result(spec.name, CheckKind.VOLUME, spec.severity, str(exc))
+    counts: list[int] = []
+    for side, dataset in (("source", spec.source), ("target", spec.target)):
+        try:
+            counts.append(count_rows(dataset))
+        except DatasourceError as exc:
+            reason = datasource_reason(dataset, exc)
+            return error_result(spec.name, CheckKind.VOLUME, spec.severity, reason, side=side)
+    source_rows, target_rows = counts
     difference = target_rows - source_rows
     base = max(source_rows, 1)
     rate = abs(difference) / base
@@ -48,9 +53,21 @@ def describe_counts(source_rows: int, target_rows: int) -> str:
         return f"{target_rows} rows on both sides"
     word = "more" if difference > 0 else "fewer"
     rate = format_rate(abs(difference) / max(source_rows, 1))
-    return f"{target_rows} rows in target, {source_rows} in source ({abs(difference)} {word}, {rate})"
+    return (
+        f"{target_rows} rows in target, {source_rows} in source ({abs(difference)} {word}, {rate})"
+    )
 
 
 def format_rate(rate: float) -> str:
     """A fraction as a short percentage: 0.01 -> '1%', 0.0025 -> '0.25%'."""
     return f"{rate * 100:.4g}%"
+
+
+def datasource_reason(dataset: Dataset, exc: DatasourceError) -> str:
+    """An error reason naming the dataset and, for SQL systems, the masked URL."""
+    message = str(exc)
+    where = dataset.label
+    if isinstance(dataset.system, SqlSystem):
+        masked = mask_url(dataset.system.url)
+        where += "" if masked in message else f" ({masked})"
+    return f"{where}: {message}"

@@ -198,7 +198,7 @@ def _unreachable(system: SqlSystem, exc: BaseException) -> SystemUnreachable:
 
 
 def _classify(exc: BaseException) -> str:
-    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    orig = _original(exc)
     if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
         return "unreachable"
     sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
@@ -230,7 +230,13 @@ def _classify(exc: BaseException) -> str:
     return "failed"
 
 
+def _original(exc: BaseException) -> BaseException:
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        return exc.orig
+    return exc
+
+
 def _driver_message(exc: BaseException) -> str:
-    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    orig = _original(exc)
     lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
     return lines[0] if lines else type(orig).__name__

@@ -435,6 +435,12 @@ def compile_regex(pattern: str) -> str:
     return pattern
 
 
+def check_matcher(text: str) -> str:
+    """The matcher text, if it parses."""
+    Matcher.parse(text)
+    return text
+
+
 class Escalation(Model):
     after: Duration
     receiver: str
@@ -446,18 +452,11 @@ class Route(Model):
     receiver: str | None = None
     match: dict[Label, str] = {}
     match_re: dict[Label, Annotated[str, AfterValidator(compile_regex)]] = {}
-    matchers: list[str] = []
+    matchers: list[Annotated[str, AfterValidator(check_matcher)]] = []
     continue_: bool = Field(default=False, alias="continue")
     repeat_interval: Duration | None = None
     escalate: list[Escalation] = []
     routes: list[Route] = []
-
-    @field_validator("matchers")
-    @classmethod
-    def _check_matchers(cls, matchers: list[str]) -> list[str]:
-        for text in matchers:
-            Matcher.parse(text)
-        return matchers
 
     def all_matchers(self) -> tuple[Matcher, ...]:
         """`match`, `match_re` and `matchers` as one AND-ed list."""

@@ -25,7 +25,11 @@ def demo_env(state_dir: Path = DEMO_STATE) -> dict[str, str]:
 
 
 def build_demo(
-    *, days: int = 30, state_dir: Path = DEMO_STATE, end: datetime | None = None, quiet: bool = False
+    *,
+    days: int = 30,
+    state_dir: Path = DEMO_STATE,
+    end: datetime | None = None,
+    quiet: bool = False,
 ) -> datetime:
     """Build the demo systems and a fresh history of `days` daily runs; returns the end time."""
     from monitor.demo_world import DemoWorld
@@ -35,7 +39,6 @@ def build_demo(
     from store.store import ResultStore
 
     env = {**os.environ, **demo_env(state_dir)}
-    os.environ.update(demo_env(state_dir))
     end = end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     _remove_sqlite_store(env["DXQ_STORE_URL"])
     world = DemoWorld(state_dir / "demo", days=days, end=end)
@@ -85,6 +88,6 @@ def _remove_sqlite_store(url: str) -> None:
     """The demo's history is rebuilt from scratch each time; only a SQLite file is removed."""
     prefix = "sqlite:///"
     if url.startswith(prefix):
-        path = Path(url[len(prefix):])
+        path = Path(url[len(prefix) :])
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -9,7 +9,12 @@ from datetime import datetime
 from checks.result import CheckResult, Outcome
 from monitor.runner import IntegrationRun
 
-_MARK = {Outcome.PASSED: "ok  ", Outcome.WARNED: "WARN", Outcome.FAILED: "FAIL", Outcome.ERROR: "ERR "}
+_MARK = {
+    Outcome.PASSED: "ok  ",
+    Outcome.WARNED: "WARN",
+    Outcome.FAILED: "FAIL",
+    Outcome.ERROR: "ERR ",
+}
 
 
 def exit_code(runs: Sequence[IntegrationRun]) -> int:
@@ -35,8 +40,10 @@ def render_table(runs: Sequence[IntegrationRun]) -> str:
         width = max((len(r.check) for r in run.results), default=10)
         width = min(width, 70)
         for result in run.results:
-            lines.append(f"  {_MARK[result.outcome]}  {_shorten(result.check, width):<{width}}  "
-                         f"{_detail(result)}")
+            lines.append(
+                f"  {_MARK[result.outcome]}  {_shorten(result.check, width):<{width}}  "
+                f"{_detail(result)}"
+            )
         lines.append("")
     total = len(runs)
     bad = sum(1 for run in runs if run.outcome in (Outcome.FAILED, Outcome.ERROR))

@@ -14,7 +14,11 @@ APP = PROJECT_ROOT / "streamlit_app.py"
 def dashboard_command(port: int, address: str) -> list[str]:
     """The `streamlit run` command line for the dashboard."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
         f"--server.port={port}",
         f"--server.address={address}",
         "--server.headless=true",

@@ -12,7 +12,7 @@ from store.errors import StoreError
 
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
 
-Excluded = Any  # the `excluded` pseudo-table of the statement (its columns are `.c`)
+Excluded = Any  # the columns of the `excluded` row of an upsert
 
 
 def upsert(

@@ -50,3 +50,19 @@ def mariadb_url() -> Iterator[str]:
 def sqlite_url(tmp_path: os.PathLike[str]) -> str:
     """URL of a new SQLite file for this test."""
     return f"sqlite:///{os.fspath(tmp_path)}/system.db"
+
+
+DEMO_END = "2026-11-20T09:00:00+00:00"  # a fixed simulated "now", so demo facts are exact
+
+
+@pytest.fixture(scope="session")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The demo built once per session (3 days of history) into a temporary state directory;
+    returns the environment that points the demo's monitor file at it."""
+    from datetime import datetime
+
+    from monitor.demo import build_demo, demo_env as env_for
+
+    state = tmp_path_factory.mktemp("demo-state")
+    build_demo(days=3, state_dir=state, end=datetime.fromisoformat(DEMO_END), quiet=True)
+    return {**os.environ, **env_for(state)}

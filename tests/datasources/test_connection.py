@@ -40,7 +40,10 @@ def _table(url: str) -> str:
 @pytest.mark.parametrize(
     ("url", "masked"),
     [
-        ("postgresql+psycopg://app:s3cr%40t@db:5432/pim", "postgresql+psycopg://app:***@db:5432/pim"),
+        (
+            "postgresql+psycopg://app:s3cr%40t@db:5432/pim",
+            "postgresql+psycopg://app:***@db:5432/pim",
+        ),
         ("mysql+pymysql://root@h/db", "mysql+pymysql://root@h/db"),
         ("mssql+pyodbc://u@h/db?pwd=hunter2&driver=x", "mssql+pyodbc://u@h/db?driver=x&pwd=***"),
         (
@@ -61,7 +64,7 @@ def test_engine_is_cached_per_url_and_timeouts(sqlite_url: str) -> None:
     a = SqlSystem("a", sqlite_url)
     assert engine_for(a) is engine_for(SqlSystem("b", sqlite_url))
     assert engine_for(a) is not engine_for(SqlSystem("a", sqlite_url, query_timeout_s=5))
-    assert engine_for(a).pool._pre_ping  # type: ignore[attr-defined]
+    assert engine_for(a).pool._pre_ping
 
 
 def test_read_only_reads(url: str) -> None:
@@ -105,8 +108,7 @@ def test_long_query_becomes_query_timeout(
 def test_long_sqlite_query_is_interrupted(sqlite_url: str) -> None:
     system = SqlSystem("slow", sqlite_url, query_timeout_s=0.5)
     endless = (
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
-        "SELECT count(*) FROM n"
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
     )
     started = time.monotonic()
     with pytest.raises(QueryTimeout), read_only(system) as conn:

@@ -1,0 +1,1 @@
+"""Channel senders: each `send(...)` makes one attempt and returns a `DeliveryResult`."""

@@ -1,0 +1,71 @@
+"""E-mail through SMTP: plain, STARTTLS or SSL, with optional login."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from alerts.delivery import DeliveryResult
+from alerts.message import Message
+from alerts.owner import ChannelAddress, SmtpSettings
+from alerts.rendering import render_email
+
+
+def compose(address: ChannelAddress, message: Message, smtp: SmtpSettings) -> EmailMessage:
+    """The e-mail: Message-ID `<key@dxq>`, plain text with an HTML alternative."""
+    rendered = render_email(message)
+    mail = EmailMessage()
+    mail["Subject"] = rendered.subject
+    mail["From"] = smtp.sender
+    mail["To"] = ", ".join(address.emails)
+    mail["Message-ID"] = f"<{message.key}@dxq>"
+    mail["Date"] = format_datetime(datetime.now(UTC))
+    mail.set_content(rendered.text)
+    mail.add_alternative(rendered.html, subtype="html")
+    return mail
+
+
+def send(address: ChannelAddress, message: Message, smtp: SmtpSettings) -> DeliveryResult:
+    """One SMTP session; 4xx replies and network trouble are retryable, 5xx permanent."""
+    if not address.emails:
+        return DeliveryResult.permanent("email: no recipient address")
+    mail = compose(address, message, smtp)
+    where = f"smtp {smtp.host}:{smtp.port}"
+    try:
+        client: smtplib.SMTP
+        if smtp.ssl:
+            context = ssl.create_default_context()
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        with client:
+            if smtp.starttls and not smtp.ssl:
+                client.starttls(context=ssl.create_default_context())
+            if smtp.username:
+                client.login(smtp.username, smtp.password or "")
+            refused = client.send_message(mail)
+    except smtplib.SMTPResponseException as exc:
+        text = f"{where}: {exc.smtp_code} {_text(exc.smtp_error)}"
+        if 400 <= exc.smtp_code < 500:
+            return DeliveryResult.retry(text)
+        return DeliveryResult.permanent(text)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        text = f"{where}: every recipient refused ({', '.join(map(str, codes))})"
+        if all(400 <= c < 500 for c in codes):
+            return DeliveryResult.retry(text)
+        return DeliveryResult.permanent(text)
+    except smtplib.SMTPNotSupportedError as exc:
+        return DeliveryResult.permanent(f"{where}: {exc}")
+    except (OSError, smtplib.SMTPException) as exc:
+        return DeliveryResult.retry(f"{where}: {type(exc).__name__}: {exc}")
+    if refused:
+        return DeliveryResult.permanent(f"{where}: refused {', '.join(sorted(refused))}")
+    return DeliveryResult.ok()
+
+
+def _text(error: bytes | str) -> str:
+    return error.decode(errors="replace") if isinstance(error, bytes) else error

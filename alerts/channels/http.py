@@ -1,0 +1,75 @@
+"""One JSON POST with a hard timeout, its response classified for the outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from alerts.delivery import DeliveryResult
+from alerts.owner import hide_url
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    """The exact bytes sent (and signed)."""
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def post(
+    url: str,
+    content: bytes,
+    headers: Mapping[str, str],
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    now: datetime | None = None,
+) -> DeliveryResult:
+    """POST `content`; 2xx delivered; 5xx, 429, timeouts and connection errors retryable."""
+    where = hide_url(url)
+    try:
+        response = httpx.post(
+            url,
+            content=content,
+            headers={"Content-Type": "application/json", **headers},
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+        )
+    except httpx.TimeoutException:
+        return DeliveryResult.retry(f"{where}: timed out after {timeout_s:g}s")
+    except httpx.TransportError as exc:
+        return DeliveryResult.retry(f"{where}: {type(exc).__name__}")
+    return classify(response.status_code, response.headers.get("Retry-After"), where, now)
+
+
+def classify(
+    status: int, retry_after: str | None, where: str, now: datetime | None = None
+) -> DeliveryResult:
+    """An HTTP status as a delivery result."""
+    if 200 <= status < 300:
+        return DeliveryResult.ok()
+    if status == 429:
+        delay = parse_retry_after(retry_after, now or datetime.now(UTC))
+        return DeliveryResult.retry(f"{where}: HTTP 429 too many requests", delay)
+    if status >= 500:
+        return DeliveryResult.retry(f"{where}: HTTP {status}")
+    return DeliveryResult.permanent(f"{where}: HTTP {status}")
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)

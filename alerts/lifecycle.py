@@ -1,0 +1,280 @@
+"""The alert lifecycle: pure functions over plain data with an injected `now`.
+
+- failed, or warned (severity `warning`), opens or keeps a `data_quality` alert; passed resolves
+  it; an `error` leaves it as it is and opens a `run_error` alert instead, which any evaluated
+  outcome (passed, warned, failed) resolves.
+- An alert fires after `after_failures` consecutive failures; before that it is `pending`.
+- Silences are applied when deciding: a silenced alert fires without notifications, and the first
+  `tick` after the silence ends sends the firing message. Resolved messages go to every target
+  that was sent a firing, reminder or escalation, silenced or not.
+- Acknowledgement and active silences stop reminders and escalation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from alerts.alert import (
+    Alert,
+    AlertEvent,
+    AlertKind,
+    AlertSettings,
+    AlertState,
+    CheckOutcome,
+    Decision,
+    Notification,
+    NotificationKind,
+    Step,
+    Target,
+    Transition,
+    TransitionKind,
+    fingerprint,
+    notification_key,
+)
+from alerts.owner import Owner
+from alerts.routing import receivers_for
+from alerts.silence import Silence, silencing
+
+_FAILING = {"failed", "warned"}
+
+
+def evaluate(
+    alerts: Sequence[Alert],
+    outcomes: Sequence[CheckOutcome],
+    settings: AlertSettings,
+    silences: Iterable[Silence],
+    now: datetime,
+) -> Decision:
+    """Transitions and notifications for one run of one integration.
+
+    `alerts` holds the latest episode of every fingerprint of the integration (open or resolved);
+    fingerprints not named by `outcomes` are left alone.
+    """
+    latest: dict[str, Alert] = {}
+    for alert in alerts:
+        known = latest.get(alert.fingerprint)
+        if known is None or alert.episode > known.episode:
+            latest[alert.fingerprint] = alert
+    silences = tuple(silences)
+    transitions: list[Transition] = []
+    notifications: list[Notification] = []
+    for outcome in outcomes:
+        for kind, failing in _verdicts(outcome):
+            current = latest.get(fingerprint(kind, settings.integration, outcome.check))
+            change: tuple[Transition, list[Notification]] | None
+            if failing:
+                change = _fail(current, kind, outcome, settings, silences, now)
+            else:
+                change = _pass(current, now)
+            if change is not None:
+                transitions.append(change[0])
+                notifications.extend(change[1])
+    return Decision(tuple(transitions), tuple(notifications))
+
+
+def _verdicts(outcome: CheckOutcome) -> list[tuple[AlertKind, bool]]:
+    failing = outcome.outcome in _FAILING or outcome.outcome == "error"
+    if outcome.check_kind == "missed":
+        return [(AlertKind.MISSED, failing)]
+    if outcome.check_kind == "dead_letter":
+        return [(AlertKind.DEAD_LETTER, failing)]
+    if outcome.outcome == "error":
+        return [(AlertKind.RUN_ERROR, True)]
+    return [
+        (AlertKind.DATA_QUALITY, outcome.outcome in _FAILING),
+        (AlertKind.RUN_ERROR, False),
+    ]
+
+
+def _fail(
+    current: Alert | None,
+    kind: AlertKind,
+    outcome: CheckOutcome,
+    settings: AlertSettings,
+    silences: tuple[Silence, ...],
+    now: datetime,
+) -> tuple[Transition, list[Notification]]:
+    severity = "warning" if outcome.outcome == "warned" else outcome.severity
+    labels = {
+        "integration": settings.integration,
+        "source_system": settings.source_system,
+        "target_system": settings.target_system,
+        "check": outcome.check,
+        "kind": str(kind),
+        "severity": severity,
+    }
+    events: list[AlertEvent] = []
+    if current is None or not current.is_open:
+        episode = current.episode + 1 if current is not None else 1
+        opening = TransitionKind.NEW_EPISODE if current is not None else TransitionKind.OPEN
+        alert = Alert(
+            kind=kind,
+            integration=settings.integration,
+            check=outcome.check,
+            episode=episode,
+            state=AlertState.PENDING,
+            severity=severity,
+            check_kind=outcome.check_kind,
+            opened_at=now,
+            last_seen_at=now,
+        )
+        alert = _observe(alert, severity, labels, outcome, now)
+        events.append(AlertEvent("opened", now, detail=f"episode {episode}: {outcome.outcome}"))
+    else:
+        opening = None
+        alert = replace(current, consecutive_failures=current.consecutive_failures + 1)
+        alert = _observe(alert, severity, labels, outcome, now)
+        if current.severity != severity:
+            events.append(
+                AlertEvent("severity_changed", now, detail=f"{current.severity} -> {severity}")
+            )
+    if alert.state is not AlertState.PENDING:
+        events.append(AlertEvent("still_firing", now, detail=outcome.outcome))
+        return Transition(TransitionKind.STILL_FIRING, alert, tuple(events)), []
+    if alert.consecutive_failures < max(settings.after_failures, 1):
+        detail = f"{alert.consecutive_failures} of {settings.after_failures} failures"
+        events.append(AlertEvent("pending", now, detail=detail))
+        return Transition(opening or TransitionKind.PENDING, alert, tuple(events)), []
+    alert = _route(alert, settings, now)
+    events.append(AlertEvent("fired", now, detail=_targets_text(alert.targets)))
+    silence = silencing(alert.labels, silences, now)
+    if silence is not None:
+        events.append(AlertEvent("silenced", now, detail=str(silence)))
+        return Transition(opening or TransitionKind.FIRE, alert, tuple(events)), []
+    alert = replace(alert, notified=alert.targets)
+    sent = _notify(alert, NotificationKind.FIRING, 0, alert.targets, now)
+    return Transition(opening or TransitionKind.FIRE, alert, tuple(events)), sent
+
+
+def _observe(
+    alert: Alert, severity: str, labels: dict[str, str], outcome: CheckOutcome, now: datetime
+) -> Alert:
+    return replace(
+        alert,
+        severity=severity,
+        labels=labels,
+        metrics=dict(outcome.metrics),
+        reason=outcome.reason,
+        observed=outcome.observed,
+        expected=outcome.expected,
+        last_seen_at=now,
+        check_kind=outcome.check_kind,
+    )
+
+
+def _route(alert: Alert, settings: AlertSettings, now: datetime) -> Alert:
+    found = receivers_for(alert.labels, settings.integration_owners, settings.owners, settings.tree)
+    steps = found.escalate or settings.escalate
+    return replace(
+        alert,
+        state=AlertState.FIRING,
+        fired_at=now,
+        targets=_expand(found.receivers, settings.owners),
+        repeat_interval_s=(
+            found.repeat_interval_s
+            if found.repeat_interval_s is not None
+            else settings.repeat_interval_s
+        ),
+        escalate=tuple(Step(s.after_s, _expand([s.receiver], settings.owners)) for s in steps),
+    )
+
+
+def _expand(receivers: Iterable[str], owners: Mapping[str, Owner]) -> tuple[Target, ...]:
+    """Every channel of every receiver; a receiver that is no owner keeps one `none` target."""
+    found: list[Target] = []
+    for receiver in receivers:
+        owner = owners.get(receiver)
+        channels = [str(c.kind) for c in owner.channels()] if owner is not None else []
+        found.extend(Target(receiver, c) for c in channels or ["none"])
+    return tuple(dict.fromkeys(found))
+
+
+def _pass(current: Alert | None, now: datetime) -> tuple[Transition, list[Notification]] | None:
+    if current is None or not current.is_open:
+        return None
+    alert = replace(current, state=AlertState.RESOLVED, resolved_at=now, consecutive_failures=0)
+    if current.state is AlertState.PENDING:
+        event = AlertEvent("cleared", now, detail="passed before it fired")
+        return Transition(TransitionKind.CLEAR, alert, (event,)), []
+    event = AlertEvent("resolved", now, detail="passed again")
+    sent = _notify(alert, NotificationKind.RESOLVED, 0, current.notified, now)
+    return Transition(TransitionKind.RESOLVE, alert, (event,)), sent
+
+
+def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) -> Decision:
+    """Late firings after a silence, repeat reminders and escalation steps that are due."""
+    silences = tuple(silences)
+    transitions: list[Transition] = []
+    notifications: list[Notification] = []
+    for alert in alerts:
+        if alert.state is not AlertState.FIRING or alert.fired_at is None:
+            continue
+        if silencing(alert.labels, silences, now) is not None:
+            continue
+        elapsed = (now - alert.fired_at).total_seconds()
+        slot = int(elapsed // alert.repeat_interval_s) if alert.repeat_interval_s else 0
+        kind: TransitionKind | None = None
+        events: list[AlertEvent] = []
+        sent: list[Notification] = []
+        if not alert.notified:
+            kind = TransitionKind.NOTIFY
+            alert = replace(alert, notified=alert.targets, reminder_slot=slot)
+            sent += _notify(alert, NotificationKind.FIRING, 0, alert.targets, now)
+            events.append(AlertEvent("notified", now, detail="silence ended"))
+        elif slot > alert.reminder_slot:
+            kind = TransitionKind.REMIND
+            alert = replace(alert, reminder_slot=slot)
+            sent += _notify(alert, NotificationKind.REMINDER, slot, alert.notified, now)
+            events.append(AlertEvent("reminded", now, detail=f"reminder {slot}"))
+        for number, step in enumerate(alert.escalate, start=1):
+            if number <= alert.escalation_step or elapsed < step.after_s:
+                continue
+            kind = TransitionKind.ESCALATE
+            notified = tuple(dict.fromkeys((*alert.notified, *step.targets)))
+            alert = replace(alert, escalation_step=number, notified=notified)
+            sent += _notify(alert, NotificationKind.ESCALATION, number, step.targets, now)
+            detail = f"step {number}: {_targets_text(step.targets)}"
+            events.append(AlertEvent("escalated", now, detail=detail))
+        if kind is not None:
+            transitions.append(Transition(kind, alert, tuple(events)))
+            notifications.extend(sent)
+    return Decision(tuple(transitions), tuple(notifications))
+
+
+def acknowledge(alert: Alert, actor: str, now: datetime, comment: str = "") -> Transition:
+    """Someone has taken the alert: reminders and escalation stop until it resolves."""
+    acked = replace(
+        alert, state=AlertState.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=actor
+    )
+    return Transition(
+        TransitionKind.ACKNOWLEDGE, acked, (AlertEvent("acknowledged", now, actor, comment),)
+    )
+
+
+def _notify(
+    alert: Alert,
+    kind: NotificationKind,
+    step: int,
+    targets: Iterable[Target],
+    now: datetime,
+) -> list[Notification]:
+    return [
+        Notification(
+            key=notification_key(alert, kind, step, t.receiver, t.channel),
+            kind=kind,
+            step=step,
+            receiver=t.receiver,
+            channel=t.channel,
+            fingerprint=alert.fingerprint,
+            episode=alert.episode,
+            created_at=now,
+        )
+        for t in targets
+    ]
+
+
+def _targets_text(targets: Iterable[Target]) -> str:
+    text = ", ".join(f"{t.receiver} ({t.channel})" for t in targets)
+    return text or "nobody"

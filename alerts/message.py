@@ -1,0 +1,192 @@
+"""Plain-words messages about an alert, the same for every channel (see `rendering`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from alerts.alert import Alert, AlertKind, Notification, NotificationKind
+from alerts.owner import Owner
+
+_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s:@]*):[^/\s@]*@")
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a notification says: a title, a sentence, the numbers, owners and a link."""
+
+    kind: str  # firing | reminder | escalation | resolved | test
+    alert_kind: str
+    integration: str
+    check: str
+    severity: str
+    title: str
+    headline: str
+    facts: tuple[tuple[str, str], ...]
+    since: datetime
+    owners: tuple[str, ...]
+    link: str
+    key: str
+    fingerprint: str
+    episode: int
+
+
+def mask_credentials(text: str) -> str:
+    """Every `scheme://user:password@` in the text becomes `scheme://user:***@`."""
+    return _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
+
+
+def check_link(dashboard_url: str, integration: str, check: str) -> str:
+    """The check's page in the dashboard, query parameters URL-encoded."""
+    query = urlencode({"integration": integration, "check": check})
+    return f"{dashboard_url.rstrip('/')}/check?{query}"
+
+
+def build_message(
+    alert: Alert,
+    notification: Notification,
+    owners: Mapping[str, Owner],
+    dashboard_url: str,
+) -> Message:
+    """The message for one notification of one alert."""
+    names = dict.fromkeys(
+        owners[t.receiver].label if t.receiver in owners else t.receiver for t in alert.targets
+    )
+    status = {
+        NotificationKind.FIRING: "FIRING",
+        NotificationKind.REMINDER: "STILL FAILING",
+        NotificationKind.ESCALATION: "ESCALATED",
+        NotificationKind.RESOLVED: "RESOLVED",
+    }[notification.kind]
+    what = {
+        AlertKind.DATA_QUALITY: "data check failed",
+        AlertKind.RUN_ERROR: "check could not run",
+        AlertKind.MISSED: "run missed",
+        AlertKind.DEAD_LETTER: "notification undeliverable",
+    }[alert.kind]
+    headline = describe(alert)
+    if notification.kind is NotificationKind.RESOLVED:
+        headline = f"Resolved: {alert.check} passes again. It had reported: {headline}"
+    return Message(
+        kind=str(notification.kind),
+        alert_kind=str(alert.kind),
+        integration=alert.integration,
+        check=alert.check,
+        severity=alert.severity,
+        title=f"[{status}] {alert.integration}: {what} ({alert.check})",
+        headline=headline,
+        facts=facts(alert),
+        since=alert.opened_at,
+        owners=tuple(names),
+        link=check_link(dashboard_url, alert.integration, alert.check),
+        key=notification.key,
+        fingerprint=alert.fingerprint,
+        episode=alert.episode,
+    )
+
+
+def describe(alert: Alert) -> str:
+    """What went wrong, in one or two plain sentences."""
+    m = alert.metrics
+    target = alert.labels.get("target_system") or "the target"
+    source = alert.labels.get("source_system") or "the source"
+    if alert.kind is AlertKind.RUN_ERROR:
+        text = f"The check could not be evaluated: {alert.reason or 'unknown error'}."
+    elif alert.kind is AlertKind.MISSED:
+        text = f"No run has reported since {m.get('last_report_at', '?')}; expected every "
+        text += f"{duration(m.get('expected_interval_s'))}."
+    elif alert.kind is AlertKind.DEAD_LETTER:
+        text = f"A notification to {m.get('receiver')} by {m.get('channel')} could not be "
+        text += f"delivered: {alert.reason or 'unknown error'}."
+    elif alert.check_kind == "reconcile" and _num(m.get("compared")) is not None:
+        text = _reconcile(m, source, target)
+    elif alert.check_kind == "freshness" and _num(m.get("lag_seconds")) is not None:
+        text = f"The newest record in {target} is {duration(m['lag_seconds'])} old"
+        text += f", limit {duration(m.get('max_age_seconds'))}."
+    elif alert.check_kind == "volume" and _num(m.get("source_rows")) is not None:
+        text = f"{target} has {count(m.get('target_rows'))} rows, {source} has "
+        text += f"{count(m['source_rows'])}: {percent(m.get('difference_rate'))} apart."
+    elif alert.check_kind == "expectation" and _num(m.get("unexpected_count")) is not None:
+        text = f"{count(m['unexpected_count'])} of {count(m.get('element_count'))} rows "
+        text += f"({percent(_fraction(m.get('unexpected_percent')))}) break {alert.check}."
+    else:
+        text = alert.reason or f"{alert.check} failed."
+    if alert.observed and alert.expected and alert.kind is AlertKind.DATA_QUALITY:
+        text += f" Observed {alert.observed}; expected {alert.expected}."
+    return mask_credentials(text)
+
+
+def _reconcile(m: Mapping[str, Any], source: str, target: str) -> str:
+    compared = count(m.get("compared"))
+    entity = str(m.get("entity") or "records")
+    parts = [
+        (int(m.get("missing_in_target") or 0), f"missing in {target}"),
+        (int(m.get("missing_in_source") or 0), f"missing in {source}"),
+        (int(m.get("changed") or 0), "changed"),
+    ]
+    present = [(n, words) for n, words in parts if n]
+    rate = percent(m.get("mismatch_rate"))
+    limit = m.get("max_mismatch_rate")
+    tail = f": {rate}" + (f", limit {percent(limit)}" if limit is not None else "") + "."
+    if len(present) == 1:
+        n, words = present[0]
+        return f"{count(n)} of {compared} {entity} are {words}{tail}"
+    listed = ", ".join(f"{count(n)} {words}" for n, words in present)
+    return f"{count(sum(n for n, _ in present))} of {compared} {entity} differ ({listed}){tail}"
+
+
+def facts(alert: Alert) -> tuple[tuple[str, str], ...]:
+    """The numbers behind the message, as (name, value) pairs."""
+    found = [("integration", alert.integration), ("check", alert.check)]
+    found += [("severity", alert.severity), ("since", f"{alert.opened_at:%Y-%m-%d %H:%M} UTC")]
+    for name, value in alert.metrics.items():
+        if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+            continue
+        if isinstance(value, float) and ("rate" in name or "percent" in name):
+            shown = percent(value if "rate" in name else value / 100)
+        elif isinstance(value, int | float):
+            shown = count(value)
+        else:
+            shown = mask_credentials(str(value))
+        found.append((name, shown))
+    return tuple(found)
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _fraction(value: Any) -> float | None:
+    number = _num(value)
+    return None if number is None else number / 100
+
+
+def count(value: Any) -> str:
+    """`1,204`; floats keep up to two decimals; `?` for nothing."""
+    number = _num(value)
+    if number is None:
+        return "?"
+    return f"{int(number):,}" if number == int(number) else f"{number:,.2f}"
+
+
+def percent(value: Any) -> str:
+    """A fraction as a percentage: 0.031 -> `3.1%`."""
+    number = _num(value)
+    return "?" if number is None else f"{number * 100:.3g}%"
+
+
+def duration(value: Any) -> str:
+    """Seconds in words: `3h 12m`, `45s`."""
+    number = _num(value)
+    if number is None:
+        return "?"
+    seconds = int(number)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return " ".join(parts[:2]) or f"{secs}s"

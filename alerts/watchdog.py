@@ -1,0 +1,49 @@
+"""The alerts dxq raises about itself: missed runs and undeliverable notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerts.alert import CheckOutcome
+
+
+def missed_alert(
+    integration: str,
+    last_report_at: datetime,
+    expected_interval_s: float,
+    timeout_s: float,
+    now: datetime,
+) -> CheckOutcome:
+    """A `missed` outcome for `evaluate`: failed when no run reported within interval + timeout.
+
+    Call it on every scheduler tick and after each run; `last_report_at` is the last finished run
+    (or when scheduling started, if none ever finished).
+    """
+    overdue = (now - last_report_at).total_seconds() - expected_interval_s - timeout_s
+    metrics = {
+        "last_report_at": last_report_at.isoformat(),
+        "expected_interval_s": expected_interval_s,
+        "overdue_s": max(overdue, 0.0),
+    }
+    return CheckOutcome(
+        check="schedule",
+        check_kind="missed",
+        outcome="failed" if overdue > 0 else "passed",
+        severity="error",
+        metrics=metrics,
+        reason=f"{integration} has not reported since {last_report_at:%Y-%m-%d %H:%M} UTC"
+        if overdue > 0
+        else None,
+    )
+
+
+def dead_letter(receiver: str, channel: str, error: str) -> CheckOutcome:
+    """A `dead_letter` outcome for `evaluate`: a notification that could not be delivered."""
+    return CheckOutcome(
+        check=f"delivery to {receiver} by {channel}",
+        check_kind="dead_letter",
+        outcome="failed",
+        severity="error",
+        metrics={"receiver": receiver, "channel": channel},
+        reason=error,
+    )

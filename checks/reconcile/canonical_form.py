@@ -1,0 +1,220 @@
+"""The canonical form in Python: the twin of datasources.canonical's SQL, for files and SQLite.
+
+Every value is compared as canonical text: integers as digits, other numbers rounded half away
+from zero to NUMBER_SCALE decimals, timestamps as UTC "YYYY-MM-DD HH:MM:SS.ffffff", dates as
+"YYYY-MM-DD", text as normalised. NULL stays None, distinct from "".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from datasources.canonical import NUMBER_SCALE, WHITESPACE
+
+_QUANTUM = Decimal(1).scaleb(-NUMBER_SCALE)
+_EDGES = re.compile(f"^[{WHITESPACE}]+|[{WHITESPACE}]+$")
+_RUNS = re.compile(f"[{WHITESPACE}]+")
+
+
+class CanonicalError(ValueError):
+    """A value cannot be put in canonical form (e.g. text where a number is expected)."""
+
+
+def canon_integer(value: Any) -> str | None:
+    """Digits of an integer (booleans are 0/1)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    number = _decimal(value)
+    if number != number.to_integral_value():
+        return canon_number(value)
+    return str(int(number))
+
+
+def canon_number(value: Any) -> str | None:
+    """The number rounded half away from zero to NUMBER_SCALE decimals, fixed notation."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    number = _decimal(value).quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+    if number.is_zero():
+        number = abs(number)
+    return f"{number:f}"
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        return Decimal(int(value))
+    if isinstance(value, float):
+        return Decimal(format(value, ".15g"))  # the 15 digits PostgreSQL keeps of a float8
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise CanonicalError(f"{value!r} is not a number") from exc
+
+
+def canon_timestamp(value: Any, zone: str) -> str | None:
+    """UTC text of a timestamp; naive values are in `zone`."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise CanonicalError(f"{value!r} is not a timestamp") from exc
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if not isinstance(value, datetime):
+        if isinstance(value, date):
+            value = datetime(value.year, value.month, value.day)
+        else:
+            raise CanonicalError(f"{value!r} is not a timestamp")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(zone))
+    return str(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
+
+
+def canon_date(value: Any) -> str | None:
+    """ISO text of a date."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip()[:10])
+        except ValueError as exc:
+            raise CanonicalError(f"{value!r} is not a date") from exc
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        raise CanonicalError(f"{value!r} is not a date")
+    return value.isoformat()
+
+
+def canon_text(value: Any) -> str | None:
+    """Text as stored (bytes are read as UTF-8)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def normalize(value: str | None, normalizers: Sequence[str]) -> str | None:
+    """Apply text normalisers in the order given."""
+    if value is None:
+        return None
+    for name in normalizers:
+        if name == "trim":
+            value = _EDGES.sub("", value)
+        elif name == "collapse_whitespace":
+            value = _RUNS.sub(" ", value)
+        elif name == "lower":
+            value = value.lower()
+        elif name == "upper":
+            value = value.upper()
+    return value
+
+
+def canonicalizer(category: str, zone: str) -> Callable[[Any], str | None]:
+    """The canonical-text function for one column category."""
+    if category == "integer":
+        return canon_integer
+    if category == "number":
+        return canon_number
+    if category == "timestamp":
+        return lambda value: canon_timestamp(value, zone)
+    if category == "date":
+        return canon_date
+    return canon_text
+
+
+def row_text(values: Sequence[str | None]) -> str:
+    """Injective encoding of canonical values: "-" for NULL, else "<length>:<text>"."""
+    return "".join("-" if v is None else f"{len(v)}:{v}" for v in values)
+
+
+def hash60(text: str) -> int:
+    """The first 60 bits of the MD5 of the UTF-8 text."""
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:15], 16)
+
+
+def hash32(text: str) -> int:
+    """The first 32 bits of the MD5 of the UTF-8 text."""
+    return int(hashlib.md5(text.encode("utf-8")).hexdigest()[:8], 16)
+
+
+class _HashSum:
+    """SQLite aggregate: exact sum of 60-bit hashes, returned as text (it overflows int64)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def step(self, value: int | None) -> None:
+        if value is not None:
+            self.total += value
+
+    def finalize(self) -> str:
+        return str(self.total)
+
+
+def _safe(function: Callable[..., str | None]) -> Callable[..., str | None]:
+    def wrapped(*args: Any) -> str | None:
+        try:
+            return function(*args)
+        except CanonicalError:
+            return "!invalid:" + str(args[0])
+
+    return wrapped
+
+
+def install_sqlite_functions(dbapi_conn: sqlite3.Connection) -> None:
+    """Register the canonical functions that datasources.canonical uses on SQLite."""
+    fns: dict[str, tuple[int, Callable[..., Any]]] = {
+        "dxq_integer": (1, _safe(canon_integer)),
+        "dxq_number": (1, _safe(canon_number)),
+        "dxq_timestamp": (2, _safe(canon_timestamp)),
+        "dxq_date": (1, _safe(canon_date)),
+        "dxq_text": (1, canon_text),
+        "dxq_normalize": (2, lambda v, n: normalize(v, n.split(",") if n else ())),
+        "dxq_hash60": (1, lambda t: None if t is None else hash60(t)),
+        "dxq_hash32": (1, lambda t: None if t is None else hash32(t)),
+        "dxq_exceeds": (4, exceeds_text),
+    }
+    for name, (arity, function) in fns.items():
+        dbapi_conn.create_function(name, arity, function, deterministic=True)
+    dbapi_conn.create_aggregate("dxq_hashsum", 1, _HashSum)  # type: ignore[arg-type]
+
+
+def exceeds(
+    source: Decimal, target: Decimal, absolute: float | None, relative: float | None
+) -> bool:
+    """Whether two numbers differ by more than the tolerances allow."""
+    diff = abs(source - target)
+    allowed = Decimal(0)
+    if absolute is not None:
+        allowed = max(allowed, Decimal(str(absolute)))
+    if relative is not None:
+        allowed = max(allowed, Decimal(str(relative)) * abs(source))
+    return diff > allowed
+
+
+def exceeds_text(
+    source: str | None, target: str | None, absolute: float | None, relative: float | None
+) -> int:
+    """`exceeds` over canonical texts, with NULL distinct from any number (SQLite twin)."""
+    if source is None or target is None:
+        return int(source is not target)
+    try:
+        return int(exceeds(Decimal(source), Decimal(target), absolute, relative))
+    except InvalidOperation:
+        return int(source != target)

@@ -1,0 +1,93 @@
+"""reconcile(spec, now): the entry point; picks the engine and never raises."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from checks.reconcile.checksum_engine import duplicate_message, reconcile_across
+from checks.reconcile.errors import DuplicateKeys, ReconcileError
+from checks.reconcile.file_side import FileSide, describe_files
+from checks.reconcile.join_engine import reconcile_joined
+from checks.reconcile.outcome import build_result
+from checks.reconcile.plan import Column, Plan, build_plan
+from checks.reconcile.sql_side import SqlSide, describe, prepare
+from checks.reconcile.tally import Tally
+from checks.result import CheckKind, CheckResult, error_result
+from checks.spec import ReconcileSpec
+from datasources.connection import read_only
+from datasources.dataset import Dataset, SqlSystem
+from datasources.errors import DatasourceError
+
+
+def reconcile(spec: ReconcileSpec, now: datetime) -> CheckResult:
+    """Compare source and target record by record; errors become `error` results."""
+    started = time.monotonic()
+    try:
+        plan, tally, extra = _evaluate(spec, now)
+    except (ReconcileError, DatasourceError) as exc:
+        return error_result(spec.name, CheckKind.RECONCILE, spec.severity, str(exc))
+    except Exception as exc:  # a check never raises: anything else is still an error result
+        reason = f"reconcile failed unexpectedly: {type(exc).__name__}: {exc}"
+        return error_result(spec.name, CheckKind.RECONCILE, spec.severity, reason)
+    return build_result(plan, tally, time.monotonic() - started, extra)
+
+
+def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str, Any]]:
+    with ExitStack() as stack:
+        conns: dict[str, sa.Connection] = {}
+        columns: dict[str, dict[str, Column]] = {}
+        unique: dict[str, list[tuple[str, ...]]] = {}
+        same = _same_database(spec.source, spec.target)
+        for role, dataset in (("source", spec.source), ("target", spec.target)):
+            if isinstance(dataset.system, SqlSystem):
+                if role == "target" and same:
+                    conns[role] = conns["source"]
+                else:
+                    conns[role] = stack.enter_context(read_only(dataset.system))
+                    prepare(conns[role])
+                columns[role], unique[role] = describe(dataset, conns[role])
+            else:
+                columns[role], unique[role] = describe_files(dataset), []
+        plan = build_plan(spec, columns["source"], columns["target"], now)
+        sides = {
+            role: _side(spec, plan, role, conns, columns[role]) for role in ("source", "target")
+        }
+        for role, side in sides.items():
+            key = spec.source_key if role == "source" else spec.target_key
+            if isinstance(side, SqlSide) and not any(set(u) <= set(key) for u in unique[role]):
+                dupes = side.duplicates()
+                if dupes:
+                    raise DuplicateKeys(duplicate_message(side.dataset, dupes))
+        source, target = sides["source"], sides["target"]
+        if same and isinstance(source, SqlSide) and isinstance(target, SqlSide):
+            return plan, reconcile_joined(plan, source, target), {"engine": "join"}
+        tally, fetched = reconcile_across(plan, source, target)
+        extra = {"engine": "checksum", "rows_fetched": fetched}
+        return plan, tally, extra
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _side(
+    spec: ReconcileSpec,
+    plan: Plan,
+    role: str,
+    conns: dict[str, sa.Connection],
+    columns: dict[str, Column],
+) -> SqlSide | FileSide:
+    dataset = spec.source if role == "source" else spec.target
+    if role in conns:
+        return SqlSide(dataset, conns[role], plan, role, columns)
+    return FileSide(dataset, plan, role)
+
+
+def _same_database(a: Dataset, b: Dataset) -> bool:
+    return (
+        isinstance(a.system, SqlSystem)
+        and isinstance(b.system, SqlSystem)
+        and a.system.url == b.system.url
+    )

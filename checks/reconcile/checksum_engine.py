@@ -1,0 +1,177 @@
+"""Across databases: bucket checksums in each database, then only differing buckets' rows.
+
+Keys are spread over 2^k buckets by a hash of their canonical text (MD5 in the database), so
+every engine puts a key in the same bucket whatever its collation, key gaps or skew. Each side
+returns (bucket, rows, sum of 60-bit row hashes, rows in flight) in bucket order; buckets that
+agree on both sides count as matched. Only differing buckets are streamed (server-side cursors,
+bucket order) and merged in Python one bucket at a time, so memory holds one bucket's rows,
+never a table.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import groupby
+from typing import Any, Protocol, TypeVar
+
+from checks.reconcile.errors import DuplicateKeys
+from checks.reconcile.plan import Plan
+from checks.reconcile.tally import Tally
+
+BUCKET_ROWS = 32  # rows per bucket aimed at
+MAX_BUCKETS = 1 << 18
+MAX_LISTED = 20_000  # more differing buckets than this: stream everything, filter in Python
+
+T = TypeVar("T")
+Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
+Sums = tuple[int, int, int, int]
+
+
+class Side(Protocol):
+    """What the engine needs of one side (SqlSide, FileSide)."""
+
+    @property
+    def dataset(self) -> Any: ...
+
+    def count(self) -> int: ...
+
+    def checksums(self, buckets: int) -> Iterator[Sums]: ...
+
+    def rows(self, buckets: int, wanted: Sequence[int] | None) -> Iterator[Row]: ...
+
+
+def bucket_count(rows: int) -> int:
+    """A power of two near rows / BUCKET_ROWS."""
+    buckets = 1
+    while buckets * BUCKET_ROWS < rows and buckets < MAX_BUCKETS:
+        buckets *= 2
+    return buckets
+
+
+def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dict[str, int]]:
+    """The exact tally, and how many rows each side streamed to Python."""
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(pool.map(lambda side: side.count(), (source, target)))
+    buckets = bucket_count(max(counts))
+    tally = Tally(plan)
+    differing: list[int] = []
+    pairs = _merge(prefetch(source.checksums(buckets)), prefetch(target.checksums(buckets)))
+    for bucket, s, t in pairs:
+        if s is not None and t is not None and s[1:] == t[1:] and s[3] == 0:
+            tally.add_equal(s[1])
+        else:
+            differing.append(bucket)
+    fetched = {"source": 0, "target": 0}
+    if not differing:
+        return tally, fetched
+    wanted = differing if len(differing) <= MAX_LISTED else None
+    keep = set(differing)
+    s_rows = _counted(source.rows(buckets, wanted), fetched, "source")
+    t_rows = _counted(target.rows(buckets, wanted), fetched, "target")
+    s_groups = groupby(prefetch(s_rows), key=lambda r: r[0])
+    t_groups = groupby(prefetch(t_rows), key=lambda r: r[0])
+    for bucket, s_group, t_group in _merge(s_groups, t_groups):
+        if bucket in keep:
+            _compare_bucket(tally, source, target, list(s_group or ()), list(t_group or ()))
+    return tally, fetched
+
+
+def _compare_bucket(
+    tally: Tally, source: Side, target: Side, s_rows: list[Row], t_rows: list[Row]
+) -> None:
+    s_map = _by_key(source, s_rows)
+    t_map = _by_key(target, t_rows)
+    for key in sorted(s_map.keys() | t_map.keys(), key=lambda k: tuple(v or "" for v in k)):
+        s, t = s_map.get(key), t_map.get(key)
+        if (s is not None and s[1]) or (t is not None and t[1]):
+            continue  # in flight on either side: left out of every count
+        tally.add(key, None if s is None else s[0], None if t is None else t[0])
+
+
+def _by_key(side: Side, rows: list[Row]) -> dict[Any, tuple[Any, bool]]:
+    found: dict[Any, tuple[Any, bool]] = {}
+    dupes: list[Any] = []
+    for _, key, values, late in rows:
+        if key in found:
+            dupes.append(key)
+        found[key] = (values, late)
+    if dupes:
+        raise DuplicateKeys(duplicate_message(side.dataset, dupes))
+    return found
+
+
+def duplicate_message(dataset: Any, keys: Sequence[Any]) -> str:
+    """Error text naming the system, table and up to five duplicate keys."""
+    shown = ", ".join(repr(k[0] if len(k) == 1 else tuple(k)) for k in list(keys)[:5])
+    return f"key is not unique in {dataset.label} (system {dataset.system.name!r}): {shown}"
+
+
+def _merge(left: Any, right: Any) -> Iterator[tuple[int, Any, Any]]:
+    """Outer merge of two streams of (bucket, payload...) sorted by bucket."""
+    lhs, rhs = iter(left), iter(right)
+    a: Any = next(lhs, None)
+    b: Any = next(rhs, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            yield a[0], (a if len(a) != 2 else a[1]), None
+            a = next(lhs, None)
+        elif a is None or b[0] < a[0]:
+            yield b[0], None, (b if len(b) != 2 else b[1])
+            b = next(rhs, None)
+        else:
+            yield a[0], (a if len(a) != 2 else a[1]), (b if len(b) != 2 else b[1])
+            a, b = next(lhs, None), next(rhs, None)
+
+
+def _counted(rows: Iterator[Row], fetched: dict[str, int], role: str) -> Iterator[Row]:
+    for row in rows:
+        fetched[role] += 1
+        yield row
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterator[T], depth: int = 4, chunk: int = 2_000) -> Iterator[T]:
+    """Iterate `items` in a worker thread so both databases work at the same time."""
+    chunks: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        batch: list[T] = []
+        try:
+            for item in items:
+                batch.append(item)
+                if len(batch) >= chunk:
+                    _put(chunks, batch, stop)
+                    batch = []
+            _put(chunks, batch, stop)
+            _put(chunks, _DONE, stop)
+        except BaseException as exc:  # handed to the consumer, raised there
+            _put(chunks, exc, stop)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while True:
+            got = chunks.get()
+            if got is _DONE:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield from got
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+
+
+def _put(chunks: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            chunks.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue

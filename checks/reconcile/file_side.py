@@ -1,0 +1,132 @@
+"""One files side of a reconcile: canonical rows computed in Python from streamed batches.
+
+Checksums take one pass with memory per bucket only; rows of differing buckets take a second
+pass keeping just those rows. When every bucket differs the whole file is held in memory,
+sorted by bucket: fine for exports up to a few million rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import pandas as pd
+
+from checks.reconcile.canonical_form import (
+    CanonicalError,
+    canonicalizer,
+    hash32,
+    hash60,
+    normalize,
+    row_text,
+)
+from checks.reconcile.errors import IncomparableTypes
+from checks.reconcile.plan import Column, Pair, Plan, arrow_category
+from datasources.dataset import Dataset, FileSystem
+from datasources.files import column_types, iter_batches
+
+Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
+Canon = Callable[[Any], str | None]
+
+
+def describe_files(dataset: Dataset) -> dict[str, Column]:
+    """Columns of a files dataset, named "file:<arrow type>"."""
+    assert isinstance(dataset.system, FileSystem)
+    found = column_types(dataset.system)
+    columns = {}
+    for name, arrow_type in found.items():
+        category, zoned = arrow_category(arrow_type)
+        columns[name] = Column(name, category, f"file:{arrow_type}", zoned)
+    return columns
+
+
+class FileSide:
+    """Canonical rows of a files dataset; `role` is "source" or "target"."""
+
+    def __init__(self, dataset: Dataset, plan: Plan, role: str) -> None:
+        assert isinstance(dataset.system, FileSystem)
+        self.dataset, self.plan, self.role = dataset, plan, role
+        self.system = dataset.system
+        zone = self.system.timezone
+        self.key_fns = [self._fn(p, zone) for p in plan.keys]
+        self.field_fns = [self._field_fn(p, zone) for p in plan.fields]
+        updated = plan.source_updated if role == "source" else plan.target_updated
+        self.updated = updated.name if updated is not None and plan.cutoff is not None else None
+        self.updated_fn = canonicalizer("timestamp", zone)
+        names = [self._col(p).name for p in (*plan.keys, *plan.fields)]
+        self.columns = list(dict.fromkeys([*names, *([self.updated] if self.updated else [])]))
+
+    def _col(self, pair: Pair) -> Column:
+        return pair.source if self.role == "source" else pair.target
+
+    def _fn(self, pair: Pair, zone: str) -> Canon:
+        category = pair.source_category if self.role == "source" else pair.target_category
+        return canonicalizer(category, zone)
+
+    def _field_fn(self, pair: Pair, zone: str) -> Canon:
+        base = self._fn(pair, zone)
+        norm = pair.spec.normalize if pair.spec else ()
+        mapping = pair.source_map() if self.role == "source" else {}
+
+        def apply(value: Any) -> str | None:
+            text = normalize(base(value), norm)
+            return mapping.get(text, text) if text is not None and mapping else text
+
+        return apply
+
+    def count(self) -> int:
+        """Rows in the files."""
+        return sum(len(frame) for frame in iter_batches(self.system, self.columns[:1]))
+
+    def _canonical_rows(self, buckets: int) -> Iterator[tuple[int, Row, int]]:
+        key_names = [self._col(p).name for p in self.plan.keys]
+        field_names = [self._col(p).name for p in self.plan.fields]
+        for frame in iter_batches(self.system, self.columns):
+            keys = [_values(frame[n]) for n in key_names]
+            fields = [_values(frame[n]) for n in field_names]
+            stamps = _values(frame[self.updated]) if self.updated else None
+            for i in range(len(frame)):
+                try:
+                    key = tuple(fn(col[i]) for fn, col in zip(self.key_fns, keys, strict=True))
+                    vals = tuple(fn(col[i]) for fn, col in zip(self.field_fns, fields, strict=True))
+                    late = bool(
+                        stamps and (self.updated_fn(stamps[i]) or "") > str(self.plan.cutoff)
+                    )
+                except CanonicalError as exc:
+                    raise IncomparableTypes(f"{self.dataset.label}: {exc}") from exc
+                bucket = hash32(row_text(key)) % buckets
+                yield bucket, (bucket, key, vals, late), hash60(row_text(key + vals))
+
+    def checksums(self, buckets: int) -> Iterator[tuple[int, int, int, int]]:
+        """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""
+        sums: dict[int, list[int]] = {}
+        for bucket, row, digest in self._canonical_rows(buckets):
+            entry = sums.setdefault(bucket, [0, 0, 0])
+            entry[0] += 1
+            entry[1] += digest
+            entry[2] += int(row[3])
+        for bucket in sorted(sums):
+            n, h, f = sums[bucket]
+            yield bucket, n, h, f
+
+    def rows(self, buckets: int, wanted: Sequence[int] | None) -> Iterator[Row]:
+        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order."""
+        keep = None if wanted is None else set(wanted)
+        kept = [row for b, row, _ in self._canonical_rows(buckets) if keep is None or b in keep]
+        kept.sort(key=lambda row: row[0])
+        yield from kept
+
+    def duplicates(self, limit: int = 5) -> list[tuple[Any, ...]]:
+        """Files carry no constraints: duplicates are found while merging."""
+        return []
+
+
+def _values(series: pd.Series) -> list[Any]:
+    return [None if _missing(v) else v for v in series.astype(object).tolist()]
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value is None or value is pd.NaT or pd.isna(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,122 @@
+"""From a tally to the CheckResult: metrics, words, masked samples, the query to reproduce."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+
+from checks.reconcile.plan import Plan
+from checks.reconcile.tally import Tally
+from checks.result import CheckKind, CheckResult, MismatchedKey, Outcome
+from datasources.connection import engine_for
+from datasources.dataset import Dataset, SqlSystem
+
+MASK = "***"
+
+
+def percent(rate: float) -> str:
+    """0.005 -> "0.5%", 0.010989 -> "1.1%", 0 -> "0%"."""
+    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def build_result(
+    plan: Plan, tally: Tally, duration_s: float, extra: dict[str, Any] | None = None
+) -> CheckResult:
+    """The reconcile result for the tally."""
+    spec = plan.spec
+    differing = tally.missing_in_target + tally.missing_in_source + tally.changed
+    rate = differing / tally.compared if tally.compared else 0.0
+    metrics: dict[str, Any] = {
+        "source_rows": tally.source_rows,
+        "target_rows": tally.target_rows,
+        "compared": tally.compared,
+        "missing_in_target": tally.missing_in_target,
+        "missing_in_source": tally.missing_in_source,
+        "changed": tally.changed,
+        "changed_by_field": dict(tally.changed_by_field),
+        "mismatch_rate": rate,
+        **(extra or {}),
+    }
+    keys = tuple(_masked(plan, k) for k in tally.keys)
+    sample = [{"key": k.key, "kind": k.kind, "fields": k.fields} for k in keys[: spec.sample]]
+    passed = rate <= spec.max_mismatch_rate
+    return CheckResult(
+        check=spec.name,
+        kind=CheckKind.RECONCILE,
+        outcome=Outcome.PASSED if passed else Outcome.for_failure(spec.severity),
+        severity=spec.severity,
+        metrics=metrics,
+        headline="mismatch_rate",
+        observed=f"{percent(rate)} ({differing:,} of {tally.compared:,} keys)",
+        expected=f"at most {percent(spec.max_mismatch_rate)}",
+        sample=sample,
+        query=reproduce_query(plan, keys[: spec.sample]),
+        reason=None if passed else _reason(tally),
+        duration_s=duration_s,
+        mismatched_keys=keys,
+    )
+
+
+def _reason(tally: Tally) -> str:
+    parts = [
+        f"{tally.missing_in_target:,} missing in target",
+        f"{tally.missing_in_source:,} missing in source",
+        f"{tally.changed:,} changed",
+    ]
+    return ", ".join(parts)
+
+
+def _masked(plan: Plan, key: MismatchedKey) -> MismatchedKey:
+    pii = {p.spec.name for p in plan.fields if p.spec is not None and p.spec.pii}
+    if not pii or not (pii & key.fields.keys()):
+        return key
+    fields = {
+        name: [mask(v) for v in values] if name in pii else values
+        for name, values in key.fields.items()
+    }
+    return MismatchedKey(key.key, key.kind, fields)
+
+
+def mask(value: Any) -> Any:
+    """A PII value as "***" plus a short hash, so equal values stay recognisable."""
+    if value is None:
+        return None
+    return f"{MASK}{hashlib.sha256(str(value).encode()).hexdigest()[:6]}"
+
+
+def reproduce_query(plan: Plan, keys: tuple[MismatchedKey, ...]) -> str | None:
+    """SELECT of the differing rows on the target (or the source when the target is files)."""
+    for dataset, names in (
+        (plan.spec.target, [p.target.name for p in plan.keys]),
+        (plan.spec.source, [p.source.name for p in plan.keys]),
+    ):
+        if isinstance(dataset.system, SqlSystem) and keys:
+            return _select_keys(dataset, names, plan, keys)
+    return None
+
+
+def _select_keys(
+    dataset: Dataset, names: list[str], plan: Plan, keys: tuple[MismatchedKey, ...]
+) -> str | None:
+    if any(p.source_category not in ("integer", "text") for p in plan.keys):
+        return None
+    assert isinstance(dataset.system, SqlSystem)
+    cols: list[sa.ColumnClause[Any]] = [sa.column(n) for n in names]
+    if dataset.query is not None:
+        rel: sa.FromClause = sa.text(dataset.query).columns(*cols).subquery("q")
+    else:
+        schema, _, table = str(dataset.table).rpartition(".")
+        rel = sa.table(table, *cols, schema=schema or None)
+    source_names = [p.source.name for p in plan.keys]
+    wanted = [
+        sa.and_(*[rel.c[n] == k.key[s] for n, s in zip(names, source_names, strict=True)])
+        for k in keys
+    ]
+    query = sa.select(sa.text("*")).select_from(rel).where(sa.or_(*wanted))
+    try:
+        dialect = engine_for(dataset.system).dialect
+        return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    except Exception:  # the query is a convenience: never let it break the check
+        return None

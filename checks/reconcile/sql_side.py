@@ -1,0 +1,261 @@
+"""One SQL side of a reconcile: its columns, and the canonical queries run inside its database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from checks.reconcile.canonical_form import install_sqlite_functions
+from checks.reconcile.errors import ReconcileError
+from checks.reconcile.plan import Column, Pair, Plan
+from datasources import canonical as c
+from datasources.dataset import Dataset, SqlSystem
+
+Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
+
+
+def dialect_of(conn: sa.Connection) -> str:
+    """postgresql, mysql (MySQL and MariaDB) or sqlite."""
+    name = conn.dialect.name
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+def prepare(conn: sa.Connection) -> None:
+    """Per-connection set-up: SQLite functions, MariaDB session zone UTC."""
+    dialect = dialect_of(conn)
+    if dialect == "sqlite":
+        install_sqlite_functions(conn.connection.dbapi_connection)  # type: ignore[arg-type]
+    elif dialect == "mysql":
+        conn.exec_driver_sql("SET time_zone = '+00:00'")
+
+
+def describe(
+    dataset: Dataset, conn: sa.Connection
+) -> tuple[dict[str, Column], list[tuple[str, ...]]]:
+    """Columns of the dataset, and the column sets the database keeps unique."""
+    dialect = dialect_of(conn)
+    if dataset.table is None:
+        return _describe_query(dataset, conn), []
+    schema, _, name = dataset.table.rpartition(".")
+    inspector = sa.inspect(conn)
+    found = inspector.get_columns(name, schema or None)
+    columns = {
+        col["name"]: Column(
+            col["name"],
+            c.category_of(col["type"]),
+            str(col["type"]),
+            c.is_zoned(col["type"], dialect),
+        )
+        for col in found
+    }
+    return columns, _unique_sets(inspector, name, schema or None)
+
+
+def _unique_sets(inspector: Any, name: str, schema: str | None) -> list[tuple[str, ...]]:
+    sets = [tuple(inspector.get_pk_constraint(name, schema).get("constrained_columns") or ())]
+    sets += [tuple(u["column_names"]) for u in inspector.get_unique_constraints(name, schema)]
+    sets += [tuple(i["column_names"]) for i in inspector.get_indexes(name, schema) if i["unique"]]
+    return [s for s in sets if s]
+
+
+def _describe_query(dataset: Dataset, conn: sa.Connection) -> dict[str, Column]:
+    sub = sa.text(str(dataset.query)).columns().subquery("q")
+    result: sa.CursorResult[Any] = conn.execute(
+        sa.select(sa.literal_column("*")).select_from(sub).limit(100)
+    )
+    rows = result.fetchall()
+    columns = {}
+    for i, name in enumerate(result.keys()):
+        values = [row[i] for row in rows if row[i] is not None]
+        columns[name] = _infer(name, values)
+    return columns
+
+
+def _infer(name: str, values: Sequence[Any]) -> Column:
+    sample = values[0] if values else ""
+    if isinstance(sample, bool | int):
+        return Column(name, "integer", type(sample).__name__)
+    if isinstance(sample, float | Decimal):
+        return Column(name, "number", type(sample).__name__)
+    if isinstance(sample, datetime):
+        return Column(name, "timestamp", "datetime", sample.tzinfo is not None)
+    if isinstance(sample, date):
+        return Column(name, "date", "date")
+    return Column(name, "text", type(sample).__name__)
+
+
+class SqlSide:
+    """Canonical queries over one side; `role` is "source" or "target"."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        conn: sa.Connection,
+        plan: Plan,
+        role: str,
+        columns: dict[str, Column],
+    ) -> None:
+        assert isinstance(dataset.system, SqlSystem)
+        self.dataset, self.conn, self.plan, self.role = dataset, conn, plan, role
+        self.dialect = dialect_of(conn)
+        self.zone = dataset.system.timezone
+        self.relation = relation(dataset, columns)
+        cols = self.relation.c
+        self.keys = [self._canon(cols[self._col(p).name], p) for p in plan.keys]
+        self.fields = [self._field(cols[self._col(p).name], p) for p in plan.fields]
+        updated = plan.source_updated if role == "source" else plan.target_updated
+        self.in_flight: sa.ColumnElement[Any] = sa.literal(0)
+        if updated is not None and plan.cutoff is not None:
+            stamp = c.canonical(
+                self.dialect, cols[updated.name], "timestamp", self.zone, updated.zoned
+            )
+            late = c.binary(self.dialect, stamp) > c.binary(self.dialect, sa.literal(plan.cutoff))
+            self.in_flight = sa.case((late, 1), else_=0)
+        self._check_zone()
+
+    def _col(self, pair: Pair) -> Column:
+        return pair.source if self.role == "source" else pair.target
+
+    def _canon(self, expr: sa.ColumnElement[Any], pair: Pair) -> sa.ColumnElement[Any]:
+        column = self._col(pair)
+        category = pair.source_category if self.role == "source" else pair.target_category
+        return c.canonical(self.dialect, expr, category, self.zone, column.zoned)
+
+    def _field(self, expr: sa.ColumnElement[Any], pair: Pair) -> sa.ColumnElement[Any]:
+        value = c.normalized(
+            self.dialect, self._canon(expr, pair), pair.spec.normalize if pair.spec else ()
+        )
+        mapping = pair.source_map() if self.role == "source" else {}
+        if mapping:
+            cases = [
+                (
+                    c.binary(self.dialect, value) == c.binary(self.dialect, sa.literal(k)),
+                    sa.literal(v),
+                )
+                for k, v in mapping.items()
+            ]
+            value = sa.case(*cases, else_=value)
+        return value
+
+    def _check_zone(self) -> None:
+        if self.dialect != "mysql" or self.zone == "UTC":
+            return
+        probe = sa.select(sa.func.convert_tz("2000-01-01 00:00:00", self.zone, "+00:00"))
+        if self.conn.execute(probe).scalar() is None:
+            raise ReconcileError(
+                f"{self.dataset.label}: MariaDB/MySQL cannot convert from time zone "
+                f"{self.zone!r}: load its time zone tables (mariadb-tzinfo-to-sql)"
+            )
+
+    def canonical_select(self) -> sa.Select[Any]:
+        """SELECT k0.., f0.., flight FROM the dataset: the canonical rows (keys byte-comparable)."""
+        labelled = [c.binary(self.dialect, k).label(f"k{i}") for i, k in enumerate(self.keys)]
+        labelled += [f.label(f"f{i}") for i, f in enumerate(self.fields)]
+        return sa.select(*labelled, self.in_flight.label("flight")).select_from(self.relation)
+
+    def count(self) -> int:
+        """Rows in the dataset."""
+        query = sa.select(sa.func.count()).select_from(self.relation)
+        return int(self.conn.execute(query).scalar_one())
+
+    def _bucketed(self, buckets: int) -> sa.Subquery:
+        key_text = c.row_text(self.dialect, self.keys)
+        bucket = c.hash32(self.dialect, key_text) % buckets
+        row_hash = c.hash60(self.dialect, c.row_text(self.dialect, self.keys + self.fields))
+        return (
+            sa.select(
+                bucket.label("b"),
+                row_hash.label("h"),
+                self.in_flight.label("flight"),
+                *[k.label(f"k{i}") for i, k in enumerate(self.keys)],
+                *[f.label(f"f{i}") for i, f in enumerate(self.fields)],
+            )
+            .select_from(self.relation)
+            .subquery("canon")
+        )
+
+    def checksums(self, buckets: int) -> Iterator[tuple[int, int, int, int]]:
+        """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""
+        sub = self._bucketed(buckets)
+        query = (
+            sa.select(
+                sub.c.b,
+                sa.func.count(),
+                c.hash_sum(self.dialect, sub.c.h),
+                sa.func.sum(sub.c.flight),
+            )
+            .group_by(sub.c.b)
+            .order_by(sub.c.b)
+        )
+        for row in self._stream(query):
+            b, n, h, f = tuple(row)
+            yield int(b), int(n), int(h or 0), int(f or 0)
+
+    def rows(self, buckets: int, wanted: Sequence[int] | None) -> Iterator[Row]:
+        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order."""
+        sub = self._bucketed(buckets)
+        nk, nf = len(self.keys), len(self.fields)
+        query = sa.select(
+            sub.c.b,
+            *[sub.c[f"k{i}"] for i in range(nk)],
+            *[sub.c[f"f{i}"] for i in range(nf)],
+            sub.c.flight,
+        )
+        if wanted is not None:
+            query = query.where(
+                sub.c.b.in_(
+                    sa.bindparam(
+                        "w",
+                        list(wanted),
+                        type_=sa.BigInteger,
+                        expanding=True,
+                        literal_execute=True,
+                    )
+                )
+            )
+        for row in self._stream(query.order_by(sub.c.b)):
+            yield (
+                int(row[0]),
+                tuple(row[1 : 1 + nk]),
+                tuple(row[1 + nk : 1 + nk + nf]),
+                bool(row[-1]),
+            )
+
+    def duplicates(self, limit: int = 5) -> list[tuple[Any, ...]]:
+        """Up to `limit` keys that occur more than once."""
+        keys = [c.binary(self.dialect, k).label(f"k{i}") for i, k in enumerate(self.keys)]
+        query = (
+            sa.select(*keys)
+            .select_from(self.relation)
+            .group_by(*[k for k in keys])
+            .having(sa.func.count() > 1)
+            .limit(limit)
+        )
+        return [
+            tuple(v.decode() if isinstance(v, bytes) else v for v in row)
+            for row in self.conn.execute(query)
+        ]
+
+    def _stream(self, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
+        result = self.conn.execution_options(stream_results=True, max_row_buffer=20_000).execute(
+            query
+        )
+        with result:
+            for partition in result.partitions(5_000):
+                yield from partition
+
+
+def relation(dataset: Dataset, columns: dict[str, Column]) -> sa.FromClause:
+    """The dataset as a FROM clause: a quoted table or the query as a subquery."""
+    cols = [
+        sa.column(col.name, sa.Boolean() if "BOOL" in col.type_name.upper() else None)
+        for col in columns.values()
+    ]
+    if dataset.query is not None:
+        return sa.text(dataset.query).columns(*cols).subquery("q")
+    schema, _, name = str(dataset.table).rpartition(".")
+    return sa.table(name, *cols, schema=schema or None)

@@ -1,0 +1,188 @@
+"""Dialect-aware SQL pieces of reconcile's canonical form.
+
+Each SQL system computes, inside the database, the canonical text of a value (see
+checks/reconcile/canonical_form.py for the same rules in Python), an injective row text, a
+60-bit MD5 row hash and a 32-bit key hash. PostgreSQL and MariaDB use md5(); SQLite has none,
+so dxq registers deterministic Python functions (`dxq_*`) on each SQLite connection. Identifiers
+are always SQLAlchemy columns, never pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+NUMBER_SCALE = 6
+WHITESPACE = " \t\n\r\f\v"
+_TS_PG = "YYYY-MM-DD HH24:MI:SS.US"
+_TS_MY = "%Y-%m-%d %H:%i:%s.%f"
+
+Expr = sa.ColumnElement[Any]
+
+
+def category_of(sql_type: sa.types.TypeEngine[Any]) -> str:
+    """The comparison category of a column type: integer, number, timestamp, date, text."""
+    if isinstance(sql_type, sa.Boolean | sa.Integer):
+        return "integer"
+    if isinstance(sql_type, sa.Numeric | sa.Float):
+        return "number"
+    if isinstance(sql_type, sa.DateTime):
+        return "timestamp"
+    if isinstance(sql_type, sa.Date):
+        return "date"
+    if isinstance(sql_type, sa.String | sa.Enum | sa.Uuid):
+        return "text"
+    return f"unsupported:{sql_type}"
+
+
+def is_zoned(sql_type: sa.types.TypeEngine[Any], dialect: str) -> bool:
+    """Whether the database stores the column's timestamps as instants (UTC) rather than naive."""
+    if dialect == "mysql":
+        return type(sql_type).__name__ == "TIMESTAMP"
+    return bool(getattr(sql_type, "timezone", False))
+
+
+def canonical(dialect: str, expr: Expr, category: str, zone: str, zoned: bool) -> Expr:
+    """Canonical text of a column value; NULL stays NULL."""
+    if dialect == "sqlite":
+        if category == "timestamp":
+            return sa.func.dxq_timestamp(expr, "UTC" if zoned else zone)
+        function: sa.ColumnElement[Any] = getattr(sa.func, f"dxq_{category}")(expr)
+        return function
+    if category == "integer":
+        if isinstance(expr.type, sa.Boolean):
+            expr = sa.cast(expr, sa.Integer)
+        return _text(dialect, expr)
+    if category == "number":
+        if dialect == "postgresql":
+            return sa.cast(sa.func.round(sa.cast(expr, sa.Numeric), NUMBER_SCALE), sa.Text)
+        return _text(dialect, sa.cast(expr, sa.Numeric(38, NUMBER_SCALE)))
+    if category == "timestamp":
+        return _timestamp(dialect, expr, zone, zoned)
+    if category == "date":
+        if dialect == "postgresql":
+            return sa.func.to_char(expr, "YYYY-MM-DD")
+        return sa.func.date_format(expr, "%Y-%m-%d")
+    return _text(dialect, expr)
+
+
+def _text(dialect: str, expr: Expr) -> Expr:
+    return sa.cast(expr, sa.Text if dialect == "postgresql" else sa.String)
+
+
+def _timestamp(dialect: str, expr: Expr, zone: str, zoned: bool) -> Expr:
+    if dialect == "postgresql":
+        instant = expr if zoned else sa.func.timezone(zone, expr)
+        return sa.func.to_char(sa.func.timezone("UTC", instant), _TS_PG)
+    # MariaDB: TIMESTAMP columns read in the session zone, which dxq sets to UTC.
+    if not zoned and zone != "UTC":
+        expr = sa.func.convert_tz(expr, zone, "+00:00")
+    return sa.func.date_format(expr, _TS_MY)
+
+
+def normalized(dialect: str, expr: Expr, normalizers: Sequence[str]) -> Expr:
+    """Text normalisers applied in order (whitespace means ASCII whitespace)."""
+    if not normalizers:
+        return expr
+    if dialect == "sqlite":
+        return sa.func.dxq_normalize(expr, ",".join(normalizers))
+    flags = ("g",) if dialect == "postgresql" else ()
+    for name in normalizers:
+        if name == "trim":
+            edges = f"^[{WHITESPACE}]+|[{WHITESPACE}]+$"
+            expr = sa.func.regexp_replace(expr, edges, "", *flags)
+        elif name == "collapse_whitespace":
+            expr = sa.func.regexp_replace(expr, f"[{WHITESPACE}]+", " ", *flags)
+        elif name == "lower":
+            expr = sa.func.lower(expr)
+        elif name == "upper":
+            expr = sa.func.upper(expr)
+    return expr
+
+
+def mapped(expr: Expr, mapping: Mapping[str, str]) -> Expr:
+    """Source values replaced by the target values a map expects."""
+    if not mapping:
+        return expr
+    return sa.case(dict(mapping), value=expr, else_=expr)
+
+
+def binary(dialect: str, expr: Expr) -> Expr:
+    """The expression compared byte for byte (MariaDB collations ignore case and padding)."""
+    return sa.cast(expr, sa.LargeBinary) if dialect == "mysql" else expr
+
+
+def row_text(dialect: str, parts: Sequence[Expr]) -> Expr:
+    """Injective text of canonical values: "-" for NULL, else "<length>:<text>", concatenated."""
+    length = sa.func.char_length if dialect == "mysql" else sa.func.length
+    pieces = [
+        sa.func.coalesce(_concat(dialect, [_text(dialect, length(p)), sa.literal(":"), p]), "-")
+        for p in parts
+    ]
+    return pieces[0] if len(pieces) == 1 else _concat(dialect, pieces)
+
+
+def _concat(dialect: str, parts: Sequence[Expr]) -> Expr:
+    if dialect == "mysql":
+        return sa.func.concat(*parts)
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.op("||")(part)
+    return result
+
+
+def hash60(dialect: str, text: Expr) -> Expr:
+    """The first 60 bits of MD5(text) as a non-negative integer."""
+    return _md5_bits(dialect, text, 15)
+
+
+def hash32(dialect: str, text: Expr) -> Expr:
+    """The first 32 bits of MD5(text) as a non-negative integer."""
+    return _md5_bits(dialect, text, 8)
+
+
+def _md5_bits(dialect: str, text: Expr, digits: int) -> Expr:
+    if dialect == "sqlite":
+        name = "dxq_hash60" if digits == 15 else "dxq_hash32"
+        hashed: sa.ColumnElement[Any] = getattr(sa.func, name)(text, type_=sa.BigInteger)
+        return hashed
+    prefix = sa.func.substr(sa.func.md5(text), 1, digits)
+    if dialect == "postgresql":
+        bits = sa.cast(sa.literal("x", sa.Text).op("||")(prefix), postgresql.BIT(digits * 4))
+        return sa.cast(bits, sa.BigInteger)
+    return sa.cast(sa.func.conv(prefix, 16, 10), sa.BigInteger)
+
+
+def hash_sum(dialect: str, hashes: Expr) -> Expr:
+    """Exact sum of row hashes (SQLite: a registered aggregate returning text)."""
+    return sa.func.dxq_hashsum(hashes) if dialect == "sqlite" else sa.func.sum(hashes)
+
+
+def exceeds(
+    dialect: str, source: Expr, target: Expr, absolute: float | None, relative: float | None
+) -> Expr:
+    """1 when two canonical numbers differ by more than the tolerances, NULL distinct from any."""
+    if dialect == "sqlite":
+        return sa.func.dxq_exceeds(source, target, absolute, relative) == 1
+    num = sa.Numeric(65, NUMBER_SCALE) if dialect == "mysql" else sa.Numeric
+    s, t = sa.cast(source, num), sa.cast(target, num)
+    allowed: Expr = sa.literal(0)
+    if absolute is not None:
+        allowed = sa.literal(absolute, sa.Numeric)
+    if relative is not None:
+        rel = sa.literal(relative, sa.Numeric) * sa.func.abs(s)
+        allowed = sa.func.greatest(allowed, rel)
+    differ = sa.func.abs(s - t) > allowed
+    one_null = sa.or_(
+        sa.and_(source.is_(None), target.is_not(None)),
+        sa.and_(source.is_not(None), target.is_(None)),
+    )
+    return sa.or_(one_null, sa.and_(source.is_not(None), target.is_not(None), differ))
+
+
+def distinct(dialect: str, source: Expr, target: Expr) -> Expr:
+    """True when two canonical texts differ, NULL distinct from everything but NULL."""
+    return binary(dialect, source).is_distinct_from(binary(dialect, target))

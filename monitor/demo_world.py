@@ -1,0 +1,383 @@
+"""The e-commerce demo world: PIM, web shop, ERP, CRM and payment provider as SQLite files plus
+the warehouse's CSV stock export, rebuilt for any moment of a 30-day history with its defects.
+
+Defects follow a day plan counted back from the last day (r = days before the end), so the final
+moment always holds price mismatches, a stale stock feed, orders missing in the ERP, null
+e-mails and duplicate customers. Counts are measured on the rows written, the way a reconcile
+with a 15-minute grace sees them, so `defects()` states exactly what the checks must find."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from monitor import demo_data as data
+from monitor.demo_data import DAY, HOUR, MINUTE, Order, stamp
+
+GRACE = 15 * MINUTE  # the grace the demo's reconcile checks use
+WRONG_FOR_DAYS = 20  # one shop price has been wrong since this many days before the end
+STOCK_OUTAGES = {0: (-5, 12), 5: (-3, 1), 9: (-9, -4), 16: (-6, 2), 23: (-4, 1)}  # hours, by plan
+ERP_OUTAGE_PLAN = 12  # the day the ERP interface dropped 15 hours of orders
+SHIPPING = 4.95  # what the ERP leaves out of a mismatching order total
+DUPLICATE_IDS = 900_001
+Rows = list[tuple[object, ...]]
+
+
+@dataclass(frozen=True)
+class Defects:
+    """What is wrong in the demo systems at one moment, counted as a reconcile sees it."""
+
+    moment: datetime
+    price_mismatches: int  # shop.catalog_products.unit_price vs pim.products.price
+    wrong_for_weeks: str | None  # the sku whose shop price has been wrong since `wrong_since`
+    wrong_since: datetime | None
+    retired_enabled: int  # retired in the PIM, still enabled in the shop
+    catalog_in_flight: int  # differing, but changed within the grace
+    stock_last_export: datetime | None  # max(exported_at) of the warehouse feed
+    stock_mismatches: int  # qty in the export vs shop.stock
+    erp_missing_orders: int  # shop.orders without erp.sales_orders
+    order_total_mismatches: int  # shop.orders.total vs erp.sales_orders.amount
+    orders_in_flight: int  # missing or differing, but changed within the grace
+    null_emails: int  # shop.customers without e-mail
+    duplicate_customers: int  # extra shop.customers rows repeating an e-mail (absent in CRM)
+    email_case_only: int  # differ from the CRM only in case or spaces: NOT a mismatch
+    psp_missing_payments: int  # captured at the PSP, absent in erp.payments
+    payments_in_flight: int  # captured within the grace, not yet in the ERP
+
+    @property
+    def stock_feed_age(self) -> timedelta | None:
+        """How old the newest warehouse export is at the moment."""
+        return None if self.stock_last_export is None else self.moment - self.stock_last_export
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every system's rows at one moment, and the defects they hold."""
+
+    tables: dict[str, dict[str, Rows]]
+    export_at: datetime | None
+    export_rows: Rows
+    defects: Defects
+
+
+class DemoWorld:
+    """The demo company's systems under `root`, rebuilt for any moment of its history."""
+
+    def __init__(self, root: Path, seed: int = 7, days: int = 30, *, end: datetime) -> None:
+        if end.tzinfo is None:
+            raise ValueError("end must be timezone-aware (UTC)")
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        self.root = Path(root)
+        self.seed = seed
+        self.days = days
+        self.end = end
+        self.first_run = end - (days - 1) * DAY
+        self.origin = self.first_run - 3 * DAY  # the first orders are placed here
+        self.products = data.build_products(seed, self.origin)
+        self.customers = data.build_customers(seed, self.origin)
+        active = [i for i, p in enumerate(self.products) if not p.retired]
+        self.wrong_index = data.rng(seed, "wrong-for-weeks").choice(active)
+        self.wrong_since = end - WRONG_FOR_DAYS * DAY - 3 * HOUR
+
+    def run_times(self) -> list[datetime]:
+        """One simulated run per day at the hour of `end`, oldest first; the last one is `end`."""
+        return [self.first_run + i * DAY for i in range(self.days)]
+
+    def advance_to(self, moment: datetime) -> None:
+        """Rewrite every system so it holds exactly the company's state at moment."""
+        snapshot = self._snapshot(moment)
+        self.root.mkdir(parents=True, exist_ok=True)
+        for name, tables in snapshot.tables.items():
+            data.write_database(self.root / name, data.SCHEMAS[name], tables)
+        data.write_export(self.root / data.EXPORT_DIR, snapshot.export_at, snapshot.export_rows)
+
+    def defects(self, moment: datetime) -> Defects:
+        """The defects present at moment, with exact counts."""
+        return self._snapshot(moment).defects
+
+    def describe_defects(self, moment: datetime) -> list[str]:
+        """The defects present at moment, in words, one line each."""
+        return describe(self._snapshot(moment).defects)
+
+    def _snapshot(self, moment: datetime) -> Snapshot:
+        if moment.tzinfo is None:
+            raise ValueError("moment must be timezone-aware (UTC)")
+        day = (moment - self.first_run) // DAY
+        plan = max(self.days - 1 - day, 0)  # days before the end, as the defect plan counts
+        counts: dict[str, int] = {}
+        pim, catalog = self._catalog(moment, day, plan, counts)
+        export_at = self._last_export(moment, day)
+        export, stock = self._stock(export_at, day, plan, counts)
+        shop_orders, sales_orders, transactions, payments = self._orders(moment, day, plan, counts)
+        crm, shop_customers = self._customers(day, plan, counts)
+        categories: Rows = [(i + 1, name) for i, name in enumerate(data.CATEGORIES)]
+        tables = {
+            "pim.db": {"categories": categories, "products": pim},
+            "shop.db": {
+                "catalog_products": catalog,
+                "stock": stock,
+                "orders": shop_orders,
+                "customers": shop_customers,
+            },
+            "erp.db": {"sales_orders": sales_orders, "payments": payments},
+            "crm.db": {"customers": crm},
+            "psp.db": {"transactions": transactions},
+        }
+        wrong = moment >= self.wrong_since
+        defects = Defects(
+            moment=moment,
+            wrong_for_weeks=self.products[self.wrong_index].sku if wrong else None,
+            wrong_since=self.wrong_since if wrong else None,
+            stock_last_export=export_at,
+            **counts,
+        )
+        return Snapshot(tables, export_at, export, defects)
+
+    def _catalog(
+        self, m: datetime, day: int, plan: int, counts: dict[str, int]
+    ) -> tuple[Rows, Rows]:
+        changes = data.price_changes(self.seed, self.origin, m, self.products, {self.wrong_index})
+        pick = data.rng(self.seed, "catalog", day)
+        candidates = [
+            i
+            for i, p in enumerate(self.products)
+            if not p.retired
+            and i != self.wrong_index
+            and (i not in changes or changes[i].at <= m - HOUR)
+        ]
+        wrong_prices = set(pick.sample(candidates, min(_price_count(plan), len(candidates))))
+        retired = [i for i, p in enumerate(self.products) if p.retired]
+        still_enabled = set(pick.sample(retired, min(_retired_count(plan), len(retired))))
+        counts.update(price_mismatches=0, retired_enabled=0, catalog_in_flight=0)
+        pim: Rows = []
+        shop: Rows = []
+        for i, p in enumerate(self.products):
+            change = changes.get(i)
+            price, pim_at = (change.price, change.at) if change else (p.price, p.updated_at)
+            shop_price, shop_at = price, pim_at + data.PRICE_SYNC_LAG
+            if change and shop_at > m:  # the shop has not picked the change up yet
+                shop_price, shop_at = change.previous, change.previous_at + data.PRICE_SYNC_LAG
+            if i == self.wrong_index:  # a price cut in the PIM that never reached the shop
+                shop_price = round(p.price + 10, 2)
+                price, pim_at = (
+                    (p.price, self.wrong_since)
+                    if m >= self.wrong_since
+                    else (shop_price, p.updated_at)
+                )
+            if i in wrong_prices:
+                shop_price = round(price * 1.1, 2)
+            status = "retired" if p.retired else "active"
+            state = "enabled" if not p.retired or i in still_enabled else "disabled"
+            pim.append((p.sku, p.name, p.category_id, price, status, stamp(pim_at)))
+            shop.append((p.sku, p.name, p.category_id, shop_price, state, stamp(shop_at)))
+            price_differs = abs(shop_price - price) > 0.01
+            state_differs = p.retired and state == "enabled"
+            if (price_differs or state_differs) and max(pim_at, shop_at) > m - GRACE:
+                counts["catalog_in_flight"] += 1
+            else:
+                counts["price_mismatches"] += price_differs
+                counts["retired_enabled"] += state_differs
+        return pim, shop
+
+    def _last_export(self, m: datetime, day: int) -> datetime | None:
+        windows = []
+        for d in (day - 1, day, day + 1):
+            hours = STOCK_OUTAGES.get(self.days - 1 - d)
+            if hours is not None:
+                run = self.first_run + d * DAY
+                windows.append((run + hours[0] * HOUR, run + hours[1] * HOUR))
+        at = data.floor_to(m, data.EXPORT_EVERY, self.origin)
+        while at >= self.origin and any(start <= at < stop for start, stop in windows):
+            at -= data.EXPORT_EVERY
+        return at if at >= self.origin else None
+
+    def _stock(
+        self, at: datetime | None, day: int, plan: int, counts: dict[str, int]
+    ) -> tuple[Rows, Rows]:
+        counts["stock_mismatches"] = 0
+        if at is None:
+            return [], []
+        pick = data.rng(self.seed, "stock", day)
+        off = set(pick.sample(range(len(self.products)), _stock_count(plan)))
+        export: Rows = []
+        shop: Rows = []
+        for i, p in enumerate(self.products):
+            qty = data.stock_level(self.seed, i, at, self.origin)
+            export.append((p.sku, qty, stamp(at)))
+            shop.append((p.sku, qty + 5 if i in off else qty, stamp(at)))
+        counts["stock_mismatches"] = len(off)
+        return export, shop
+
+    def _orders(
+        self, m: datetime, day: int, plan: int, counts: dict[str, int]
+    ) -> tuple[Rows, Rows, Rows, Rows]:
+        orders = data.build_orders(self.seed, self.origin, m, self.customers)
+        emails = {c.customer_id: c.email for c in self.customers}
+        amended: dict[int, list[datetime]] = {}
+        for index, at in data.amendments(self.seed, self.origin, m, orders):
+            amended.setdefault(index, []).append(at)
+        shop: list[tuple[Order, float, str, datetime]] = []
+        erp: dict[int, tuple[float, datetime]] = {}
+        for index, o in enumerate(orders):
+            status, changed = data.order_status(o, m)
+            times = amended.get(index, [])
+            shop_at = max([changed, *times])
+            shop.append((o, o.total + data.GIFT_WRAP * len(times), status, shop_at))
+            if o.created_at + data.ERP_ORDER_LAG <= m:
+                synced = [t + data.ERP_AMEND_LAG for t in times if t + data.ERP_AMEND_LAG <= m]
+                erp_at = max([o.created_at + data.ERP_ORDER_LAG, *synced])
+                erp[o.order_id] = (o.total + data.GIFT_WRAP * len(synced), erp_at)
+        settled = [
+            row[0].order_id
+            for row in shop
+            if row[3] <= m - HOUR and row[0].order_id in erp and erp[row[0].order_id][1] <= m - HOUR
+        ]
+        created = {o.order_id: o.created_at for o in orders}
+        pick = data.rng(self.seed, "orders", day)
+        recent = [n for n in settled if created[n] >= m - DAY]
+        missing = set(pick.sample(recent, min(_missing_order_count(plan), len(recent))))
+        if plan == ERP_OUTAGE_PLAN and self.days - 1 - day == ERP_OUTAGE_PLAN:
+            run = self.first_run + day * DAY
+            missing |= {n for n, at in created.items() if run - 18 * HOUR <= at <= run - 3 * HOUR}
+        week = [n for n in settled if created[n] >= m - 7 * DAY and n not in missing]
+        for n in pick.sample(week, min(_total_count(plan), len(week))):
+            erp[n] = (erp[n][0] - SHIPPING, erp[n][1])
+        for n in missing:
+            erp.pop(n, None)
+        counts.update(erp_missing_orders=0, order_total_mismatches=0, orders_in_flight=0)
+        shop_rows: Rows = []
+        for o, total, status, shop_at in shop:
+            shop_rows.append((o.order_id, o.customer_id, emails[o.customer_id], round(total, 2),
+                              status, stamp(o.created_at), stamp(shop_at)))  # fmt: skip
+            target = erp.get(o.order_id)
+            differs = target is None or abs(round(total, 2) - round(target[0], 2)) > 0.01
+            if differs and (shop_at > m - GRACE or (target and target[1] > m - GRACE)):
+                counts["orders_in_flight"] += 1
+            elif differs:
+                counts["erp_missing_orders" if target is None else "order_total_mismatches"] += 1
+        erp_rows: Rows = [
+            (n, o.customer_id, round(erp[n][0], 2), stamp(o.created_at), stamp(erp[n][1]))
+            for o in orders
+            if (n := o.order_id) in erp
+        ]
+        transactions, payments = self._payments(orders, m, day, plan, counts)
+        return shop_rows, erp_rows, transactions, payments
+
+    def _payments(
+        self, orders: list[Order], m: datetime, day: int, plan: int, counts: dict[str, int]
+    ) -> tuple[Rows, Rows]:
+        captured = [(o, o.created_at + data.CAPTURE_LAG) for o in orders]
+        captured = [(o, at) for o, at in captured if at <= m]
+        pick = data.rng(self.seed, "payments", day)
+        window = [o.order_id for o, at in captured if m - 3 * DAY <= at <= m - HOUR]
+        missing = set(pick.sample(window, min(_payment_count(plan), len(window))))
+        counts.update(psp_missing_payments=0, payments_in_flight=0)
+        transactions: Rows = []
+        payments: Rows = []
+        for o, at in captured:
+            txn = f"TX{o.order_id}"
+            transactions.append((txn, o.order_id, o.total, "EUR", "captured", stamp(at)))
+            if o.order_id in missing or at + data.ERP_PAYMENT_LAG > m:
+                counts["payments_in_flight" if at > m - GRACE else "psp_missing_payments"] += 1
+            else:
+                payments.append((txn, o.order_id, o.total, "EUR", stamp(at)))
+        return transactions, payments
+
+    def _customers(self, day: int, plan: int, counts: dict[str, int]) -> tuple[Rows, Rows]:
+        pick = data.rng(self.seed, "customers", day)
+        sizes = (_null_count(plan), _case_count(plan), _duplicate_count(plan))
+        chosen = pick.sample(range(len(self.customers)), sum(sizes))
+        nulls = set(chosen[: sizes[0]])
+        variants = set(chosen[sizes[0] : sizes[0] + sizes[1]])
+        twins = chosen[sizes[0] + sizes[1] :]
+        crm: Rows = []
+        shop: Rows = []
+        for i, c in enumerate(self.customers):
+            crm.append((c.customer_id, c.email, c.name, c.country, stamp(c.updated_at)))
+            email: str | None = c.email
+            if i in nulls:
+                email = None
+            elif i in variants:
+                email = f" {c.email.upper()}" if i % 2 else f"{c.email.capitalize()} "
+            shop.append((c.customer_id, email, c.name, c.country, stamp(c.updated_at)))
+        for j, i in enumerate(twins):  # registered a second time with the same e-mail
+            c = self.customers[i]
+            again = c.updated_at + (j + 1) * 7 * DAY
+            shop.append((DUPLICATE_IDS + j, c.email, c.name, c.country, stamp(again)))
+        counts.update(null_emails=len(nulls), email_case_only=len(variants))
+        counts["duplicate_customers"] = len(twins)
+        return crm, shop
+
+
+def describe(d: Defects) -> list[str]:
+    """Plain-words lines for a Defects record, zero counts left out except the stock feed."""
+    lines = []
+
+    def add(count: int, text: str) -> None:
+        if count:
+            one = count == 1
+            lines.append(text.format(n=count, s="" if one else "s", v="s" if one else ""))
+
+    wrong = f" ({d.wrong_for_weeks} wrong since {d.wrong_since:%Y-%m-%d})" if d.wrong_since else ""
+    add(d.price_mismatches, "product-catalog: {n} price{s} differ{v} between PIM and shop" + wrong)
+    add(d.retired_enabled, "product-catalog: {n} retired product{s} still enabled in the shop")
+    add(d.catalog_in_flight, "product-catalog: {n} product{s} in flight (left out by grace)")
+    if d.stock_last_export is None or d.stock_feed_age is None:
+        lines.append("stock-levels: no warehouse export yet")
+    else:
+        age = int(d.stock_feed_age.total_seconds() // 60)
+        lines.append(
+            f"stock-levels: last warehouse export {d.stock_last_export:%Y-%m-%d %H:%M} UTC, "
+            f"{age // 60}h{age % 60:02d}m old" + (" (stale, max 2h)" if age > 120 else "")
+        )
+    add(d.stock_mismatches, "stock-levels: {n} stock level{s} differ{v} between export and shop")
+    add(d.erp_missing_orders, "orders: {n} order{s} missing in the ERP")
+    add(d.order_total_mismatches, "orders: {n} order total{s} differ{v} from the ERP amount")
+    add(d.orders_in_flight, "orders: {n} order{s} in flight (left out by grace)")
+    add(d.null_emails, "customers: {n} shop customer{s} without e-mail")
+    add(d.duplicate_customers, "customers: {n} duplicate shop customer{s} (same e-mail twice)")
+    add(
+        d.email_case_only,
+        "customers: {n} e-mail{s} differ{v} only in case or spaces (no mismatch after trim, lower)",
+    )
+    add(d.psp_missing_payments, "payments: {n} captured payment{s} missing in the ERP")
+    add(d.payments_in_flight, "payments: {n} payment{s} in flight (left out by grace)")
+    return lines
+
+
+def _price_count(plan: int) -> int:
+    return 35 + plan if plan in (4, 11, 19) else 3 + (plan * 7) % 4
+
+
+def _retired_count(plan: int) -> int:
+    return 4 if plan <= 6 else 0 if plan <= 12 else 3 if plan <= 22 else 0
+
+
+def _stock_count(plan: int) -> int:
+    return (2, 0, 1)[plan % 3]
+
+
+def _missing_order_count(plan: int) -> int:
+    return 2 + plan % 3
+
+
+def _total_count(plan: int) -> int:
+    return 1 + plan % 2 + (2 if plan in (3, 4) else 0)
+
+
+def _payment_count(plan: int) -> int:
+    return 3 if plan <= 4 else 0 if plan <= 9 else 2 if plan <= 18 else 1
+
+
+def _null_count(plan: int) -> int:
+    return 0 if 8 <= plan <= 10 else 2 + plan % 3
+
+
+def _duplicate_count(plan: int) -> int:
+    return 0 if 8 <= plan <= 10 else 1 + (plan // 5) % 3
+
+
+def _case_count(plan: int) -> int:
+    return 5 + plan % 3

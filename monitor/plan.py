@@ -1,0 +1,198 @@
+"""Turn a loaded monitor file into runnable declarations: one IntegrationPlan per integration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from checks.result import Severity
+from checks.spec import (
+    CheckSpec,
+    FieldSpec,
+    FreshnessSpec,
+    ReconcileSpec,
+    ReferenceSpec,
+    SchemaSpec,
+    SuiteSpec,
+    VolumeSpec,
+)
+from datasources.dataset import Dataset, FileSystem, SqlSystem, System
+from monitor.config import CompareField, Config, DatasetRef, Integration
+from monitor.errors import ConfigError, Problem
+
+
+@dataclass(frozen=True)
+class IntegrationPlan:
+    """One integration, ready to run: its datasets and its checks in run order."""
+
+    name: str
+    description: str
+    source: Dataset
+    target: Dataset
+    severity: Severity
+    owners: tuple[str, ...]
+    schedule: str | None  # 5-field cron; None = on demand only
+    timezone: str  # of the schedule
+    timeout_s: float
+    after_failures: int
+    direction: str  # "one-way" | "two-way"
+    golden: str  # "source" | "target"
+    specs: tuple[CheckSpec, ...]
+    source_key: tuple[str, ...] = ()
+    target_key: tuple[str, ...] = ()
+
+
+def plan_integrations(config: Config, names: Sequence[str] = ()) -> list[IntegrationPlan]:
+    """Plans for the named integrations (all, in file order, when `names` is empty)."""
+    unknown = [name for name in names if name not in config.integrations]
+    if unknown:
+        known = ", ".join(config.integrations) or "none"
+        raise ConfigError(
+            [
+                Problem(
+                    "dxq", None, "", f"unknown integration '{name}'; known integrations: {known}"
+                )
+                for name in unknown
+            ]
+        )
+    chosen = list(dict.fromkeys(names)) if names else list(config.integrations)
+    systems = build_systems(config)
+    return [plan_integration(config, name, systems) for name in chosen]
+
+
+def build_systems(config: Config) -> dict[str, System]:
+    """The systems of the monitor file as datasource declarations."""
+    systems: dict[str, System] = {}
+    for name, system in config.systems.items():
+        if system.url is not None:
+            systems[name] = SqlSystem(
+                name=name,
+                url=system.url,
+                timezone=system.timezone,
+                connect_timeout_s=system.connect_timeout,
+                query_timeout_s=system.query_timeout,
+                description=system.description,
+            )
+        else:
+            assert system.files is not None and system.format is not None
+            systems[name] = FileSystem(
+                name=name,
+                pattern=system.files,
+                format=system.format,
+                timezone=system.timezone,
+                description=system.description,
+            )
+    return systems
+
+
+def plan_integration(config: Config, name: str, systems: dict[str, System]) -> IntegrationPlan:
+    """The plan of one integration of a validated config."""
+    integration = config.integrations[name]
+    source = build_dataset(integration.source, systems)
+    target = build_dataset(integration.target, systems)
+    key = integration.key
+    return IntegrationPlan(
+        name=name,
+        description=integration.description,
+        source=source,
+        target=target,
+        severity=integration.severity,
+        owners=tuple(integration.owners),
+        schedule=integration.schedule,
+        timezone=integration.timezone,
+        timeout_s=integration.timeout,
+        after_failures=integration.alert.after_failures,
+        direction=integration.direction,
+        golden=integration.golden,
+        specs=tuple(build_specs(config, integration, source, target, systems)),
+        source_key=tuple(key.source) if key else (),
+        target_key=tuple(key.target) if key else (),
+    )
+
+
+def build_dataset(ref: DatasetRef, systems: dict[str, System]) -> Dataset:
+    """A dataset declaration from `pim.products`, `wms` or `{system, query}`."""
+    return Dataset(system=systems[ref.system], table=ref.table, query=ref.query)
+
+
+def build_field(compare: CompareField) -> FieldSpec:
+    """A compared field as the reconcile engine declares it."""
+    return FieldSpec(
+        source=compare.source,
+        target=compare.target,
+        tolerance=compare.tolerance,
+        relative_tolerance=compare.relative_tolerance,
+        map=dict(compare.map),
+        normalize=tuple(compare.normalize),
+        pii=compare.pii,
+    )
+
+
+def build_specs(
+    config: Config,
+    integration: Integration,
+    source: Dataset,
+    target: Dataset,
+    systems: dict[str, System],
+) -> list[CheckSpec]:
+    """The checks in run order: freshness, volume, reconcile, references, schema, suites."""
+    severity = integration.severity
+    specs: list[CheckSpec] = []
+    if integration.freshness is not None:
+        fresh = integration.freshness
+        dataset = target if fresh.side == "target" else source
+        specs.append(FreshnessSpec(dataset, fresh.column, fresh.max_age, severity))
+    if integration.volume is not None:
+        specs.append(VolumeSpec(source, target, integration.volume.tolerance, severity))
+    if integration.reconciles and integration.key is not None:
+        options = integration.reconcile
+        updated = options.updated_column if options else None
+        specs.append(
+            ReconcileSpec(
+                source=source,
+                target=target,
+                source_key=tuple(integration.key.source),
+                target_key=tuple(integration.key.target),
+                fields=tuple(build_field(c) for c in integration.compare),
+                severity=severity,
+                max_mismatch_rate=options.max_mismatch_rate if options else 0.0,
+                grace_s=options.grace if options else None,
+                source_updated_column=updated.source if updated else None,
+                target_updated_column=updated.target if updated else None,
+                sample=options.sample if options else 50,
+            )
+        )
+    for ref in integration.references:
+        referenced = Dataset(system=systems[ref.system], table=ref.table)
+        specs.append(
+            ReferenceSpec(
+                dataset=target,
+                column=ref.column,
+                referenced=referenced,
+                referenced_column=ref.referenced_column,
+                severity=severity,
+                name=f"references({ref.column})",
+            )
+        )
+    if integration.schema_:
+        specs.append(SchemaSpec(source, target, severity))
+    for suite in integration.suites:
+        key = suite.key if suite.key is not None else side_key(integration, suite.side)
+        specs.append(
+            SuiteSpec(
+                path=config.suite_path(suite),
+                label=suite.suite,
+                dataset=source if suite.side == "source" else target,
+                severity=severity,
+                side=suite.side,
+                key_columns=tuple(key),
+            )
+        )
+    return specs
+
+
+def side_key(integration: Integration, side: str) -> list[str]:
+    """The key columns of one side, or none when the integration has no key."""
+    if integration.key is None:
+        return []
+    return integration.key.source if side == "source" else integration.key.target

@@ -1,0 +1,148 @@
+"""The results store: opening the database, migrating it, and the write API.
+
+Each write method runs in its own transaction. To add more writes to the same transaction
+(alert changes and outbox rows with a run's results), use `transaction()` and call the same
+methods on the `Transaction` it yields; see store/transaction.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from checks.result import CheckResult
+from store.errors import MigrationFailed, StoreError, StoreUnavailable
+from store.migration import is_current, upgrade_to_head
+from store.transaction import Transaction
+from store.upserts import SUPPORTED_DIALECTS
+
+
+class ResultStore:
+    """The results database of one dxq installation."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> ResultStore:
+        """Connect to the store at `url` (creating a SQLite file's directory) and bring it to
+        the current schema unless `migrate` is false."""
+        try:
+            parsed = sa.make_url(url)
+        except sa.exc.ArgumentError as exc:
+            raise StoreError(f"not a database URL: {url!r}") from exc
+        masked = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() not in SUPPORTED_DIALECTS:
+            raise StoreError(
+                f"{masked}: the results store must be "
+                f"{' or '.join(SUPPORTED_DIALECTS)}, not {parsed.get_backend_name()}"
+            )
+        store = cls(_create_engine(parsed))
+        if migrate:
+            try:
+                if not store._is_current():
+                    store.upgrade()
+            except StoreError:
+                store.dispose()
+                raise
+        return store
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with its password hidden, for messages and logs."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def upgrade(self) -> None:
+        """Bring the database to the current schema (idempotent)."""
+        try:
+            upgrade_to_head(self._engine)
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+        except Exception as exc:
+            raise MigrationFailed(f"{self.masked_url}: migration failed: {exc}") from exc
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One database transaction: committed when the block ends, rolled back on error."""
+        try:
+            with self._engine.begin() as connection:
+                yield Transaction(connection)
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"{self.masked_url}: {exc.orig}") from exc
+
+    def begin_run(self, integration: str, started_at: datetime, trigger: str = "manual") -> int:
+        """Record a run as `running`; returns its id."""
+        with self.transaction() as tx:
+            return tx.begin_run(integration, started_at, trigger)
+
+    def complete_run(
+        self,
+        run_id: int,
+        finished_at: datetime,
+        results: Sequence[CheckResult],
+        reason: str | None = None,
+    ) -> str:
+        """Store a run's results and return its status (see `Transaction.complete_run`)."""
+        with self.transaction() as tx:
+            return tx.complete_run(run_id, finished_at, results, reason)
+
+    def fail_stale_runs(
+        self, reason: str, older_than: datetime | None = None, *, now: datetime | None = None
+    ) -> int:
+        """Turn runs left `running` into `error` runs with `reason`; returns how many."""
+        with self.transaction() as tx:
+            return tx.fail_stale_runs(reason, older_than, now=now)
+
+    def save_schema_snapshot(
+        self, integration: str, snapshot: Mapping[str, Mapping[str, str]], taken_at: datetime
+    ) -> int:
+        """Store each side's columns when they changed; returns how many sides were stored."""
+        with self.transaction() as tx:
+            return tx.save_schema_snapshot(integration, snapshot, taken_at)
+
+    def last_schema_snapshot(self, integration: str) -> dict[str, dict[str, str]] | None:
+        """The newest stored columns of each side ({"source": {col: type}, …}), or None."""
+        with self.transaction() as tx:
+            return tx.last_schema_snapshot(integration)
+
+    def _is_current(self) -> bool:
+        try:
+            return is_current(self._engine)
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _unavailable(self, exc: sa.exc.DBAPIError) -> StoreUnavailable:
+        return StoreUnavailable(f"cannot use the results database {self.masked_url}: {exc.orig}")
+
+
+def _create_engine(url: sa.URL) -> sa.Engine:
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+    sa.event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,110 @@
+"""Broken monitor files: each problem is reported as `file:line: path: message`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import ConfigError
+from monitor.loading import load_config
+
+FILES = Path(__file__).parent / "files"
+BROKEN = FILES / "broken"
+
+CASES: dict[str, list[str]] = {
+    "unknown_top_key.yml": [
+        "{f}:9: colour: unknown key 'colour'; expected one of dashboard_url, integrations, "
+        "owners, routes, smtp, store, systems, version",
+    ],
+    "misspelled_key.yml": [
+        "{f}:13: integrations.catalog.shedule: unknown key 'shedule'; did you mean 'schedule'?",
+    ],
+    "unknown_system.yml": [
+        "{f}:11: integrations.catalog.source: unknown system 'pimm'; known systems: pim, shop, wms",
+    ],
+    "unknown_owner.yml": [
+        "{f}:13: integrations.catalog.owners[1]: unknown owner 'ghost'; known owners: oncall, po",
+    ],
+    "bad_cron.yml": [
+        "{f}:13: integrations.catalog.schedule: invalid cron expression '*/5 * * *': expected "
+        "5 fields (minute hour day-of-month month day-of-week)",
+        "{f}:17: integrations.nightly.schedule: invalid cron expression '0 25 * * *': Error "
+        "validating expression '25': the last value (25) is higher than the maximum value (23)",
+    ],
+    "bad_duration.yml": [
+        "{f}:13: integrations.catalog.freshness.max_age: invalid duration '2 hours'; expected a "
+        "duration like 90s, 15m, 2h or 1d",
+    ],
+    "bad_severity.yml": [
+        "{f}:13: integrations.catalog.severity: expected one of critical, error, warning "
+        "(got 'fatal')",
+    ],
+    "missing_env.yml": [
+        "{f}:9: systems.crm.url: environment variable CRM_URL is not set; export it or write "
+        "${{CRM_URL:-default}}",
+    ],
+    "yaml_syntax.yml": [
+        "{f}:13: YAML syntax error: while parsing a block mapping, expected <block end>, but "
+        "found '<block mapping start>' (check the indentation)",
+    ],
+    "missing_suite.yml": [
+        "{f}:13: integrations.catalog.suites[0]: suite file not found: suites/nowhere.json "
+        "(looked for {dir}/suites/nowhere.json)",
+    ],
+    "unknown_expectation.yml": [
+        "{files}/suites/bad_type.json:5: expectations[1].type: unknown expectation type "
+        "'expect_column_values_to_be_nul'; did you mean 'expect_column_values_to_be_null'?",
+        "{files}/suites/bad_type.json:6: expectations[2]: expected 'kwargs', an object of the "
+        "expectation's arguments",
+    ],
+    "unknown_receiver.yml": [
+        "{f}:13: routes.routes[0].receiver: unknown receiver 'pager'; known owners: oncall, po",
+    ],
+    "bad_regex.yml": [
+        "{f}:14: routes.routes[0].matchers[0]: invalid regular expression 'order(.*': missing ), "
+        "unterminated subpattern at position 5",
+    ],
+    "key_lengths.yml": [
+        "{f}:13: integrations.catalog.key: source key has 2 column(s) and target key has 1; "
+        "they must pair up",
+    ],
+    "url_and_files.yml": [
+        "{f}:9: systems.erp: give exactly one of 'url' (a SQL system) or 'files' (exported files)",
+    ],
+    "several.yml": [
+        "{f}:1: version: unsupported version 2; this dxq reads version: 1",
+        "{f}:3: owners.po.role: expected one of business, oncall, maintenance (got 'boss')",
+        "{f}:5: systems.pim.owner: unknown owner 'nobody'; known owners: po",
+        "{f}:10: integrations.catalog.target: 'wms' is a files system: name it alone ('wms'), "
+        "without a table",
+        "{f}:12: integrations.catalog.schedule: invalid cron expression 'every hour': expected "
+        "5 fields (minute hour day-of-month month day-of-week)",
+        "{f}:13: integrations.catalog.timeout: invalid duration 'soon'; expected a duration "
+        "like 90s, 15m, 2h or 1d",
+        "{f}:14: integrations.catalog.owners[1]: unknown owner 'ghost'; known owners: po",
+        "{f}:17: integrations.catalog.compare[1].tolerance: expected a number (got 'lots')",
+        "{f}:18: integrations.catalog.reconcile.sample: must be at most 1000 (got 5000)",
+        "{f}:20: integrations.catalog.references[0].references: unknown system 'crm'; known "
+        "systems: pim, wms",
+        "{f}:21: integrations.orders: missing required key 'source'",
+        "{f}:23: routes: the root route needs a 'receiver': it catches every alert",
+        "{f}:25: routes.routes[0].receiver: unknown receiver 'pager'; known owners: po",
+    ],
+}
+
+
+def test_every_broken_file_is_covered() -> None:
+    assert sorted(CASES) == sorted(p.name for p in BROKEN.glob("*.yml"))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_broken_file_reports_exact_problems(name: str) -> None:
+    path = BROKEN / name
+    with pytest.raises(ConfigError) as raised:
+        load_config(path, env={})
+    expected = [
+        line.format(f=path, dir=BROKEN.resolve(), files=FILES.resolve()) for line in CASES[name]
+    ]
+    assert [str(p) for p in raised.value.problems] == expected
+    assert str(raised.value) == "\n".join(expected)

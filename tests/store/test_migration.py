@@ -1,0 +1,109 @@
+"""Opening and migrating the results database."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from store.errors import StoreError, StoreUnavailable
+from store.migration import current_revision, head_revision
+from store.schema import metadata
+from store.store import ResultStore
+
+
+def test_open_migrates_an_empty_database_to_head(store_url: str) -> None:
+    store = ResultStore.open(store_url)
+    tables = set(sa.inspect(store.engine).get_table_names())
+    assert tables == set(metadata.tables) | {"alembic_version"}
+    with store.engine.connect() as connection:
+        assert current_revision(connection) == head_revision() == "0001"
+    store.dispose()
+
+
+def test_migration_matches_the_declared_schema(store: ResultStore) -> None:
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert diff == []
+
+
+def test_open_and_upgrade_are_idempotent(store_url: str) -> None:
+    first = ResultStore.open(store_url)
+    run_id = first.begin_run("orders", _t0())
+    second = ResultStore.open(store_url)
+    second.upgrade()
+    with second.engine.connect() as connection:
+        versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    assert versions == [("0001",)]
+    assert second.fail_stale_runs("kept across upgrades") == 1  # the run survived
+    assert run_id == 1
+    first.dispose()
+    second.dispose()
+
+
+def test_open_false_migrate_leaves_the_database_empty(sqlite_url: str) -> None:
+    store = ResultStore.open(sqlite_url, migrate=False)
+    assert sa.inspect(store.engine).get_table_names() == []
+    store.dispose()
+
+
+def test_sqlite_directory_is_created_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = ResultStore.open("sqlite:///.dxq/nested/results.db")
+    assert (tmp_path / ".dxq" / "nested" / "results.db").is_file()
+    assert "runs" in sa.inspect(store.engine).get_table_names()
+    store.dispose()
+
+
+def test_concurrent_opens_on_postgresql_migrate_once(pg_schema_url: str) -> None:
+    errors: list[BaseException] = []
+    stores: list[ResultStore] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(ResultStore.open(pg_schema_url))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with stores[0].engine.connect() as connection:
+        assert current_revision(connection) == "0001"
+    for store in stores:
+        store.dispose()
+
+
+def test_unreachable_database_is_reported_with_the_password_masked() -> None:
+    with pytest.raises(StoreUnavailable) as caught:
+        ResultStore.open("postgresql+psycopg://dxq:s3cret@127.0.0.1:1/results?connect_timeout=2")
+    message = str(caught.value)
+    assert "s3cret" not in message
+    assert "dxq:***@127.0.0.1:1/results" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("mysql+pymysql://root:pw@127.0.0.1/x", "must be sqlite or postgresql, not mysql"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_unsupported_urls_are_refused(url: str, words: str) -> None:
+    with pytest.raises(StoreError, match=words) as caught:
+        ResultStore.open(url)
+    assert ":pw@" not in str(caught.value)
+
+
+def _t0() -> datetime:
+    return datetime(2026, 11, 2, tzinfo=UTC)

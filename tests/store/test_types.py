@@ -1,0 +1,110 @@
+"""UTC timestamps and JSON documents, on both engines."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from checks.result import CheckKind, CheckResult, Outcome, Severity
+from store.errors import NotStorable
+from store.schema import check_results, runs
+from store.store import ResultStore
+from store.types import fingerprint, to_jsonable
+
+BERLIN_WINTER = timezone(timedelta(hours=1))
+
+
+def test_aware_timestamps_come_back_as_the_same_instant_in_utc(store: ResultStore) -> None:
+    local = datetime(2026, 11, 2, 11, 30, 15, 123456, tzinfo=BERLIN_WINTER)
+    run_id = store.begin_run("orders", local)
+    with store.engine.connect() as connection:
+        started = connection.execute(
+            sa.select(runs.c.started_at).where(runs.c.id == run_id)
+        ).scalar_one()
+    assert started == local
+    assert started.tzinfo is UTC
+    assert started.hour == 10 and started.microsecond == 123456
+
+
+def test_naive_timestamps_are_refused_and_nothing_is_written(store: ResultStore) -> None:
+    with pytest.raises(NotStorable, match="no time zone"):
+        store.begin_run("orders", datetime(2026, 11, 2, 10, 0))
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(runs)).scalar() == 0
+
+
+def test_timestamp_comparisons_follow_time_not_text(store: ResultStore) -> None:
+    early = datetime(2026, 11, 2, 9, 59, 59, tzinfo=UTC)
+    late = datetime(2026, 11, 2, 10, 0, 0, 1, tzinfo=UTC)
+    store.begin_run("a", early)
+    store.begin_run("b", late)
+    cutoff = datetime(2026, 11, 2, 11, 0, tzinfo=BERLIN_WINTER)  # 10:00 UTC
+    with store.engine.connect() as connection:
+        before = connection.execute(
+            sa.select(runs.c.integration).where(runs.c.started_at < cutoff)
+        ).scalars()
+        assert list(before) == ["a"]
+
+
+def test_metrics_are_normalised_to_json(store: ResultStore) -> None:
+    run_id = store.begin_run("orders", datetime(2026, 11, 2, tzinfo=UTC))
+    result = CheckResult(
+        "freshness",
+        CheckKind.FRESHNESS,
+        Outcome.PASSED,
+        Severity.ERROR,
+        metrics={
+            "lag_seconds": Decimal("812.5"),
+            "newest": datetime(2026, 11, 2, 10, tzinfo=BERLIN_WINTER),
+            "day": date(2026, 11, 2),
+            "ratio": math.nan,
+            "columns": ("a", "b"),
+        },
+        headline="lag_seconds",
+        sample=[{"sku": "A-1", "updated_at": datetime(2026, 11, 1, tzinfo=UTC)}],
+    )
+    store.complete_run(run_id, datetime(2026, 11, 2, 0, 1, tzinfo=UTC), [result])
+    with store.engine.connect() as connection:
+        row = connection.execute(sa.select(check_results)).one()
+    assert row.metrics == {
+        "lag_seconds": 812.5,
+        "newest": "2026-11-02T09:00:00+00:00",
+        "day": "2026-11-02",
+        "ratio": None,
+        "columns": ["a", "b"],
+    }
+    assert row.headline_value == 812.5
+    assert row.sample == [{"sku": "A-1", "updated_at": "2026-11-01T00:00:00+00:00"}]
+
+
+def test_unstorable_metrics_roll_the_whole_run_back(store: ResultStore) -> None:
+    run_id = store.begin_run("orders", datetime(2026, 11, 2, tzinfo=UTC))
+    good = CheckResult("volume", CheckKind.VOLUME, Outcome.PASSED, Severity.ERROR)
+    bad = CheckResult(
+        "reconcile", CheckKind.RECONCILE, Outcome.PASSED, Severity.ERROR, metrics={"x": object()}
+    )
+    with pytest.raises(NotStorable, match=r"reconcile: metrics\.x: object"):
+        store.complete_run(run_id, datetime(2026, 11, 2, 0, 1, tzinfo=UTC), [good, bad])
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.select(runs.c.status)).scalar_one() == "running"
+        assert (
+            connection.execute(sa.select(sa.func.count()).select_from(check_results)).scalar() == 0
+        )
+
+
+def test_fingerprint_ignores_key_order_but_not_values() -> None:
+    assert fingerprint({"country": "DE", "sku": "A"}) == fingerprint({"sku": "A", "country": "DE"})
+    assert fingerprint({"sku": "A"}) != fingerprint({"sku": "B"})
+    assert fingerprint({"id": 1}) != fingerprint({"id": "1"})
+
+
+def test_to_jsonable_converts_sets_and_infinities() -> None:
+    assert to_jsonable({1: {3, 2}, "x": -math.inf, "d": Decimal("NaN")}) == {
+        "1": [2, 3],
+        "x": None,
+        "d": None,
+    }
