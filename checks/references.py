@@ -62,14 +62,13 @@ def check_references(spec: ReferenceSpec) -> CheckResult:
         except DatasourceError as exc:
             reason = datasource_reason(dataset, exc)
             return error_result(spec.name, CheckKind.REFERENCES, spec.severity, reason)
-    as_text = _NATIVE.get(families[0], "text") != _NATIVE.get(families[1], "text") or (
-        families[0] not in _NATIVE
-    )
+    kinds = [_NATIVE.get(family, "text") for family in families]
+    differ = kinds[0] != kinds[1]  # integer against text, say: compare as text
     try:
         if _share_database(spec.dataset, spec.referenced):
-            tally = _tally_in_one_database(spec)
+            tally = _tally_in_one_database(spec, differ)
         else:
-            tally = _tally_across(spec, as_text)
+            tally = _tally_across(spec, differ or kinds[0] == "text")
     except DatasourceError as exc:
         reason = f"{spec.dataset.label} -> {spec.referenced.label}: {exc}"
         return error_result(spec.name, CheckKind.REFERENCES, spec.severity, reason)
@@ -123,15 +122,17 @@ def _share_database(a: Dataset, b: Dataset) -> bool:
     )
 
 
-def _tally_in_one_database(spec: ReferenceSpec) -> _Tally:
+def _tally_in_one_database(spec: ReferenceSpec, as_text: bool) -> _Tally:
     system = spec.dataset.system
     assert isinstance(system, SqlSystem)
     with read_only(system) as conn:
         child = selectable(spec.dataset, conn).alias("referencing")
         parent = selectable(spec.referenced, conn).alias("referenced")
         value, ref = child.c[spec.column], parent.c[spec.referenced_column]
-        known = sa.select(ref.label("v")).where(ref.is_not(None)).distinct().subquery("known")
-        joined = child.outerjoin(known, known.c.v == value)
+        value_key = sa.cast(value, sa.String) if as_text else value
+        ref_key = sa.cast(ref, sa.String) if as_text else ref
+        known = sa.select(ref_key.label("v")).where(ref.is_not(None)).distinct().subquery("known")
+        joined = child.outerjoin(known, known.c.v == value_key)
         missing = known.c.v.is_(None)
         totals = conn.execute(
             sa.select(
@@ -151,7 +152,9 @@ def _tally_in_one_database(spec: ReferenceSpec) -> _Tally:
             .order_by(value)
             .limit(spec.sample)
         ).all()
-        failing = sa.select(child).where(value.is_not(None), ~sa.exists().where(ref == value))
+        failing = sa.select(child).where(
+            value.is_not(None), ~sa.exists().where(ref_key == value_key)
+        )
         query = _render(failing, conn.dialect)
     return _Tally(
         checked_values=int(totals[0]),

@@ -2,7 +2,8 @@
 
 Against the last run (`SchemaSpec.previous`) every added or removed column and every changed
 type name is a change. Between the sides, columns with the same name (case-insensitive) must
-hold the same family of type; integer and numeric are compatible, as is a type nobody knows.
+hold the same family of type; integer and numeric are compatible, so are date and timestamp
+(a file cannot tell them apart), and so is a type nobody knows.
 The current snapshot is returned in the metrics for the caller to store.
 """
 
@@ -26,7 +27,7 @@ _FAMILIES = {
     "varchar": "text", "char": "text", "text": "text", "uuid": "text",
     "date": "date", "time": "time", "timestamp": "timestamp", "timestamptz": "timestamp",
 }  # fmt: skip
-_COMPATIBLE = {frozenset({"integer", "number"})}
+_COMPATIBLE = {frozenset({"integer", "number"}), frozenset({"date", "timestamp"})}
 
 
 def type_family(type_name: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import math
 import threading
 import time
 import warnings
@@ -43,9 +42,17 @@ from checks.suite_result import (
     sample_row,
     to_check_result,
 )
-from datasources.connection import mask_url, translate_error
+from checks.suite_source import (
+    dataset_error,
+    engine_kwargs,
+    failing_rows_select,
+    probe_select,
+    system_error,
+    where,
+)
+from datasources.connection import translate_error
 from datasources.dataset import Dataset, FileSystem, SqlSystem
-from datasources.errors import ColumnNotFound, DatasetNotFound, DatasourceError, QueryFailed
+from datasources.errors import ColumnNotFound, DatasourceError
 
 _lock = threading.RLock()
 _context: AbstractDataContext | None = None
@@ -67,7 +74,7 @@ def run_suite(spec: SuiteSpec) -> list[CheckResult]:
     except DatasourceError as exc:
         return [_suite_error(spec, str(exc))]
     except Exception as exc:  # GX failing in a way we did not foresee is still data
-        return [_suite_error(spec, f"GX failed on {_where(spec.dataset)}: {condense(str(exc))}")]
+        return [_suite_error(spec, f"GX failed on {where(spec.dataset)}: {condense(str(exc))}")]
     share = round((time.perf_counter() - started) / max(1, len(results)), 4)
     return [_with_duration(r, share) for r in results]
 
@@ -99,7 +106,7 @@ def _run(spec: SuiteSpec, document: SuiteDocument) -> list[CheckResult]:
             result_format=result_format,
         )
     except Exception as exc:
-        raise _dataset_error(spec.dataset, exc) from exc
+        raise dataset_error(spec.dataset, exc) from exc
     finally:
         _forget_stored_results()
     # Plain attributes, not to_json_dict(): GX converts each Decimal with an inspect.stack() call.
@@ -143,7 +150,7 @@ def _common_failure(spec: SuiteSpec, gx_results: list[dict[str, Any]]) -> CheckR
     messages = {exception_message(r.get("exception_info")) for r in gx_results}
     if len(gx_results) < 2 or len(messages) != 1 or None in messages:
         return None
-    return _suite_error(spec, f"GX could not read {_where(spec.dataset)}: {messages.pop()}")
+    return _suite_error(spec, f"GX could not read {where(spec.dataset)}: {messages.pop()}")
 
 
 def _context_now() -> AbstractDataContext:
@@ -184,7 +191,7 @@ def _batch_definition(dataset: Dataset) -> BatchDefinition[Any]:
                         name, table_name=table, schema_name=schema or None
                     )
         except Exception as exc:
-            raise _dataset_error(dataset, exc) from exc
+            raise dataset_error(dataset, exc) from exc
         batch = asset.add_batch_definition_whole_table("all")
     _batches[key] = batch
     return batch
@@ -207,7 +214,7 @@ def _sql_source(system: SqlSystem) -> SQLDatasource:
     name = f"{system.name}-{hashlib.sha256(repr(key).encode()).hexdigest()[:12]}"
     options: dict[str, Any] = {
         "connection_string": system.url,
-        "kwargs": _engine_kwargs(url, system),
+        "kwargs": engine_kwargs(url, system),
     }
     sources = _context_now().data_sources
     try:
@@ -219,56 +226,26 @@ def _sql_source(system: SqlSystem) -> SQLDatasource:
             source = sources.add_or_update_sql(name, **options)
         assert isinstance(source, SQLDatasource)
     except Exception as exc:
-        raise _system_error(system, exc) from exc
+        raise system_error(system, exc) from exc
     _sources[key] = source
     return source
-
-
-def _engine_kwargs(url: sa.URL, system: SqlSystem) -> dict[str, Any]:
-    """create_engine kwargs: fail fast on connect, time out slow statements, read only."""
-    backend = url.get_backend_name()
-    whole_seconds = max(1, math.ceil(system.connect_timeout_s))
-    args: dict[str, Any] = {}
-    if backend == "postgresql":
-        ms = max(1, round(system.query_timeout_s * 1000))
-        args["connect_timeout"] = whole_seconds
-        args["options"] = f"-c statement_timeout={ms} -c default_transaction_read_only=on"
-    elif backend in ("mysql", "mariadb") and url.get_driver_name() == "pymysql":
-        args["connect_timeout"] = whole_seconds
-        args["read_timeout"] = math.ceil(system.query_timeout_s)
-        args["init_command"] = "SET SESSION TRANSACTION READ ONLY"
-    elif backend in ("mysql", "mariadb"):
-        args["connect_timeout"] = whole_seconds
-    elif backend == "sqlite":
-        args["timeout"] = system.connect_timeout_s
-    return {"connect_args": args, "pool_pre_ping": True} if args else {"pool_pre_ping": True}
-
-
-def _selectable(dataset: Dataset) -> sa.FromClause:
-    if dataset.query is not None:
-        return sa.text(dataset.query.rstrip().rstrip(";")).columns().subquery("dxq_dataset")
-    schema, _, table = (dataset.table or "").rpartition(".")
-    return sa.table(table, schema=schema or None)
 
 
 def _probe_columns(dataset: Dataset) -> list[str]:
     """The dataset's columns, read with a query that returns no rows: reachable and present."""
     assert isinstance(dataset.system, SqlSystem)
-    probe: sa.Select[Any] = (
-        sa.select(sa.literal_column("*")).select_from(_selectable(dataset)).limit(0)
-    )
     try:
         with _sql_source(dataset.system).get_engine().connect() as conn:
-            return list(conn.execute(probe).keys())
+            return list(conn.execute(probe_select(dataset)).keys())
     except sa.exc.SQLAlchemyError as exc:
-        raise _dataset_error(dataset, exc) from exc
+        raise dataset_error(dataset, exc) from exc
 
 
 def _require_columns(spec: SuiteSpec, columns: list[str]) -> None:
     missing = [c for c in spec.key_columns if c not in columns]
     if missing:
         raise ColumnNotFound(
-            f"{_where(spec.dataset)}: key column(s) {', '.join(missing)} not found "
+            f"{where(spec.dataset)}: key column(s) {', '.join(missing)} not found "
             f"(columns: {', '.join(columns[:30])})"
         )
 
@@ -310,13 +287,9 @@ def _failing_rows(
 ) -> list[dict[str, Any]] | None:
     """Up to 20 failing rows read with GX's failing-rows query; None when it does not run."""
     assert isinstance(spec.dataset.system, SqlSystem)
-    failing = sa.text(query.strip().rstrip(";").replace(":", r"\:")).columns().subquery("failing")
-    select: sa.Select[Any] = (
-        sa.select(sa.literal_column("*")).select_from(failing).limit(SAMPLE_SIZE)
-    )
     try:
         with _sql_source(spec.dataset.system).get_engine().connect() as conn:
-            rows = conn.execute(select).mappings().all()
+            rows = conn.execute(failing_rows_select(query)).mappings().all()
     except sa.exc.SQLAlchemyError:
         return None  # keep GX's unexpected values as the sample
     return [sample_row(row, spec.key_columns, columns) for row in rows]
@@ -327,41 +300,6 @@ def _forget_stored_results() -> None:
     store = _context_now().validation_results_store
     for key in store.list_keys():
         store.remove_key(key)  # type: ignore[no-untyped-call]
-
-
-def _dataset_error(dataset: Dataset, exc: BaseException) -> DatasourceError:
-    cause = _sqlalchemy_cause(exc)
-    if isinstance(dataset.system, SqlSystem) and cause is not None:
-        translated = translate_error(dataset.system, cause, dataset.label)
-        shown = mask_url(dataset.system.url)
-        text = str(translated)
-        return type(translated)(text if shown in text else f"{text} ({shown})")
-    text = condense(str(exc))
-    kind = DatasetNotFound if "does not exist" in text else QueryFailed
-    return kind(f"{_where(dataset)}: {text}")
-
-
-def _system_error(system: SqlSystem, exc: BaseException) -> DatasourceError:
-    cause = _sqlalchemy_cause(exc)
-    if cause is not None:
-        return translate_error(system, cause)
-    return QueryFailed(f"system {system.name!r} ({mask_url(system.url)}): {condense(str(exc))}")
-
-
-def _sqlalchemy_cause(exc: BaseException) -> sa.exc.SQLAlchemyError | None:
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None or isinstance(seen, sa.exc.SQLAlchemyError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _where(dataset: Dataset) -> str:
-    system = dataset.system
-    if isinstance(system, SqlSystem):
-        return f"dataset {dataset.label} on {mask_url(system.url)}"
-    return f"dataset {dataset.label} ({system.pattern})"
 
 
 def _suite_error(spec: SuiteSpec, reason: str) -> CheckResult:

@@ -144,7 +144,7 @@ def describe_expected(expectation: SuiteExpectation) -> str:
     if "min_value" in kwargs or "max_value" in kwargs:
         words.append(_bounds(kwargs.get("min_value"), kwargs.get("max_value")))
     if "value_set" in kwargs:
-        negated = "not_in_set" in kind
+        negated = "_not_be_in_set" in kind
         words.append(f"{'not ' if negated else ''}in {_short(kwargs['value_set'], 80)}")
     if "regex" in kwargs:
         words.append(f"matching {kwargs['regex']!r}")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, MonitorError
 
 USAGE_ERROR = 2
 
@@ -22,6 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     try:
         code: int = args.command(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = len(exc.problems)
+        print(f"dxq: {n} problem{'s' if n != 1 else ''}; nothing was run", file=sys.stderr)
+        return USAGE_ERROR
     except MonitorError as exc:
         print(f"dxq: {exc}", file=sys.stderr)
         return USAGE_ERROR

@@ -57,7 +57,9 @@ def test_postgres_naive_timestamp_is_read_in_the_system_zone(
     pg_url: str, run_sql: RunSql, table: Callable[[str], str], stored: str, instant: str
 ) -> None:
     name = table("products")
-    run_sql(pg_url, f"create table {name} (ts timestamp)", f"insert into {name} values ('{stored}')")
+    run_sql(
+        pg_url, f"create table {name} (ts timestamp)", f"insert into {name} values ('{stored}')"
+    )
     result = check_freshness(spec_for(pg_url, name, zone="Europe/Berlin"), NOW)
     assert result.metrics["max_value"] == instant
     assert result.metrics["lag_seconds"] == (NOW - datetime.fromisoformat(instant)).total_seconds()
@@ -121,7 +123,9 @@ def test_stale_warning_check_is_warned(
     sqlite_url: str, run_sql: RunSql, table: Callable[[str], str]
 ) -> None:
     name = table("events")
-    run_sql(sqlite_url, f"create table {name} (ts text)", f"insert into {name} values ('2026-11-27')")
+    run_sql(
+        sqlite_url, f"create table {name} (ts text)", f"insert into {name} values ('2026-11-27')"
+    )
     spec = spec_for(sqlite_url, name)
     spec = FreshnessSpec(spec.dataset, "ts", HOUR, Severity.WARNING)
     result = check_freshness(spec, NOW)

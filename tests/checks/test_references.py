@@ -68,7 +68,9 @@ def test_across_engines_counts_and_samples_exactly(
     }
     assert result.sample == [{"value": 11, "rows": 3}, {"value": 12, "rows": 1}]
     assert result.headline == "missing_rate"
-    assert "3 of 5 distinct customer_id values (5 rows) not found in crm." in (result.observed or "")
+    assert "3 of 5 distinct customer_id values (5 rows) not found in crm." in (
+        result.observed or ""
+    )
     assert result.query is not None and "IN (11, 12)" in result.query
     assert sorted(rows_of(pg_url, result.query)) == [(4, 11), (5, 11), (6, 11), (7, 12)]
 
@@ -237,3 +239,23 @@ def test_missing_column_and_unreachable_system_are_errors(
     assert unreachable.outcome is Outcome.ERROR
     assert "unreachable" in (unreachable.reason or "")
     assert "pw123" not in (unreachable.reason or "")
+
+
+def test_one_database_with_integer_against_text(
+    pg_url: str, run_sql: RunSql, table: Callable[[str], str]
+) -> None:
+    orders, accounts = table("orders"), table("accounts")
+    run_sql(
+        pg_url,
+        f"create table {accounts} (code varchar(5))",
+        f"insert into {accounts} values ('1'), ('02')",
+        f"create table {orders} (acct int)",
+        f"insert into {orders} values (1), (2), (2)",
+    )
+    system = SqlSystem("erp", pg_url)
+    result = check_references(
+        spec(Dataset(system, table=orders), "acct", Dataset(system, table=accounts), "code")
+    )
+    assert result.outcome is Outcome.FAILED
+    assert result.sample == [{"value": 2, "rows": 2}]
+    assert rows_of(pg_url, result.query or "") == [(2,), (2,)]

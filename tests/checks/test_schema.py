@@ -123,7 +123,8 @@ def test_missing_table_is_an_error_naming_the_side(
         ("timestamp", "timestamptz", True),
         ("unknown", "date", True),
         ("integer", "text", False),
-        ("date", "timestamp", False),
+        ("date", "timestamp", True),
+        ("time", "timestamp", False),
         ("boolean", "integer", False),
     ],
 )

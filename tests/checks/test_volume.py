@@ -25,7 +25,9 @@ def pg_and_mariadb(
     """1000 rows in PostgreSQL (source), 990 rows in MariaDB (target)."""
     name = table("items")
     run_sql(pg_url, f"create table {name} (id int)", f"insert into {name} values {numbers(1000)}")
-    run_sql(mariadb_url, f"create table {name} (id int)", f"insert into {name} values {numbers(990)}")
+    run_sql(
+        mariadb_url, f"create table {name} (id int)", f"insert into {name} values {numbers(990)}"
+    )
     return (
         Dataset(SqlSystem("pim", pg_url), table=name),
         Dataset(SqlSystem("shop", mariadb_url), table=name),

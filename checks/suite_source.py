@@ -1,0 +1,87 @@
+"""SQL pieces of the GX adapter that need no GX: engine options, probes, error wording."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import sqlalchemy as sa
+
+from checks.suite_result import SAMPLE_SIZE, condense
+from datasources.connection import mask_url, translate_error
+from datasources.dataset import Dataset, SqlSystem
+from datasources.errors import DatasetNotFound, DatasourceError, QueryFailed
+
+
+def engine_kwargs(url: sa.URL, system: SqlSystem) -> dict[str, Any]:
+    """create_engine kwargs: fail fast on connect, time out slow statements, read only."""
+    backend = url.get_backend_name()
+    whole_seconds = max(1, math.ceil(system.connect_timeout_s))
+    args: dict[str, Any] = {}
+    if backend == "postgresql":
+        ms = max(1, round(system.query_timeout_s * 1000))
+        args["connect_timeout"] = whole_seconds
+        args["options"] = f"-c statement_timeout={ms} -c default_transaction_read_only=on"
+    elif backend in ("mysql", "mariadb") and url.get_driver_name() == "pymysql":
+        args["connect_timeout"] = whole_seconds
+        args["read_timeout"] = math.ceil(system.query_timeout_s)
+        args["init_command"] = "SET SESSION TRANSACTION READ ONLY"
+    elif backend in ("mysql", "mariadb"):
+        args["connect_timeout"] = whole_seconds
+    elif backend == "sqlite":
+        args["timeout"] = system.connect_timeout_s
+    return {"connect_args": args, "pool_pre_ping": True} if args else {"pool_pre_ping": True}
+
+
+def _selectable(dataset: Dataset) -> sa.FromClause:
+    if dataset.query is not None:
+        return sa.text(dataset.query.rstrip().rstrip(";")).columns().subquery("dxq_dataset")
+    schema, _, table = (dataset.table or "").rpartition(".")
+    return sa.table(table, schema=schema or None)
+
+
+def probe_select(dataset: Dataset) -> sa.Select[Any]:
+    """A query that returns the dataset's columns and no rows."""
+    return sa.select(sa.literal_column("*")).select_from(_selectable(dataset)).limit(0)
+
+
+def failing_rows_select(query: str) -> sa.Select[Any]:
+    """GX's failing-rows query, limited to the sample size in the dialect's own way."""
+    text = query.strip().rstrip(";").replace(":", r"\:")
+    failing = sa.text(text).columns().subquery("failing")
+    return sa.select(sa.literal_column("*")).select_from(failing).limit(SAMPLE_SIZE)
+
+
+def dataset_error(dataset: Dataset, exc: BaseException) -> DatasourceError:
+    cause = _sqlalchemy_cause(exc)
+    if isinstance(dataset.system, SqlSystem) and cause is not None:
+        translated = translate_error(dataset.system, cause, dataset.label)
+        shown = mask_url(dataset.system.url)
+        text = str(translated)
+        return type(translated)(text if shown in text else f"{text} ({shown})")
+    text = condense(str(exc))
+    kind = DatasetNotFound if "does not exist" in text else QueryFailed
+    return kind(f"{where(dataset)}: {text}")
+
+
+def system_error(system: SqlSystem, exc: BaseException) -> DatasourceError:
+    cause = _sqlalchemy_cause(exc)
+    if cause is not None:
+        return translate_error(system, cause)
+    return QueryFailed(f"system {system.name!r} ({mask_url(system.url)}): {condense(str(exc))}")
+
+
+def _sqlalchemy_cause(exc: BaseException) -> sa.exc.SQLAlchemyError | None:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None or isinstance(seen, sa.exc.SQLAlchemyError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def where(dataset: Dataset) -> str:
+    system = dataset.system
+    if isinstance(system, SqlSystem):
+        return f"dataset {dataset.label} on {mask_url(system.url)}"
+    return f"dataset {dataset.label} ({system.pattern})"

@@ -1,0 +1,90 @@
+"""Test helpers: load the same logical rows into PostgreSQL, MariaDB, SQLite or Parquet files."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from datasources.dataset import Dataset, FileSystem, SqlSystem
+
+# logical column types: key_int, int, text, decimal, float, ts (naive), tstz (aware)
+SQL_TYPES: dict[str, Any] = {
+    "key_int": sa.BigInteger(),
+    "int": sa.BigInteger(),
+    "text": sa.String(200),
+    "key_text": sa.String(100),
+    "decimal": sa.Numeric(18, 4),
+    "float": sa.Float(53),
+    "ts": sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+    "tstz": sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+}
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "key_int": pa.int64(),
+    "int": pa.int64(),
+    "text": pa.string(),
+    "key_text": pa.string(),
+    "decimal": pa.decimal128(18, 4),
+    "float": pa.float64(),
+    "ts": pa.timestamp("us"),
+    "tstz": pa.timestamp("us", tz="UTC"),
+}
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def load(
+    where: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Sequence[Any]],
+    *,
+    key: Sequence[str],
+    zone: str = "UTC",
+    tmp: Path | None = None,
+    collate: str | None = None,
+) -> Dataset:
+    """Rows into a new table at `where` (a URL) or Parquet file (where == "file")."""
+    name = unique()
+    if where == "file":
+        assert tmp is not None
+        arrays = {
+            col: pa.array([_arrow(r[i], kind) for r in rows], ARROW_TYPES[kind])
+            for i, (col, kind) in enumerate(columns)
+        }
+        path = tmp / f"{name}.parquet"
+        pq.write_table(pa.table(arrays), path)
+        return Dataset(FileSystem(name, str(path), "parquet", timezone=zone))
+    engine = sa.create_engine(where)
+    meta = sa.MetaData()
+    table = sa.Table(
+        name,
+        meta,
+        *[sa.Column(col, SQL_TYPES[kind], autoincrement=False) for col, kind in columns],
+        sa.PrimaryKeyConstraint(*key) if key else sa.Index(f"ix_{name}", columns[0][0]),
+        **({"mysql_collate": collate} if collate else {}),
+    )
+    meta.create_all(engine)
+    if rows:
+        names = [col for col, _ in columns]
+        with engine.begin() as conn:
+            conn.execute(table.insert(), [dict(zip(names, r, strict=True)) for r in rows])
+    engine.dispose()
+    return Dataset(SqlSystem(name, where, timezone=zone), table=name)
+
+
+def _arrow(value: Any, kind: str) -> Any:
+    if kind == "decimal" and isinstance(value, int | float):
+        return Decimal(str(value))
+    if kind == "ts" and isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value
