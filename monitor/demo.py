@@ -49,7 +49,7 @@ def build_demo(
     started = time.perf_counter()
     for i, moment in enumerate(times, 1):
         world.advance_to(moment)
-        run_and_record(plans, store, trigger="demo", clock=lambda: moment, now=moment)
+        run_and_record(plans, store, trigger="demo", clock=lambda m=moment: m, now=moment)
         if not quiet:
             print(f"\rdemo history: day {i}/{len(times)} ({moment:%Y-%m-%d})", end="", flush=True)
     if not quiet:

@@ -165,10 +165,17 @@ alerts = sa.Table(
     sa.Column("last_notified_at", UTCDateTime),
     sa.Column("escalation_step", sa.Integer, nullable=False, server_default="0"),
     sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
-    sa.CheckConstraint("kind IN ('data_quality', 'run_error', 'missed')", name="kind"),
-    sa.CheckConstraint("state IN ('firing', 'acknowledged', 'resolved')", name="state"),
+    sa.Column("episode", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("document", JSONDocument),  # the whole alerts.Alert (Alert.to_json), migration 0002
+    sa.CheckConstraint(
+        "kind IN ('data_quality', 'run_error', 'missed', 'dead_letter')", name="kind"
+    ),
+    sa.CheckConstraint(
+        "state IN ('pending', 'firing', 'acknowledged', 'resolved')", name="state"
+    ),
     sa.Index(None, "state", "opened_at"),
     sa.Index(None, "integration", "check"),
+    sa.Index(None, "fingerprint", "episode", unique=True),
     sa.Index(
         "uq_alerts_open_fingerprint",
         "fingerprint",
