@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from dashboard.navigation import PAGES
+from dashboard.navigation import pages
 
-st.set_page_config(page_title="dxq — data-exchange quality", page_icon="🔁", layout="wide")
-st.navigation(PAGES).run()
+st.set_page_config(
+    page_title="dxq — data-exchange quality", page_icon="🔁", layout="wide"
+)
+st.navigation(pages()).run()

@@ -37,3 +37,18 @@ def app_context() -> AppContext:
         st.error(f"dxq cannot start: {exc}")
         st.stop()
         raise  # unreachable: st.stop() raises
+
+
+def owner_names(config: Config, integration: str) -> str:
+    """The display names of an integration's owners, or "nobody"."""
+    owners = config.integrations[integration].owners
+    names = [(config.owners[o].name or o) if o in config.owners else o for o in owners]
+    return ", ".join(names) or "nobody"
+
+
+def side_label(config: Config, integration: str, side: str) -> str:
+    """`pim.products`, `pim (query)` or `wms` for one side of an integration."""
+    ref = getattr(config.integrations[integration], side)
+    if ref.table:
+        return f"{ref.system}.{ref.table}"
+    return f"{ref.system} (query)" if ref.query else str(ref.system)

@@ -6,14 +6,16 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
+import pandas as pd
+
 STATUS_BADGE = {
-    "passed": ("✅", "Healthy", "green"),
-    "warned": ("⚠️", "Warning", "orange"),
-    "failed": ("❌", "Failing", "red"),
-    "error": ("⛔", "Cannot check", "violet"),
-    "running": ("⏳", "Running", "blue"),
-    "stale": ("🕒", "Not reporting", "gray"),
-    None: ("❔", "No runs yet", "gray"),
+    "passed": (":material/check_circle:", "Healthy", "green"),
+    "warned": (":material/warning:", "Warning", "orange"),
+    "failed": (":material/cancel:", "Failing", "red"),
+    "error": (":material/block:", "Cannot check", "violet"),
+    "running": (":material/hourglass_top:", "Running", "blue"),
+    "stale": (":material/schedule:", "Not reporting", "gray"),
+    None: (":material/help:", "No runs yet", "gray"),
 }
 
 
@@ -24,8 +26,8 @@ def badge(status: str | None) -> str:
 
 
 def status_word(status: str | None) -> str:
-    icon, word, _ = STATUS_BADGE.get(status, STATUS_BADGE[None])
-    return f"{icon} {word}"
+    """The plain word for an outcome, for tables (where icons do not render)."""
+    return STATUS_BADGE.get(status, STATUS_BADGE[None])[1]
 
 
 def duration(seconds: float | None) -> str:
@@ -52,8 +54,19 @@ def percent(rate: float | None, digits: int = 2) -> str:
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
-    """"5m ago" for a past moment (aware UTC)."""
+    """ "5m ago" for a past moment (aware UTC)."""
     if moment is None:
         return "never"
     now = now or datetime.now(UTC)
     return f"{duration((now - moment).total_seconds())} ago"
+
+
+def as_datetime(value: object) -> datetime | None:
+    """A pandas Timestamp, NaT, datetime or None as an aware UTC datetime or None."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None

@@ -8,113 +8,192 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import data
-from dashboard.context import AppContext, app_context
-from dashboard.format import ago, badge, duration, percent, status_word
+from dashboard import charts, data
+from dashboard.access import sign_in_bar
+from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.format import ago, as_datetime, badge, duration, percent, status_word
+from dashboard.staleness import is_stale
+
+INTEGRATION_PAGE = "dashboard/pages/integration.py"
+CHECK_PAGE = "dashboard/pages/check.py"
 
 
 def render_overview() -> None:
     ctx = app_context()
+    sign_in_bar(ctx.config)
     st.title("Data-exchange health")
     st.caption(
         "Can I trust the data flowing between our systems? One card per integration: "
         "its status, how fresh and how consistent its data is, and who owns it."
     )
-    _live(ctx)
+    owners = sorted(ctx.config.owners)
+    systems = sorted(ctx.config.systems)
+    left, right = st.columns(2)
+    chosen_owners = left.multiselect(
+        "Owner",
+        owners,
+        key="owner",
+        bind="query-params",
+        placeholder="All owners",
+    )
+    chosen_systems = right.multiselect(
+        "System", systems, key="system", bind="query-params", placeholder="All systems"
+    )
+    names = [
+        name
+        for name, integration in ctx.config.integrations.items()
+        if (not chosen_owners or set(chosen_owners) & set(integration.owners))
+        and (
+            not chosen_systems
+            or {integration.source.system, integration.target.system} & set(chosen_systems)
+        )
+    ]
+    _live(ctx, tuple(names))
 
 
 @st.fragment(run_every="60s")
-def _live(ctx: AppContext) -> None:
+def _live(ctx: AppContext, names: tuple[str, ...]) -> None:
     path = str(ctx.config_path)
     health = data.overview(path)
-    failing = data.failing_checks(path)
+    daily = data.daily_health(path)
     now = datetime.now(UTC)
-    rows = [_card_row(ctx, name, health) for name in ctx.config.integrations]
+    rows = [card_row(ctx, name, health, now) for name in names]
 
     statuses = [row["status"] for row in rows]
-    k1, k2, k3, k4 = st.columns(4)
-    k1.metric("✅ Healthy", sum(s in ("passed", "warned") for s in statuses))
-    k2.metric("❌ Failing", statuses.count("failed"))
-    k3.metric("⛔ Cannot check", statuses.count("error"))
-    k4.metric("❔ No runs yet", statuses.count(None))
-    st.caption(f"Updated {now:%Y-%m-%d %H:%M} UTC · refreshes every minute")
+    k1, k2, k3, k4, k5 = st.columns(5)
+    k1.metric("Healthy", sum(s in ("passed", "warned") for s in statuses))
+    k2.metric("Failing", statuses.count("failed"))
+    k3.metric("Cannot check", statuses.count("error"))
+    k4.metric("Not reporting", sum(row["stale"] for row in rows))
+    k5.metric("No runs yet", statuses.count(None))
+    st.caption(
+        f"Updated {now:%Y-%m-%d %H:%M} UTC · refreshes every minute · "
+        "“not reporting” means no run within 1.5× its schedule plus its timeout"
+    )
+    if not rows:
+        st.info("No integration matches these filters.")
+        return
 
     columns = st.columns(3)
     for i, row in enumerate(rows):
         with columns[i % 3]:
-            _card(row, now)
+            _card(row, daily[daily["integration"] == row["name"]], now)
 
+    _failing_table(ctx, names)
+
+
+def card_row(ctx: AppContext, name: str, health: pd.DataFrame, now: datetime) -> dict[str, Any]:
+    """The facts one card shows, from the overview query and the monitor file."""
+    integration = ctx.config.integrations[name]
+    match = health[health["integration"] == name]
+    latest = match.iloc[0].to_dict() if not match.empty else {}
+    status = latest.get("worst_outcome")
+    if latest.get("last_status") == "running":
+        status = "running"
+    last_run = as_datetime(latest.get("last_run_at"))
+    return {
+        "name": name,
+        "description": integration.description or "",
+        "flow": " → ".join(side_label(ctx.config, name, side) for side in ("source", "target")),
+        "status": status if isinstance(status, str) else None,
+        "stale": is_stale(integration, last_run, now),
+        "schedule": integration.schedule,
+        "last_run_at": last_run,
+        "checks_total": int(latest.get("checks_total", 0) or 0),
+        "checks_failing": int(latest.get("checks_failing", 0) or 0),
+        "checks_erroring": int(latest.get("checks_erroring", 0) or 0),
+        "open_alerts": int(latest.get("open_alerts", 0) or 0),
+        "mismatch_rate": latest.get("mismatch_rate"),
+        "mismatch_limit": integration.reconcile.max_mismatch_rate
+        if integration.reconcile
+        else None,
+        "freshness_lag_s": latest.get("freshness_lag_s"),
+        "max_age_s": integration.freshness.max_age if integration.freshness else None,
+        "owners": owner_names(ctx.config, name),
+    }
+
+
+def _card(row: dict[str, Any], daily: pd.DataFrame, now: datetime) -> None:
+    with st.container(border=True):
+        stale = (
+            " :gray-badge[:material/schedule: Not reporting]"
+            if row["stale"] and row["status"]
+            else ""
+        )
+        st.markdown(f"**{row['name']}** &nbsp; {badge(row['status'])}{stale}")
+        st.caption(f"{row['flow']} · {row['description']}")
+        if row["status"] is None:
+            st.write("No run has been recorded yet.")
+        else:
+            st.markdown(
+                f"**{row['checks_failing']}** of {row['checks_total']} checks failing  \n"
+                f"Mismatch rate **{percent(row['mismatch_rate'])}** · "
+                f"{_against(row['mismatch_rate'], row['mismatch_limit'], percent)}  \n"
+                f"Data age **{duration(row['freshness_lag_s'])}** · "
+                f"{_against(row['freshness_lag_s'], row['max_age_s'], duration)}",
+                help="Mismatch rate: share of matched records that differ between the two "
+                "systems. Data age: age of the newest record on the target side.",
+            )
+            if row["checks_erroring"]:
+                st.write(f"{row['checks_erroring']} check(s) could not be evaluated")
+            if not daily.empty:
+                st.plotly_chart(
+                    charts.sparkline(daily),
+                    height=70,
+                    config={"displayModeBar": False, "staticPlot": False},
+                    key=f"spark-{row['name']}",
+                )
+                st.caption("Share of checks passing per day, last 30 days")
+        alerts = f"{row['open_alerts']} open alert(s)" if row["open_alerts"] else "no open alerts"
+        st.caption(f"Owner: {row['owners']} · {alerts} · last run {ago(row['last_run_at'], now)}")
+        st.page_link(
+            INTEGRATION_PAGE,
+            label=f"Open {row['name']}",
+            icon=":material/open_in_new:",
+            query_params={"integration": row["name"]},
+        )
+
+
+def _against(value: Any, limit: float | None, show: Any) -> str:
+    if limit is None:
+        return "no limit set"
+    if value is None or pd.isna(value):
+        return f"limit {show(limit)}"
+    mark = "over" if float(value) > limit else "within"
+    return f"{':red[over]' if mark == 'over' else 'within'} limit {show(limit)}"
+
+
+def _failing_table(ctx: AppContext, names: tuple[str, ...]) -> None:
     st.subheader("Failing checks")
+    failing = data.failing_checks(str(ctx.config_path))
+    failing = failing[failing["integration"].isin(names)]
     if failing.empty:
         st.success("No check is failing. Every integration passed its last run.")
         return
     table = failing.assign(
         status=failing["outcome"].map(status_word),
-        owner=failing["integration"].map(lambda name: _owner_names(ctx, name)),
+        owner=failing["integration"].map(lambda name: owner_names(ctx.config, name)),
     )
-    st.dataframe(
+    event = st.dataframe(
         table[["integration", "check", "status", "severity", "observed", "since", "owner"]],
         hide_index=True,
         width="stretch",
+        key="failing",
+        on_select="rerun",
+        selection_mode="single-row",
         column_config={
             "since": st.column_config.DatetimeColumn("failing since", format="YYYY-MM-DD HH:mm"),
             "check": st.column_config.TextColumn("check", width="large"),
         },
     )
-
-
-def _card_row(ctx: AppContext, name: str, health: pd.DataFrame) -> dict[str, Any]:
-    integration = ctx.config.integrations[name]
-    match = health[health["integration"] == name]
-    latest = match.iloc[0].to_dict() if not match.empty else {}
-    status = latest.get("status") if latest else None
-    return {
-        "name": name,
-        "description": integration.description or "",
-        "flow": f"{_side(integration.source)} → {_side(integration.target)}",
-        "status": status if isinstance(status, str) else None,
-        "last_run_at": latest.get("last_run_at"),
-        "checks_total": latest.get("checks_total", 0),
-        "checks_failing": latest.get("checks_failing", 0),
-        "checks_erroring": latest.get("checks_erroring", 0),
-        "mismatch_rate": latest.get("mismatch_rate"),
-        "freshness_lag_s": latest.get("freshness_lag_s"),
-        "owners": _owner_names(ctx, name),
-    }
-
-
-def _card(row: dict[str, Any], now: datetime) -> None:
-    with st.container(border=True):
-        st.markdown(f"**{row['name']}** &nbsp; {badge(row['status'])}")
-        st.caption(f"{row['flow']} · {row['description']}")
-        if row["status"] is None:
-            st.write("No run has been recorded yet.")
-        else:
-            a, b, c = st.columns(3)
-            a.metric("Failing checks", f"{row['checks_failing']} of {row['checks_total']}")
-            b.metric("Mismatch rate", percent(row["mismatch_rate"]))
-            c.metric("Data age", duration(row["freshness_lag_s"]))
-            if row["checks_erroring"]:
-                st.write(f"⛔ {row['checks_erroring']} check(s) could not be evaluated")
-        last = row["last_run_at"]
-        st.caption(f"Owner: {row['owners']} · last run {ago(_as_dt(last), now)}")
-
-
-def _side(ref: Any) -> str:
-    if getattr(ref, "table", None):
-        return f"{ref.system}.{ref.table}"
-    return f"{ref.system} (query)" if getattr(ref, "query", None) else str(ref.system)
-
-
-def _owner_names(ctx: AppContext, integration: str) -> str:
-    owners = ctx.config.integrations[integration].owners
-    names = [ctx.config.owners[o].name or o if o in ctx.config.owners else o for o in owners]
-    return ", ".join(names) or "nobody"
-
-
-def _as_dt(value: Any) -> datetime | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value if isinstance(value, datetime) else None
+    rows = event["selection"]["rows"] if event else []
+    if rows:
+        picked = table.iloc[rows[0]]
+        st.page_link(
+            CHECK_PAGE,
+            label=f"Open {picked['check']} ({picked['integration']})",
+            icon=":material/arrow_forward:",
+            query_params={"integration": picked["integration"], "check": picked["check"]},
+        )
+    else:
+        st.caption("Select a row to open that check.")

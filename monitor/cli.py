@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from monitor.errors import ConfigError, MonitorError
 
@@ -45,8 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("-c", "--config", metavar="FILE",
-                       help="monitor file (default: $DXQ_CONFIG or ./dxq.yml)")
+        p.add_argument(
+            "-c",
+            "--config",
+            metavar="FILE",
+            help="monitor file (default: $DXQ_CONFIG or ./dxq.yml)",
+        )
         return p
 
     p = command("validate", "check the monitor file and every suite it names")
@@ -55,7 +60,38 @@ def _parser() -> argparse.ArgumentParser:
     p = command("run", "run integrations now, store the results and print a summary")
     p.add_argument("integrations", nargs="*", metavar="INTEGRATION")
     p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument(
+        "--queue",
+        action="store_true",
+        help="ask the running `dxq schedule` to run them instead of running here",
+    )
     p.set_defaults(command=_run)
+
+    p = command(
+        "schedule",
+        "the daemon: cron schedules, run-now requests, alert delivery, "
+        "escalation, missed-run detection",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        metavar="N",
+        help="integrations run at the same time (default 2)",
+    )
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="on SIGTERM, how long running runs may finish (default 10)",
+    )
+    p.add_argument(
+        "--cron-seconds",
+        action="store_true",
+        help="tests and demos: read each schedule's minute field as seconds",
+    )
+    p.set_defaults(command=_schedule)
 
     p = command("dashboard", "start the Streamlit dashboard")
     p.add_argument("--port", type=int, default=8501)
@@ -67,6 +103,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-serve", action="store_true", help="build the demo and exit")
     p.add_argument("--days", type=int, default=30)
     p.set_defaults(command=_demo)
+
+    p = command("alerts", "who receives alerts, and test notifications")
+    alerts = p.add_subparsers(metavar="ACTION")
+    route = alerts.add_parser("route", help="print which owners an alert with these labels reaches")
+    route.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
+    route.add_argument("labels", nargs="+", metavar="KEY=VALUE")
+    route.set_defaults(command=_alerts_route)
+    test = alerts.add_parser("test", help="send a test notification to every channel of OWNER")
+    test.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS)
+    test.add_argument("owner", metavar="OWNER")
+    test.set_defaults(command=_alerts_test)
 
     p = sub.add_parser("db", help="the results database")
     db = p.add_subparsers(metavar="ACTION")
@@ -92,6 +139,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from monitor.alerting import alert_context
+    from monitor.dispatcher import deliver_due
     from monitor.plan import plan_integrations
     from monitor.report import exit_code, render_json, render_table
     from monitor.runner import run_and_record
@@ -99,11 +148,46 @@ def _run(args: argparse.Namespace) -> int:
 
     config = _load(args)
     plans = plan_integrations(config, args.integrations)
+    if args.queue:
+        from monitor.scheduler import queue_runs
+
+        return queue_runs(config, [plan.name for plan in plans])
     store = ResultStore.open(config.store)
     started = _utcnow()
-    runs = run_and_record(plans, store, trigger="manual", clock=_utcnow)
-    print(render_json(runs, started) if args.format == "json" else render_table(runs))
+    alerting = alert_context(config)
+    runs = run_and_record(plans, store, trigger="manual", clock=_utcnow, alerting=alerting)
+    print(render_json(runs, started) if args.format == "json" else render_table(runs), flush=True)
+    delivery = deliver_due(store, alerting, clock=_utcnow)
+    waiting = delivery.count("retry") + delivery.count("dead")
+    if waiting:
+        print(
+            f"dxq: {waiting} alert notification(s) not delivered yet; see the dashboard's "
+            "alerts page (`dxq schedule` retries them)",
+            file=sys.stderr,
+        )
     return exit_code(runs)
+
+
+def _alerts_route(args: argparse.Namespace) -> int:
+    from monitor.alert_commands import route_command
+
+    return route_command(_load(args), args.labels)
+
+
+def _alerts_test(args: argparse.Namespace) -> int:
+    from monitor.alert_commands import test_command
+
+    return test_command(_load(args), args.owner)
+
+
+def _schedule(args: argparse.Namespace) -> int:
+    from monitor.scheduler import Options, schedule
+
+    path = _config_path(args)
+    options = Options(
+        Path(path), workers=args.workers, grace=args.grace, cron_seconds=args.cron_seconds
+    )
+    return schedule(options, os.environ)
 
 
 def _dashboard(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,10 +33,12 @@ def build_demo(
     quiet: bool = False,
 ) -> datetime:
     """Build the demo systems and a fresh history of `days` daily runs; returns the end time."""
+    from monitor.alerting import alert_context
     from monitor.demo_world import DemoWorld
     from monitor.loading import load_config
     from monitor.plan import plan_integrations
     from monitor.runner import run_and_record
+    from store.outbox import settle_pending
     from store.store import ResultStore
 
     env = {**os.environ, **demo_env(state_dir)}
@@ -45,16 +48,25 @@ def build_demo(
     config = load_config(DEMO_CONFIG, env)
     plans = plan_integrations(config)
     store = ResultStore.open(config.store)
+    alerting = alert_context(config)
     times = world.run_times()
     started = time.perf_counter()
     for i, moment in enumerate(times, 1):
         world.advance_to(moment)
-        run_and_record(plans, store, trigger="demo", clock=lambda m=moment: m, now=moment)
+        run_and_record(
+            plans, store, trigger="demo", clock=_fixed(moment), now=moment, alerting=alerting
+        )
         if not quiet:
             print(f"\rdemo history: day {i}/{len(times)} ({moment:%Y-%m-%d})", end="", flush=True)
+    with store.transaction() as tx:  # simulated history: its notifications are never sent
+        settle_pending(tx.connection, end, "demo history: recorded, not sent")
     if not quiet:
         print(f"\rdemo history: {len(times)} days recorded in {time.perf_counter() - started:.0f}s")
     return end
+
+
+def _fixed(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
 
 
 def run_demo(*, days: int = 30, port: int = 8501, serve: bool = True) -> int:

@@ -23,6 +23,7 @@ from checks.spec import (
 )
 
 if TYPE_CHECKING:
+    from monitor.alerting import AlertContext
     from monitor.plan import IntegrationPlan
     from store.store import ResultStore
 
@@ -132,8 +133,12 @@ def run_and_record(
     trigger: str,
     clock: Callable[[], datetime],
     now: datetime | None = None,
+    alerting: AlertContext | None = None,
 ) -> list[IntegrationRun]:
-    """Run each integration and record it; `now` fixes a simulated time (the demo's history)."""
+    """Run each integration and record it; `now` fixes a simulated time (the demo's history).
+
+    The run's results, its schema snapshot and (given `alerting`) its alert changes and outbox
+    rows are written in one transaction, at the run's finishing time."""
     runs: list[IntegrationRun] = []
     for plan in plans:
         started = now if now is not None else clock()
@@ -142,6 +147,23 @@ def run_and_record(
         run = run_integration(
             plan, started, previous_schema=previous, clock=None if now is not None else clock
         )
-        store.complete_run(run_id, run.finished_at, list(run.results))
+        record_run(store, run_id, run, alerting)
         runs.append(dataclasses.replace(run, run_id=run_id))
     return runs
+
+
+def record_run(
+    store: ResultStore, run_id: int, run: IntegrationRun, alerting: AlertContext | None
+) -> None:
+    """Complete a begun run: results, schema snapshot, alerts and outbox in one transaction."""
+    with store.transaction() as tx:
+        tx.complete_run(run_id, run.finished_at, list(run.results))
+        for result in run.results:
+            snapshot = result.metrics.get("snapshot") if result.kind is CheckKind.SCHEMA else None
+            if isinstance(snapshot, dict) and snapshot:
+                tx.save_schema_snapshot(run.integration, snapshot, run.finished_at)
+        if alerting is not None:
+            from monitor.alerting import outcomes_of, record_alerts
+
+            outcomes = outcomes_of(run.results)
+            record_alerts(tx.connection, alerting, run.integration, outcomes, run.finished_at)

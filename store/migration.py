@@ -45,7 +45,7 @@ def upgrade_to_head(engine: sa.Engine) -> None:
     """Apply every missing migration; idempotent, and safe for concurrent callers on
     PostgreSQL (an advisory lock) and SQLite (the write lock is taken before reading)."""
     with engine.connect() as connection:
-        if False:
+        if connection.dialect.name == "postgresql":
             connection.execute(sa.select(sa.func.pg_advisory_lock(_PG_LOCK_KEY)))
             connection.commit()
             try:

@@ -36,6 +36,7 @@ runs = sa.Table(
         "status IN ('running', 'passed', 'warned', 'failed', 'error')", name="status"
     ),
     sa.Index(None, "integration", "started_at"),
+    sa.Index(None, "started_at"),  # recent runs of every integration (migration 0003)
     sa.Index(None, "status"),
 )
 
@@ -170,9 +171,7 @@ alerts = sa.Table(
     sa.CheckConstraint(
         "kind IN ('data_quality', 'run_error', 'missed', 'dead_letter')", name="kind"
     ),
-    sa.CheckConstraint(
-        "state IN ('pending', 'firing', 'acknowledged', 'resolved')", name="state"
-    ),
+    sa.CheckConstraint("state IN ('pending', 'firing', 'acknowledged', 'resolved')", name="state"),
     sa.Index(None, "state", "opened_at"),
     sa.Index(None, "integration", "check"),
     sa.Index(None, "fingerprint", "episode", unique=True),

@@ -103,7 +103,7 @@ def canon_date(value: Any) -> str | None:
 def canon_text(value: Any) -> str | None:
     """Text as stored (bytes are read as UTF-8)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+        return None
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)

@@ -1,4 +1,13 @@
-"""reconcile(spec, now): the entry point; picks the engine and never raises."""
+"""reconcile(spec, now): the entry point; picks the engine and never raises.
+
+Two datasets behind the same URL use the join engine (one aggregate query); all other pairs
+(different databases or engines, files) use the checksum engine. In-flight data: with
+`grace_s` and an updated column, a row whose updated time (in UTC, naive values in the system's
+zone) is after `now - grace` is in flight, and a key whose source OR target row is in flight is
+left out of every count (source_rows, target_rows, compared, missing, changed). Keys are checked
+for uniqueness with one GROUP BY query unless a primary key or unique constraint covers them;
+files (and queries) are checked while their differing buckets are merged.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Across databases: bucket checksums in each database, then only differing buckets' rows.
 
-Keys are spread over 2^k buckets by a hash of their canonical text (MD5 in the database), so
-every engine puts a key in the same bucket whatever its collation, key gaps or skew. Each side
+Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys by key range,
+all other keys by a hash of their canonical text (MD5 in the database), so every engine puts a
+key in the same bucket whatever its collation, key gaps or skew. Each side
 returns (bucket, rows, sum of 60-bit row hashes, rows in flight) in bucket order; buckets that
 agree on both sides count as matched. Only differing buckets are streamed (server-side cursors,
 bucket order) and merged in Python one bucket at a time, so memory holds one bucket's rows,
@@ -17,12 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from typing import Any, Protocol, TypeVar
 
+from checks.reconcile.buckets import Buckets, Extent, choose
 from checks.reconcile.errors import DuplicateKeys
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
 
-BUCKET_ROWS = 32  # rows per bucket aimed at
-MAX_BUCKETS = 1 << 18
 MAX_LISTED = 20_000  # more differing buckets than this: stream everything, filter in Python
 
 T = TypeVar("T")
@@ -36,26 +36,18 @@ class Side(Protocol):
     @property
     def dataset(self) -> Any: ...
 
-    def count(self) -> int: ...
+    def extent(self) -> Extent: ...
 
-    def checksums(self, buckets: int) -> Iterator[Sums]: ...
+    def checksums(self, buckets: Buckets) -> Iterator[Sums]: ...
 
-    def rows(self, buckets: int, wanted: Sequence[int] | None) -> Iterator[Row]: ...
-
-
-def bucket_count(rows: int) -> int:
-    """A power of two near rows / BUCKET_ROWS."""
-    buckets = 1
-    while buckets * BUCKET_ROWS < rows and buckets < MAX_BUCKETS:
-        buckets *= 2
-    return buckets
+    def rows(self, buckets: Buckets, wanted: Sequence[int] | None) -> Iterator[Row]: ...
 
 
 def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dict[str, int]]:
     """The exact tally, and how many rows each side streamed to Python."""
     with ThreadPoolExecutor(2) as pool:
-        counts = list(pool.map(lambda side: side.count(), (source, target)))
-    buckets = bucket_count(max(counts))
+        extents = list(pool.map(lambda side: side.extent(), (source, target)))
+    buckets = choose(extents[0], extents[1])
     tally = Tally(plan)
     differing: list[int] = []
     pairs = _merge(prefetch(source.checksums(buckets)), prefetch(target.checksums(buckets)))

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import (
     CanonicalError,
     canonicalizer,
@@ -74,11 +75,11 @@ class FileSide:
 
         return apply
 
-    def count(self) -> int:
-        """Rows in the files."""
-        return sum(len(frame) for frame in iter_batches(self.system, self.columns[:1]))
+    def extent(self) -> Extent:
+        """Rows in the files (files always use hash buckets)."""
+        return Extent(sum(len(frame) for frame in iter_batches(self.system, self.columns[:1])))
 
-    def _canonical_rows(self, buckets: int) -> Iterator[tuple[int, Row, int]]:
+    def _canonical_rows(self, buckets: Buckets) -> Iterator[tuple[int, Row, int]]:
         key_names = [self._col(p).name for p in self.plan.keys]
         field_names = [self._col(p).name for p in self.plan.fields]
         for frame in iter_batches(self.system, self.columns):
@@ -94,10 +95,10 @@ class FileSide:
                     )
                 except CanonicalError as exc:
                     raise IncomparableTypes(f"{self.dataset.label}: {exc}") from exc
-                bucket = hash32(row_text(key)) % buckets
+                bucket = hash32(row_text(key)) % buckets.count
                 yield bucket, (bucket, key, vals, late), hash60(row_text(key + vals))
 
-    def checksums(self, buckets: int) -> Iterator[tuple[int, int, int, int]]:
+    def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""
         sums: dict[int, list[int]] = {}
         for bucket, row, digest in self._canonical_rows(buckets):
@@ -109,7 +110,7 @@ class FileSide:
             n, h, f = sums[bucket]
             yield bucket, n, h, f
 
-    def rows(self, buckets: int, wanted: Sequence[int] | None) -> Iterator[Row]:
+    def rows(self, buckets: Buckets, wanted: Sequence[int] | None) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order."""
         keep = None if wanted is None else set(wanted)
         kept = [row for b, row, _ in self._canonical_rows(buckets) if keep is None or b in keep]

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import install_sqlite_functions
 from checks.reconcile.errors import ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan
@@ -157,28 +158,54 @@ class SqlSide:
         labelled += [f.label(f"f{i}") for i, f in enumerate(self.fields)]
         return sa.select(*labelled, self.in_flight.label("flight")).select_from(self.relation)
 
-    def count(self) -> int:
-        """Rows in the dataset."""
-        query = sa.select(sa.func.count()).select_from(self.relation)
-        return int(self.conn.execute(query).scalar_one())
+    def _integer_key(self) -> sa.ColumnElement[Any] | None:
+        """The raw key column when the key is one integer column on both sides."""
+        if len(self.plan.keys) != 1:
+            return None
+        pair = self.plan.keys[0]
+        if pair.source.category != "integer" or pair.target.category != "integer":
+            return None
+        if "BOOL" in self._col(pair).type_name.upper():
+            return None
+        column: sa.ColumnElement[Any] = self.relation.c[self._col(pair).name]
+        return column
 
-    def _bucketed(self, buckets: int) -> sa.Subquery:
-        key_text = c.row_text(self.dialect, self.keys)
-        bucket = c.hash32(self.dialect, key_text) % buckets
+    def extent(self) -> Extent:
+        """Rows in the dataset, with min/max of an integer key."""
+        key = self._integer_key()
+        if key is None:
+            query = sa.select(sa.func.count()).select_from(self.relation)
+            return Extent(int(self.conn.execute(query).scalar_one()))
+        ranged = sa.select(sa.func.count(), sa.func.min(key), sa.func.max(key))
+        rows, low, high = tuple(self.conn.execute(ranged.select_from(self.relation)).one())
+        if low is None or high is None:
+            return Extent(int(rows))
+        return Extent(int(rows), int(low), int(high))
+
+    def _bucketed(
+        self, buckets: Buckets, where: sa.ColumnElement[bool] | None = None
+    ) -> sa.Subquery:
+        key = self._integer_key()
+        bucket: sa.ColumnElement[Any]
+        if buckets.by_range and key is not None:
+            offset = sa.type_coerce(key - int(buckets.low or 0), sa.BigInteger)
+            if self.dialect == "mysql":
+                bucket = offset.self_group().op("DIV", return_type=sa.BigInteger)(buckets.width)
+            else:
+                bucket = offset // buckets.width  # integer division on integers
+        else:
+            bucket = c.hash32(self.dialect, c.row_text(self.dialect, self.keys)) % buckets.count
         row_hash = c.hash60(self.dialect, c.row_text(self.dialect, self.keys + self.fields))
-        return (
-            sa.select(
-                bucket.label("b"),
-                row_hash.label("h"),
-                self.in_flight.label("flight"),
-                *[k.label(f"k{i}") for i, k in enumerate(self.keys)],
-                *[f.label(f"f{i}") for i, f in enumerate(self.fields)],
-            )
-            .select_from(self.relation)
-            .subquery("canon")
-        )
+        query = sa.select(
+            bucket.label("b"),
+            row_hash.label("h"),
+            self.in_flight.label("flight"),
+            *[k.label(f"k{i}") for i, k in enumerate(self.keys)],
+            *[f.label(f"f{i}") for i, f in enumerate(self.fields)],
+        ).select_from(self.relation)
+        return (query if where is None else query.where(where)).subquery("canon")
 
-    def checksums(self, buckets: int) -> Iterator[tuple[int, int, int, int]]:
+    def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""
         sub = self._bucketed(buckets)
         query = (
@@ -195,9 +222,15 @@ class SqlSide:
             b, n, h, f = tuple(row)
             yield int(b), int(n), int(h or 0), int(f or 0)
 
-    def rows(self, buckets: int, wanted: Sequence[int] | None) -> Iterator[Row]:
-        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order."""
+    def rows(self, buckets: Buckets, wanted: Sequence[int] | None) -> Iterator[Row]:
+        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order.
+
+        Range buckets are read through key ranges (an index scan on a key index)."""
         sub = self._bucketed(buckets)
+        key = self._integer_key()
+        if wanted is not None and buckets.by_range and key is not None:
+            spans = buckets.bounds(wanted)
+            sub = self._bucketed(buckets, sa.or_(*[key.between(a, b) for a, b in spans]))
         nk, nf = len(self.keys), len(self.fields)
         query = sa.select(
             sub.c.b,

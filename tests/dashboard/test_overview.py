@@ -2,30 +2,68 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+from tests.dashboard.conftest import open_page, text_of
+
+NAMES = ("product-catalog", "stock-levels", "orders", "customers", "payments")
 
 
 @pytest.mark.usefixtures("demo_dashboard")
 def test_overview_shows_every_integration_and_the_failing_checks() -> None:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page()
     assert at.title[0].value == "Data-exchange health"
     labels = {m.label: m.value for m in at.metric}
-    assert int(labels["❌ Failing"]) >= 1
-    text = " ".join(md.value for md in at.markdown)
-    for name in ("product-catalog", "stock-levels", "orders", "customers", "payments"):
-        assert name in text
+    assert int(labels["Failing"]) >= 1
+    text = text_of(at)
+    for name in NAMES:
+        assert f"**{name}**" in text
+    assert "checks failing" in text and "limit" in text
     failing = at.dataframe[0].value
     assert not failing.empty
     assert {"integration", "check", "status", "owner"} <= set(failing.columns)
     assert (failing["owner"] != "nobody").all()
-    assert failing["status"].str.contains("Failing|Warning|Cannot check").all()
+    assert failing["status"].isin(["Failing", "Warning", "Cannot check"]).all()
+    assert len(at.get("plotly_chart")) >= 1  # 30-day sparklines from the daily rollups
+    links = [link.proto.query_string for link in at.get("page_link")]
+    assert any("integration=orders" in q for q in links)
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_owner_filter_keeps_only_their_integrations() -> None:
+    at = open_page()
+    at.multiselect(key="owner").select("finance").run()
+    assert not at.exception
+    text = text_of(at)
+    assert "**orders**" in text and "**payments**" in text
+    assert "**product-catalog**" not in text and "**stock-levels**" not in text
+    failing = at.dataframe[0].value
+    assert set(failing["integration"]) <= {"orders", "payments"}
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_a_system_filter_matching_nothing_says_so() -> None:
+    at = open_page()
+    at.multiselect(key="system").select("psp")
+    at.multiselect(key="owner").select("crm-owner").run()
+    assert any("No integration matches" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Failing"] == "0"
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_selecting_a_failing_row_links_to_its_check_page() -> None:
+    at = open_page()
+    failing = at.dataframe[0].value
+    at.session_state["failing"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    first = failing.iloc[0]
+    queries = [link.proto.query_string for link in at.get("page_link")]
+    assert any("check=" in q and first["integration"] in q for q in queries), queries
 
 
 def test_a_broken_monitor_file_is_an_error_not_a_traceback(
@@ -35,27 +73,29 @@ def test_a_broken_monitor_file_is_an_error_not_a_traceback(
     bad.write_text("version: 1\nintegrations: {x: {source: nowhere.t, target: nowhere.u}}\n")
     monkeypatch.setenv("DXQ_CONFIG", str(bad))
     st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception
+    at = open_page()
     assert "nowhere" in at.error[0].value
     assert f"{bad}:2" in at.error[0].value
 
 
 def test_an_empty_store_says_no_runs_yet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sqlite3
-
     sqlite3.connect(tmp_path / "sys.db").execute("create table t (id integer)").connection.close()
     config = tmp_path / "dxq.yml"
     config.write_text(
         f"version: 1\nstore: sqlite:///{tmp_path}/results.db\n"
         "systems: {s: {url: 'sqlite:///sys.db'}}\n"
-        "integrations: {flow: {source: s.t, target: s.t, key: id}}\n"
+        "integrations: {flow: {source: s.t, target: s.t, key: id, schedule: '*/5 * * * *'}}\n"
     )
     monkeypatch.setenv("DXQ_CONFIG", str(config))
     st.cache_data.clear()
     st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page()
     labels = {m.label: m.value for m in at.metric}
-    assert labels["❔ No runs yet"] == "1"
+    assert labels["No runs yet"] == "1"
+    assert labels["Not reporting"] == "1"  # scheduled, and never reported
     assert any("No run has been recorded yet" in md.value for md in at.markdown)
+    assert any("No check is failing" in s.value for s in at.success)
+    for page in ("integration", "check", "alerts", "runs"):
+        st.cache_data.clear()
+        other = open_page(page, integration="flow")
+        assert other.info or other.success or other.warning, page

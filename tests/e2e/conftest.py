@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.demo import DEMO_CONFIG
+from tests.dashboard.conftest import copy_store
 from monitor.serving import PROJECT_ROOT, dashboard_command
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,14 +27,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def dashboard_url(
+    demo_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    env = {**demo_env, "DXQ_CONFIG": str(DEMO_CONFIG)}
+    here = tmp_path_factory.mktemp("streamlit")
+    log = here / "streamlit.log"
+    store = copy_store(demo_env["DXQ_STORE_URL"], here / "results.db")  # the tests acknowledge
+    env = {**demo_env, "DXQ_CONFIG": str(DEMO_CONFIG), "DXQ_STORE_URL": store}
     with log.open("w") as out:
         proc = subprocess.Popen(
             [*dashboard_command(port, "127.0.0.1"), "--server.fileWatcherType=none"],
-            env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -65,9 +73,15 @@ def browser() -> Iterator[object]:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         yield browser
         browser.close()

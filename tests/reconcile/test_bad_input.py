@@ -18,8 +18,9 @@ COLS = [("id", "key_text"), ("name", "text"), ("price", "decimal")]
 
 
 def _spec(source: Dataset, target: Dataset, *fields: FieldSpec) -> ReconcileSpec:
-    return ReconcileSpec(source, target, ("id",), ("id",), fields or (FieldSpec("name", "name"),),
-                         Severity.ERROR)
+    return ReconcileSpec(
+        source, target, ("id",), ("id",), fields or (FieldSpec("name", "name"),), Severity.ERROR
+    )
 
 
 @pytest.mark.parametrize("kind", ["pg_url", "mariadb_url", "sqlite_url"])
@@ -35,9 +36,7 @@ def test_duplicate_keys_are_named(kind: str, request: pytest.FixtureRequest) -> 
         assert "'k1'" in str(result.reason) and "'k3'" in str(result.reason)
 
 
-def test_duplicate_keys_in_files_are_found_while_merging(
-    pg_url: str, tmp_path: Path
-) -> None:
+def test_duplicate_keys_in_files_are_found_while_merging(pg_url: str, tmp_path: Path) -> None:
     rows = [["k1", "a", 1], ["k1", "b", 2], ["k2", "c", 3]]
     files = load("file", COLS, rows, key=[], tmp=tmp_path)
     table = load(pg_url, COLS, rows[2:], key=["id"])
@@ -57,7 +56,7 @@ def test_missing_columns_list_the_columns_that_exist(sqlite_url: str) -> None:
 
 
 def test_incomparable_types_name_both_types(pg_url: str) -> None:
-    table = load(pg_url, COLS + [("at", "ts")], [["k", "a", 1, None]], key=["id"])
+    table = load(pg_url, [*COLS, ("at", "ts")], [["k", "a", 1, None]], key=["id"])
     result = reconcile(_spec(table, table, FieldSpec("price", "at")), NOW)
     assert result.outcome is Outcome.ERROR
     assert "NUMERIC" in str(result.reason) and "TIMESTAMP" in str(result.reason)
@@ -68,8 +67,7 @@ def test_incomparable_types_name_both_types(pg_url: str) -> None:
 def test_unreachable_system_is_an_error(sqlite_url: str) -> None:
     table = load(sqlite_url, COLS, [["k", "a", 1]], key=["id"])
     down = Dataset(
-        SqlSystem("crm", "postgresql+psycopg://nobody:secret@127.0.0.1:1/x",
-                  connect_timeout_s=1),
+        SqlSystem("crm", "postgresql+psycopg://nobody:secret@127.0.0.1:1/x", connect_timeout_s=1),
         table="t",
     )
     result = reconcile(_spec(table, down), NOW)
@@ -80,9 +78,7 @@ def test_unreachable_system_is_an_error(sqlite_url: str) -> None:
     assert result.outcome is Outcome.ERROR and "no_such_table" in str(result.reason)
 
 
-def test_case_insensitive_collation_does_not_merge_keys(
-    mariadb_url: str, pg_url: str
-) -> None:
+def test_case_insensitive_collation_does_not_merge_keys(mariadb_url: str, pg_url: str) -> None:
     rows = [["a", "x", 1], ["A", "y", 1], ["ä", "z", 1], ["a ", "w", 1], ["Z", "v", 1]]
     ci = load(mariadb_url, COLS, rows, key=[], collate="utf8mb4_general_ci")
     pg = load(pg_url, COLS, rows, key=["id"])

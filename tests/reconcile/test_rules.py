@@ -15,17 +15,37 @@ from tests.reconcile.tables import load
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 PAIRS = [
-    ("pg", "pg"), ("mariadb", "mariadb"), ("sqlite", "sqlite"),
-    ("pg", "mariadb"), ("pg", "sqlite"), ("mariadb", "sqlite"),
-    ("mariadb", "pg"), ("file", "pg"), ("sqlite", "file"), ("mariadb", "file"),
+    ("pg", "pg"),
+    ("mariadb", "mariadb"),
+    ("sqlite", "sqlite"),
+    ("pg", "mariadb"),
+    ("pg", "sqlite"),
+    ("mariadb", "sqlite"),
+    ("mariadb", "pg"),
+    ("file", "pg"),
+    ("sqlite", "file"),
+    ("mariadb", "file"),
 ]
 SOURCE_COLUMNS = [
-    ("region", "key_text"), ("code", "key_text"), ("name", "text"), ("price", "decimal"),
-    ("qty", "float"), ("status", "text"), ("note", "text"), ("ts", "ts"), ("updated", "ts"),
+    ("region", "key_text"),
+    ("code", "key_text"),
+    ("name", "text"),
+    ("price", "decimal"),
+    ("qty", "float"),
+    ("status", "text"),
+    ("note", "text"),
+    ("ts", "ts"),
+    ("updated", "ts"),
 ]
 TARGET_COLUMNS = [
-    ("country", "key_text"), ("sku", "key_text"), ("label", "text"), ("unit_price", "float"),
-    ("quantity", "decimal"), ("state", "text"), ("note", "text"), ("ts", "tstz"),
+    ("country", "key_text"),
+    ("sku", "key_text"),
+    ("label", "text"),
+    ("unit_price", "float"),
+    ("quantity", "decimal"),
+    ("state", "text"),
+    ("note", "text"),
+    ("ts", "tstz"),
     ("changed_at", "tstz"),
 ]
 FIELDS = (
@@ -89,17 +109,33 @@ def test_every_rule_gives_the_exact_counts(
     source_kind: str, target_kind: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     # MariaDB here has no time zone tables, so its naive timestamps are UTC.
-    zone, offset = ("UTC", timedelta(0)) if source_kind == "mariadb" else (
-        "Europe/Paris", timedelta(hours=2))
+    zone, offset = (
+        ("UTC", timedelta(0)) if source_kind == "mariadb" else ("Europe/Paris", timedelta(hours=2))
+    )
     src_rows, tgt_rows = _rows(offset)
-    source = load(_where(source_kind, request), SOURCE_COLUMNS, src_rows,
-                  key=["region", "code"], zone=zone, tmp=tmp_path)
-    target = load(_where(target_kind, request), TARGET_COLUMNS, tgt_rows,
-                  key=["country", "sku"], tmp=tmp_path)
+    source = load(
+        _where(source_kind, request),
+        SOURCE_COLUMNS,
+        src_rows,
+        key=["region", "code"],
+        zone=zone,
+        tmp=tmp_path,
+    )
+    target = load(
+        _where(target_kind, request), TARGET_COLUMNS, tgt_rows, key=["country", "sku"], tmp=tmp_path
+    )
     spec = ReconcileSpec(
-        source, target, ("region", "code"), ("country", "sku"), FIELDS, Severity.CRITICAL,
-        max_mismatch_rate=0.005, grace_s=900, source_updated_column="updated",
-        target_updated_column="changed_at", sample=50,
+        source,
+        target,
+        ("region", "code"),
+        ("country", "sku"),
+        FIELDS,
+        Severity.CRITICAL,
+        max_mismatch_rate=0.005,
+        grace_s=900,
+        source_updated_column="updated",
+        target_updated_column="changed_at",
+        sample=50,
     )
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
@@ -107,14 +143,23 @@ def test_every_rule_gives_the_exact_counts(
     assert (m["source_rows"], m["target_rows"], m["compared"]) == (9, 9, 10)
     assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == (1, 1, 4)
     assert m["changed_by_field"] == {
-        "label": 0, "unit_price": 1, "quantity": 0, "state": 1, "note": 1, "ts": 1}
+        "label": 0,
+        "unit_price": 1,
+        "quantity": 0,
+        "state": 1,
+        "note": 1,
+        "ts": 1,
+    }
     assert m["mismatch_rate"] == pytest.approx(0.6)
     assert result.observed == "60% (6 of 10 keys)"
     assert result.expected == "at most 0.5%"
     kinds = {(tuple(s["key"].values()), s["kind"]) for s in result.sample}
     assert kinds == {
-        (("EU", "A1"), "missing_in_target"), (("US", "b6"), "missing_in_source"),
-        (("US", "b3"), "changed"), (("US", "b5"), "changed"), (("US", "b7"), "changed"),
+        (("EU", "A1"), "missing_in_target"),
+        (("US", "b6"), "missing_in_source"),
+        (("US", "b3"), "changed"),
+        (("US", "b5"), "changed"),
+        (("US", "b7"), "changed"),
         (("US", "b9"), "changed"),
     }
     by_key = {tuple(s["key"].values()): s for s in result.sample}
@@ -145,6 +190,7 @@ def test_equal_data_passes_and_warning_severity_warns(
     assert result.outcome is Outcome.WARNED
     assert result.metrics["missing_in_target"] == 1
     assert result.observed == "0.5% (1 of 200 keys)"
-    loose = ReconcileSpec(source, target, ("id",), ("id",), fields, Severity.ERROR,
-                          max_mismatch_rate=0.005)
+    loose = ReconcileSpec(
+        source, target, ("id",), ("id",), fields, Severity.ERROR, max_mismatch_rate=0.005
+    )
     assert reconcile(loose, NOW).outcome is Outcome.PASSED

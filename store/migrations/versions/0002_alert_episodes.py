@@ -70,9 +70,7 @@ def _open_index() -> None:
 
 def upgrade() -> None:
     op.drop_index("uq_alerts_open_fingerprint", table_name="alerts")
-    with op.batch_alter_table(
-        "alerts", copy_from=_alerts_0001(_KINDS_0001, _STATES_0001)
-    ) as batch:
+    with op.batch_alter_table("alerts", copy_from=_alerts_0001(_KINDS_0001, _STATES_0001)) as batch:
         batch.drop_constraint(op.f("ck_alerts_kind"), type_="check")
         batch.drop_constraint(op.f("ck_alerts_state"), type_="check")
         batch.add_column(sa.Column("episode", sa.Integer(), server_default="1", nullable=False))

@@ -1,0 +1,73 @@
+"""How keys are spread over buckets: by key range for dense integer keys, else by key hash."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+BUCKET_ROWS = 32  # rows per bucket aimed at
+MAX_BUCKETS = 1 << 18
+DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows
+
+
+@dataclass(frozen=True)
+class Extent:
+    """Rows of one side, and min/max of its key when that is one integer column."""
+
+    rows: int
+    low: int | None = None
+    high: int | None = None
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """`count` buckets; with `low` set, bucket = (key - low) // width, else hash32(key) % count.
+
+    Unique keys put at most `width` rows in a range bucket, so dense keys keep buckets small;
+    sparse or skewed integer keys and all other keys are hashed, which spreads any keys evenly.
+    """
+
+    count: int
+    low: int | None = None
+    width: int = 1
+
+    @property
+    def by_range(self) -> bool:
+        return self.low is not None
+
+    def bounds(self, wanted: Sequence[int]) -> list[tuple[int, int]]:
+        """Inclusive key ranges covering the wanted buckets (runs of buckets merged)."""
+        assert self.low is not None
+        spans: list[tuple[int, int]] = []
+        for bucket in sorted(wanted):
+            start, end = self.low + bucket * self.width, self.low + (bucket + 1) * self.width - 1
+            if spans and spans[-1][1] + 1 == start:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+        return spans
+
+
+def hashed_count(rows: int) -> int:
+    """A power of two near rows / BUCKET_ROWS."""
+    buckets = 1
+    while buckets * BUCKET_ROWS < rows and buckets < MAX_BUCKETS:
+        buckets *= 2
+    return buckets
+
+
+def choose(source: Extent, target: Extent) -> Buckets:
+    """Range buckets for dense integer keys on both sides, hash buckets otherwise."""
+    rows = max(source.rows, target.rows)
+    lows = [e.low for e in (source, target) if e.low is not None]
+    highs = [e.high for e in (source, target) if e.high is not None]
+    ranged = all(e.low is not None or e.rows == 0 for e in (source, target))
+    if not ranged or not lows or not highs:
+        return Buckets(hashed_count(rows))
+    low, high = min(lows), max(highs)
+    span = high - low + 1
+    if span > DENSITY * rows:
+        return Buckets(hashed_count(rows))
+    count = min(MAX_BUCKETS, max(1, -(-rows // BUCKET_ROWS)))
+    width = -(-span // count)
+    return Buckets(-(-span // width), low, width)

@@ -1,0 +1,255 @@
+"""Render the Alerts page: open, acknowledged, resolved and silenced alerts with their owners
+and timings, notification delivery with dead letters, silences, and the route tester."""
+
+from __future__ import annotations
+
+import functools
+import io
+import shlex
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from alerts.silence import Silence
+from dashboard import actions, data
+from dashboard.access import Viewer, sign_in_bar
+from dashboard.context import AppContext, app_context, owner_names
+from dashboard.flash import perform, show_flash
+from dashboard.format import duration
+from dashboard.overview import CHECK_PAGE
+from monitor.alert_commands import route_command
+from store import alert_state
+
+STATES = ["firing", "acknowledged", "resolved", "silenced"]
+
+
+def render_alerts() -> None:
+    ctx = app_context()
+    viewer = sign_in_bar(ctx.config)
+    st.title("Alerts")
+    show_flash()
+    st.caption("Every open problem, who owns it and whether someone is on it.")
+    path = str(ctx.config_path)
+    now = datetime.now(UTC)
+    alerts = data.alerts(path).copy()
+    silences = _active_silences(ctx, now)
+    alerts["silenced"] = [
+        state != "resolved" and any(s.covers(_labels(labels), now) for s in silences)
+        for state, labels in zip(alerts["state"], alerts["labels"], strict=True)
+    ]
+    alerts["owner"] = [
+        owner_names(ctx.config, i) if i in ctx.config.integrations else "—"
+        for i in alerts["integration"]
+    ]
+    _kpis(alerts)
+    a, b, c = st.columns([2, 2, 1])
+    states = a.multiselect(
+        "State", STATES, default=["firing", "acknowledged"], key="state", bind="query-params"
+    )
+    owners = b.multiselect(
+        "Owner",
+        sorted(ctx.config.owners),
+        key="alert_owner",
+        bind="query-params",
+        placeholder="All owners",
+    )
+    mine = c.toggle("Mine", key="mine", help="Alerts of integrations you own or acknowledged.")
+    shown = _filter(ctx, viewer, alerts, states, owners, mine)
+    _table(shown)
+    tabs = st.tabs(["Delivery", "Silences", "Route tester"])
+    with tabs[0]:
+        _delivery(path)
+    with tabs[1]:
+        _silences(ctx, viewer, silences)
+    with tabs[2]:
+        _route_tester(ctx)
+
+
+def _labels(value: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _active_silences(ctx: AppContext, now: datetime) -> list[Silence]:
+    with ctx.store.engine.connect() as connection:
+        return alert_state.active_silences(connection, now)
+
+
+def _kpis(alerts: pd.DataFrame) -> None:
+    open_ = alerts[alerts["state"] != "resolved"]
+    k = st.columns(5)
+    k[0].metric("Firing", int((open_["state"] == "firing").sum()))
+    k[1].metric("Acknowledged", int((open_["state"] == "acknowledged").sum()))
+    k[2].metric("Silenced", int(open_["silenced"].sum()))
+    k[3].metric("Mean time to acknowledge", duration(alerts["to_acknowledge_s"].mean()))
+    k[4].metric("Mean time to resolve", duration(alerts["to_resolve_s"].mean()))
+
+
+def _filter(
+    ctx: AppContext,
+    viewer: Viewer,
+    alerts: pd.DataFrame,
+    states: list[str],
+    owners: list[str],
+    mine: bool,
+) -> pd.DataFrame:
+    keep = pd.Series(False, index=alerts.index) if states else pd.Series(True, index=alerts.index)
+    for state in states:
+        keep |= alerts["silenced"] if state == "silenced" else (alerts["state"] == state)
+
+    def owned_by(integration: str, who: set[str]) -> bool:
+        spec = ctx.config.integrations.get(integration)
+        return spec is not None and bool(who & set(spec.owners))
+
+    if owners:
+        keep &= alerts["integration"].map(lambda i: owned_by(i, set(owners)))
+    if mine:
+        keep &= alerts["integration"].map(lambda i: owned_by(i, set(viewer.owner_ids))) | (
+            alerts["acknowledged_by"] == viewer.actor
+        )
+    return alerts[keep]
+
+
+def _table(alerts: pd.DataFrame) -> None:
+    if alerts.empty:
+        st.success("No alert matches these filters.")
+        return
+    table = alerts.assign(
+        state=alerts["state"] + alerts["silenced"].map(lambda s: " (silenced)" if s else ""),
+        to_ack=alerts["to_acknowledge_s"].map(duration),
+        to_resolve=alerts["to_resolve_s"].map(duration),
+    )
+    st.dataframe(
+        table[
+            [
+                "integration",
+                "check",
+                "kind",
+                "severity",
+                "state",
+                "owner",
+                "opened_at",
+                "acknowledged_by",
+                "to_ack",
+                "to_resolve",
+                "summary",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"to_ack": "time to acknowledge", "to_resolve": "time to resolve"},
+    )
+    for _, row in alerts[alerts["state"] != "resolved"].head(10).iterrows():
+        if row["check"]:
+            st.page_link(
+                CHECK_PAGE,
+                label=f"{row['integration']} · {row['check']}",
+                icon=":material/search:",
+                query_params={"integration": row["integration"], "check": row["check"]},
+            )
+
+
+def _delivery(path: str) -> None:
+    counts = data.delivery_counts(path)
+    k = st.columns(4)
+    k[0].metric("Waiting", counts["pending"] + counts["sending"])
+    k[1].metric("Delivered", counts["sent"])
+    k[2].metric("Dead letters", counts["dead"])
+    if not counts["dead"]:
+        st.caption("No notification has failed for good.")
+    else:
+        st.warning("These notifications could not be delivered; maintenance has been alerted.")
+        dead = data.deliveries(path, ("dead",))
+        st.dataframe(
+            dead[
+                [
+                    "id",
+                    "integration",
+                    "check",
+                    "receiver",
+                    "channel",
+                    "attempts",
+                    "last_error",
+                    "created_at",
+                ]
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    recent = data.deliveries(path)
+    if not recent.empty:
+        st.caption("Newest notifications")
+        st.dataframe(
+            recent[
+                [
+                    "id",
+                    "integration",
+                    "receiver",
+                    "channel",
+                    "status",
+                    "attempts",
+                    "created_at",
+                    "sent_at",
+                ]
+            ].head(50),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _silences(ctx: AppContext, viewer: Viewer, active: list[Silence]) -> None:
+    if not active:
+        st.caption("No silence is in force.")
+    for silence in active:
+        left, right = st.columns([5, 1])
+        shown = ", ".join(f"{m.label}{m.op}{m.value}" for m in silence.matchers)
+        left.markdown(
+            f":material/notifications_off: **{shown}**"
+            f" until {silence.ends_at:%Y-%m-%d %H:%M} UTC · "
+            f"by {silence.author}: “{silence.comment}”"
+        )
+        if viewer.may_respond([]) and right.button("Expire", key=f"expire-{silence.id}"):
+            perform(functools.partial(actions.expire, ctx.store, int(silence.id or 0)))
+    if not viewer.may_respond([]):
+        return
+    with st.form("new-silence"):
+        st.markdown("**New silence**")
+        a, b, c = st.columns(3)
+        integration = a.selectbox(
+            "Integration", ["", *ctx.config.integrations], key="silence_integration"
+        )
+        check = b.text_input("Check (empty: every check)", key="silence_check")
+        severity = c.selectbox("Severity", ["", "critical", "error", "warning"])
+        hours = st.number_input("Hours", 1.0, 24.0 * 30, 4.0)
+        comment = st.text_input("Comment (required)", key="silence_comment")
+        if st.form_submit_button("Create silence"):
+            labels = {"integration": integration or "", "check": check, "severity": severity or ""}
+            if not any(labels.values()):
+                st.error("Choose at least an integration, a check or a severity.")
+            else:
+                perform(
+                    lambda: actions.silence(ctx.store, labels, float(hours), viewer.actor, comment)
+                )
+
+
+def _route_tester(ctx: AppContext) -> None:
+    st.caption(
+        "Who receives an alert with these labels? Labels: integration, source_system, "
+        "target_system, check, kind, severity."
+    )
+    text = st.text_input(
+        "Labels", placeholder="integration=orders severity=critical", key="route_labels"
+    )
+    if not text.strip():
+        return
+    try:
+        pairs = shlex.split(text)
+    except ValueError as exc:
+        st.error(f"Cannot read the labels: {exc}")
+        return
+    out, err = io.StringIO(), io.StringIO()
+    route_command(ctx.config, pairs, out, err)
+    if err.getvalue():
+        st.error(err.getvalue().strip())
+    if out.getvalue():
+        st.code(out.getvalue(), language=None)

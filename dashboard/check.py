@@ -1,0 +1,177 @@
+"""Render the Check page for on-call: what the check means, observed against expected, the
+history, sample records, the query that reproduces them, and the alert with acknowledge."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import actions, charts, data
+from dashboard.access import Viewer, sign_in_bar
+from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.flash import perform, show_flash
+from dashboard.format import ago, as_datetime, badge, duration
+from dashboard.integration import pick_integration
+from store.queries import CheckDetail
+
+MEANINGS = {
+    "freshness": "Is the newest record on the {side} side recent enough?",
+    "volume": "Do both systems hold about the same number of records?",
+    "reconcile": "Do the records matched by key agree field by field between the two systems?",
+    "references": "Does every referenced value exist in the other system?",
+    "schema": "Are the columns and their types unchanged and compatible on both sides?",
+    "expectation": "A data rule from a Great Expectations suite, checked on the {side} side.",
+}
+
+
+def render_check() -> None:
+    ctx = app_context()
+    viewer = sign_in_bar(ctx.config)
+    if not ctx.config.integrations:
+        st.info("The monitor file declares no integrations yet.")
+        return
+    name = pick_integration(ctx)
+    checks = data.latest_checks(str(ctx.config_path), name)
+    if checks.empty:
+        st.info(f"No check of {name} has run yet.")
+        return
+    names = list(checks["check"])
+    asked = st.query_params.get("check")
+    if asked is not None and asked not in names:
+        st.error(f"{name} has no check named “{asked}” (or it never ran).")
+    check = str(st.selectbox("Check", names, index=names.index(asked) if asked in names else 0))
+    if st.query_params.get("check") != check:
+        st.query_params["check"] = check
+    detail = data.check_detail(str(ctx.config_path), name, check)
+    if detail is None:
+        st.info("This check has not run yet.")
+        return
+    show_flash()
+    _summary(ctx, detail)
+    _alert(ctx, viewer, detail)
+    _history(ctx, detail)
+    _sample(detail)
+
+
+def _summary(ctx: AppContext, d: CheckDetail) -> None:
+    st.title(d.check)
+    st.markdown(
+        f"{badge(d.outcome)} &nbsp; severity **{d.severity}** · integration **{d.integration}**"
+    )
+    side = (
+        side_label(ctx.config, d.integration, d.side)
+        if d.side in ("source", "target")
+        else "target"
+    )
+    st.write(MEANINGS.get(d.kind, "A check of the data exchange.").format(side=side))
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.caption("Observed")
+        st.markdown(f"**{d.observed or '—'}**")
+    with right.container(border=True):
+        st.caption("Expected")
+        st.markdown(f"**{d.expected or '—'}**")
+    if d.reason:
+        (st.error if d.outcome == "error" else st.warning)(d.reason)
+    since = as_datetime(d.since)
+    st.caption(
+        f"In this state since {since:%Y-%m-%d %H:%M} UTC ({ago(since)}) · last checked "
+        f"{ago(as_datetime(d.result_at))} in run #{d.run_id} · took {duration(d.duration_s)} · "
+        f"owner: {owner_names(ctx.config, d.integration)}"
+        if since
+        else ""
+    )
+
+
+def _alert(ctx: AppContext, viewer: Viewer, d: CheckDetail) -> None:
+    st.subheader("Alert")
+    found = data.alerts(str(ctx.config_path), integration=d.integration, check=d.check)
+    if found.empty:
+        st.info("No alert has been raised for this check.")
+        return
+    alert = found.iloc[0]
+    state = str(alert["state"])
+    words = {
+        "firing": ":material/notifications_active: Firing",
+        "acknowledged": ":material/visibility: Acknowledged",
+        "resolved": ":material/check_circle: Resolved",
+        "pending": ":material/hourglass_top: Pending",
+    }
+    st.markdown(f"**{words.get(state, state)}** · opened {ago(as_datetime(alert['opened_at']))}")
+    if state == "acknowledged":
+        st.write(
+            f"Acknowledged by **{alert['acknowledged_by']}** "
+            f"{ago(as_datetime(alert['acknowledged_at']))}."
+        )
+    owners = list(ctx.config.integrations[d.integration].owners)
+    if state == "firing":
+        if not viewer.may_respond(owners):
+            st.caption(
+                "Only the integration's owners, on-call and maintenance may acknowledge. "
+                "Sign in to do so."
+            )
+        else:
+            with st.form("acknowledge"):
+                comment = st.text_input("Comment (optional)")
+                if st.form_submit_button("Acknowledge", type="primary"):
+                    perform(
+                        lambda: actions.acknowledge(
+                            app_context().store, int(alert["id"]), viewer.actor, comment
+                        )
+                    )
+    if state != "resolved" and viewer.may_respond(owners):
+        with st.expander("Silence this check"), st.form("silence"):
+            hours = st.number_input("For how many hours", 1.0, 24.0 * 14, 4.0)
+            why = st.text_input("Why (required)")
+            if st.form_submit_button("Silence"):
+                perform(
+                    lambda: actions.silence(
+                        app_context().store,
+                        {"integration": d.integration, "check": d.check},
+                        float(hours),
+                        viewer.actor,
+                        why,
+                    )
+                )
+    history = data.alert_history(str(ctx.config_path), int(alert["id"]))
+    if not history.empty:
+        st.dataframe(history[["at", "actor", "event"]], hide_index=True, width="stretch")
+
+
+def _history(ctx: AppContext, d: CheckDetail) -> None:
+    history = data.check_history(str(ctx.config_path), d.integration, d.check)
+    if not history.empty:
+        st.plotly_chart(charts.history_strip(history), key="history-strip")
+
+
+def _sample(d: CheckDetail) -> None:
+    st.subheader("Sample records")
+    if not d.sample:
+        st.caption("No sample was kept for this result (nothing failed, or the check keeps none).")
+    else:
+        st.caption("Values of fields marked pii are masked before they are stored.")
+        st.dataframe(
+            pd.DataFrame([_flat(row) for row in d.sample]), hide_index=True, width="stretch"
+        )
+    if d.query:
+        st.subheader("Reproduce")
+        st.caption("Run this on the system to see the failing records (copy button at the right).")
+        st.code(d.query, language="sql")
+
+
+def _flat(row: object) -> dict[str, object]:
+    if not isinstance(row, dict):
+        return {"value": row}
+    flat: dict[str, object] = {}
+    for key, value in row.items():
+        if key == "key" and isinstance(value, dict):
+            flat.update({f"key {k}": v for k, v in value.items()})
+        elif key == "fields" and isinstance(value, dict):
+            for field, pair in value.items():
+                if isinstance(pair, list | tuple) and len(pair) == 2:
+                    flat[f"{field} (source)"], flat[f"{field} (target)"] = pair
+                else:
+                    flat[field] = pair
+        else:
+            flat[key] = value if not isinstance(value, dict | list) else str(value)
+    return flat

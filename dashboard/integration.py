@@ -1,0 +1,171 @@
+"""Render the Integration page: one data flow's trends, checks, runs and mismatched keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.access import sign_in_bar
+from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.format import badge, duration, percent, status_word
+from dashboard.overview import CHECK_PAGE, card_row
+
+
+def pick_integration(ctx: AppContext) -> str:
+    """The integration named in the URL (`?integration=NAME`), or the one picked here."""
+    names = list(ctx.config.integrations)
+    asked = st.query_params.get("integration")
+    if asked is not None and asked not in names:
+        st.error(f"There is no integration named “{asked}” in {ctx.config_path.name}.")
+    index = names.index(asked) if asked in names else 0
+    choice = st.selectbox("Integration", names, index=index)
+    if st.query_params.get("integration") != choice:
+        st.query_params["integration"] = choice
+    return str(choice)
+
+
+def render_integration() -> None:
+    ctx = app_context()
+    sign_in_bar(ctx.config)
+    if not ctx.config.integrations:
+        st.info("The monitor file declares no integrations yet.")
+        return
+    name = pick_integration(ctx)
+    path = str(ctx.config_path)
+    integration = ctx.config.integrations[name]
+    row = card_row(ctx, name, data.overview(path), datetime.now(UTC))
+    st.title(name)
+    st.markdown(
+        badge(row["status"])
+        + (" :gray-badge[:material/schedule: Not reporting]" if row["stale"] else "")
+    )
+    st.caption(
+        f"{side_label(ctx.config, name, 'source')} → {side_label(ctx.config, name, 'target')} · "
+        f"{integration.direction}, golden record in the {integration.golden} · "
+        f"schedule {integration.schedule or 'on demand'} · owner: {owner_names(ctx.config, name)}"
+    )
+    if integration.description:
+        st.write(integration.description)
+    a, b, c = st.columns(3)
+    a.metric("Mismatch rate", percent(row["mismatch_rate"]))
+    b.metric("Data age", duration(row["freshness_lag_s"]))
+    c.metric("Open alerts", row["open_alerts"])
+
+    _checks(ctx, name)
+    _trends(ctx, name)
+    st.subheader("Recent runs")
+    runs = data.recent_runs(path, name, 20)
+    if runs.empty:
+        st.info("No run has been recorded yet.")
+    else:
+        st.dataframe(
+            runs.assign(status=runs["status"].map(status_word))[
+                [
+                    "run_id",
+                    "started_at",
+                    "trigger",
+                    "status",
+                    "duration_s",
+                    "checks_total",
+                    "checks_failing",
+                    "checks_erroring",
+                    "reason",
+                ]
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    _keys(ctx, name)
+
+
+def _checks(ctx: AppContext, name: str) -> None:
+    st.subheader("Checks")
+    checks = data.latest_checks(str(ctx.config_path), name)
+    if checks.empty:
+        st.info("No check of this integration has run yet.")
+        return
+    st.dataframe(
+        checks.assign(status=checks["outcome"].map(status_word))[
+            ["check", "status", "severity", "observed", "expected", "since"]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"since": st.column_config.DatetimeColumn("in this state since")},
+    )
+    bad = checks[checks["outcome"] != "passed"]
+    for check in bad["check"].head(20):
+        st.page_link(
+            CHECK_PAGE,
+            label=f"Investigate: {check}",
+            icon=":material/search:",
+            query_params={"integration": name, "check": check},
+        )
+
+
+def _trends(ctx: AppContext, name: str) -> None:
+    path = str(ctx.config_path)
+    integration = ctx.config.integrations[name]
+    trend = data.integration_trend(path, name)
+    st.subheader("Last 30 days")
+    if trend.empty:
+        st.info("No daily history yet: trends appear after the first day of runs.")
+        return
+    left, right = st.columns(2)
+    reconcile = trend[trend["kind"] == "reconcile"]
+    if not reconcile.empty:
+        limit = integration.reconcile.max_mismatch_rate if integration.reconcile else None
+        left.plotly_chart(
+            charts.trend_with_limit(reconcile, "avg_value", limit, "Mismatch rate", "%", 100),
+            key="mismatch-trend",
+        )
+    freshness = trend[trend["kind"] == "freshness"]
+    if not freshness.empty:
+        max_age = integration.freshness.max_age if integration.freshness else None
+        right.plotly_chart(
+            charts.trend_with_limit(freshness, "avg_value", max_age, "Data age", "hours", 1 / 3600),
+            key="freshness-trend",
+        )
+    count_check = next((c for c in ("volume", "reconcile") if c in set(trend["check"])), None)
+    if count_check:
+        counts = data.row_counts(path, name, count_check)
+        if not counts.empty:
+            st.plotly_chart(
+                charts.row_count_chart(
+                    counts,
+                    side_label(ctx.config, name, "source"),
+                    side_label(ctx.config, name, "target"),
+                ),
+                key="row-counts",
+            )
+    st.plotly_chart(charts.pass_rate_heatmap(trend), key="heatmap")
+
+
+def _keys(ctx: AppContext, name: str) -> None:
+    st.subheader("Mismatched records")
+    keys = data.mismatched_keys(str(ctx.config_path), name)
+    if keys.empty:
+        st.success("No record is mismatched between the two systems right now.")
+        return
+    st.caption(f"{len(keys)} record(s) differ, longest-standing first.")
+    table = pd.DataFrame(
+        {
+            "key": keys["key"].map(_key_text),
+            "problem": keys["kind"].map(lambda k: str(k).replace("_", " ")),
+            "fields": keys["fields"].map(
+                lambda f: ", ".join(sorted(f)) if isinstance(f, dict) else ""
+            ),
+            "wrong for": keys["age_s"].map(duration),
+            "first seen": keys["first_seen"],
+            "check": keys["check"],
+        }
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _key_text(key: object) -> str:
+    if isinstance(key, dict):
+        return ", ".join(f"{k}={v}" for k, v in key.items())
+    return str(key)

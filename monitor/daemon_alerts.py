@@ -1,0 +1,54 @@
+"""The alerts the scheduler raises itself (a run that timed out, a scheduled run that did not
+report) and the periodic alert tick (reminders, escalation), written through the alerting
+module's lifecycle and the store's alert state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from alerts.alert import CheckOutcome
+from alerts.lifecycle import tick
+from monitor.alerting import AlertContext, record_alerts
+from store.alert_state import active_silences, apply_decision, open_alerts
+from store.store import ResultStore
+
+RUN_CHECK = "run"  # the check name of a run's own problems (its overall time budget)
+
+
+def record_timeout(
+    store: ResultStore, context: AlertContext, integration: str, reason: str, now: datetime
+) -> None:
+    """Raise a `run_error` alert for a run stopped by its time budget."""
+    outcome = CheckOutcome(RUN_CHECK, "timeout", "error", "error", reason=reason)
+    with store.transaction() as tx:
+        record_alerts(tx.connection, context, integration, [outcome], now)
+
+
+def clear_timeout(
+    store: ResultStore, context: AlertContext, integration: str, now: datetime
+) -> None:
+    """Resolve the timeout alert of an integration whose run finished within its budget."""
+    outcome = CheckOutcome(RUN_CHECK, "timeout", "passed", "error")
+    with store.transaction() as tx:
+        record_alerts(tx.connection, context, integration, [outcome], now)
+
+
+def record_missed(
+    store: ResultStore,
+    context: AlertContext,
+    outcomes: Mapping[str, CheckOutcome],
+    now: datetime,
+) -> None:
+    """Raise or resolve the `missed` alert of each scheduled integration."""
+    for integration, outcome in outcomes.items():
+        with store.transaction() as tx:
+            record_alerts(tx.connection, context, integration, [outcome], now)
+
+
+def tick_alerts(store: ResultStore, now: datetime) -> int:
+    """Send due reminders and escalation steps; returns how many alerts changed."""
+    with store.transaction() as tx:
+        decision = tick(open_alerts(tx.connection), active_silences(tx.connection, now), now)
+        apply_decision(tx.connection, decision, now)
+    return len(decision.transitions)

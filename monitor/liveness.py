@@ -1,0 +1,108 @@
+"""Whether work is still alive: runs left `running` by a dead scheduler, the leases it held,
+and scheduled integrations that stopped reporting (missed runs)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from alerts.alert import CheckOutcome
+from alerts.watchdog import missed_alert
+from store import scheduling
+from store.store import ResultStore
+
+log = logging.getLogger("dxq.schedule")
+
+DEFAULT_TIMEOUT_S = 600.0
+MISSED_FACTOR = 1.5  # a run is missed after 1.5 intervals plus the timeout
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host (a zombie counts as dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def owner_pid(owner: str, host: str) -> int | None:
+    """The pid in a process id `host:pid:tag` when it is on `host`."""
+    parts = owner.split(":")
+    if len(parts) >= 3 and ":".join(parts[:-2]) == host and parts[-2].isdigit():
+        return int(parts[-2])
+    return None
+
+
+def recover(
+    store: ResultStore,
+    *,
+    host: str,
+    now: datetime,
+    timeouts: Mapping[str, float],
+    alive: Callable[[int], bool] = pid_alive,
+) -> list[int]:
+    """Fail runs whose scheduler is gone and free what it held; returns the failed run ids.
+
+    A run on this host fails when its process is dead. A run from another host fails only
+    when nobody holds its integration's lease and it started longer ago than its timeout plus
+    the lease margin, so a live scheduler elsewhere keeps its runs.
+    """
+    from monitor.worker import LEASE_MARGIN_S, lease_name
+
+    me = os.getpid()
+    held = scheduling.lease_holders(store, now)
+    dead_owners = [
+        owner
+        for owner in set(held.values())
+        if (pid := owner_pid(owner, host)) is not None and pid != me and not alive(pid)
+    ]
+    if scheduling.drop_leases_of(store, dead_owners):
+        log.info("freed the leases of stopped schedulers: %s", ", ".join(sorted(dead_owners)))
+        held = {name: owner for name, owner in held.items() if owner not in dead_owners}
+    failed: list[int] = []
+    for run in scheduling.running_runs(store):
+        if run.host == host and run.pid is not None:
+            if run.pid == me or alive(run.pid):
+                continue
+        else:
+            budget = timeouts.get(run.integration, DEFAULT_TIMEOUT_S) + LEASE_MARGIN_S
+            if lease_name(run.integration) in held or run.started_at > now - timedelta(
+                seconds=budget
+            ):
+                continue
+        reason = f"scheduler on {run.host} pid {run.pid} stopped during the run"
+        if scheduling.fail_run(store, run.id, reason, now):
+            log.warning("run %s of %s: %s", run.id, run.integration, reason)
+            failed.append(run.id)
+    busy = [name.removeprefix("run:") for name in held if name.startswith("run:")]
+    requeued = scheduling.requeue_orphans(store, busy)
+    if requeued:
+        log.info("re-queued %d run request(s) of a stopped scheduler", requeued)
+    return failed
+
+
+def missed_outcomes(
+    store: ResultStore,
+    schedules: Mapping[str, tuple[float, float]],
+    *,
+    since: datetime,
+    now: datetime,
+) -> dict[str, CheckOutcome]:
+    """The `missed` outcome of each scheduled integration (integration -> (interval, timeout)):
+    failed when no run finished within 1.5 intervals plus the timeout of the last report (or
+    of `since`, when the scheduler started, if it never reported)."""
+    reports = scheduling.last_reports(store)
+    outcomes = {}
+    for name, (interval, timeout) in schedules.items():
+        last = reports.get(name, since)
+        outcomes[name] = missed_alert(name, last, MISSED_FACTOR * interval, timeout, now)
+    return outcomes

@@ -1,0 +1,357 @@
+"""The `dxq schedule` daemon: cron firings and run-now requests go to a bounded worker pool;
+a housekeeping thread delivers the alert outbox, ticks escalations, detects missed runs and
+frees what dead schedulers left behind; the monitor file is re-read when it changes; a
+heartbeat in the store tells the dashboard the daemon is alive."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from monitor import daemon_alerts
+from monitor.alerting import AlertContext, alert_context
+from monitor.config import Config
+from monitor.cron import CronClock, interval_s
+from monitor.errors import ConfigError, MonitorError
+from monitor.liveness import missed_outcomes, recover
+from monitor.loading import load_config
+from monitor.plan import IntegrationPlan, plan_integrations
+from monitor.runner import run_and_record
+from monitor.worker import RunJob, RunReport, Worker
+from store import scheduling
+from store.errors import StoreError
+from store.store import ResultStore
+
+log = logging.getLogger("dxq.schedule")
+DISPATCH_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the daemon runs; the intervals are in seconds."""
+
+    config_path: Path
+    workers: int = 2
+    cron_seconds: bool = False  # test and demo aid, see monitor/cron.py
+    poll: float = 1.0  # run-now requests
+    reload: float = 2.0  # monitor-file changes, heartbeat
+    dispatch: float = 3.0  # alert outbox
+    watch: float = 10.0  # escalation ticks, missed runs, stale runs
+    grace: float = 10.0  # how long a stop waits for running runs
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def record_run(
+    store: ResultStore, plan: IntegrationPlan, trigger: str, alerting: AlertContext
+) -> int | None:
+    """Run one integration and record it with its alerts (the runner's `run_and_record`)."""
+    runs = run_and_record([plan], store, trigger=trigger, clock=utcnow, alerting=alerting)
+    return runs[0].run_id if runs else None
+
+
+class Scheduler:
+    """One `dxq schedule` process."""
+
+    def __init__(
+        self,
+        options: Options,
+        config: Config,
+        *,
+        env: Mapping[str, str],
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.options, self.env, self.clock = options, env, clock
+        self.host, self.pid = socket.gethostname(), os.getpid()
+        self.process_id = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.started_at = clock()
+        self.stopping, self.abort = threading.Event(), threading.Event()
+        self.store = ResultStore.open(config.store)
+        self.config = config
+        self.alerting = alert_context(config)
+        self.plans: dict[str, IntegrationPlan] = {}
+        self.config_error: str | None = None
+        self.missed: list[str] = []
+        self._mtime = self._stat()
+        self._busy: set[str] = set()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(options.workers, thread_name_prefix="dxq-run")
+        self.worker = Worker(
+            self.store,
+            self.process_id,
+            host=self.host,
+            pid=self.pid,
+            record=lambda plan, trigger: record_run(self.store, plan, trigger, self.alerting),
+            clock=clock,
+            abort=self.abort,
+        )
+        self.clock_ = CronClock(self._on_fire, seconds=options.cron_seconds)
+        self._apply(config)
+
+    # -- the main loop ------------------------------------------------------------------
+
+    def serve(self) -> int:
+        """Run until SIGTERM or SIGINT, then stop cleanly; returns the exit code."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        log.info("scheduler %s started (%d workers)", self.process_id, self.options.workers)
+        _warm_up()
+        self._housekeep()
+        self.clock_.start()
+        housekeeping = threading.Thread(target=self._housekeeping_loop, name="dxq-housekeeping")
+        housekeeping.start()
+        next_reload = 0.0
+        while not self.stopping.is_set():
+            self._guard(self._poll_requests)
+            if time.monotonic() >= next_reload:
+                self._guard(self._reload_if_changed)
+                self._guard(self._beat)
+                next_reload = time.monotonic() + self.options.reload
+            self.stopping.wait(self.options.poll)
+        self._shutdown()
+        housekeeping.join(timeout=self.options.grace)
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        self.stop()
+
+    def _shutdown(self) -> None:
+        self.clock_.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + self.options.grace
+        while self._busy and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self._busy:
+            log.warning("stopping with runs in progress: %s", ", ".join(sorted(self._busy)))
+            self.abort.set()
+            while self._busy and time.monotonic() < deadline + 5:
+                time.sleep(0.05)
+        self._guard(lambda: self._beat(state="stopped"))
+        log.info("scheduler %s stopped", self.process_id)
+
+    def _guard(self, step: Callable[[], object]) -> None:
+        """Run one periodic step; a store outage is logged and retried on the next tick."""
+        try:
+            step()
+        except StoreError as exc:
+            log.error("results store: %s", exc)
+        except Exception:
+            log.exception("unexpected error in the scheduler")
+
+    # -- work ---------------------------------------------------------------------------
+
+    def _on_fire(self, integration: str, fire_time: datetime) -> None:
+        plan = self.plans.get(integration)
+        if plan is not None:
+            self.submit(RunJob(plan, "schedule", fire_time))
+
+    def submit(self, job: RunJob) -> bool:
+        """Hand a job to the pool unless the integration is already busy here."""
+        name = job.plan.name
+        with self._lock:
+            if self.stopping.is_set():
+                return False
+            if name in self._busy:
+                if job.fire_time is not None:
+                    log.info("%s: firing at %s skipped, still running", name, job.fire_time)
+                return False
+            self._busy.add(name)
+        future = self._pool.submit(self._execute, job)
+        future.add_done_callback(lambda f: self._release(name) if f.cancelled() else None)
+        return True
+
+    def _release(self, name: str) -> None:
+        with self._lock:
+            self._busy.discard(name)
+
+    def _execute(self, job: RunJob) -> RunReport:
+        try:
+            report = self.worker.execute(job)
+            now, name = self.clock(), report.integration
+            if report.status == "timed_out":
+                self._guard(
+                    lambda: daemon_alerts.record_timeout(
+                        self.store, self.alerting, name, report.detail, now
+                    )
+                )
+            elif report.status == "ran":
+                self._guard(
+                    lambda: daemon_alerts.clear_timeout(self.store, self.alerting, name, now)
+                )
+            slot = job.fire_time.isoformat() if job.fire_time else "-"
+            log.info(
+                "%s %s: %s slot=%s run_id=%s %s",
+                job.trigger,
+                report.integration,
+                report.status,
+                slot,
+                report.run_id,
+                report.detail,
+            )
+            return report
+        finally:
+            self._release(job.plan.name)
+
+    def _poll_requests(self) -> None:
+        for request in scheduling.queued_requests(self.store):
+            plan = self.plans.get(request.integration)
+            if plan is None:
+                continue  # not in this monitor file (yet): left queued
+            self.submit(RunJob(plan, "request"))
+
+    # -- configuration ------------------------------------------------------------------
+
+    def _stat(self) -> tuple[float, int] | None:
+        try:
+            st = self.options.config_path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime, st.st_size)
+
+    def _reload_if_changed(self) -> None:
+        mtime = self._stat()
+        if mtime == self._mtime:
+            return
+        self._mtime = mtime
+        try:
+            config = load_config(self.options.config_path, self.env)
+            plan_integrations(config)
+        except ConfigError as exc:
+            self.config_error = str(exc)
+            log.error("the monitor file changed but is invalid; keeping the old one:\n%s", exc)
+            return
+        if config.store != self.config.store:
+            log.warning("the results store changed in the monitor file: restart to use it")
+        self._apply(config)
+        log.info("monitor file reloaded: %d integrations", len(self.plans))
+
+    def _apply(self, config: Config) -> None:
+        self.config = config
+        self.alerting = alert_context(config)
+        self.plans = {plan.name: plan for plan in plan_integrations(config)}
+        self.config_error = None
+        self.clock_.sync(
+            {p.name: (p.schedule, p.timezone) for p in self.plans.values() if p.schedule}
+        )
+
+    # -- housekeeping -------------------------------------------------------------------
+
+    def _housekeeping_loop(self) -> None:
+        next_watch = time.monotonic() + self.options.watch
+        while not self.stopping.wait(self.options.dispatch):
+            self._guard(self._dispatch)
+            if time.monotonic() >= next_watch:
+                self._housekeep()
+                next_watch = time.monotonic() + self.options.watch
+
+    def _housekeep(self) -> None:
+        timeouts = {name: plan.timeout_s for name, plan in self.plans.items()}
+        self._guard(
+            lambda: recover(self.store, host=self.host, now=self.clock(), timeouts=timeouts)
+        )
+        self._guard(self._check_missed)
+        self._guard(self._tick_alerts)
+
+    def _check_missed(self) -> None:
+        now = self.clock()
+        schedules = {
+            name: (interval_s(self.clock_.triggers[name], now), plan.timeout_s)
+            for name, plan in self.plans.items()
+            if name in self.clock_.triggers
+        }
+        outcomes = missed_outcomes(self.store, schedules, since=self.started_at, now=now)
+        self.missed = sorted(n for n, o in outcomes.items() if o.outcome == "failed")
+        for name in self.missed:
+            log.warning("%s: %s", name, outcomes[name].reason)
+        daemon_alerts.record_missed(self.store, self.alerting, outcomes, now)
+
+    def _tick_alerts(self) -> None:
+        daemon_alerts.tick_alerts(self.store, self.clock())
+
+    def _dispatch(self) -> None:
+        from monitor.dispatcher import dispatch_once
+
+        while not self.stopping.is_set():
+            report = dispatch_once(
+                self.store, self.alerting, now=self.clock(), worker=self.process_id
+            )
+            if len(report.attempts) < DISPATCH_BATCH:
+                break
+
+    def _beat(self, state: str = "running") -> None:
+        info: dict[str, Any] = {
+            "state": state,
+            "config": str(self.options.config_path),
+            "config_error": self.config_error,
+            "workers": self.options.workers,
+            "integrations": len(self.plans),
+            "scheduled": sorted(self.clock_.triggers),
+            "running": sorted(self._busy),
+            "missed": self.missed,
+        }
+        scheduling.beat(
+            self.store,
+            self.process_id,
+            host=self.host,
+            pid=self.pid,
+            started_at=self.started_at,
+            now=self.clock(),
+            info=info,
+        )
+
+
+def _warm_up() -> None:
+    """Import the check engines now, so the first firings are not late (GX stays lazy)."""
+    import checks.freshness
+    import checks.reconcile
+    import checks.references
+    import checks.schema
+    import checks.volume  # noqa: F401
+
+
+def schedule(options: Options, env: Mapping[str, str]) -> int:
+    """`dxq schedule`: load the monitor file, then serve until stopped."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if options.workers < 1:
+        raise MonitorError("--workers must be at least 1")
+    config = load_config(options.config_path, env)
+    try:
+        scheduler = Scheduler(options, config, env=env)
+    except StoreError as exc:
+        print(f"dxq: {exc}", file=sys.stderr)
+        return 2
+    return scheduler.serve()
+
+
+def queue_runs(config: Config, integrations: list[str]) -> int:
+    """`dxq run --queue`: ask the scheduler to run these integrations now."""
+    store = ResultStore.open(config.store)
+    requested_by = f"{getpass.getuser()}@{socket.gethostname()}"
+    for name in integrations:
+        request_id = scheduling.enqueue_run(store, name, requested_by, utcnow())
+        print(f"queued {name} (request {request_id})")
+    return 0

@@ -1,0 +1,288 @@
+"""Editing GX suite files safely: list them, validate through GX, dry run, save with history.
+
+Validation and dry runs import GX (through checks.suite) only when they are called, so the
+dashboard starts without it. A save writes GX's JSON (indent 2, sorted keys, as GX writes it)
+atomically and records a version in the results store in one step: if the file cannot be
+written nothing is recorded, and if the version cannot be recorded the old file is put back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from checks.result import CheckResult
+from checks.spec import SuiteSpec
+from checks.suite_file import load_suite
+from monitor.config import Config
+from monitor.errors import MonitorError
+from monitor.plan import plan_integrations
+from store.errors import StoreError
+from store.store import ResultStore
+from store.suite_versions import (
+    SuiteVersion,
+    add_version,
+    count_versions,
+    latest_versions,
+    list_versions,
+)
+
+ON_DISK_AUTHOR = "(file on disk)"
+_dry_run_lock = threading.Lock()
+
+
+class SuiteEditError(MonitorError):
+    """A suite could not be read, validated or saved as asked."""
+
+
+@dataclass(frozen=True)
+class SuiteUse:
+    """One integration side a suite runs on, with the spec to run it there."""
+
+    integration: str
+    side: str
+    spec: SuiteSpec
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """A suite file named by the monitor file, who uses it and its last recorded edit."""
+
+    key: str  # the path relative to the monitor file: "suites/catalog.json"
+    path: Path
+    uses: tuple[SuiteUse, ...]
+    expectations: int
+    problems: tuple[str, ...]
+    last_version: SuiteVersion | None
+
+
+def list_suites(config: Config, store: ResultStore | None = None) -> list[SuiteEntry]:
+    """Every suite file of the monitor file, in file order, with the integrations using it."""
+    uses: dict[Path, list[SuiteUse]] = {}
+    for plan in plan_integrations(config):
+        for spec in plan.specs:
+            if isinstance(spec, SuiteSpec):
+                uses.setdefault(spec.path, []).append(SuiteUse(plan.name, spec.side, spec))
+    keys = {path: suite_key(config, path) for path in uses}
+    latest = latest_versions(store, list(keys.values())) if store is not None else {}
+    entries = []
+    for path, found in uses.items():
+        document = load_suite(path)
+        entries.append(
+            SuiteEntry(
+                key=keys[path],
+                path=path,
+                uses=tuple(found),
+                expectations=len(document.expectations),
+                problems=document.problems,
+                last_version=latest.get(keys[path]),
+            )
+        )
+    return entries
+
+
+def suite_key(config: Config, path: Path) -> str:
+    """How the store names a suite file: its path relative to the monitor file's directory."""
+    try:
+        return path.resolve().relative_to(config.base_dir.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def read_suite(path: Path) -> dict[str, Any]:
+    """The JSON document of a suite file, for editing."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SuiteEditError(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise SuiteEditError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise SuiteEditError(f"{path} is not a GX suite (a JSON object)")
+    return doc
+
+
+def dump_suite(doc: dict[str, Any]) -> str:
+    """A suite as GX writes it: JSON, indent 2, sorted keys."""
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
+def form_kwargs(fields: dict[str, str]) -> dict[str, Any]:
+    """The kwargs of the simple form: empty fields left out, numbers and lists parsed."""
+    kwargs: dict[str, Any] = {}
+    for name, raw in fields.items():
+        text = raw.strip()
+        if not text:
+            continue
+        if name == "value_set":
+            kwargs[name] = _value_set(text)
+        elif name in ("min_value", "max_value"):
+            kwargs[name] = _number_or_text(text)
+        elif name == "mostly":
+            try:
+                kwargs[name] = float(text)
+            except ValueError:
+                raise ValueError(f"mostly: {text!r} is not a number between 0 and 1") from None
+        else:
+            kwargs[name] = text
+    return kwargs
+
+
+def _value_set(text: str) -> list[Any]:
+    if text.startswith("["):
+        values = json.loads(text)
+        if not isinstance(values, list):
+            raise ValueError("value_set: must be a JSON list")
+        return values
+    return [_number_or_text(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def _number_or_text(text: str) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def validate_expectation(type_name: str, kwargs: dict[str, Any]) -> list[str]:
+    """Problems GX's own model of the expectation finds in `kwargs` (imports GX)."""
+    from checks.suite import validate_expectation as through_gx
+
+    return through_gx(type_name, kwargs)
+
+
+def validate_expectation_item(item: dict[str, Any]) -> list[str]:
+    """Problems GX finds in one whole expectation ({"type", "kwargs", "meta", ...})."""
+    from checks.suite import validate_expectation_document
+
+    return validate_expectation_document(item)
+
+
+def validate_suite(doc: dict[str, Any]) -> list[str]:
+    """Problems GX finds in a whole suite document (imports GX)."""
+    from checks.suite import validate_suite_document
+
+    return validate_suite_document(doc)
+
+
+def dry_run(spec: SuiteSpec, doc: dict[str, Any]) -> list[CheckResult]:
+    """Each expectation of an edited suite evaluated on the current data, nothing stored."""
+    from checks.suite import run_suite
+
+    digest = hashlib.sha256(str(spec.path).encode()).hexdigest()[:16]
+    # One stable file per suite, so GX's cached validation is rebuilt, not piled up.
+    draft = Path(tempfile.gettempdir()) / f"dxq-dry-run-{os.getpid()}" / digest / spec.path.name
+    with _dry_run_lock:
+        draft.parent.mkdir(parents=True, exist_ok=True)
+        draft.write_text(dump_suite(doc), encoding="utf-8")
+        return run_suite(replace(spec, path=draft))
+
+
+def save_suite(
+    store: ResultStore,
+    config: Config,
+    path: Path,
+    doc: dict[str, Any],
+    author: str,
+    comment: str,
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Write the suite file and record the version (author and comment required); its id.
+
+    The first save of a file records its previous content first, so history has a base."""
+    author, comment = author.strip(), comment.strip()
+    if not author:
+        raise SuiteEditError("say who is saving: an author is required")
+    if not comment:
+        raise SuiteEditError("say why: a comment is required")
+    problems = validate_suite(doc)
+    if problems:
+        raise SuiteEditError("the suite is not valid: " + "; ".join(problems))
+    text = dump_suite(doc)
+    previous = _read_text(path)
+    if text == previous:
+        raise SuiteEditError("nothing to save: the suite is unchanged")
+    at = now or datetime.now(UTC)
+    key = suite_key(config, path)
+    written = False
+    try:
+        with store.transaction() as tx:
+            if previous is not None and count_versions(tx, key) == 0:
+                before = min(at, datetime.fromtimestamp(path.stat().st_mtime, UTC))
+                add_version(tx, key, previous, ON_DISK_AUTHOR, "before the first edit", before)
+            version = add_version(tx, key, text, author, comment, at)
+            write_atomically(path, text)
+            written = True
+    except OSError as exc:
+        raise SuiteEditError(f"cannot write {path}: {exc.strerror or exc}; nothing saved") from exc
+    except StoreError as exc:
+        if written:
+            _restore(path, previous)
+        raise SuiteEditError(f"cannot record the version: {exc}; {path} is unchanged") from exc
+    return version
+
+
+def suite_history(store: ResultStore, config: Config, path: Path) -> list[SuiteVersion]:
+    """The recorded versions of a suite file, newest first."""
+    return list_versions(store, suite_key(config, path))
+
+
+def diff_versions(old: SuiteVersion, new: SuiteVersion) -> str:
+    """A unified diff from `old` to `new`; empty when their contents are equal."""
+    return diff_texts(old.content, new.content, _version_label(old), _version_label(new))
+
+
+def diff_texts(old: str, new: str, old_label: str, new_label: str) -> str:
+    """A unified diff of two texts."""
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), old_label, new_label
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step (temp file in the same directory + rename)."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        if path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteEditError(f"cannot read {path}: {exc}") from exc
+
+
+def _restore(path: Path, previous: str | None) -> None:
+    if previous is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_atomically(path, previous)
+
+
+def _version_label(version: SuiteVersion) -> str:
+    return f"{version.path} #{version.id} {version.author} {version.created_at:%Y-%m-%d %H:%M}"

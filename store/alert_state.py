@@ -1,0 +1,238 @@
+"""Alert episodes, their audit trail and silences in the results store.
+
+Each `alerts` row is one episode of one fingerprint; its `document` column holds the whole
+`alerts.Alert`, so the lifecycle continues from exactly what was decided last time. Call these
+functions on the connection of the run's transaction (`Transaction.connection`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from alerts.alert import Alert, Decision, TransitionKind
+from alerts.errors import AlertsError
+from alerts.lifecycle import acknowledge
+from alerts.matcher import Matcher
+from alerts.message import describe
+from alerts.silence import Silence
+from store.errors import StoreError
+from store.outbox import enqueue
+from store.schema import alert_events, alerts, silences
+from store.types import require_utc
+
+AlertKey = tuple[str, int]  # (Alert.fingerprint, episode)
+
+
+class UnknownAlert(StoreError):
+    """No alert has that id."""
+
+
+def fingerprint_hash(fingerprint: str) -> str:
+    """The stored form of a fingerprint: SHA-256 hex (fingerprints can be long)."""
+    return hashlib.sha256(fingerprint.encode()).hexdigest()
+
+
+def lock_integration(connection: sa.Connection, integration: str) -> None:
+    """Serialise alert decisions for one integration until the transaction ends.
+
+    PostgreSQL takes a transaction-level advisory lock; SQLite already holds its write lock
+    once the run's rows are written."""
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"dxq-alerts|{integration}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+def latest_alerts(connection: sa.Connection, integration: str) -> list[Alert]:
+    """The latest episode of every fingerprint of an integration (open or resolved)."""
+    a = alerts.c
+    newest = (
+        sa.select(a.fingerprint, sa.func.max(a.episode).label("episode"))
+        .where(a.integration == integration, a.document.is_not(None))
+        .group_by(a.fingerprint)
+        .subquery()
+    )
+    rows = connection.execute(
+        sa.select(a.document)
+        .join(newest, sa.and_(a.fingerprint == newest.c.fingerprint, a.episode == newest.c.episode))
+        .order_by(a.id)
+    ).scalars()
+    return [Alert.from_json(doc) for doc in rows]
+
+
+def open_alerts(connection: sa.Connection, integration: str | None = None) -> list[Alert]:
+    """Every alert not resolved (of one integration, or all), oldest first."""
+    a = alerts.c
+    query = sa.select(a.document).where(a.state != "resolved", a.document.is_not(None))
+    if integration is not None:
+        query = query.where(a.integration == integration)
+    return [Alert.from_json(doc) for doc in connection.execute(query.order_by(a.id)).scalars()]
+
+
+def alert_by_id(connection: sa.Connection, alert_id: int) -> Alert:
+    """One stored alert; raises `UnknownAlert`."""
+    doc = connection.execute(
+        sa.select(alerts.c.document).where(alerts.c.id == alert_id)
+    ).scalar_one_or_none()
+    if doc is None:
+        raise UnknownAlert(f"no alert has id {alert_id}")
+    return Alert.from_json(doc)
+
+
+def apply_decision(
+    connection: sa.Connection, decision: Decision, now: datetime
+) -> dict[AlertKey, int]:
+    """Write a Decision: alert rows, audit events and outbox rows. Returns the row id of each
+    alert it touched. Notifications already in the outbox (same key) are left alone."""
+    now = require_utc(now, "now")
+    notified = {(n.fingerprint, n.episode) for n in decision.notifications}
+    ids: dict[AlertKey, int] = {}
+    for transition in decision.transitions:
+        alert = transition.alert
+        key = (alert.fingerprint, alert.episode)
+        row = _row(alert, now if key in notified else None)
+        opening = transition.kind in (TransitionKind.OPEN, TransitionKind.NEW_EPISODE)
+        alert_id = _update(connection, alert, row)
+        if alert_id is None:
+            inserted = connection.execute(alerts.insert().returning(alerts.c.id), row)
+            alert_id = int(inserted.scalar_one())
+        elif opening:  # this very decision was written before: keep the first audit trail
+            ids[key] = alert_id
+            continue
+        ids[key] = alert_id
+        events = [
+            {
+                "alert_id": alert_id,
+                "at": require_utc(e.at, "event time"),
+                "actor": e.actor,
+                "event": e.name[:32],
+                "detail": {"text": e.detail, "transition": str(transition.kind)},
+            }
+            for e in transition.events
+        ]
+        if events:
+            connection.execute(alert_events.insert(), events)
+    known = {(t.alert.fingerprint, t.alert.episode): t.alert for t in decision.transitions}
+    enqueue(connection, decision.notifications, known, ids, now)
+    return ids
+
+
+def _update(connection: sa.Connection, alert: Alert, row: dict[str, Any]) -> int | None:
+    values = {k: v for k, v in row.items() if not (k == "last_notified_at" and v is None)}
+    found = connection.execute(
+        alerts.update()
+        .where(
+            alerts.c.fingerprint == fingerprint_hash(alert.fingerprint),
+            alerts.c.episode == alert.episode,
+        )
+        .values(values)
+        .returning(alerts.c.id)
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def _row(alert: Alert, notified_at: datetime | None) -> dict[str, Any]:
+    return {
+        "fingerprint": fingerprint_hash(alert.fingerprint),
+        "episode": alert.episode,
+        "kind": str(alert.kind),
+        "integration": alert.integration,
+        "check": alert.check,
+        "severity": alert.severity,
+        "state": str(alert.state),
+        "labels": dict(alert.labels),
+        "summary": describe(alert),
+        "opened_at": alert.opened_at,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": alert.acknowledged_by,
+        "resolved_at": alert.resolved_at,
+        "last_notified_at": notified_at,
+        "escalation_step": alert.escalation_step,
+        "consecutive_failures": alert.consecutive_failures,
+        "document": alert.to_json(),
+    }
+
+
+def acknowledge_alert(
+    connection: sa.Connection, alert_id: int, actor: str, now: datetime, comment: str = ""
+) -> Alert | None:
+    """Acknowledge a firing alert (stops reminders and escalation); None if it is not firing."""
+    alert = alert_by_id(connection, alert_id)
+    if alert.state.value != "firing":
+        return None
+    transition = acknowledge(alert, actor, now, comment)
+    apply_decision(connection, Decision((transition,)), now)
+    return transition.alert
+
+
+def active_silences(connection: sa.Connection, now: datetime) -> list[Silence]:
+    """Silences not yet ended (including future ones); unreadable rows are skipped."""
+    s = silences.c
+    rows = connection.execute(
+        sa.select(s.id, s.matchers, s.starts_at, s.ends_at, s.author, s.comment)
+        .where(s.ends_at > require_utc(now, "now"))
+        .order_by(s.id)
+    ).all()
+    found: list[Silence] = []
+    for row in rows:
+        try:
+            matchers = tuple(_matcher(m) for m in row.matchers)
+            found.append(
+                Silence(matchers, row.starts_at, row.ends_at, row.author, row.comment, row.id)
+            )
+        except (AlertsError, KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+def _matcher(stored: Any) -> Matcher:
+    if isinstance(stored, str):
+        return Matcher.parse(stored)
+    return Matcher(stored["label"], stored["op"], stored["value"])
+
+
+def create_silence(connection: sa.Connection, silence: Silence, now: datetime) -> int:
+    """Store a silence; returns its id."""
+    row = {
+        "matchers": [_matcher_doc(m) for m in silence.matchers],
+        "starts_at": silence.starts_at,
+        "ends_at": silence.ends_at,
+        "author": silence.author,
+        "comment": silence.comment,
+        "created_at": require_utc(now, "now"),
+    }
+    return int(connection.execute(silences.insert().returning(silences.c.id), row).scalar_one())
+
+
+def _matcher_doc(matcher: Matcher) -> Mapping[str, str]:
+    return {"label": matcher.label, "op": matcher.op, "value": matcher.value}
+
+
+def expire_silence(connection: sa.Connection, silence_id: int, now: datetime) -> bool:
+    """End a silence now; False when it had already ended (or does not exist)."""
+    at = require_utc(now, "now")
+    done = connection.execute(
+        silences.update()
+        .where(silences.c.id == silence_id, silences.c.ends_at > at)
+        .values(ends_at=at)
+    )
+    return done.rowcount > 0
+
+
+def alert_ids(connection: sa.Connection, keys: Iterable[AlertKey]) -> dict[AlertKey, int]:
+    """Row ids of alerts by (fingerprint, episode)."""
+    found: dict[AlertKey, int] = {}
+    for fingerprint, episode in keys:
+        alert_id = connection.execute(
+            sa.select(alerts.c.id).where(
+                alerts.c.fingerprint == fingerprint_hash(fingerprint), alerts.c.episode == episode
+            )
+        ).scalar_one_or_none()
+        if alert_id is not None:
+            found[(fingerprint, episode)] = int(alert_id)
+    return found

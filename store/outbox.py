@@ -1,0 +1,274 @@
+"""The notification outbox: rows written with the run, claimed by dispatchers under a lease.
+
+A row is `pending` until a dispatcher claims it (`sending`, with `lease_owner` and
+`lease_until`), then `sent`, back to `pending` with a later `next_attempt_at`, or `dead`.
+A claim whose lease ran out (the dispatcher crashed) is due again; the idempotency key never
+changes, so a re-send carries the same key. Claiming takes `SELECT … FOR UPDATE SKIP LOCKED`
+on PostgreSQL and an immediate (write-locked) transaction on SQLite: call `claim_due` as the
+first statement of its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from alerts.alert import Alert, Notification, NotificationKind
+from store.errors import StoreError
+from store.schema import notifications
+from store.types import require_utc
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A notification this dispatcher holds the lease of."""
+
+    id: int
+    notification: Notification
+    alert: Alert
+    attempts: int  # including this one
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One outbox row as the dashboard shows it."""
+
+    id: int
+    alert_id: int | None
+    receiver: str
+    channel: str
+    kind: str
+    idempotency_key: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def payload(notification: Notification, alert: Alert) -> dict[str, Any]:
+    """What the dispatcher needs to build the message later: the notification and the alert
+    as they were when it was decided."""
+    return {
+        "notification": {
+            "kind": str(notification.kind),
+            "step": notification.step,
+            "fingerprint": notification.fingerprint,
+            "episode": notification.episode,
+            "created_at": notification.created_at.isoformat(),
+        },
+        "alert": alert.to_json(),
+    }
+
+
+def enqueue(
+    connection: sa.Connection,
+    pending: Sequence[Notification],
+    alerts: Mapping[tuple[str, int], Alert],
+    alert_ids: Mapping[tuple[str, int], int],
+    now: datetime,
+) -> int:
+    """Insert notifications (ON CONFLICT DO NOTHING on the idempotency key); returns how many
+    were new. `alerts` gives each notification's alert by (fingerprint, episode)."""
+    at = require_utc(now, "now")
+    inserted = 0
+    for n in pending:
+        key = (n.fingerprint, n.episode)
+        row = {
+            "alert_id": alert_ids.get(key),
+            "receiver": n.receiver,
+            "channel": n.channel,
+            "payload": payload(n, alerts[key]),
+            "idempotency_key": n.key,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": at,
+            "created_at": require_utc(n.created_at, "created_at"),
+        }
+        inserted += connection.execute(_insert_new(connection), row).rowcount
+    return inserted
+
+
+def _insert_new(connection: sa.Connection) -> sa.Executable:
+    name = connection.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(notifications).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+    if name == "sqlite":
+        return sqlite.insert(notifications).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+    raise StoreError(f"the outbox supports sqlite and postgresql, not {name}")
+
+
+def claim_due(
+    connection: sa.Connection, worker: str, now: datetime, lease_s: float, limit: int = 50
+) -> list[Claimed]:
+    """Take the lease of up to `limit` due notifications: pending ones whose time has come,
+    and claims whose lease ran out. Must open its transaction (see the module docstring)."""
+    at = require_utc(now, "now")
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    n = notifications.c
+    due = sa.or_(
+        sa.and_(n.status == "pending", n.next_attempt_at <= at),
+        sa.and_(n.status == "sending", n.lease_until <= at),
+    )
+    query = (
+        sa.select(n.id, n.receiver, n.channel, n.idempotency_key, n.payload, n.attempts)
+        .where(due)
+        .order_by(n.next_attempt_at, n.id)
+        .limit(limit)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = connection.execute(query).all()
+    if not rows:
+        return []
+    until = at + timedelta(seconds=lease_s)
+    connection.execute(
+        notifications.update()
+        .where(n.id.in_([r.id for r in rows]))
+        .values(status="sending", lease_owner=worker, lease_until=until, attempts=n.attempts + 1)
+    )
+    return [_claimed(r, until) for r in rows]
+
+
+def _claimed(row: Any, until: datetime) -> Claimed:
+    doc = row.payload["notification"]
+    notification = Notification(
+        key=row.idempotency_key,
+        kind=NotificationKind(doc["kind"]),
+        step=int(doc["step"]),
+        receiver=row.receiver,
+        channel=row.channel,
+        fingerprint=doc["fingerprint"],
+        episode=int(doc["episode"]),
+        created_at=datetime.fromisoformat(doc["created_at"]),
+    )
+    alert = Alert.from_json(row.payload["alert"])
+    return Claimed(int(row.id), notification, alert, int(row.attempts) + 1, until)
+
+
+def mark_sent(connection: sa.Connection, notification_id: int, now: datetime) -> bool:
+    """Delivered: `sent` (also when the lease ran out meanwhile; the key makes it one)."""
+    done = connection.execute(
+        notifications.update()
+        .where(notifications.c.id == notification_id, notifications.c.status != "sent")
+        .values(
+            status="sent",
+            sent_at=require_utc(now, "now"),
+            lease_owner=None,
+            lease_until=None,
+            last_error=None,
+        )
+    )
+    return done.rowcount > 0
+
+
+def schedule_retry(
+    connection: sa.Connection, notification_id: int, worker: str, at: datetime, error: str
+) -> bool:
+    """Not delivered yet: pending again from `at`; False if this worker lost the lease."""
+    done = connection.execute(
+        _still_mine(notification_id, worker).values(
+            status="pending",
+            next_attempt_at=require_utc(at, "at"),
+            lease_owner=None,
+            lease_until=None,
+            last_error=error,
+        )
+    )
+    return done.rowcount > 0
+
+
+def mark_dead(connection: sa.Connection, notification_id: int, worker: str, error: str) -> bool:
+    """Given up: `dead`, kept for the dashboard; False if this worker lost the lease."""
+    done = connection.execute(
+        _still_mine(notification_id, worker).values(
+            status="dead", lease_owner=None, lease_until=None, last_error=error
+        )
+    )
+    return done.rowcount > 0
+
+
+def _still_mine(notification_id: int, worker: str) -> sa.Update:
+    n = notifications.c
+    return notifications.update().where(
+        n.id == notification_id, n.status == "sending", n.lease_owner == worker
+    )
+
+
+def settle_pending(connection: sa.Connection, now: datetime, note: str) -> int:
+    """Mark every pending notification `sent` without sending it (the demo's simulated
+    history); `note` is kept in `last_error` to say so. Returns how many."""
+    done = connection.execute(
+        notifications.update()
+        .where(notifications.c.status == "pending")
+        .values(status="sent", sent_at=require_utc(now, "now"), last_error=note)
+    )
+    return done.rowcount
+
+
+def next_due_at(connection: sa.Connection) -> datetime | None:
+    """When the next pending notification (or lease) falls due, if any."""
+    n = notifications.c
+    pending = connection.execute(
+        sa.select(sa.func.min(n.next_attempt_at)).where(n.status == "pending")
+    ).scalar()
+    leased = connection.execute(
+        sa.select(sa.func.min(n.lease_until)).where(n.status == "sending")
+    ).scalar()
+    times = [t for t in (pending, leased) if t is not None]
+    if not times:
+        return None
+    return min(t if isinstance(t, datetime) else datetime.fromisoformat(t) for t in times)
+
+
+def list_outbox(
+    connection: sa.Connection, statuses: Sequence[str] = (), limit: int = 200
+) -> list[OutboxRow]:
+    """The newest outbox rows (of the given statuses), for the dashboard's delivery status."""
+    n = notifications.c
+    query = sa.select(
+        n.id,
+        n.alert_id,
+        n.receiver,
+        n.channel,
+        n.payload,
+        n.idempotency_key,
+        n.status,
+        n.attempts,
+        n.next_attempt_at,
+        n.last_error,
+        n.created_at,
+        n.sent_at,
+    )
+    if statuses:
+        query = query.where(n.status.in_(list(statuses)))
+    rows = connection.execute(query.order_by(n.id.desc()).limit(limit)).all()
+    return [
+        OutboxRow(
+            id=r.id,
+            alert_id=r.alert_id,
+            receiver=r.receiver,
+            channel=r.channel,
+            kind=str(r.payload.get("notification", {}).get("kind", "")),
+            idempotency_key=r.idempotency_key,
+            status=r.status,
+            attempts=r.attempts,
+            next_attempt_at=r.next_attempt_at,
+            last_error=r.last_error,
+            created_at=r.created_at,
+            sent_at=r.sent_at,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,239 @@
+"""More reads for the dashboard beside store.queries: 30-day health strips per integration,
+row counts, alerts with their audit trail, silences, deliveries, run requests and heartbeats.
+Each is one bounded, indexed query returning a DataFrame (or None)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from store.schema import (
+    alert_events,
+    alerts,
+    check_results,
+    daily_rollups,
+    heartbeats,
+    latest_results,
+    notifications,
+    run_requests,
+    silences,
+)
+from store.store import ResultStore
+from store.types import UTCDateTime
+
+
+def _frame(store: ResultStore, stmt: sa.Select[Any]) -> pd.DataFrame:
+    with store.engine.connect() as connection:
+        result = connection.execute(stmt)
+        names = list(result.keys())
+        frame = pd.DataFrame(result.all(), columns=names)
+    for name, column in zip(names, stmt.selected_columns, strict=True):
+        if isinstance(column.type, UTCDateTime):
+            frame[name] = pd.to_datetime(frame[name], utc=True)
+    return frame
+
+
+def daily_health(store: ResultStore, days: int = 30, *, today: date | None = None) -> pd.DataFrame:
+    """Per integration and UTC day over the last `days`: runs of checks by outcome and the
+    share that passed (summed over the integration's checks in `daily_rollups`)."""
+    roll = daily_rollups.c
+    last_day = today if today is not None else datetime.now(UTC).date()
+    stmt = (
+        sa.select(
+            roll.integration,
+            roll.day,
+            sa.func.sum(roll.runs).label("results"),
+            sa.func.sum(roll.passed).label("passed"),
+            sa.func.sum(roll.warned).label("warned"),
+            sa.func.sum(roll.failed).label("failed"),
+            sa.func.sum(roll.errors).label("errors"),
+        )
+        .where(roll.day > last_day - timedelta(days=days), roll.day <= last_day)
+        .group_by(roll.integration, roll.day)
+        .order_by(roll.integration, roll.day)
+    )
+    frame = _frame(store, stmt)
+    frame["pass_rate"] = (frame["passed"] + frame["warned"]) / frame["results"]
+    return frame
+
+
+def row_counts(store: ResultStore, integration: str, check: str, limit: int = 300) -> pd.DataFrame:
+    """Source and target row counts from the newest `limit` results of a volume or reconcile
+    check, oldest first."""
+    res = check_results.c
+    stmt = (
+        sa.select(res.created_at, res.metrics)
+        .where(res.integration == integration, res.check == check)
+        .order_by(res.created_at.desc())
+        .limit(limit)
+    )
+    frame = _frame(store, stmt)
+    metrics = [m if isinstance(m, dict) else {} for m in frame.pop("metrics")]
+    frame["source_rows"] = [m.get("source_rows") for m in metrics]
+    frame["target_rows"] = [m.get("target_rows") for m in metrics]
+    return frame.dropna(subset=["source_rows", "target_rows"], how="all").iloc[::-1]
+
+
+def alert_list(
+    store: ResultStore,
+    states: Sequence[str] | None = None,
+    *,
+    integration: str | None = None,
+    check: str | None = None,
+    since: datetime | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Alerts, newest first, optionally only in `states`, of one integration or check, or
+    opened after `since`."""
+    a = alerts.c
+    stmt = (
+        sa.select(
+            a.id,
+            a.kind,
+            a.integration,
+            a.check,
+            a.severity,
+            a.state,
+            a.summary,
+            a.opened_at,
+            a.acknowledged_at,
+            a.acknowledged_by,
+            a.resolved_at,
+            a.last_notified_at,
+            a.escalation_step,
+            a.episode,
+            a.labels,
+        )
+        .order_by(a.opened_at.desc(), a.id.desc())
+        .limit(limit)
+    )
+    if states:
+        stmt = stmt.where(a.state.in_(list(states)))
+    if integration is not None:
+        stmt = stmt.where(a.integration == integration)
+    if check is not None:
+        stmt = stmt.where(a.check == check)
+    if since is not None:
+        stmt = stmt.where(a.opened_at >= since)
+    frame = _frame(store, stmt)
+    frame["to_acknowledge_s"] = (frame["acknowledged_at"] - frame["opened_at"]).dt.total_seconds()
+    frame["to_resolve_s"] = (frame["resolved_at"] - frame["opened_at"]).dt.total_seconds()
+    return frame
+
+
+def alert_history(store: ResultStore, alert_id: int) -> pd.DataFrame:
+    """The audit trail of one alert, oldest first: when, who, what."""
+    e = alert_events.c
+    stmt = (
+        sa.select(e.at, e.actor, e.event, e.detail)
+        .where(e.alert_id == alert_id)
+        .order_by(e.at, e.id)
+    )
+    return _frame(store, stmt)
+
+
+def silence_list(store: ResultStore, *, active_at: datetime | None = None) -> pd.DataFrame:
+    """Silences, newest first; only those in force at `active_at` when given."""
+    s = silences.c
+    stmt = sa.select(
+        s.id, s.matchers, s.starts_at, s.ends_at, s.author, s.comment, s.created_at
+    ).order_by(s.ends_at.desc(), s.id.desc())
+    if active_at is not None:
+        stmt = stmt.where(s.starts_at <= active_at, s.ends_at > active_at)
+    return _frame(store, stmt.limit(500))
+
+
+def delivery_counts(store: ResultStore) -> dict[str, int]:
+    """How many notifications are pending, sending, sent and dead."""
+    n = notifications.c
+    stmt = sa.select(n.status, sa.func.count()).group_by(n.status)
+    with store.engine.connect() as connection:
+        counts = {str(status): int(count) for status, count in connection.execute(stmt)}
+    return {status: counts.get(status, 0) for status in ("pending", "sending", "sent", "dead")}
+
+
+def delivery_list(
+    store: ResultStore, statuses: Sequence[str] | None = None, limit: int = 200
+) -> pd.DataFrame:
+    """Notifications, newest first, with their alert's integration and check."""
+    n = notifications.c
+    stmt = (
+        sa.select(
+            n.id,
+            n.alert_id,
+            alerts.c.integration,
+            alerts.c.check,
+            n.receiver,
+            n.channel,
+            n.status,
+            n.attempts,
+            n.last_error,
+            n.created_at,
+            n.next_attempt_at,
+            n.sent_at,
+        )
+        .select_from(notifications.outerjoin(alerts, alerts.c.id == n.alert_id))
+        .order_by(n.created_at.desc(), n.id.desc())
+        .limit(limit)
+    )
+    if statuses:
+        stmt = stmt.where(n.status.in_(list(statuses)))
+    return _frame(store, stmt)
+
+
+def run_request_list(
+    store: ResultStore, integration: str | None = None, limit: int = 20
+) -> pd.DataFrame:
+    """Run-now requests, newest first."""
+    r = run_requests.c
+    stmt = (
+        sa.select(r.id, r.integration, r.requested_by, r.requested_at, r.status, r.run_id)
+        .order_by(r.requested_at.desc(), r.id.desc())
+        .limit(limit)
+    )
+    if integration is not None:
+        stmt = stmt.where(r.integration == integration)
+    return _frame(store, stmt)
+
+
+def last_heartbeat(store: ResultStore) -> datetime | None:
+    """When any scheduler last ticked, or None if none ever did."""
+    stmt = sa.select(sa.func.max(heartbeats.c.last_tick_at))
+    with store.engine.connect() as connection:
+        value = connection.execute(stmt).scalar_one_or_none()
+    if isinstance(value, str):  # max() over SQLite text loses the column type
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value if isinstance(value, datetime) else None
+
+
+def latest_checks(store: ResultStore, integration: str) -> pd.DataFrame:
+    """The latest result of every check of one integration, worst first."""
+    latest = latest_results.c
+    rank = sa.case(
+        (latest.outcome == "error", 3),
+        (latest.outcome == "failed", 2),
+        (latest.outcome == "warned", 1),
+        else_=0,
+    )
+    stmt = (
+        sa.select(
+            latest.check,
+            latest.kind,
+            latest.outcome,
+            latest.severity,
+            latest.observed,
+            latest.expected,
+            latest.since,
+            latest.result_at,
+            latest.side,
+        )
+        .where(latest.integration == integration)
+        .order_by(rank.desc(), latest.check)
+    )
+    return _frame(store, stmt)

@@ -1,0 +1,179 @@
+"""The dispatcher against real loopback receivers, on SQLite and PostgreSQL stores: retries,
+Retry-After, dead letters, the hard timeout and idempotency of recording."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from alerts.delivery import BackoffPolicy
+from monitor.dispatcher import dispatch_once
+from store.alert_state import apply_decision, latest_alerts, open_alerts
+from store.schema import alert_events, alerts
+from tests.alerts.outbox_support import (
+    T0,
+    ScriptedReceiver,
+    Setup,
+    fail,
+    make_setup,
+    outbox,
+    scripted_receiver,
+    store_url_for,
+)
+
+
+@pytest.fixture
+def receiver() -> Iterator[ScriptedReceiver]:
+    yield from scripted_receiver()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    yield from store_url_for(request, tmp_path)
+
+
+@pytest.fixture
+def setup(store_url: str, tmp_path: Path, receiver: ScriptedReceiver) -> Iterator[Setup]:
+    yield from make_setup(store_url, tmp_path, receiver)
+
+
+def test_a_failing_check_queues_one_firing_per_owner_channel(setup: Setup) -> None:
+    decision = fail(setup)
+    assert [(n.receiver, n.channel, str(n.kind)) for n in decision.notifications] == [
+        ("shop", "webhook", "firing")
+    ]
+    rows = outbox(setup.store)
+    assert [(r.receiver, r.channel, r.status) for r in rows] == [("shop", "webhook", "pending")]
+    assert rows[0].idempotency_key == decision.notifications[0].key
+    with setup.store.engine.connect() as connection:
+        stored = latest_alerts(connection, "orders")
+        events = connection.execute(sa.select(alert_events.c.event)).scalars().all()
+    assert [(str(a.state), a.episode) for a in stored] == [("firing", 1)]
+    assert {"opened", "fired"} <= set(events)
+
+
+def test_503_three_times_then_200_delivers_once_with_one_key(setup: Setup) -> None:
+    setup.receiver.script("/shop", (503, {}), (503, {}), (503, {}))
+    fail(setup)
+    now, rng = T0, random.Random(7)
+    statuses = []
+    for _ in range(6):
+        report = dispatch_once(setup.store, setup.config, now=now, worker="w1", rng=rng)
+        statuses += [a.status for a in report.attempts]
+        if report.count("retry"):
+            retry_at = report.attempts[0].next_attempt_at
+            assert retry_at is not None and retry_at >= now
+            early = dispatch_once(setup.store, setup.config, now=now, worker="w1")
+            assert early.attempts == () or retry_at == now  # not due before its time
+            now = retry_at + timedelta(milliseconds=1)
+    assert statuses == ["retry", "retry", "retry", "sent"]
+    seen = setup.receiver.at("/shop")
+    assert [s.status for s in seen] == [503, 503, 503, 200]
+    assert len({s.key for s in seen}) == 1 and seen[0].key.startswith("dxq-")
+    assert len(setup.receiver.accepted("/shop")) == 1
+    (row,) = outbox(setup.store)
+    assert (row.status, row.attempts, row.last_error) == ("sent", 4, None)
+
+
+def test_429_is_not_retried_before_retry_after(setup: Setup) -> None:
+    setup.receiver.script("/shop", (429, {"Retry-After": "7"}))
+    fail(setup)
+    first = dispatch_once(setup.store, setup.config, now=T0, worker="w1", rng=random.Random(1))
+    (attempt,) = first.attempts
+    assert attempt.status == "retry" and "429" in (attempt.error or "")
+    assert attempt.next_attempt_at is not None
+    assert attempt.next_attempt_at >= T0 + timedelta(seconds=7)
+    too_early = T0 + timedelta(seconds=6.9)
+    assert dispatch_once(setup.store, setup.config, now=too_early, worker="w1").attempts == ()
+    assert len(setup.receiver.at("/shop")) == 1
+    later = dispatch_once(setup.store, setup.config, now=attempt.next_attempt_at, worker="w1")
+    assert [a.status for a in later.attempts] == ["sent"]
+    assert [s.status for s in setup.receiver.at("/shop")] == [429, 200]
+
+
+def test_400_is_a_dead_letter_that_alerts_maintenance_elsewhere(setup: Setup) -> None:
+    setup.receiver.script("/shop", (400, {}))
+    fail(setup)
+    report = dispatch_once(setup.store, setup.config, now=T0, worker="w1")
+    assert [a.status for a in report.attempts] == ["dead"]
+    assert "HTTP 400" in (report.attempts[0].error or "")
+    rows = outbox(setup.store)
+    assert [(r.receiver, r.status) for r in rows] == [("shop", "dead"), ("maint", "pending")]
+    assert "permanent" in rows[0].last_error
+    with setup.store.engine.connect() as connection:
+        kinds = {(str(a.kind), str(a.state)) for a in open_alerts(connection, "orders")}
+    assert kinds == {("data_quality", "firing"), ("dead_letter", "firing")}
+    follow = dispatch_once(setup.store, setup.config, now=T0, worker="w1")
+    assert [a.status for a in follow.attempts] == ["sent"]
+    (message,) = setup.receiver.at("/maint")
+    assert message.body["alert"]["kind"] == "dead_letter"
+    assert message.body["alert"]["integration"] == "orders"
+    assert "HTTP 400" in message.body["summary"]
+    assert len(setup.receiver.at("/shop")) == 1  # never retried
+
+
+def test_a_dead_letter_about_a_dead_letter_raises_nothing_more(setup: Setup) -> None:
+    setup.receiver.script("/shop", (400, {}))
+    setup.receiver.script("/maint", (404, {}))
+    fail(setup)
+    dispatch_once(setup.store, setup.config, now=T0, worker="w1")
+    report = dispatch_once(setup.store, setup.config, now=T0, worker="w1")
+    assert [a.status for a in report.attempts] == ["dead"]
+    assert dispatch_once(setup.store, setup.config, now=T0, worker="w1").attempts == ()
+    assert [r.status for r in outbox(setup.store)] == ["dead", "dead"]
+
+
+def test_retries_give_up_into_a_dead_letter(setup: Setup) -> None:
+    setup.receiver.script("/shop", *[(503, {})] * 5)
+    fail(setup)
+    policy = BackoffPolicy(base_s=1.0, cap_s=1.0, max_attempts=2)
+    now = T0
+    statuses = []
+    for _ in range(3):
+        report = dispatch_once(setup.store, setup.config, now=now, worker="w", policy=policy)
+        statuses += [a.status for a in report.attempts if a.receiver == "shop"]
+        now += timedelta(seconds=2)
+    assert statuses == ["retry", "dead"]
+    assert "gave up after 2 attempts" in outbox(setup.store)[0].last_error
+
+
+def test_the_hard_timeout_cuts_a_hanging_receiver(setup: Setup) -> None:
+    setup.receiver.script("/shop", (0, {}))
+    fail(setup)
+    report = dispatch_once(setup.store, setup.config, now=T0, worker="w1", hard_timeout_s=0.5)
+    (attempt,) = report.attempts
+    assert attempt.status == "retry" and "hard timeout" in (attempt.error or "")
+    assert outbox(setup.store)[0].status == "pending"
+
+
+def test_recording_the_same_run_twice_sends_nothing_twice(setup: Setup) -> None:
+    first = fail(setup)
+    again = fail(setup)
+    assert len(first.notifications) == 1 and again.notifications == ()
+    assert len(outbox(setup.store)) == 1
+    with setup.store.transaction() as tx:  # the very same decision written again
+        apply_decision(tx.connection, first, T0)
+    assert len(outbox(setup.store)) == 1
+    dispatch_once(setup.store, setup.config, now=T0, worker="w1")
+    assert dispatch_once(setup.store, setup.config, now=T0, worker="w1").attempts == ()
+    assert len(setup.receiver.at("/shop")) == 1
+    with setup.store.engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(alerts)).scalar() == 1
+
+
+def test_resolve_then_fail_again_is_a_new_episode_with_new_keys(setup: Setup) -> None:
+    fired = fail(setup).notifications[0]
+    resolved = fail(setup, T0 + timedelta(hours=1), outcome="passed").notifications
+    refired = fail(setup, T0 + timedelta(hours=2)).notifications
+    assert [str(n.kind) for n in resolved] == ["resolved"]
+    assert refired[0].episode == 2
+    assert len({fired.key, resolved[0].key, refired[0].key}) == 3
+    report = dispatch_once(setup.store, setup.config, now=T0 + timedelta(hours=2), worker="w")
+    assert report.count("sent") == 3
+    seen = [(s.body["event"], s.body["alert"]["episode"]) for s in setup.receiver.at("/shop")]
+    assert seen == [("firing", 1), ("resolved", 1), ("firing", 2)]

@@ -1,0 +1,22 @@
+"""Fixtures for the monitor tests: loopback receivers for alert delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.alerts.outbox_support import ScriptedReceiver, scripted_receiver
+from tests.alerts.receivers import Mailbox, smtp_server
+
+
+@pytest.fixture
+def receiver() -> Iterator[ScriptedReceiver]:
+    """An HTTP receiver that records every POST (scripted answers, 200 by default)."""
+    yield from scripted_receiver()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback."""
+    yield from smtp_server()

@@ -1,0 +1,311 @@
+"""Suite editing: listing, validation through GX's models, dry runs, atomic saves, history."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks.result import Outcome
+from checks.spec import SuiteSpec
+from monitor import suite_editing as editing
+from monitor.config import Config
+from monitor.loading import load_config
+from store.errors import StoreError
+from store.store import ResultStore
+from store.suite_versions import get_version, list_versions
+from store.transaction import Transaction
+
+SUITE = {
+    "name": "products",
+    "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "sku"}, "meta": {}},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "price", "min_value": 0, "max_value": 100},
+            "meta": {},
+        },
+    ],
+    "meta": {},
+}
+# Hand-written, not GX's formatting: the first save records it as it was.
+SUITE_TEXT = json.dumps(SUITE, indent=4) + "\n"
+
+
+def make_monitor(tmp: Path, suites: bool = True) -> Path:
+    """A monitor file on a SQLite shop (5 products, one priced 250) with one suite used twice."""
+    with sqlite3.connect(tmp / "shop.db") as conn:
+        conn.execute("create table products (sku text primary key, price real)")
+        conn.executemany(
+            "insert into products values (?, ?)",
+            [("A-1", 9.5), ("A-2", 20.0), ("A-3", 250.0), ("A-4", 1.0), ("A-5", 0.0)],
+        )
+    conn.close()
+    (tmp / "suites").mkdir()
+    (tmp / "suites" / "products.json").write_text(SUITE_TEXT)
+    uses = (
+        "    suites: [suites/products.json, {suite: suites/products.json, side: source}]\n"
+        if suites
+        else ""
+    )
+    config = tmp / "dxq.yml"
+    config.write_text(
+        f"version: 1\nstore: sqlite:///{tmp}/results.db\n"
+        "owners: {team: {role: maintenance, email: team@example.com}}\n"
+        f"systems: {{shop: {{url: 'sqlite:///{tmp}/shop.db'}}}}\n"
+        "integrations:\n  catalog:\n    source: shop.products\n    target: shop.products\n"
+        "    key: sku\n    owners: [team]\n" + uses
+    )
+    return config
+
+
+@pytest.fixture
+def monitor(tmp_path: Path) -> Iterator[tuple[Config, ResultStore, Path]]:
+    config = load_config(make_monitor(tmp_path), os.environ)
+    store = ResultStore.open(config.store)
+    yield config, store, tmp_path / "suites" / "products.json"
+    store.dispose()
+
+
+def test_list_suites_names_every_integration_side_using_a_suite(monitor: Any) -> None:
+    config, store, path = monitor
+    (entry,) = editing.list_suites(config, store)
+    assert entry.key == "suites/products.json" and entry.path == path
+    assert [(u.integration, u.side) for u in entry.uses] == [
+        ("catalog", "target"),
+        ("catalog", "source"),
+    ]
+    assert entry.expectations == 2 and entry.problems == () and entry.last_version is None
+
+
+def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
+    config, store, path = monitor
+    path.write_text("{not json")
+    (entry,) = editing.list_suites(config, store)
+    assert entry.expectations == 0
+    assert "not valid JSON" in entry.problems[0]
+    with pytest.raises(editing.SuiteEditError, match="not valid JSON"):
+        editing.read_suite(path)
+
+
+@pytest.mark.parametrize(
+    ("type_name", "kwargs", "expected"),
+    [
+        ("expect_column_values_to_not_be_null", {}, ["column: field required"]),
+        (
+            "expect_column_values_to_not_be_null",
+            {"column": "sku", "mostly": 1.5},
+            ["mostly: ensure this value is less than or equal to 1.0"],
+        ),
+        (
+            "expect_column_values_to_not_be_nul",
+            {"column": "sku"},
+            ["type: GX has no expectation named 'expect_column_values_to_not_be_nul'"],
+        ),
+        (
+            "expect_column_values_to_be_in_set",
+            {"column": "sku", "value_set": 3, "colum": "x"},
+            ["value_set: value is not a valid list", "colum: not an argument of this expectation"],
+        ),
+        ("expect_column_values_to_be_in_set", {"column": "sku", "value_set": ["A-1"]}, []),
+    ],
+)
+def test_expectations_are_validated_by_gx_models(
+    type_name: str, kwargs: dict[str, Any], expected: list[str]
+) -> None:
+    assert editing.validate_expectation(type_name, kwargs) == expected
+
+
+def test_a_whole_suite_is_validated_with_each_problem_located() -> None:
+    doc = {
+        "name": "",
+        "expectations": [
+            SUITE["expectations"][0],  # type: ignore[index]
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {}, "severity": "loud"},
+            "not an object",
+        ],
+    }
+    problems = editing.validate_suite(doc)
+    assert problems[0].startswith("name:")
+    assert problems[1].startswith("expectations[1] (expect_column_values_to_not_be_null): ")
+    assert "loud" in problems[1] or "column: field required" in problems[1]
+    assert problems[2].startswith("expectations[2]:")
+    assert editing.validate_suite(SUITE) == []
+
+
+def test_dry_run_evaluates_the_edited_suite_on_current_data_without_touching_the_file(
+    monitor: Any,
+) -> None:
+    config, store, path = monitor
+    (entry,) = editing.list_suites(config, store)
+    edited = json.loads(json.dumps(SUITE))
+    edited["expectations"][1]["kwargs"]["max_value"] = 50
+    edited["expectations"].append(
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "sku"}}
+    )
+    spec: SuiteSpec = entry.uses[0].spec
+    results = editing.dry_run(spec, edited)
+    assert [r.outcome for r in results] == [Outcome.PASSED, Outcome.FAILED, Outcome.PASSED]
+    assert results[1].metrics["unexpected_count"] == 1
+    assert results[1].metrics["element_count"] == 5
+    assert results[1].check == "suites/products.json: expect_column_values_to_be_between(price)"
+    assert path.read_text() == SUITE_TEXT
+    assert list_versions(store, entry.key) == []
+
+
+def test_dry_run_on_a_missing_table_is_an_error_result(monitor: Any, tmp_path: Path) -> None:
+    config, store, _ = monitor
+    (entry,) = editing.list_suites(config, store)
+    with sqlite3.connect(tmp_path / "shop.db") as conn:
+        conn.execute("alter table products rename to gone")
+    conn.close()
+    (result,) = editing.dry_run(entry.uses[0].spec, SUITE)
+    assert result.outcome is Outcome.ERROR and result.reason
+
+
+def test_save_writes_gx_json_and_records_the_previous_file_then_the_new_version(
+    monitor: Any,
+) -> None:
+    config, store, path = monitor
+    edited = json.loads(json.dumps(SUITE))
+    edited["expectations"][1]["kwargs"]["max_value"] = 500
+    now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    version_id = editing.save_suite(
+        store, config, path, edited, " ana@example.com ", "allow premium prices", now=now
+    )
+    assert path.read_text() == json.dumps(edited, indent=2, sort_keys=True)
+    new, initial = editing.suite_history(store, config, path)
+    assert new.id == version_id and (new.author, new.comment) == (
+        "ana@example.com",
+        "allow premium prices",
+    )
+    assert new.created_at == now and new.content == path.read_text()
+    assert initial.author == editing.ON_DISK_AUTHOR and initial.content == SUITE_TEXT
+    assert get_version(store, version_id) == new
+    (entry,) = editing.list_suites(config, store)
+    assert entry.last_version == new
+    diff = editing.diff_versions(initial, new)
+    assert '-                "max_value": 100' in diff
+    assert '+        "max_value": 500' in diff
+    assert editing.diff_versions(new, new) == ""
+
+    again = json.loads(json.dumps(edited))
+    again["expectations"].pop()
+    editing.save_suite(store, config, path, again, "bo", "drop the price rule")
+    assert len(editing.suite_history(store, config, path)) == 3  # no second "on disk" version
+
+
+@pytest.mark.parametrize(
+    ("author", "comment", "message"),
+    [("", "why", "author is required"), ("ana", "  ", "comment is required")],
+)
+def test_save_requires_an_author_and_a_comment(
+    monitor: Any, author: str, comment: str, message: str
+) -> None:
+    config, store, path = monitor
+    with pytest.raises(editing.SuiteEditError, match=message):
+        editing.save_suite(store, config, path, {**SUITE, "name": "x"}, author, comment)
+    assert path.read_text() == SUITE_TEXT
+    assert editing.suite_history(store, config, path) == []
+
+
+def test_save_refuses_a_suite_gx_rejects_and_an_unchanged_one(monitor: Any) -> None:
+    config, store, path = monitor
+    bad = {"name": "products", "expectations": [{"type": "expect_column_to_exist", "kwargs": {}}]}
+    with pytest.raises(editing.SuiteEditError, match="column: field required"):
+        editing.save_suite(store, config, path, bad, "ana", "oops")
+    editing.save_suite(store, config, path, SUITE, "ana", "GX formatting")
+    with pytest.raises(editing.SuiteEditError, match="unchanged"):
+        editing.save_suite(store, config, path, SUITE, "ana", "again")
+    assert len(editing.suite_history(store, config, path)) == 2
+
+
+def test_a_failing_write_leaves_the_old_file_and_records_nothing(
+    monitor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, store, path = monitor
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)  # the rename step of the atomic write
+    with pytest.raises(editing.SuiteEditError, match="No space left on device; nothing saved"):
+        editing.save_suite(store, config, path, {**SUITE, "name": "renamed"}, "ana", "rename")
+    assert path.read_text() == SUITE_TEXT
+    assert sorted(p.name for p in path.parent.iterdir()) == ["products.json"]  # no temp file
+    assert editing.suite_history(store, config, path) == []
+
+
+def test_a_version_that_cannot_be_recorded_puts_the_old_file_back(
+    monitor: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, store, path = monitor
+    real = store.transaction
+
+    @contextmanager
+    def failing_commit() -> Iterator[Transaction]:
+        with real() as tx:
+            yield tx
+            assert path.read_text() != SUITE_TEXT  # the file was written inside the step
+            raise StoreError("database is locked")
+
+    monkeypatch.setattr(store, "transaction", failing_commit)
+    with pytest.raises(editing.SuiteEditError, match="database is locked"):
+        editing.save_suite(store, config, path, {**SUITE, "name": "renamed"}, "ana", "rename")
+    assert path.read_text() == SUITE_TEXT
+    monkeypatch.undo()
+    assert editing.suite_history(store, config, path) == []
+
+
+def test_no_suites_lists_nothing(tmp_path: Path) -> None:
+    config = load_config(make_monitor(tmp_path, suites=False), os.environ)
+    assert editing.list_suites(config) == []
+
+
+def test_listing_and_the_page_module_do_not_import_gx(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    config = make_monitor(tmp_path)
+    code = (
+        "import os, sys; from pathlib import Path\n"
+        "import dashboard.suites\n"
+        "from monitor.loading import load_config\n"
+        "from monitor.suite_editing import list_suites\n"
+        f"assert len(list_suites(load_config(Path({str(config)!r}), os.environ))) == 1\n"
+        "print('great_expectations' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"column": " sku ", "mostly": "0.9", "regex": ""}, {"column": "sku", "mostly": 0.9}),
+        ({"value_set": "a, 2, 3.5"}, {"value_set": ["a", 2, 3.5]}),
+        ({"value_set": '["x", null]'}, {"value_set": ["x", None]}),
+        (
+            {"min_value": "2026-01-01", "max_value": "10"},
+            {"min_value": "2026-01-01", "max_value": 10},
+        ),
+    ],
+)
+def test_form_fields_become_kwargs(fields: dict[str, str], expected: dict[str, Any]) -> None:
+    assert editing.form_kwargs(fields) == expected
+
+
+def test_a_form_field_that_is_not_a_number_is_refused() -> None:
+    with pytest.raises(ValueError, match="mostly: 'most' is not a number"):
+        editing.form_kwargs({"mostly": "most"})

@@ -1,0 +1,217 @@
+"""`dxq schedule` as real processes: two schedulers on one store, crashes, hung sources,
+monitor-file edits and SIGTERM. Schedules run in seconds mode (`--cron-seconds`)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.scheduler.world import (
+    ROOT,
+    integration,
+    make_source,
+    migrated,
+    query,
+    running,
+    runs_of,
+    start_scheduler,
+    stop,
+    wait_for,
+    write_monitor_file,
+)
+
+pytestmark = pytest.mark.slow
+
+SLOT = re.compile(r"schedule (\S+): ran slot=(\S+) run_id=(\d+)")
+
+
+def _heartbeat(store_url: str, config: Path) -> dict[str, Any] | None:
+    from store import scheduling
+    from store.store import ResultStore
+
+    store = ResultStore.open(store_url, migrate=False)
+    try:
+        rows = [r for r in scheduling.heartbeat_rows(store) if r["info"]["config"] == str(config)]
+    finally:
+        store.dispose()
+    return rows[0] if rows else None
+
+
+def _queue(config: Path, name: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "run", "--queue", "-c", str(config), name],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"queued {name}" in done.stdout
+
+
+def test_two_schedulers_on_one_postgresql_store_run_each_firing_once(
+    pg_url: str, tmp_path: Path, unique: str
+) -> None:
+    migrated(pg_url)
+    names = [f"{unique}-a", f"{unique}-b"]
+    systems = {"shop": {"url": make_source(tmp_path)}}
+    config = write_monitor_file(
+        tmp_path / "dxq.yml", pg_url, systems, {n: integration("* * * * *") for n in names}
+    )
+    logs = [tmp_path / "one.log", tmp_path / "two.log"]
+    procs = [start_scheduler(config, log) for log in logs]
+    with running(*procs):
+        wait_for(lambda: len(runs_of(pg_url, names[0])) >= 2, 30, "the first runs")
+        time.sleep(10)  # ~10 firings of each integration while both schedulers race
+        assert [stop(p) for p in procs] == [0, 0]
+    lines = [m.groups() for log in logs for m in SLOT.finditer(log.read_text())]
+    per_slot = Counter((name, slot) for name, slot, _ in lines)
+    assert per_slot and max(per_slot.values()) == 1, "a firing ran twice"
+    for name in names:
+        slots = sorted(slot for n, slot in per_slot if n == name)[2:]  # after warming up
+        seconds = [int(time.mktime(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S"))) for s in slots]
+        assert len(seconds) >= 10
+        assert seconds == list(range(seconds[0], seconds[0] + len(seconds))), "a firing was lost"
+        stored = runs_of(pg_url, name)
+        assert len(stored) == len(slots) + 2
+        assert {r.status for r in stored} == {"passed"}
+    by_process = Counter(log.name for log in logs for _ in SLOT.finditer(log.read_text()))
+    assert len(by_process) == 2, "both schedulers took firings"
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"])
+def test_a_killed_scheduler_leaves_an_error_run_and_the_next_run_happens(
+    pg_url: str, tmp_path: Path, unique: str, store_kind: str
+) -> None:
+    store = migrated(pg_url if store_kind == "postgresql" else f"sqlite:///{tmp_path}/results.db")
+    systems = {"pg": {"url": pg_url}}
+    slow = integration(None, "60s", source={"system": "pg", "query": "SELECT pg_sleep(2) AS x"})
+    slow["target"] = {"system": "pg", "query": "SELECT 1 AS x"}
+    config = write_monitor_file(tmp_path / "dxq.yml", store, systems, {unique: slow})
+    first = start_scheduler(config, tmp_path / "first.log")
+    with running(first):
+        _queue(config, unique)
+        wait_for(lambda: runs_of(store, unique), 30, "the run to start")
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert runs_of(store, unique)[0].status == "running"
+    second = start_scheduler(config, tmp_path / "second.log")
+    with running(second):
+        crashed = wait_for(
+            lambda: [r for r in runs_of(store, unique) if r.status == "error"], 30, "recovery"
+        )
+        assert crashed[0].reason == f"scheduler on {_host()} pid {first.pid} stopped during the run"
+        rerun = wait_for(
+            lambda: [r for r in runs_of(store, unique) if r.status == "passed"], 30, "the rerun"
+        )
+        assert rerun[0].trigger == "request"
+        assert stop(second) == 0
+    assert len(runs_of(store, unique)) == 2
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def test_a_hung_source_times_out_while_others_run_on_time(
+    pg_url: str, tmp_path: Path, unique: str
+) -> None:
+    store = migrated(f"sqlite:///{tmp_path}/results.db")
+    systems = {
+        "pg": {"url": pg_url, "query_timeout": "20s"},
+        "shop": {"url": make_source(tmp_path)},
+    }
+    hang = integration(None, "2s", source={"system": "pg", "query": "SELECT pg_sleep(30) AS x"})
+    hang["target"] = {"system": "pg", "query": "SELECT 1 AS x"}
+    quick = f"{unique}-quick"
+    config = write_monitor_file(
+        tmp_path / "dxq.yml", store, systems, {unique: hang, quick: integration("* * * * *")}
+    )
+    proc = start_scheduler(config, tmp_path / "s.log")
+    with running(proc):
+        wait_for(lambda: runs_of(store, quick), 30, "the quick integration")
+        _queue(config, unique)
+        failed = wait_for(
+            lambda: [r for r in runs_of(store, unique) if r.status == "error"], 15, "the timeout"
+        )
+        time.sleep(1.5)
+        assert stop(proc) == 0
+    assert failed[0].reason == "timed out after 2 s"
+    took = (failed[0].finished_at - failed[0].started_at).total_seconds()
+    assert 1.0 <= took < 4  # the budget also covers the connection probe before the run
+    during = [
+        r.started_at
+        for r in runs_of(store, quick)
+        if failed[0].started_at <= r.started_at <= failed[0].finished_at
+    ]
+    assert len(during) >= 2, "the quick integration kept its schedule"
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(during)]
+    assert all(gap < 1.6 for gap in gaps)
+    alerts = query(store, "SELECT kind, state FROM alerts WHERE integration = :i", i=unique)
+    assert [tuple(a) for a in alerts] == [("run_error", "firing")]
+
+
+def test_a_broken_monitor_file_edit_keeps_the_old_configuration(
+    tmp_path: Path, unique: str
+) -> None:
+    store = migrated(f"sqlite:///{tmp_path}/results.db")
+    systems = {"shop": {"url": make_source(tmp_path)}}
+    config = write_monitor_file(
+        tmp_path / "dxq.yml", store, systems, {unique: integration("* * * * *")}
+    )
+    proc = start_scheduler(config, tmp_path / "s.log")
+    with running(proc):
+        wait_for(lambda: runs_of(store, unique), 30, "the first run")
+        config.write_text(config.read_text().replace('"volume"', '"volumes"'), encoding="utf-8")
+        beat = wait_for(
+            lambda: (b := _heartbeat(store, config)) and b["info"]["config_error"] and b,
+            15,
+            "the heartbeat to report the problem",
+        )
+        assert "volumes" in beat["info"]["config_error"]
+        before = len(runs_of(store, unique))
+        time.sleep(2.5)
+        assert len(runs_of(store, unique)) >= before + 2, "the old configuration still runs"
+        added = f"{unique}-new"
+        write_monitor_file(
+            config,
+            store,
+            systems,
+            {unique: integration("* * * * *"), added: integration("*/2 * * * *")},
+        )
+        wait_for(lambda: runs_of(store, added), 15, "the added integration")
+        assert _heartbeat(store, config)["info"]["config_error"] is None  # type: ignore[index]
+        assert stop(proc) == 0
+    assert "invalid; keeping the old one" in (tmp_path / "s.log").read_text()
+
+
+def test_sigterm_stops_within_the_grace_and_fails_the_unfinished_run(
+    pg_url: str, tmp_path: Path, unique: str
+) -> None:
+    store = migrated(f"sqlite:///{tmp_path}/results.db")
+    systems = {"pg": {"url": pg_url}}
+    slow = integration(None, "60s", source={"system": "pg", "query": "SELECT pg_sleep(20) AS x"})
+    slow["target"] = {"system": "pg", "query": "SELECT 1 AS x"}
+    config = write_monitor_file(tmp_path / "dxq.yml", store, systems, {unique: slow})
+    proc = start_scheduler(config, tmp_path / "s.log", "--grace", "1")
+    with running(proc):
+        _queue(config, unique)
+        wait_for(lambda: runs_of(store, unique), 30, "the run to start")
+        started = time.monotonic()
+        assert stop(proc, timeout=10) == 0
+        assert time.monotonic() - started < 5
+    run = runs_of(store, unique)[0]
+    assert run.status == "error" and "stopped during the run" in run.reason
+    assert not query(store, "SELECT name FROM leases WHERE name = :n", n=f"run:{unique}")
+    assert _heartbeat(store, config)["info"]["state"] == "stopped"  # type: ignore[index]

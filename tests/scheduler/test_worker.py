@@ -1,0 +1,134 @@
+"""A guarded run in-process: connection retries, permanent errors, the time budget, and the
+scheduler's own alerts (timeouts, missed runs)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from alerts.watchdog import missed_alert
+from monitor import daemon_alerts
+from monitor.alerting import alert_context
+from monitor.loading import load_config
+from monitor.plan import IntegrationPlan, plan_integrations
+from monitor.scheduler import record_run
+from monitor.worker import RunJob, Worker, is_transient, probe
+from store.store import ResultStore
+from tests.scheduler.world import integration, make_source, write_monitor_file
+
+
+def _plans(
+    tmp_path: Path, store_url: str, url: str, name: str, timeout: str
+) -> list[IntegrationPlan]:
+    systems = {"db": {"url": url, "connect_timeout": "2s"}, "shop": {"url": make_source(tmp_path)}}
+    body = integration(None, timeout, source="db.products")
+    config_path = write_monitor_file(tmp_path / "dxq.yml", store_url, systems, {name: body})
+    return plan_integrations(load_config(config_path, {}))
+
+
+def _worker(store: ResultStore, record=None) -> Worker:  # type: ignore[no-untyped-def]
+    context = None
+    return Worker(
+        store,
+        f"{socket.gethostname()}:{os.getpid()}:test",
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        record=record or (lambda plan, trigger: record_run(store, plan, trigger, context)),  # type: ignore[arg-type]
+        clock=lambda: datetime.now(UTC),
+        abort=threading.Event(),
+    )
+
+
+def test_a_refused_connection_is_retried_within_half_the_budget(
+    store: ResultStore,
+    store_url: str,
+    tmp_path: Path,
+    unique: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "dxq.schedule")
+    plan = _plans(tmp_path, store_url, "postgresql+psycopg://u@127.0.0.1:1/x", unique, "3s")[0]
+    error = probe(plan.source.system)  # type: ignore[arg-type]
+    assert error is not None and is_transient(error)
+    started = time.monotonic()
+    report = _worker(store).execute(RunJob(plan, "request"))
+    assert 0.7 <= time.monotonic() - started < 3.5, "backed off 0.25 s, then 0.5 s"
+    assert caplog.text.count("retrying in") == 2 and "giving up retrying" in caplog.text
+    assert report.status == "ran" and report.run_id is not None
+    status = _status(store, report.run_id)
+    assert status == "error", "still down: the run records the error"
+
+
+def test_a_permanent_error_is_not_retried(
+    store: ResultStore, store_url: str, tmp_path: Path, pg_url: str, unique: str
+) -> None:
+    missing = sa.make_url(pg_url).set(database="no_such_database_here").render_as_string(False)
+    plan = _plans(tmp_path, store_url, missing, unique, "20s")[0]
+    error = probe(plan.source.system)  # type: ignore[arg-type]
+    assert error is not None and not is_transient(error)
+    started = time.monotonic()
+    report = _worker(store).execute(RunJob(plan, "request"))
+    assert time.monotonic() - started < 3
+    assert report.run_id is not None and _status(store, report.run_id) == "error"
+
+
+def test_a_run_over_budget_is_an_error_and_frees_its_lease(
+    store: ResultStore, store_url: str, tmp_path: Path, unique: str
+) -> None:
+    plan = _plans(tmp_path, store_url, make_source(tmp_path), unique, "0.5s")[0]
+
+    def hang(plan: IntegrationPlan, trigger: str) -> int:
+        store.begin_run(plan.name, datetime.now(UTC), trigger)
+        time.sleep(3)
+        return -1
+
+    report = _worker(store, hang).execute(RunJob(plan, "schedule", datetime.now(UTC)))
+    assert report.status == "timed_out" and report.detail == "timed out after 0.5 s"
+    assert report.run_id is not None and _status(store, report.run_id) == "error"
+    again = _worker(store).execute(RunJob(plan, "request"))
+    assert again.status == "ran", "the lease was released"
+    late = _worker(store).execute(RunJob(plan, "schedule", datetime.now(UTC) - timedelta(hours=1)))
+    assert late.status == "skipped", "an older firing than the last claimed one does not run"
+
+
+def test_timeout_and_missed_alerts_fire_and_resolve(
+    store: ResultStore, store_url: str, tmp_path: Path, unique: str
+) -> None:
+    systems = {"shop": {"url": make_source(tmp_path)}}
+    path = write_monitor_file(tmp_path / "dxq.yml", store_url, systems, {unique: integration()})
+    context = alert_context(load_config(path, {}))
+    now = datetime.now(UTC)
+    daemon_alerts.record_timeout(store, context, unique, "timed out after 2 s", now)
+    missed = missed_alert(unique, now - timedelta(hours=1), 90.0, 30.0, now)
+    daemon_alerts.record_missed(store, context, {unique: missed}, now)
+    assert _alerts(store, unique) == [("run_error", "firing"), ("missed", "firing")]
+    later = now + timedelta(seconds=5)
+    daemon_alerts.clear_timeout(store, context, unique, later)
+    back = missed_alert(unique, later, 90.0, 30.0, later)
+    daemon_alerts.record_missed(store, context, {unique: back}, later)
+    assert _alerts(store, unique) == [("run_error", "resolved"), ("missed", "resolved")]
+    assert daemon_alerts.tick_alerts(store, later) >= 0
+
+
+def _status(store: ResultStore, run_id: int) -> str:
+    with store.engine.connect() as conn:
+        return str(
+            conn.execute(sa.text("SELECT status FROM runs WHERE id = :i"), {"i": run_id}).scalar()
+        )
+
+
+def _alerts(store: ResultStore, integration: str) -> list[tuple[str, str]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT kind, state FROM alerts WHERE integration = :i ORDER BY id"),
+            {"i": integration},
+        )
+        return [(str(k), str(s)) for k, s in rows]
