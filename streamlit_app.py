@@ -4,7 +4,5 @@ import streamlit as st
 
 from dashboard.navigation import pages
 
-st.set_page_config(
-    page_title="dxq — data-exchange quality", page_icon="🔁", layout="wide"
-)
+st.set_page_config(page_title="dxq — data-exchange quality", page_icon="🔁", layout="wide")
 st.navigation(pages()).run()

@@ -137,7 +137,12 @@ def _table(alerts: pd.DataFrame) -> None:
         ],
         hide_index=True,
         width="stretch",
-        column_config={"to_ack": "time to acknowledge", "to_resolve": "time to resolve"},
+        column_config={
+            "to_ack": "time to acknowledge",
+            "to_resolve": "time to resolve",
+            "check": st.column_config.TextColumn("check", width="large"),
+            "opened_at": st.column_config.DatetimeColumn("opened (UTC)", format="YYYY-MM-DD HH:mm"),
+        },
     )
     for _, row in alerts[alerts["state"] != "resolved"].head(10).iterrows():
         if row["check"]:

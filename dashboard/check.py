@@ -135,7 +135,14 @@ def _alert(ctx: AppContext, viewer: Viewer, d: CheckDetail) -> None:
                 )
     history = data.alert_history(str(ctx.config_path), int(alert["id"]))
     if not history.empty:
-        st.dataframe(history[["at", "actor", "event"]], hide_index=True, width="stretch")
+        with st.expander(f"Alert history ({len(history)} events, who did what)"):
+            st.dataframe(
+                history.assign(detail=history["detail"].map(_detail_text))[
+                    ["at", "actor", "event", "detail"]
+                ],
+                hide_index=True,
+                width="stretch",
+            )
 
 
 def _history(ctx: AppContext, d: CheckDetail) -> None:
@@ -156,7 +163,7 @@ def _sample(d: CheckDetail) -> None:
     if d.query:
         st.subheader("Reproduce")
         st.caption("Run this on the system to see the failing records (copy button at the right).")
-        st.code(d.query, language="sql")
+        st.code(d.query, language="sql", wrap_lines=True)
 
 
 def _flat(row: object) -> dict[str, object]:
@@ -175,3 +182,9 @@ def _flat(row: object) -> dict[str, object]:
         else:
             flat[key] = value if not isinstance(value, dict | list) else str(value)
     return flat
+
+
+def _detail_text(detail: object) -> str:
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}: {v}" for k, v in detail.items())
+    return "" if detail is None else str(detail)

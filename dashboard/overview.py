@@ -68,7 +68,7 @@ def _live(ctx: AppContext, names: tuple[str, ...]) -> None:
     k5.metric("No runs yet", statuses.count(None))
     st.caption(
         f"Updated {now:%Y-%m-%d %H:%M} UTC · refreshes every minute · "
-        "“not reporting” means no run within 1.5× its schedule plus its timeout"
+        "“not reporting” means no run within 1.5 times its schedule plus its timeout"
     )
     if not rows:
         st.info("No integration matches these filters.")

@@ -10,7 +10,9 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-PG_ADMIN_URL = os.environ.get("DXQ_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "DXQ_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 MARIADB_ADMIN_URL = os.environ.get("DXQ_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 
 
@@ -61,7 +63,8 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     returns the environment that points the demo's monitor file at it."""
     from datetime import datetime
 
-    from monitor.demo import build_demo, demo_env as env_for
+    from monitor.demo import build_demo
+    from monitor.demo import demo_env as env_for
 
     state = tmp_path_factory.mktemp("demo-state")
     build_demo(days=3, state_dir=state, end=datetime.fromisoformat(DEMO_END), quiet=True)

@@ -119,7 +119,7 @@ def test_alerts_page_lists_open_alerts_with_owner_and_timings() -> None:
     labels = {m.label: m.value for m in at.metric}
     assert int(labels["Firing"]) >= 1
     table = at.dataframe[0].value
-    assert {"owner", "state", "time to acknowledge"} <= set(table.columns) or "to_ack" in table
+    assert {"owner", "state", "to_ack", "to_resolve"} <= set(table.columns)
     assert table["state"].str.startswith(("firing", "acknowledged")).all()
     assert any("check=" in q for q in _links(at))
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from monitor.demo import DEMO_CONFIG
-from tests.dashboard.conftest import copy_store
 from monitor.serving import PROJECT_ROOT, dashboard_command
+from tests.dashboard.conftest import copy_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"

@@ -7,16 +7,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "demo" / "dxq.yml"
 
 
-def dxq(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def dxq(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "monitor.cli", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
     )
 
 
@@ -51,7 +55,9 @@ def test_validate_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert any(f"{bad}:6: integrations.orders.source" in line and "erp" in line for line in lines)
     assert any(f"{bad}:8: integrations.orders.severity" in line for line in lines)
-    assert any(f"{bad}:9: integrations.orders.shedule" in line and "schedule" in line for line in lines)
+    assert any(
+        f"{bad}:9: integrations.orders.shedule" in line and "schedule" in line for line in lines
+    )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "shop.db").exists(), "validate must not create anything"
 
@@ -98,8 +104,16 @@ def test_run_unknown_integration_is_a_usage_error(demo_env: dict[str, str]) -> N
 
 def test_unreachable_system_is_an_error_and_exits_3(tmp_path: Path) -> None:
     suite = tmp_path / "suite.json"
-    suite.write_text(json.dumps({"name": "s", "expectations": [
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}]}))
+    suite.write_text(
+        json.dumps(
+            {
+                "name": "s",
+                "expectations": [
+                    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}}
+                ],
+            }
+        )
+    )
     good = tmp_path / "good.db"
     import sqlite3
 
@@ -111,7 +125,8 @@ def test_unreachable_system_is_an_error_and_exits_3(tmp_path: Path) -> None:
         "version: 1\n"
         f"store: sqlite:///{tmp_path}/results.db\n"
         "systems:\n"
-        "  down: {url: 'postgresql+psycopg://nobody:secret@127.0.0.1:1/none', connect_timeout: 2s}\n"
+        "  down: {url: 'postgresql+psycopg://nobody:secret@127.0.0.1:1/none',\n"
+        "         connect_timeout: 2s}\n"
         "  local: {url: 'sqlite:///good.db'}\n"
         "integrations:\n"
         "  broken: {source: down.items, target: local.items, key: id, volume: {tolerance: 0}}\n"
