@@ -70,30 +70,32 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
 
 
 def run_demo(*, days: int = 30, port: int = 8501, serve: bool = True) -> int:
-    """Build the demo and, unless `serve` is false, serve scheduler and dashboard until ^C."""
+    """Build the demo and, unless `serve` is false, serve the alert sink, the scheduler and the
+    dashboard until Ctrl+C."""
+    from monitor.demo_sink import running_sink
+
     build_demo(days=days)
     if not serve:
         return 0
     env = {**os.environ, **demo_env(), "DXQ_CONFIG": str(DEMO_CONFIG)}
-    procs = [subprocess.Popen(dashboard_command(port, "127.0.0.1"), env=env, cwd=PROJECT_ROOT)]
-    if _scheduler_available():
-        scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", str(DEMO_CONFIG)]
-        procs.append(subprocess.Popen(scheduler, env=env, cwd=PROJECT_ROOT))
-    print(f"\ndxq demo: dashboard on http://localhost:{port} — press Ctrl+C to stop")
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        p.wait(timeout=15)
+    scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", str(DEMO_CONFIG)]
+    with running_sink(DEMO_STATE / "demo" / "inbox.jsonl") as inbox:
+        procs = [
+            subprocess.Popen(dashboard_command(port, "127.0.0.1"), env=env, cwd=PROJECT_ROOT),
+            subprocess.Popen(scheduler, env=env, cwd=PROJECT_ROOT),
+        ]
+        print(f"\ndxq demo: dashboard on http://localhost:{port}, scheduler running;")
+        print(f"alerts to the demo's owners land in {inbox}. Press Ctrl+C to stop.")
+        try:
+            while all(p.poll() is None for p in procs):
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=20)
     return 0
-
-
-def _scheduler_available() -> bool:
-    return (PROJECT_ROOT / "monitor" / "scheduler.py").exists()
 
 
 def _remove_sqlite_store(url: str) -> None:

@@ -8,7 +8,7 @@ functions on the connection of the run's transaction (`Transaction.connection`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -222,17 +222,3 @@ def expire_silence(connection: sa.Connection, silence_id: int, now: datetime) ->
         .values(ends_at=at)
     )
     return done.rowcount > 0
-
-
-def alert_ids(connection: sa.Connection, keys: Iterable[AlertKey]) -> dict[AlertKey, int]:
-    """Row ids of alerts by (fingerprint, episode)."""
-    found: dict[AlertKey, int] = {}
-    for fingerprint, episode in keys:
-        alert_id = connection.execute(
-            sa.select(alerts.c.id).where(
-                alerts.c.fingerprint == fingerprint_hash(fingerprint), alerts.c.episode == episode
-            )
-        ).scalar_one_or_none()
-        if alert_id is not None:
-            found[(fingerprint, episode)] = int(alert_id)
-    return found
