@@ -67,9 +67,10 @@ def trend_with_limit(
             y=limit * scale,
             line={"color": "#c62828", "dash": "dash"},
             annotation_text=f"limit {limit * scale:g} {unit}",
-            annotation_position="top left",
+            annotation_position="top right",
         )
     fig.update_yaxes(rangemode="tozero", title=unit)
+    fig.update_xaxes(tickformat="%b %d", dtick=86_400_000)
     return _layout(fig, title)
 
 
@@ -103,6 +104,7 @@ def pass_rate_heatmap(trend: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y}<br>%{x}: %{z:.0f}% passed<extra></extra>",
         )
     )
+    fig.update_xaxes(type="category")
     return _layout(fig, "Pass rate per check and day", height=max(260, 26 * len(grid) + 90))
 
 

@@ -42,7 +42,7 @@ def build_demo(
     from store.store import ResultStore
 
     env = {**os.environ, **demo_env(state_dir)}
-    end = end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    end = end or datetime.now(UTC).replace(second=0, microsecond=0)
     _remove_sqlite_store(env["DXQ_STORE_URL"])
     world = DemoWorld(state_dir / "demo", days=days, end=end)
     config = load_config(DEMO_CONFIG, env)

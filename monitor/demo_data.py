@@ -236,22 +236,28 @@ def stamp(moment: datetime) -> str:
 
 
 def write_database(path: Path, schema: str, tables: dict[str, list[tuple[object, ...]]]) -> None:
-    """Build the database beside `path` in one transaction, then swap it in atomically."""
-    temporary = path.with_name(path.name + ".building")
-    temporary.unlink(missing_ok=True)
-    connection = sqlite3.connect(temporary)
+    """Rewrite the database in place, in one transaction: a reader holding an open connection
+    (a pooled engine, GX's data source) sees the old state or the new one, never a stale file."""
+    connection = sqlite3.connect(path, isolation_level=None)
     try:
-        connection.execute("PRAGMA journal_mode = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
-        connection.executescript(schema)
-        with connection:
-            for table, rows in tables.items():
-                if rows:
-                    marks = ", ".join("?" * len(rows[0]))
-                    connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        connection.execute("BEGIN IMMEDIATE")
+        existing = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        for (name,) in existing.fetchall():
+            connection.execute(f'DROP TABLE "{name}"')
+        for statement in schema.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        for table, rows in tables.items():
+            if rows:
+                marks = ", ".join("?" * len(rows[0]))
+                connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
     finally:
         connection.close()
-    os.replace(temporary, path)
 
 
 def write_export(folder: Path, at: datetime | None, rows: list[tuple[object, ...]]) -> None:

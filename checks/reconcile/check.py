@@ -24,7 +24,8 @@ from checks.reconcile.file_side import FileSide, describe_files
 from checks.reconcile.join_engine import reconcile_joined
 from checks.reconcile.outcome import build_result
 from checks.reconcile.plan import Column, Plan, build_plan
-from checks.reconcile.sql_side import SqlSide, describe, prepare
+from checks.reconcile.sql_columns import describe
+from checks.reconcile.sql_side import SqlSide, prepare
 from checks.reconcile.tally import Tally
 from checks.result import CheckKind, CheckResult, error_result
 from checks.spec import ReconcileSpec

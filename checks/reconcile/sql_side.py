@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,9 +12,12 @@ from checks.reconcile.canonical_form import install_sqlite_functions
 from checks.reconcile.errors import ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan
 from datasources import canonical as c
+from datasources.connection import translate_error
 from datasources.dataset import Dataset, SqlSystem
+from datasources.errors import DatasourceError
 
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
+SPANS_PER_QUERY = 500
 
 
 def dialect_of(conn: sa.Connection) -> str:
@@ -32,61 +33,6 @@ def prepare(conn: sa.Connection) -> None:
         install_sqlite_functions(conn.connection.dbapi_connection)  # type: ignore[arg-type]
     elif dialect == "mysql":
         conn.exec_driver_sql("SET time_zone = '+00:00'")
-
-
-def describe(
-    dataset: Dataset, conn: sa.Connection
-) -> tuple[dict[str, Column], list[tuple[str, ...]]]:
-    """Columns of the dataset, and the column sets the database keeps unique."""
-    dialect = dialect_of(conn)
-    if dataset.table is None:
-        return _describe_query(dataset, conn), []
-    schema, _, name = dataset.table.rpartition(".")
-    inspector = sa.inspect(conn)
-    found = inspector.get_columns(name, schema or None)
-    columns = {
-        col["name"]: Column(
-            col["name"],
-            c.category_of(col["type"]),
-            str(col["type"]),
-            c.is_zoned(col["type"], dialect),
-        )
-        for col in found
-    }
-    return columns, _unique_sets(inspector, name, schema or None)
-
-
-def _unique_sets(inspector: Any, name: str, schema: str | None) -> list[tuple[str, ...]]:
-    sets = [tuple(inspector.get_pk_constraint(name, schema).get("constrained_columns") or ())]
-    sets += [tuple(u["column_names"]) for u in inspector.get_unique_constraints(name, schema)]
-    sets += [tuple(i["column_names"]) for i in inspector.get_indexes(name, schema) if i["unique"]]
-    return [s for s in sets if s]
-
-
-def _describe_query(dataset: Dataset, conn: sa.Connection) -> dict[str, Column]:
-    sub = sa.text(str(dataset.query)).columns().subquery("q")
-    result: sa.CursorResult[Any] = conn.execute(
-        sa.select(sa.literal_column("*")).select_from(sub).limit(100)
-    )
-    rows = result.fetchall()
-    columns = {}
-    for i, name in enumerate(result.keys()):
-        values = [row[i] for row in rows if row[i] is not None]
-        columns[name] = _infer(name, values)
-    return columns
-
-
-def _infer(name: str, values: Sequence[Any]) -> Column:
-    sample = values[0] if values else ""
-    if isinstance(sample, bool | int):
-        return Column(name, "integer", type(sample).__name__)
-    if isinstance(sample, float | Decimal):
-        return Column(name, "number", type(sample).__name__)
-    if isinstance(sample, datetime):
-        return Column(name, "timestamp", "datetime", sample.tzinfo is not None)
-    if isinstance(sample, date):
-        return Column(name, "date", "date")
-    return Column(name, "text", type(sample).__name__)
 
 
 class SqlSide:
@@ -172,6 +118,12 @@ class SqlSide:
 
     def extent(self) -> Extent:
         """Rows in the dataset, with min/max of an integer key."""
+        try:
+            return self._extent()
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
+
+    def _extent(self) -> Extent:
         key = self._integer_key()
         if key is None:
             query = sa.select(sa.func.count()).select_from(self.relation)
@@ -225,12 +177,20 @@ class SqlSide:
     def rows(self, buckets: Buckets, wanted: Sequence[int] | None) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order.
 
-        Range buckets are read through key ranges (an index scan on a key index)."""
-        sub = self._bucketed(buckets)
+        Range buckets are read through key ranges (index range scans), SPANS_PER_QUERY ranges
+        per query, queries in key order; hash buckets by one filtered scan.
+        """
         key = self._integer_key()
         if wanted is not None and buckets.by_range and key is not None:
             spans = buckets.bounds(wanted)
-            sub = self._bucketed(buckets, sa.or_(*[key.between(a, b) for a, b in spans]))
+            for i in range(0, len(spans), SPANS_PER_QUERY):
+                chunk = spans[i : i + SPANS_PER_QUERY]
+                where = sa.or_(*[key.between(a, b) for a, b in chunk])
+                yield from self._rows(self._bucketed(buckets, where), None)
+            return
+        yield from self._rows(self._bucketed(buckets), wanted)
+
+    def _rows(self, sub: sa.Subquery, wanted: Sequence[int] | None) -> Iterator[Row]:
         nk, nf = len(self.keys), len(self.fields)
         query = sa.select(
             sub.c.b,
@@ -239,17 +199,10 @@ class SqlSide:
             sub.c.flight,
         )
         if wanted is not None:
-            query = query.where(
-                sub.c.b.in_(
-                    sa.bindparam(
-                        "w",
-                        list(wanted),
-                        type_=sa.BigInteger,
-                        expanding=True,
-                        literal_execute=True,
-                    )
-                )
+            listed = sa.bindparam(
+                "w", list(wanted), type_=sa.BigInteger, expanding=True, literal_execute=True
             )
+            query = query.where(sub.c.b.in_(listed))
         for row in self._stream(query.order_by(sub.c.b)):
             yield (
                 int(row[0]),
@@ -274,12 +227,18 @@ class SqlSide:
         ]
 
     def _stream(self, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
-        result = self.conn.execution_options(stream_results=True, max_row_buffer=20_000).execute(
-            query
-        )
-        with result:
-            for partition in result.partitions(5_000):
-                yield from partition
+        try:
+            options = self.conn.execution_options(stream_results=True, max_row_buffer=20_000)
+            with options.execute(query) as result:
+                for partition in result.partitions(5_000):
+                    yield from partition
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
+
+    def _error(self, exc: Exception) -> DatasourceError:
+        """The error named after this side's system (both sides' blocks are nested)."""
+        assert isinstance(self.dataset.system, SqlSystem)
+        return translate_error(self.dataset.system, exc, self.dataset.label)
 
 
 def relation(dataset: Dataset, columns: dict[str, Column]) -> sa.FromClause:
