@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from alerts.errors import AlertsError
 from alerts.matcher import Matcher
 from alerts.silence import Silence
-from store import alert_state, scheduling
+from store import alert_state, outbox, scheduling
 from store.errors import StoreError
 from store.store import ResultStore
 
@@ -67,3 +67,19 @@ def run_now(store: ResultStore, integration: str, actor: str) -> int:
         return scheduling.enqueue_run(store, integration, actor or "dashboard", datetime.now(UTC))
     except StoreError as exc:
         raise ActionFailed(str(exc)) from exc
+
+
+def retry_delivery(store: ResultStore, notification_id: int, actor: str) -> str:
+    """Send a dead-lettered notification again, recording who asked."""
+    if not actor.strip():
+        raise ActionFailed("Say who you are before retrying (your name or sign in).")
+    try:
+        with store.transaction() as tx:
+            done = outbox.retry_dead(
+                tx.connection, notification_id, actor.strip(), datetime.now(UTC)
+            )
+    except StoreError as exc:
+        raise ActionFailed(str(exc)) from exc
+    if not done:
+        raise ActionFailed(f"Notification #{notification_id} is not a dead letter any more.")
+    return f"Notification #{notification_id} queued again; the scheduler delivers it shortly."

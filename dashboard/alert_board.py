@@ -59,7 +59,7 @@ def render_alerts() -> None:
     _table(shown)
     tabs = st.tabs(["Delivery", "Silences", "Route tester"])
     with tabs[0]:
-        _delivery(path)
+        _delivery(ctx, viewer, path)
     with tabs[1]:
         _silences(ctx, viewer, silences)
     with tabs[2]:
@@ -154,7 +154,7 @@ def _table(alerts: pd.DataFrame) -> None:
             )
 
 
-def _delivery(path: str) -> None:
+def _delivery(ctx: AppContext, viewer: Viewer, path: str) -> None:
     counts = data.delivery_counts(path)
     k = st.columns(4)
     k[0].metric("Waiting", counts["pending"] + counts["sending"])
@@ -181,6 +181,18 @@ def _delivery(path: str) -> None:
             hide_index=True,
             width="stretch",
         )
+        if viewer.may_respond([]):
+            left, right = st.columns([3, 1])
+            chosen = left.selectbox(
+                "Dead letter to send again (after fixing the channel)",
+                dead["id"].tolist(),
+                format_func=lambda i: _dead_label(dead, i),
+                key="retry_id",
+            )
+            if right.button("Retry delivery", key="retry") and chosen is not None:
+                perform(
+                    functools.partial(actions.retry_delivery, ctx.store, int(chosen), viewer.actor)
+                )
     recent = data.deliveries(path)
     if not recent.empty:
         st.caption("Newest notifications")
@@ -258,3 +270,8 @@ def _route_tester(ctx: AppContext) -> None:
         st.error(err.getvalue().strip())
     if out.getvalue():
         st.code(out.getvalue(), language=None)
+
+
+def _dead_label(dead: pd.DataFrame, notification_id: object) -> str:
+    row = dead[dead["id"] == notification_id].iloc[0]
+    return f"#{notification_id} {row['integration']} → {row['receiver']} ({row['channel']})"

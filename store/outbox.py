@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from alerts.alert import Alert, Notification, NotificationKind
 from store.errors import StoreError
-from store.schema import notifications
+from store.schema import alert_events, notifications
 from store.types import require_utc
 
 
@@ -198,6 +198,40 @@ def mark_dead(connection: sa.Connection, notification_id: int, worker: str, erro
         )
     )
     return done.rowcount > 0
+
+
+def retry_dead(connection: sa.Connection, notification_id: int, actor: str, now: datetime) -> bool:
+    """Send a dead letter again (after someone fixed the channel): pending and due now, with a
+    fresh attempt budget and the same idempotency key; the retry is an audit event of its alert.
+    False if the notification is not dead."""
+    n = notifications.c
+    row = connection.execute(
+        sa.select(n.alert_id, n.receiver, n.channel).where(
+            n.id == notification_id, n.status == "dead"
+        )
+    ).first()
+    if row is None:
+        return False
+    connection.execute(
+        notifications.update()
+        .where(n.id == notification_id, n.status == "dead")
+        .values(status="pending", attempts=0, next_attempt_at=require_utc(now, "now"))
+    )
+    if row.alert_id is not None:
+        connection.execute(
+            alert_events.insert().values(
+                alert_id=row.alert_id,
+                at=now,
+                actor=actor,
+                event="delivery_retried",
+                detail={
+                    "notification": notification_id,
+                    "receiver": row.receiver,
+                    "channel": row.channel,
+                },
+            )
+        )
+    return True
 
 
 def _still_mine(notification_id: int, worker: str) -> sa.Update:

@@ -177,3 +177,30 @@ def test_resolve_then_fail_again_is_a_new_episode_with_new_keys(setup: Setup) ->
     assert report.count("sent") == 3
     seen = [(s.body["event"], s.body["alert"]["episode"]) for s in setup.receiver.at("/shop")]
     assert seen == [("firing", 1), ("resolved", 1), ("firing", 2)]
+
+
+def test_a_retried_dead_letter_is_delivered_with_the_same_key(setup: Setup) -> None:
+    from store.outbox import retry_dead
+
+    setup.receiver.script("/shop", (400, {}))
+    fail(setup)
+    dispatch_once(setup.store, setup.config, now=T0, worker="w1")
+    dead = next(r for r in outbox(setup.store) if r.status == "dead")
+    with setup.store.transaction() as tx:
+        assert retry_dead(tx.connection, dead.id, "alice", T0 + timedelta(minutes=5))
+        assert not retry_dead(tx.connection, dead.id, "alice", T0)  # no longer dead
+    setup.receiver.script("/shop", (200, {}))
+    report = dispatch_once(setup.store, setup.config, now=T0 + timedelta(minutes=5), worker="w2")
+    assert "sent" in [a.status for a in report.attempts]
+    first, second = setup.receiver.at("/shop")
+    assert (first.status, second.status) == (400, 200)
+    assert first.key == second.key
+    with setup.store.engine.connect() as connection:
+        events = (
+            connection.execute(
+                sa.select(alert_events.c.actor).where(alert_events.c.event == "delivery_retried")
+            )
+            .scalars()
+            .all()
+        )
+    assert events == ["alice"]

@@ -171,3 +171,37 @@ def test_runs_status_filter_with_no_match_says_so() -> None:
     at = open_page("runs")
     at.multiselect(key="runs_status").select("running").run()
     assert any("No run matches" in i.value for i in at.info)
+
+
+def test_a_dead_letter_can_be_sent_again(demo_dashboard: str) -> None:
+    from store.schema import notifications
+
+    engine = sa.create_engine(demo_dashboard)
+    with engine.begin() as c:
+        dead_id = c.execute(sa.select(sa.func.min(notifications.c.id))).scalar_one()
+        c.execute(
+            notifications.update()
+            .where(notifications.c.id == dead_id)
+            .values(status="dead", attempts=6, last_error="HTTP 400 (permanent)")
+        )
+    at = open_page("alerts")
+    assert {m.label: m.value for m in at.metric}["Dead letters"] == "1"
+    assert at.selectbox(key="retry_id").value == dead_id
+    next(b for b in at.button if b.label == "Retry delivery").click().run()
+    assert any("queued again" in s.value for s in at.success), [e.value for e in at.error]
+    with engine.connect() as c:
+        status, attempts = c.execute(
+            sa.select(notifications.c.status, notifications.c.attempts).where(
+                notifications.c.id == dead_id
+            )
+        ).one()
+        actors = (
+            c.execute(
+                sa.select(alert_events.c.actor).where(alert_events.c.event == "delivery_retried")
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert (status, attempts) == ("pending", 0)
+    assert len(actors) == 1 and actors[0]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.reconcile import buckets, checksum_engine, reconcile
+from checks.reconcile import buckets, checksum_engine, reconcile, sql_side
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
 from tests.reconcile.tables import load
@@ -155,6 +155,7 @@ def test_random_tables_give_exact_counts(
         with (
             mock.patch.object(buckets, "BUCKET_ROWS", 2),
             mock.patch.object(checksum_engine, "MAX_LISTED", listed),
+            mock.patch.object(sql_side, "SPANS_PER_QUERY", 2),
         ):
             result = reconcile(spec, NOW)
         assert result.outcome is not Outcome.ERROR, result.reason
