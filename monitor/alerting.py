@@ -17,6 +17,7 @@ from alerts.routing import EscalationStep, Route
 from alerts.watchdog import dead_letter
 from checks.result import CheckResult
 from monitor import config as cfg
+from monitor import routes_config
 from store.alert_state import (
     active_silences,
     apply_decision,
@@ -111,7 +112,7 @@ def convert_smtp(smtp: cfg.Smtp) -> SmtpSettings:
     )
 
 
-def convert_route(route: cfg.Route) -> Route:
+def convert_route(route: routes_config.Route) -> Route:
     """A node of the routes tree and its children; unset settings stay None (inherited)."""
     return Route(
         receiver=route.receiver,

@@ -149,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
     config = _load(args)
     plans = plan_integrations(config, args.integrations)
     if args.queue:
-        from monitor.scheduler import queue_runs
+        from monitor.schedule_commands import queue_runs
 
         return queue_runs(config, [plan.name for plan in plans])
     store = ResultStore.open(config.store)
@@ -181,7 +181,8 @@ def _alerts_test(args: argparse.Namespace) -> int:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from monitor.scheduler import Options, schedule
+    from monitor.schedule_commands import schedule
+    from monitor.scheduler import Options
 
     path = _config_path(args)
     options = Options(

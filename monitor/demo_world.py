@@ -1,7 +1,7 @@
 """The e-commerce demo world: PIM, web shop, ERP, CRM and payment provider as SQLite files plus
 the warehouse's CSV stock export, rebuilt for any moment of a 30-day history with its defects.
 
-Defects follow a day plan counted back from the last day (r = days before the end), so the final
+Defects follow the day plan of `demo_plan`, counted back from the last day, so the final
 moment always holds price mismatches, a stale stock feed, orders missing in the ERP, null
 e-mails and duplicate customers. Counts are measured on the rows written, the way a reconcile
 with a 15-minute grace sees them, so `defects()` states exactly what the checks must find."""
@@ -9,46 +9,18 @@ with a 15-minute grace sees them, so `defects()` states exactly what the checks 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from monitor import demo_data as data
+from monitor import demo_plan
 from monitor.demo_data import DAY, HOUR, MINUTE, Order, stamp
+from monitor.demo_plan import Defects
 
 GRACE = 15 * MINUTE  # the grace the demo's reconcile checks use
-WRONG_FOR_DAYS = 20  # one shop price has been wrong since this many days before the end
-STOCK_OUTAGES = {0: (-5, 12), 5: (-3, 1), 9: (-9, -4), 16: (-6, 2), 23: (-4, 1)}  # hours, by plan
-ERP_OUTAGE_PLAN = 12  # the day the ERP interface dropped 15 hours of orders
 SHIPPING = 4.95  # what the ERP leaves out of a mismatching order total
 DUPLICATE_IDS = 900_001
 Rows = list[tuple[object, ...]]
-
-
-@dataclass(frozen=True)
-class Defects:
-    """What is wrong in the demo systems at one moment, counted as a reconcile sees it."""
-
-    moment: datetime
-    price_mismatches: int  # shop.catalog_products.unit_price vs pim.products.price
-    wrong_for_weeks: str | None  # the sku whose shop price has been wrong since `wrong_since`
-    wrong_since: datetime | None
-    retired_enabled: int  # retired in the PIM, still enabled in the shop
-    catalog_in_flight: int  # differing, but changed within the grace
-    stock_last_export: datetime | None  # max(exported_at) of the warehouse feed
-    stock_mismatches: int  # qty in the export vs shop.stock
-    erp_missing_orders: int  # shop.orders without erp.sales_orders
-    order_total_mismatches: int  # shop.orders.total vs erp.sales_orders.amount
-    orders_in_flight: int  # missing or differing, but changed within the grace
-    null_emails: int  # shop.customers without e-mail
-    duplicate_customers: int  # extra shop.customers rows repeating an e-mail (absent in CRM)
-    email_case_only: int  # differ from the CRM only in case or spaces: NOT a mismatch
-    psp_missing_payments: int  # captured at the PSP, absent in erp.payments
-    payments_in_flight: int  # captured within the grace, not yet in the ERP
-
-    @property
-    def stock_feed_age(self) -> timedelta | None:
-        """How old the newest warehouse export is at the moment."""
-        return None if self.stock_last_export is None else self.moment - self.stock_last_export
 
 
 @dataclass(frozen=True)
@@ -79,7 +51,7 @@ class DemoWorld:
         self.customers = data.build_customers(seed, self.origin)
         active = [i for i, p in enumerate(self.products) if not p.retired]
         self.wrong_index = data.rng(seed, "wrong-for-weeks").choice(active)
-        self.wrong_since = end - WRONG_FOR_DAYS * DAY - 3 * HOUR
+        self.wrong_since = end - demo_plan.WRONG_FOR_DAYS * DAY - 3 * HOUR
 
     def run_times(self) -> list[datetime]:
         """One simulated run per day at the hour of `end`, oldest first; the last one is `end`."""
@@ -99,7 +71,7 @@ class DemoWorld:
 
     def describe_defects(self, moment: datetime) -> list[str]:
         """The defects present at moment, in words, one line each."""
-        return describe(self._snapshot(moment).defects)
+        return demo_plan.describe(self._snapshot(moment).defects)
 
     def _snapshot(self, moment: datetime) -> Snapshot:
         if moment.tzinfo is None:
@@ -147,9 +119,11 @@ class DemoWorld:
             and i != self.wrong_index
             and (i not in changes or changes[i].at <= m - HOUR)
         ]
-        wrong_prices = set(pick.sample(candidates, min(_price_count(plan), len(candidates))))
+        wrong_prices = set(
+            pick.sample(candidates, min(demo_plan.price_count(plan), len(candidates)))
+        )
         retired = [i for i, p in enumerate(self.products) if p.retired]
-        still_enabled = set(pick.sample(retired, min(_retired_count(plan), len(retired))))
+        still_enabled = set(pick.sample(retired, min(demo_plan.retired_count(plan), len(retired))))
         counts.update(price_mismatches=0, retired_enabled=0, catalog_in_flight=0)
         pim: Rows = []
         shop: Rows = []
@@ -184,7 +158,7 @@ class DemoWorld:
     def _last_export(self, m: datetime, day: int) -> datetime | None:
         windows = []
         for d in (day - 1, day, day + 1):
-            hours = STOCK_OUTAGES.get(self.days - 1 - d)
+            hours = demo_plan.STOCK_OUTAGES.get(self.days - 1 - d)
             if hours is not None:
                 run = self.first_run + d * DAY
                 windows.append((run + hours[0] * HOUR, run + hours[1] * HOUR))
@@ -200,7 +174,7 @@ class DemoWorld:
         if at is None:
             return [], []
         pick = data.rng(self.seed, "stock", day)
-        off = set(pick.sample(range(len(self.products)), _stock_count(plan)))
+        off = set(pick.sample(range(len(self.products)), demo_plan.stock_count(plan)))
         export: Rows = []
         shop: Rows = []
         for i, p in enumerate(self.products):
@@ -237,12 +211,12 @@ class DemoWorld:
         created = {o.order_id: o.created_at for o in orders}
         pick = data.rng(self.seed, "orders", day)
         recent = [n for n in settled if created[n] >= m - DAY]
-        missing = set(pick.sample(recent, min(_missing_order_count(plan), len(recent))))
-        if plan == ERP_OUTAGE_PLAN and self.days - 1 - day == ERP_OUTAGE_PLAN:
+        missing = set(pick.sample(recent, min(demo_plan.missing_order_count(plan), len(recent))))
+        if plan == demo_plan.ERP_OUTAGE_PLAN and self.days - 1 - day == demo_plan.ERP_OUTAGE_PLAN:
             run = self.first_run + day * DAY
             missing |= {n for n, at in created.items() if run - 18 * HOUR <= at <= run - 3 * HOUR}
         week = [n for n in settled if created[n] >= m - 7 * DAY and n not in missing]
-        for n in pick.sample(week, min(_total_count(plan), len(week))):
+        for n in pick.sample(week, min(demo_plan.total_count(plan), len(week))):
             erp[n] = (erp[n][0] - SHIPPING, erp[n][1])
         for n in missing:
             erp.pop(n, None)
@@ -272,7 +246,7 @@ class DemoWorld:
         captured = [(o, at) for o, at in captured if at <= m]
         pick = data.rng(self.seed, "payments", day)
         window = [o.order_id for o, at in captured if m - 3 * DAY <= at <= m - HOUR]
-        missing = set(pick.sample(window, min(_payment_count(plan), len(window))))
+        missing = set(pick.sample(window, min(demo_plan.payment_count(plan), len(window))))
         counts.update(psp_missing_payments=0, payments_in_flight=0)
         transactions: Rows = []
         payments: Rows = []
@@ -287,7 +261,11 @@ class DemoWorld:
 
     def _customers(self, day: int, plan: int, counts: dict[str, int]) -> tuple[Rows, Rows]:
         pick = data.rng(self.seed, "customers", day)
-        sizes = (_null_count(plan), _case_count(plan), _duplicate_count(plan))
+        sizes = (
+            demo_plan.null_count(plan),
+            demo_plan.case_count(plan),
+            demo_plan.duplicate_count(plan),
+        )
         chosen = pick.sample(range(len(self.customers)), sum(sizes))
         nulls = set(chosen[: sizes[0]])
         variants = set(chosen[sizes[0] : sizes[0] + sizes[1]])
@@ -309,75 +287,3 @@ class DemoWorld:
         counts.update(null_emails=len(nulls), email_case_only=len(variants))
         counts["duplicate_customers"] = len(twins)
         return crm, shop
-
-
-def describe(d: Defects) -> list[str]:
-    """Plain-words lines for a Defects record, zero counts left out except the stock feed."""
-    lines = []
-
-    def add(count: int, text: str) -> None:
-        if count:
-            one = count == 1
-            lines.append(text.format(n=count, s="" if one else "s", v="s" if one else ""))
-
-    wrong = f" ({d.wrong_for_weeks} wrong since {d.wrong_since:%Y-%m-%d})" if d.wrong_since else ""
-    add(d.price_mismatches, "product-catalog: {n} price{s} differ{v} between PIM and shop" + wrong)
-    add(d.retired_enabled, "product-catalog: {n} retired product{s} still enabled in the shop")
-    add(d.catalog_in_flight, "product-catalog: {n} product{s} in flight (left out by grace)")
-    if d.stock_last_export is None or d.stock_feed_age is None:
-        lines.append("stock-levels: no warehouse export yet")
-    else:
-        age = int(d.stock_feed_age.total_seconds() // 60)
-        lines.append(
-            f"stock-levels: last warehouse export {d.stock_last_export:%Y-%m-%d %H:%M} UTC, "
-            f"{age // 60}h{age % 60:02d}m old" + (" (stale, max 2h)" if age > 120 else "")
-        )
-    add(d.stock_mismatches, "stock-levels: {n} stock level{s} differ{v} between export and shop")
-    add(d.erp_missing_orders, "orders: {n} order{s} missing in the ERP")
-    add(d.order_total_mismatches, "orders: {n} order total{s} differ{v} from the ERP amount")
-    add(d.orders_in_flight, "orders: {n} order{s} in flight (left out by grace)")
-    add(d.null_emails, "customers: {n} shop customer{s} without e-mail")
-    add(d.duplicate_customers, "customers: {n} duplicate shop customer{s} (same e-mail twice)")
-    add(
-        d.email_case_only,
-        "customers: {n} e-mail{s} differ{v} only in case or spaces (no mismatch after trim, lower)",
-    )
-    add(d.psp_missing_payments, "payments: {n} captured payment{s} missing in the ERP")
-    add(d.payments_in_flight, "payments: {n} payment{s} in flight (left out by grace)")
-    return lines
-
-
-def _price_count(plan: int) -> int:
-    return 35 + plan if plan in (4, 11, 19) else 3 + (plan * 7) % 4
-
-
-def _retired_count(plan: int) -> int:
-    return 4 if plan <= 6 else 0 if plan <= 12 else 3 if plan <= 22 else 0
-
-
-def _stock_count(plan: int) -> int:
-    return (2, 0, 1)[plan % 3]
-
-
-def _missing_order_count(plan: int) -> int:
-    return 2 + plan % 3
-
-
-def _total_count(plan: int) -> int:
-    return 1 + plan % 2 + (2 if plan in (3, 4) else 0)
-
-
-def _payment_count(plan: int) -> int:
-    return 3 if plan <= 4 else 0 if plan <= 9 else 2 if plan <= 18 else 1
-
-
-def _null_count(plan: int) -> int:
-    return 0 if 8 <= plan <= 10 else 2 + plan % 3
-
-
-def _duplicate_count(plan: int) -> int:
-    return 0 if 8 <= plan <= 10 else 1 + (plan // 5) % 3
-
-
-def _case_count(plan: int) -> int:
-    return 5 + plan % 3

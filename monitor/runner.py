@@ -167,3 +167,12 @@ def record_run(
 
             outcomes = outcomes_of(run.results)
             record_alerts(tx.connection, alerting, run.integration, outcomes, run.finished_at)
+
+
+def warm_up() -> None:
+    """Import the check engines now, so the first firings are not late (GX stays lazy)."""
+    import checks.freshness
+    import checks.reconcile
+    import checks.references
+    import checks.schema
+    import checks.volume  # noqa: F401

@@ -5,12 +5,10 @@ heartbeat in the store tells the dashboard the daemon is alive."""
 
 from __future__ import annotations
 
-import getpass
 import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -26,11 +24,11 @@ from monitor import daemon_alerts
 from monitor.alerting import AlertContext, alert_context
 from monitor.config import Config
 from monitor.cron import CronClock, interval_s
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError
 from monitor.liveness import missed_outcomes, recover
 from monitor.loading import load_config
 from monitor.plan import IntegrationPlan, plan_integrations
-from monitor.runner import run_and_record
+from monitor.runner import run_and_record, warm_up
 from monitor.worker import RunJob, RunReport, Worker
 from store import scheduling
 from store.errors import StoreError
@@ -111,7 +109,7 @@ class Scheduler:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
         log.info("scheduler %s started (%d workers)", self.process_id, self.options.workers)
-        _warm_up()
+        warm_up()
         self._housekeep()
         self.clock_.start()
         housekeeping = threading.Thread(target=self._housekeeping_loop, name="dxq-housekeeping")
@@ -318,40 +316,3 @@ class Scheduler:
             now=self.clock(),
             info=info,
         )
-
-
-def _warm_up() -> None:
-    """Import the check engines now, so the first firings are not late (GX stays lazy)."""
-    import checks.freshness
-    import checks.reconcile
-    import checks.references
-    import checks.schema
-    import checks.volume  # noqa: F401
-
-
-def schedule(options: Options, env: Mapping[str, str]) -> int:
-    """`dxq schedule`: load the monitor file, then serve until stopped."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    if options.workers < 1:
-        raise MonitorError("--workers must be at least 1")
-    config = load_config(options.config_path, env)
-    try:
-        scheduler = Scheduler(options, config, env=env)
-    except StoreError as exc:
-        print(f"dxq: {exc}", file=sys.stderr)
-        return 2
-    return scheduler.serve()
-
-
-def queue_runs(config: Config, integrations: list[str]) -> int:
-    """`dxq run --queue`: ask the scheduler to run these integrations now."""
-    store = ResultStore.open(config.store)
-    requested_by = f"{getpass.getuser()}@{socket.gethostname()}"
-    for name in integrations:
-        request_id = scheduling.enqueue_run(store, name, requested_by, utcnow())
-        print(f"queued {name} (request {request_id})")
-    return 0

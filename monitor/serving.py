@@ -24,6 +24,8 @@ def dashboard_command(port: int, address: str) -> list[str]:
         "--server.headless=true",
         "--browser.gatherUsageStats=false",
         "--client.toolbarMode=viewer",
+        "--server.fileWatcherType=none",
+        "--server.runOnSave=false",
     ]
 
 

@@ -35,24 +35,6 @@ class Claimed:
     lease_until: datetime
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    """One outbox row as the dashboard shows it."""
-
-    id: int
-    alert_id: int | None
-    receiver: str
-    channel: str
-    kind: str
-    idempotency_key: str
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-
 def payload(notification: Notification, alert: Alert) -> dict[str, Any]:
     """What the dispatcher needs to build the message later: the notification and the alert
     as they were when it was decided."""
@@ -265,44 +247,3 @@ def next_due_at(connection: sa.Connection) -> datetime | None:
     if not times:
         return None
     return min(t if isinstance(t, datetime) else datetime.fromisoformat(t) for t in times)
-
-
-def list_outbox(
-    connection: sa.Connection, statuses: Sequence[str] = (), limit: int = 200
-) -> list[OutboxRow]:
-    """The newest outbox rows (of the given statuses), for the dashboard's delivery status."""
-    n = notifications.c
-    query = sa.select(
-        n.id,
-        n.alert_id,
-        n.receiver,
-        n.channel,
-        n.payload,
-        n.idempotency_key,
-        n.status,
-        n.attempts,
-        n.next_attempt_at,
-        n.last_error,
-        n.created_at,
-        n.sent_at,
-    )
-    if statuses:
-        query = query.where(n.status.in_(list(statuses)))
-    rows = connection.execute(query.order_by(n.id.desc()).limit(limit)).all()
-    return [
-        OutboxRow(
-            id=r.id,
-            alert_id=r.alert_id,
-            receiver=r.receiver,
-            channel=r.channel,
-            kind=str(r.payload.get("notification", {}).get("kind", "")),
-            idempotency_key=r.idempotency_key,
-            status=r.status,
-            attempts=r.attempts,
-            next_attempt_at=r.next_attempt_at,
-            last_error=r.last_error,
-            created_at=r.created_at,
-            sent_at=r.sent_at,
-        )
-        for r in rows
-    ]

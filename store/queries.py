@@ -4,34 +4,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from checks.result import Outcome
+from store.frames import count_where, outcome_rank, read_frame, within_days
 from store.schema import alerts, check_results, daily_rollups, latest_results, mismatch_keys, runs
 from store.store import ResultStore
-from store.types import UTCDateTime
 
-_RANKED = [(latest_results.c.outcome == str(o), o.rank) for o in Outcome]
 _BY_RANK = {o.rank: str(o) for o in Outcome}
-
-
-def _frame(store: ResultStore, stmt: sa.Select[Any]) -> pd.DataFrame:
-    with store.engine.connect() as connection:
-        result = connection.execute(stmt)
-        names = list(result.keys())
-        frame = pd.DataFrame(result.all(), columns=names)
-    for name, column in zip(names, stmt.selected_columns, strict=True):
-        if isinstance(column.type, UTCDateTime):
-            frame[name] = pd.to_datetime(frame[name], utc=True)
-    return frame
-
-
-def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 def overview(store: ResultStore) -> pd.DataFrame:
@@ -54,10 +38,10 @@ def overview(store: ResultStore) -> pd.DataFrame:
         sa.select(
             latest.integration,
             sa.func.count().label("checks_total"),
-            _count_where(latest.outcome == "failed").label("checks_failing"),
-            _count_where(latest.outcome == "warned").label("checks_warning"),
-            _count_where(latest.outcome == "error").label("checks_erroring"),
-            sa.func.max(sa.case(*_RANKED, else_=0)).label("worst_rank"),
+            count_where(latest.outcome == "failed").label("checks_failing"),
+            count_where(latest.outcome == "warned").label("checks_warning"),
+            count_where(latest.outcome == "error").label("checks_erroring"),
+            sa.func.max(outcome_rank(latest.outcome)).label("worst_rank"),
             sa.func.max(sa.case((latest.kind == "freshness", latest.headline_value))).label(
                 "freshness_lag_s"
             ),
@@ -70,7 +54,10 @@ def overview(store: ResultStore) -> pd.DataFrame:
     )
     open_alerts = (
         sa.select(sa.func.count())
-        .where(alerts.c.integration == names.c.integration, alerts.c.state != "resolved")
+        .where(
+            alerts.c.integration == names.c.integration,
+            alerts.c.state.in_(("firing", "acknowledged")),
+        )
         .correlate(names)
         .scalar_subquery()
     )
@@ -94,7 +81,7 @@ def overview(store: ResultStore) -> pd.DataFrame:
         .outerjoin(runs, runs.c.id == last_run)
         .order_by(names.c.integration)
     )
-    frame = _frame(store, stmt)
+    frame = read_frame(store, stmt)
     worst = frame.pop("worst_rank")
     frame.insert(8, "worst_outcome", [_BY_RANK.get(r) if pd.notna(r) else None for r in worst])
     return frame
@@ -120,9 +107,9 @@ def failing_checks(store: ResultStore) -> pd.DataFrame:
             latest.run_id,
         )
         .where(latest.outcome != "passed")
-        .order_by(sa.case(*_RANKED, else_=0).desc(), latest.since, latest.integration)
+        .order_by(outcome_rank(latest.outcome).desc(), latest.since, latest.integration)
     )
-    return _frame(store, stmt)
+    return read_frame(store, stmt)
 
 
 def integration_trend(
@@ -131,7 +118,6 @@ def integration_trend(
     """The daily rollups of each check of one integration over the last `days` UTC days,
     with the pass rate and the mean and max of the headline metric."""
     roll = daily_rollups.c
-    last_day = today if today is not None else datetime.now(UTC).date()
     stmt = (
         sa.select(
             roll.day,
@@ -148,14 +134,10 @@ def integration_trend(
             roll.headline_max.label("max_value"),
             roll.last_value,
         )
-        .where(
-            roll.integration == integration,
-            roll.day > last_day - timedelta(days=days),
-            roll.day <= last_day,
-        )
+        .where(roll.integration == integration, within_days(roll.day, days, today))
         .order_by(roll.day, roll.check)
     )
-    frame = _frame(store, stmt)
+    frame = read_frame(store, stmt)
     frame.insert(9, "pass_rate", frame["passed"] / frame["runs"])
     counted = frame.pop("headline_count")
     frame.insert(10, "avg_value", frame.pop("headline_sum") / counted.where(counted > 0))
@@ -184,7 +166,7 @@ def check_history(
         .order_by(res.created_at.desc(), res.id.desc())
         .limit(limit)
     )
-    return _frame(store, stmt)
+    return read_frame(store, stmt)
 
 
 def recent_runs(
@@ -200,8 +182,8 @@ def recent_runs(
         sa.select(
             res.run_id,
             sa.func.count().label("checks_total"),
-            _count_where(res.outcome.in_(["failed", "warned"])).label("checks_failing"),
-            _count_where(res.outcome == "error").label("checks_erroring"),
+            count_where(res.outcome.in_(["failed", "warned"])).label("checks_failing"),
+            count_where(res.outcome == "error").label("checks_erroring"),
         )
         .where(res.run_id.in_(sa.select(picked.c.id)))
         .group_by(res.run_id)
@@ -225,7 +207,7 @@ def recent_runs(
         .outerjoin(counts, counts.c.run_id == picked.c.id)
         .order_by(picked.c.started_at.desc(), picked.c.id.desc())
     )
-    frame = _frame(store, stmt)
+    frame = read_frame(store, stmt)
     frame.insert(6, "duration_s", (frame["finished_at"] - frame["started_at"]).dt.total_seconds())
     return frame
 
@@ -260,7 +242,7 @@ def mismatched_keys(
         stmt = stmt.where(keys.resolved_at.is_(None))
     if check is not None:
         stmt = stmt.where(keys.check == check)
-    frame = _frame(store, stmt)
+    frame = read_frame(store, stmt)
     until = frame["resolved_at"].fillna(pd.Timestamp(now or datetime.now(UTC)))
     frame["age_s"] = (until - frame["first_seen"]).dt.total_seconds()
     return frame

@@ -5,12 +5,12 @@ Each is one bounded, indexed query returning a DataFrame (or None)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
+from store.frames import outcome_rank, read_frame, within_days
 from store.schema import (
     alert_events,
     alerts,
@@ -23,25 +23,12 @@ from store.schema import (
     silences,
 )
 from store.store import ResultStore
-from store.types import UTCDateTime
-
-
-def _frame(store: ResultStore, stmt: sa.Select[Any]) -> pd.DataFrame:
-    with store.engine.connect() as connection:
-        result = connection.execute(stmt)
-        names = list(result.keys())
-        frame = pd.DataFrame(result.all(), columns=names)
-    for name, column in zip(names, stmt.selected_columns, strict=True):
-        if isinstance(column.type, UTCDateTime):
-            frame[name] = pd.to_datetime(frame[name], utc=True)
-    return frame
 
 
 def daily_health(store: ResultStore, days: int = 30, *, today: date | None = None) -> pd.DataFrame:
     """Per integration and UTC day over the last `days`: runs of checks by outcome and the
     share that passed (summed over the integration's checks in `daily_rollups`)."""
     roll = daily_rollups.c
-    last_day = today if today is not None else datetime.now(UTC).date()
     stmt = (
         sa.select(
             roll.integration,
@@ -52,11 +39,11 @@ def daily_health(store: ResultStore, days: int = 30, *, today: date | None = Non
             sa.func.sum(roll.failed).label("failed"),
             sa.func.sum(roll.errors).label("errors"),
         )
-        .where(roll.day > last_day - timedelta(days=days), roll.day <= last_day)
+        .where(within_days(roll.day, days, today))
         .group_by(roll.integration, roll.day)
         .order_by(roll.integration, roll.day)
     )
-    frame = _frame(store, stmt)
+    frame = read_frame(store, stmt)
     frame["pass_rate"] = (frame["passed"] + frame["warned"]) / frame["results"]
     return frame
 
@@ -71,7 +58,7 @@ def row_counts(store: ResultStore, integration: str, check: str, limit: int = 30
         .order_by(res.created_at.desc())
         .limit(limit)
     )
-    frame = _frame(store, stmt)
+    frame = read_frame(store, stmt)
     metrics = [m if isinstance(m, dict) else {} for m in frame.pop("metrics")]
     frame["source_rows"] = [m.get("source_rows") for m in metrics]
     frame["target_rows"] = [m.get("target_rows") for m in metrics]
@@ -119,7 +106,7 @@ def alert_list(
         stmt = stmt.where(a.check == check)
     if since is not None:
         stmt = stmt.where(a.opened_at >= since)
-    frame = _frame(store, stmt)
+    frame = read_frame(store, stmt)
     frame["to_acknowledge_s"] = (frame["acknowledged_at"] - frame["opened_at"]).dt.total_seconds()
     frame["to_resolve_s"] = (frame["resolved_at"] - frame["opened_at"]).dt.total_seconds()
     return frame
@@ -133,7 +120,7 @@ def alert_history(store: ResultStore, alert_id: int) -> pd.DataFrame:
         .where(e.alert_id == alert_id)
         .order_by(e.at, e.id)
     )
-    return _frame(store, stmt)
+    return read_frame(store, stmt)
 
 
 def silence_list(store: ResultStore, *, active_at: datetime | None = None) -> pd.DataFrame:
@@ -144,7 +131,7 @@ def silence_list(store: ResultStore, *, active_at: datetime | None = None) -> pd
     ).order_by(s.ends_at.desc(), s.id.desc())
     if active_at is not None:
         stmt = stmt.where(s.starts_at <= active_at, s.ends_at > active_at)
-    return _frame(store, stmt.limit(500))
+    return read_frame(store, stmt.limit(500))
 
 
 def delivery_counts(store: ResultStore) -> dict[str, int]:
@@ -182,7 +169,7 @@ def delivery_list(
     )
     if statuses:
         stmt = stmt.where(n.status.in_(list(statuses)))
-    return _frame(store, stmt)
+    return read_frame(store, stmt)
 
 
 def run_request_list(
@@ -197,7 +184,7 @@ def run_request_list(
     )
     if integration is not None:
         stmt = stmt.where(r.integration == integration)
-    return _frame(store, stmt)
+    return read_frame(store, stmt)
 
 
 def last_heartbeat(store: ResultStore) -> datetime | None:
@@ -215,12 +202,6 @@ def last_heartbeat(store: ResultStore) -> datetime | None:
 def latest_checks(store: ResultStore, integration: str) -> pd.DataFrame:
     """The latest result of every check of one integration, worst first."""
     latest = latest_results.c
-    rank = sa.case(
-        (latest.outcome == "error", 3),
-        (latest.outcome == "failed", 2),
-        (latest.outcome == "warned", 1),
-        else_=0,
-    )
     stmt = (
         sa.select(
             latest.check,
@@ -234,6 +215,6 @@ def latest_checks(store: ResultStore, integration: str) -> pd.DataFrame:
             latest.side,
         )
         .where(latest.integration == integration)
-        .order_by(rank.desc(), latest.check)
+        .order_by(outcome_rank(latest.outcome).desc(), latest.check)
     )
-    return _frame(store, stmt)
+    return read_frame(store, stmt)

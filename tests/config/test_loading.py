@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from checks.result import Severity
-from monitor.config import Matcher, parse_duration, parse_fraction
+from monitor.config_values import parse_duration, parse_fraction
+from monitor.routes_config import Matcher
 from monitor.errors import ConfigError, Problem
 from monitor.loading import load_config, resolve_config_path
 

@@ -37,7 +37,7 @@ def dashboard_url(
     env = {**demo_env, "DXQ_CONFIG": str(DEMO_CONFIG), "DXQ_STORE_URL": store}
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [*dashboard_command(port, "127.0.0.1"), "--server.fileWatcherType=none"],
+            dashboard_command(port, "127.0.0.1"),
             env=env,
             cwd=PROJECT_ROOT,
             stdout=out,

@@ -1,0 +1,106 @@
+"""Cross-references between the sections of the monitor file: systems, owners, receivers and
+suite files named where they are used must exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from monitor.config_document import Loc
+
+
+def find_reference_problems(data: dict[str, Any], base_dir: Path) -> Iterator[tuple[Loc, str]]:
+    """Cross-references between sections, checked on the raw data so that every one is
+    reported even when other parts of the file are invalid."""
+    systems = _mapping(data.get("systems"))
+    owners = sorted(_mapping(data.get("owners")))
+    for name, system in systems.items():
+        owner = _mapping(system).get("owner")
+        if isinstance(owner, str) and owner not in owners:
+            yield ("systems", name, "owner"), _unknown("owner", owner, owners)
+    for name, raw in _mapping(data.get("integrations")).items():
+        integration = _mapping(raw)
+        loc: Loc = ("integrations", name)
+        for side in ("source", "target"):
+            yield from _check_dataset(integration.get(side), (*loc, side), systems)
+        for index, ref in enumerate(_list(integration.get("references"))):
+            target = _mapping(ref).get("references")
+            system = target.split(".")[0] if isinstance(target, str) else None
+            ref_loc = (*loc, "references", index, "references")
+            if system is not None and system not in systems:
+                yield ref_loc, _unknown("system", system, sorted(systems))
+            elif system is not None and "files" in _mapping(systems[system]):
+                yield ref_loc, f"'{system}' is a files system; references must name a SQL table"
+        owner_list = integration.get("owners")
+        for index, owner in enumerate(
+            [owner_list] if isinstance(owner_list, str) else _list(owner_list)
+        ):
+            if isinstance(owner, str) and owner not in owners:
+                yield (*loc, "owners", index), _unknown("owner", owner, owners)
+        for index, entry in enumerate(_list(integration.get("suites"))):
+            suite = _mapping(entry).get("suite") if isinstance(entry, dict) else entry
+            if isinstance(suite, str) and not (base_dir / suite).is_file():
+                where = (base_dir / suite).resolve()
+                yield (*loc, "suites", index), f"suite file not found: {suite} (looked for {where})"
+    yield from _check_route(data.get("routes"), ("routes",), owners)
+
+
+def _check_dataset(ref: object, loc: Loc, systems: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
+    system: object
+    table: object
+    query: object = None
+    if isinstance(ref, str):
+        system, _, table = ref.partition(".")
+    elif isinstance(ref, dict):
+        system, table, query = ref.get("system"), ref.get("table"), ref.get("query")
+        loc = (*loc, "system")
+    else:
+        return
+    if not isinstance(system, str):
+        return
+    if system not in systems:
+        yield loc, _unknown("system", system, sorted(systems))
+        return
+    raw = _mapping(systems[system])
+    if "files" in raw and "url" not in raw:
+        if table:
+            yield loc, f"'{system}' is a files system: name it alone ('{system}'), without a table"
+        if query:
+            yield loc, f"'{system}' is a files system: it cannot run a query"
+    elif "url" in raw and not table and not query:
+        yield (
+            loc,
+            (
+                f"'{system}' is a SQL system: name a table ({system}.<table>) "
+                f"or give {{system: {system}, query: ...}}"
+            ),
+        )
+
+
+def _check_route(route: object, loc: Loc, owners: list[str]) -> Iterator[tuple[Loc, str]]:
+    node = _mapping(route)
+    receiver = node.get("receiver")
+    if isinstance(receiver, str) and receiver not in owners:
+        yield (*loc, "receiver"), _unknown("receiver", receiver, owners)
+    for index, step in enumerate(_list(node.get("escalate"))):
+        receiver = _mapping(step).get("receiver")
+        if isinstance(receiver, str) and receiver not in owners:
+            yield (*loc, "escalate", index, "receiver"), _unknown("receiver", receiver, owners)
+    for index, child in enumerate(_list(node.get("routes"))):
+        yield from _check_route(child, (*loc, "routes", index), owners)
+
+
+def _unknown(what: str, name: str, known: list[str]) -> str:
+    group = "owners" if what == "receiver" else f"{what}s"
+    if not known:
+        return f"unknown {what} '{name}'; no {group} are defined"
+    return f"unknown {what} '{name}'; known {group}: {', '.join(known)}"
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,132 @@
+"""The value types of the monitor file: durations, percentages, zones, cron, paths and URLs.
+
+Each parser turns a shorthand ("2h", "1%", a relative path) into the one form the rest of dxq
+sees, or raises ValueError with a message pydantic shows next to the offending key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_RELATIVE_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?):///(?!/)([^?]+)(\?.*)?$")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from "90s", "15m", "2h", "1d" or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 90s, 15m, 2h or 1d")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError("a duration cannot be negative")
+        return float(value)
+    match = _DURATION.match(str(value))
+    if match is None:
+        raise ValueError(f"invalid duration '{value}'; expected a duration like 90s, 15m, 2h or 1d")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_fraction(value: object) -> float:
+    """A fraction from "0.5%" (0.005) or a plain fraction (0.005)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a percentage like 1% or a fraction like 0.01")
+    if isinstance(value, int | float):
+        result = float(value)
+    else:
+        text = str(value).strip()
+        try:
+            result = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise ValueError(
+                f"invalid percentage '{value}'; expected a percentage like 1% or a fraction"
+            ) from None
+    if result < 0:
+        raise ValueError("a percentage cannot be negative")
+    return result
+
+
+def check_timezone(name: str) -> str:
+    """The IANA zone name, if zoneinfo knows it."""
+    try:
+        ZoneInfo(name)
+    except Exception:
+        raise ValueError(
+            f"unknown time zone '{name}'; use an IANA name like UTC or Europe/Berlin"
+        ) from None
+    return name
+
+
+def check_cron(expression: str) -> str:
+    """The 5-field cron expression, if APScheduler accepts it."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    if len(expression.split()) != 5:
+        raise ValueError(
+            f"invalid cron expression '{expression}': expected 5 fields "
+            "(minute hour day-of-month month day-of-week)"
+        )
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"invalid cron expression '{expression}': {exc}") from None
+    return expression
+
+
+def as_list(value: object) -> object:
+    """A lone string as a one-item list."""
+    return [value] if isinstance(value, str) else value
+
+
+def resolve_path(text: str, info: ValidationInfo) -> str:
+    """An absolute path: `text` relative to the monitor file's directory."""
+    base = Path((info.context or {}).get("base_dir", "."))
+    return str((base / Path(text).expanduser()).resolve())
+
+
+def resolve_url(url: str, info: ValidationInfo) -> str:
+    """A SQLAlchemy URL, with a relative SQLite path made absolute."""
+    if not _URL.match(url):
+        raise ValueError(f"invalid URL '{url}'; expected a SQLAlchemy URL like sqlite:///data.db")
+    match = _RELATIVE_SQLITE.match(url)
+    if match is None or match.group(2) == ":memory:":
+        return url
+    return f"{match.group(1)}:///{resolve_path(match.group(2), info)}{match.group(3) or ''}"
+
+
+def blank_as_none(value: object) -> object:
+    """ "" (an unset `${VAR:-}`) as absent."""
+    return None if value == "" else value
+
+
+def as_email_list(value: object) -> object:
+    """One address or several; blank means none."""
+    return [] if value in ("", None) else as_list(value)
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Fraction = Annotated[float, BeforeValidator(parse_fraction)]
+TimeZone = Annotated[str, AfterValidator(check_timezone)]
+OptionalText = Annotated[str | None, BeforeValidator(blank_as_none)]
+Names = Annotated[list[str], BeforeValidator(as_list)]
+
+
+def compile_regex(pattern: str) -> str:
+    """The pattern, if it compiles."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression '{pattern}': {exc}") from None
+    return pattern
+
+
+class Model(BaseModel):
+    """Base of every section: frozen, unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -1,0 +1,110 @@
+"""The demo's defect plan: how many of each defect the day `plan` days before the end holds,
+when the stock feed and the ERP interface were down, and the Defects record that states it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+WRONG_FOR_DAYS = 20  # one shop price has been wrong since this many days before the end
+STOCK_OUTAGES = {0: (-5, 12), 5: (-3, 1), 9: (-9, -4), 16: (-6, 2), 23: (-4, 1)}  # hours, by plan
+ERP_OUTAGE_PLAN = 12  # the day the ERP interface dropped 15 hours of orders
+
+
+@dataclass(frozen=True)
+class Defects:
+    """What is wrong in the demo systems at one moment, counted as a reconcile sees it."""
+
+    moment: datetime
+    price_mismatches: int  # shop.catalog_products.unit_price vs pim.products.price
+    wrong_for_weeks: str | None  # the sku whose shop price has been wrong since `wrong_since`
+    wrong_since: datetime | None
+    retired_enabled: int  # retired in the PIM, still enabled in the shop
+    catalog_in_flight: int  # differing, but changed within the grace
+    stock_last_export: datetime | None  # max(exported_at) of the warehouse feed
+    stock_mismatches: int  # qty in the export vs shop.stock
+    erp_missing_orders: int  # shop.orders without erp.sales_orders
+    order_total_mismatches: int  # shop.orders.total vs erp.sales_orders.amount
+    orders_in_flight: int  # missing or differing, but changed within the grace
+    null_emails: int  # shop.customers without e-mail
+    duplicate_customers: int  # extra shop.customers rows repeating an e-mail (absent in CRM)
+    email_case_only: int  # differ from the CRM only in case or spaces: NOT a mismatch
+    psp_missing_payments: int  # captured at the PSP, absent in erp.payments
+    payments_in_flight: int  # captured within the grace, not yet in the ERP
+
+    @property
+    def stock_feed_age(self) -> timedelta | None:
+        """How old the newest warehouse export is at the moment."""
+        return None if self.stock_last_export is None else self.moment - self.stock_last_export
+
+
+def describe(d: Defects) -> list[str]:
+    """Plain-words lines for a Defects record, zero counts left out except the stock feed."""
+    lines = []
+
+    def add(count: int, text: str) -> None:
+        if count:
+            one = count == 1
+            lines.append(text.format(n=count, s="" if one else "s", v="s" if one else ""))
+
+    wrong = f" ({d.wrong_for_weeks} wrong since {d.wrong_since:%Y-%m-%d})" if d.wrong_since else ""
+    add(d.price_mismatches, "product-catalog: {n} price{s} differ{v} between PIM and shop" + wrong)
+    add(d.retired_enabled, "product-catalog: {n} retired product{s} still enabled in the shop")
+    add(d.catalog_in_flight, "product-catalog: {n} product{s} in flight (left out by grace)")
+    if d.stock_last_export is None or d.stock_feed_age is None:
+        lines.append("stock-levels: no warehouse export yet")
+    else:
+        age = int(d.stock_feed_age.total_seconds() // 60)
+        lines.append(
+            f"stock-levels: last warehouse export {d.stock_last_export:%Y-%m-%d %H:%M} UTC, "
+            f"{age // 60}h{age % 60:02d}m old" + (" (stale, max 2h)" if age > 120 else "")
+        )
+    add(d.stock_mismatches, "stock-levels: {n} stock level{s} differ{v} between export and shop")
+    add(d.erp_missing_orders, "orders: {n} order{s} missing in the ERP")
+    add(d.order_total_mismatches, "orders: {n} order total{s} differ{v} from the ERP amount")
+    add(d.orders_in_flight, "orders: {n} order{s} in flight (left out by grace)")
+    add(d.null_emails, "customers: {n} shop customer{s} without e-mail")
+    add(d.duplicate_customers, "customers: {n} duplicate shop customer{s} (same e-mail twice)")
+    add(
+        d.email_case_only,
+        "customers: {n} e-mail{s} differ{v} only in case or spaces (no mismatch after trim, lower)",
+    )
+    add(d.psp_missing_payments, "payments: {n} captured payment{s} missing in the ERP")
+    add(d.payments_in_flight, "payments: {n} payment{s} in flight (left out by grace)")
+    return lines
+
+
+def price_count(plan: int) -> int:
+    return 35 + plan if plan in (4, 11, 19) else 3 + (plan * 7) % 4
+
+
+def retired_count(plan: int) -> int:
+    return 4 if plan <= 6 else 0 if plan <= 12 else 3 if plan <= 22 else 0
+
+
+def stock_count(plan: int) -> int:
+    return (2, 0, 1)[plan % 3]
+
+
+def missing_order_count(plan: int) -> int:
+    return 2 + plan % 3
+
+
+def total_count(plan: int) -> int:
+    return 1 + plan % 2 + (2 if plan in (3, 4) else 0)
+
+
+def payment_count(plan: int) -> int:
+    return 3 if plan <= 4 else 0 if plan <= 9 else 2 if plan <= 18 else 1
+
+
+def null_count(plan: int) -> int:
+    return 0 if 8 <= plan <= 10 else 2 + plan % 3
+
+
+def duplicate_count(plan: int) -> int:
+    return 0 if 8 <= plan <= 10 else 1 + (plan // 5) % 3
+
+
+def case_count(plan: int) -> int:
+    return 5 + plan % 3

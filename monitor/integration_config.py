@@ -1,0 +1,206 @@
+"""An `integrations` entry of the monitor file: the two sides, the key and the checks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+
+from checks.result import Severity
+from monitor.config_values import Duration, Fraction, Model, Names, TimeZone, check_cron
+
+
+class DatasetRef(Model):
+    """`pim.products`, `wms`, `{system: pim, table: products}` or `{system: pim, query: ...}`."""
+
+    system: str
+    table: str | None = None
+    query: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        if isinstance(value, str):
+            system, _, table = value.partition(".")
+            return {"system": system, "table": table or None}
+        return value
+
+    @model_validator(mode="after")
+    def _check_one(self) -> DatasetRef:
+        if self.table is not None and self.query is not None:
+            raise ValueError("give either 'table' or 'query', not both")
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.table is not None:
+            return f"{self.system}.{self.table}"
+        return self.system if self.query is None else f"{self.system} (query)"
+
+
+class Key(Model):
+    """The unique identifier matching records: the same columns or a pair of column lists."""
+
+    source: Names
+    target: Names
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        if isinstance(value, str | list):
+            return {"source": value, "target": value}
+        return value
+
+    @model_validator(mode="after")
+    def _check_lengths(self) -> Key:
+        if not self.source:
+            raise ValueError("a key needs at least one column")
+        if len(self.source) != len(self.target):
+            raise ValueError(
+                f"source key has {len(self.source)} column(s) and target key has "
+                f"{len(self.target)}; they must pair up"
+            )
+        return self
+
+
+class CompareField(Model):
+    """A field that must agree; a plain string names the same column on both sides."""
+
+    source: str
+    target: str
+    tolerance: float | None = Field(default=None, ge=0)
+    relative_tolerance: Fraction | None = None
+    map: dict[str, str] = {}
+    normalize: list[Literal["trim", "lower", "upper", "collapse_whitespace"]] = []
+    pii: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"source": value, "target": value}
+        if isinstance(value, dict):
+            value = dict(value)
+            if "target" not in value and isinstance(value.get("source"), str):
+                value["target"] = value["source"]
+            tolerance = value.get("tolerance")
+            if isinstance(tolerance, str) and tolerance.strip().endswith("%"):
+                if "relative_tolerance" in value:
+                    raise ValueError("give 'tolerance: N%' or 'relative_tolerance', not both")
+                value["relative_tolerance"] = value.pop("tolerance")
+        return value
+
+
+class Freshness(Model):
+    column: str
+    max_age: Duration
+    side: Literal["source", "target"] = "target"
+
+
+class Volume(Model):
+    tolerance: Fraction = 0.0
+
+
+class SidePair(Model):
+    """A column named per side."""
+
+    source: str
+    target: str
+
+
+class Reconcile(Model):
+    max_mismatch_rate: Fraction = 0.0
+    grace: Duration | None = None
+    updated_column: SidePair | None = None
+    sample: int = Field(default=50, ge=0, le=1000)
+
+    @field_validator("updated_column", mode="before")
+    @classmethod
+    def _expand_column(cls, value: object) -> object:
+        return {"source": value, "target": value} if isinstance(value, str) else value
+
+
+class Reference(Model):
+    """Every value of `column` exists in `references` ("system.table.column")."""
+
+    column: str
+    references: str
+
+    @field_validator("references")
+    @classmethod
+    def _check_shape(cls, value: str) -> str:
+        parts = value.split(".")
+        if len(parts) < 3 or not all(parts):
+            raise ValueError(f"expected <system>.<table>.<column>, got '{value}'")
+        return value
+
+    @property
+    def system(self) -> str:
+        return self.references.split(".")[0]
+
+    @property
+    def table(self) -> str:
+        return self.references.split(".", 1)[1].rsplit(".", 1)[0]
+
+    @property
+    def referenced_column(self) -> str:
+        return self.references.rsplit(".", 1)[1]
+
+
+class SuiteRef(Model):
+    """A GX suite file (relative to the monitor file) and the side it runs on."""
+
+    suite: str
+    side: Literal["source", "target"] = "target"
+    key: Names | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        return {"suite": value} if isinstance(value, str) else value
+
+
+class AlertPolicy(Model):
+    after_failures: int = Field(default=1, ge=1)
+
+
+def expand_schema(value: object) -> object:
+    """`schema: {}` means on; no options exist yet."""
+    if isinstance(value, dict):
+        if value:
+            raise ValueError(f"schema takes no options; write schema: true (got {value})")
+        return True
+    return value
+
+
+class Integration(Model):
+    description: str = ""
+    source: DatasetRef
+    target: DatasetRef
+    key: Key | None = None
+    direction: Literal["one-way", "two-way"] = "one-way"
+    golden: Literal["source", "target"] = "source"
+    compare: list[CompareField] = []
+    schedule: Annotated[str, AfterValidator(check_cron)] | None = None
+    timezone: TimeZone = "UTC"
+    timeout: Duration = 600.0
+    severity: Severity = Severity.ERROR
+    owners: Names = []
+    freshness: Freshness | None = None
+    volume: Volume | None = None
+    reconcile: Reconcile | None = None
+    references: list[Reference] = []
+    schema_: Annotated[bool, BeforeValidator(expand_schema)] = Field(default=False, alias="schema")
+    suites: list[SuiteRef] = []
+    alert: AlertPolicy = AlertPolicy()
+
+    @model_validator(mode="after")
+    def _check_key(self) -> Integration:
+        if self.key is None and (self.reconcile is not None or self.compare):
+            raise ValueError("'reconcile' and 'compare' need a 'key' to match records")
+        return self
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether records are matched by key: `reconcile` or `compare` is given."""
+        return self.reconcile is not None or bool(self.compare)

@@ -1,0 +1,46 @@
+"""The scheduler's commands: `dxq schedule` starts the daemon, `dxq run --queue` asks it to
+run integrations now."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import socket
+import sys
+from collections.abc import Mapping
+
+from monitor.config import Config
+from monitor.errors import MonitorError
+from monitor.loading import load_config
+from monitor.scheduler import Options, Scheduler, utcnow
+from store import scheduling
+from store.errors import StoreError
+from store.store import ResultStore
+
+
+def schedule(options: Options, env: Mapping[str, str]) -> int:
+    """`dxq schedule`: load the monitor file, then serve until stopped."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if options.workers < 1:
+        raise MonitorError("--workers must be at least 1")
+    config = load_config(options.config_path, env)
+    try:
+        scheduler = Scheduler(options, config, env=env)
+    except StoreError as exc:
+        print(f"dxq: {exc}", file=sys.stderr)
+        return 2
+    return scheduler.serve()
+
+
+def queue_runs(config: Config, integrations: list[str]) -> int:
+    """`dxq run --queue`: ask the scheduler to run these integrations now."""
+    store = ResultStore.open(config.store)
+    requested_by = f"{getpass.getuser()}@{socket.gethostname()}"
+    for name in integrations:
+        request_id = scheduling.enqueue_run(store, name, requested_by, utcnow())
+        print(f"queued {name} (request {request_id})")
+    return 0
