@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.errors import ConfigError, MonitorError
+from store.errors import StoreError
 
 USAGE_ERROR = 2
+CANNOT_EVALUATE = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,8 +34,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MonitorError as exc:
         print(f"dxq: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except StoreError as exc:
+        print(f"dxq: results database: {exc}", file=sys.stderr)
+        return CANNOT_EVALUATE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one clear line, the traceback only on request
+        if os.environ.get("DXQ_DEBUG"):
+            raise
+        print(
+            f"dxq: internal error: {type(exc).__name__}: {exc} "
+            "(set DXQ_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return CANNOT_EVALUATE
     return code
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.serving import PROJECT_ROOT, dashboard_command
+from monitor.serving import PROJECT_ROOT, dashboard_command, supervise
 
 DEMO_CONFIG = PROJECT_ROOT / "demo" / "dxq.yml"
 DEMO_STATE = PROJECT_ROOT / ".dxq"
@@ -80,22 +80,13 @@ def run_demo(*, days: int = 30, port: int = 8501, serve: bool = True) -> int:
     env = {**os.environ, **demo_env(), "DXQ_CONFIG": str(DEMO_CONFIG)}
     scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", str(DEMO_CONFIG)]
     with running_sink(DEMO_STATE / "demo" / "inbox.jsonl") as inbox:
-        procs = [
+        children = [
             subprocess.Popen(dashboard_command(port, "127.0.0.1"), env=env, cwd=PROJECT_ROOT),
             subprocess.Popen(scheduler, env=env, cwd=PROJECT_ROOT),
         ]
         print(f"\ndxq demo: dashboard on http://localhost:{port}, scheduler running;")
         print(f"alerts to the demo's owners land in {inbox}. Press Ctrl+C to stop.")
-        try:
-            while all(p.poll() is None for p in procs):
-                time.sleep(1)
-        except KeyboardInterrupt:
-            pass
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=20)
-    return 0
+        return supervise(children)
 
 
 def _remove_sqlite_store(url: str) -> None:

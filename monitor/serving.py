@@ -1,11 +1,16 @@
-"""Start the Streamlit dashboard (and, for the demo, the scheduler beside it) as processes."""
+"""Start the Streamlit dashboard (and, for the demo, the scheduler beside it) as child
+processes, and stop them all when dxq is interrupted or terminated."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP = PROJECT_ROOT / "streamlit_app.py"
@@ -30,12 +35,45 @@ def dashboard_command(port: int, address: str) -> list[str]:
 
 
 def serve_dashboard(config_path: str, *, port: int = 8501, address: str = "127.0.0.1") -> int:
-    """Run the dashboard in the foreground until interrupted; returns its exit code."""
+    """Run the dashboard until it exits or dxq is interrupted; returns its exit code."""
     env = {**os.environ, "DXQ_CONFIG": str(Path(config_path).resolve())}
     print(f"dashboard: http://{'localhost' if address == '127.0.0.1' else address}:{port}")
-    with subprocess.Popen(dashboard_command(port, address), env=env, cwd=PROJECT_ROOT) as proc:
+    child = subprocess.Popen(dashboard_command(port, address), env=env, cwd=PROJECT_ROOT)
+    return supervise([child])
+
+
+def supervise(children: Sequence[subprocess.Popen[bytes]], grace_s: float = 20.0) -> int:
+    """Wait until one child exits, or until SIGINT/SIGTERM; then stop every child (terminate,
+    then kill after `grace_s`). Returns the first exited child's code, 0 when interrupted."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    code = 0
+    try:
+        while True:
+            exited = [c.returncode for c in children if c.poll() is not None]
+            if exited:
+                code = exited[0]
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        code = 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stop(children, grace_s)
+    return code
+
+
+def _stop(children: Sequence[subprocess.Popen[bytes]], grace_s: float) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    deadline = time.monotonic() + grace_s
+    for child in children:
         try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            proc.terminate()
-            return proc.wait(timeout=10)
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

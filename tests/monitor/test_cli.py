@@ -140,3 +140,12 @@ def test_unreachable_system_is_an_error_and_exits_3(tmp_path: Path) -> None:
     assert by_name["fine"]["outcome"] == "passed"  # the other integration still ran
     reason = by_name["broken"]["checks"][0]["reason"]
     assert "secret" not in result.stdout and "down" in reason
+
+
+def test_an_unreachable_results_database_is_one_clear_line(demo_env: dict[str, str]) -> None:
+    env = {**demo_env, "DXQ_STORE_URL": "postgresql+psycopg://dxq:hunter2@127.0.0.1:1/results"}
+    result = dxq("run", "-c", str(DEMO), "orders", env=env)
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert "results database" in result.stderr and "127.0.0.1:1" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
