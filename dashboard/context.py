@@ -11,6 +11,7 @@ import streamlit as st
 from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.loading import load_config, resolve_config_path
+from store.errors import StoreError
 from store.store import ResultStore
 
 
@@ -37,6 +38,10 @@ def app_context() -> AppContext:
         st.error(f"dxq cannot start: {exc}")
         st.stop()
         raise  # unreachable: st.stop() raises
+    except StoreError as exc:
+        st.error(f"dxq cannot read its results database: {exc}")
+        st.stop()
+        raise
 
 
 def owner_names(config: Config, integration: str) -> str:

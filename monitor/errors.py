@@ -32,3 +32,7 @@ class ConfigError(MonitorError):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+class SuiteEditError(MonitorError):
+    """A suite could not be read, validated or saved as asked."""

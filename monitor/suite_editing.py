@@ -23,7 +23,7 @@ from checks.result import CheckResult
 from checks.spec import SuiteSpec
 from checks.suite_file import load_suite
 from monitor.config import Config
-from monitor.errors import MonitorError
+from monitor.errors import SuiteEditError
 from monitor.plan import plan_integrations
 from store.errors import StoreError
 from store.store import ResultStore
@@ -37,10 +37,6 @@ from store.suite_versions import (
 
 ON_DISK_AUTHOR = "(file on disk)"
 _dry_run_lock = threading.Lock()
-
-
-class SuiteEditError(MonitorError):
-    """A suite could not be read, validated or saved as asked."""
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,12 @@ from alerts.lifecycle import acknowledge
 from alerts.matcher import Matcher
 from alerts.message import describe
 from alerts.silence import Silence
-from store.errors import StoreError
+from store.errors import UnknownAlert
 from store.outbox import enqueue
 from store.schema import alert_events, alerts, silences
 from store.types import require_utc
 
 AlertKey = tuple[str, int]  # (Alert.fingerprint, episode)
-
-
-class UnknownAlert(StoreError):
-    """No alert has that id."""
 
 
 def fingerprint_hash(fingerprint: str) -> str:

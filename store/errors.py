@@ -19,6 +19,10 @@ class UnknownRun(StoreError):
     """No run has the given id."""
 
 
+class UnknownAlert(StoreError):
+    """No alert has that id."""
+
+
 class RunNotRunning(StoreError):
     """The run was already completed or marked as an error, so it cannot be completed."""
 

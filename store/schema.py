@@ -36,7 +36,7 @@ runs = sa.Table(
         "status IN ('running', 'passed', 'warned', 'failed', 'error')", name="status"
     ),
     sa.Index(None, "integration", "started_at"),
-    sa.Index(None, "started_at"),  # recent runs of every integration (migration 0003)
+    sa.Index(None, "started_at"),  # recent runs of every integration
     sa.Index(None, "status"),
 )
 
@@ -167,7 +167,7 @@ alerts = sa.Table(
     sa.Column("escalation_step", sa.Integer, nullable=False, server_default="0"),
     sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("episode", sa.Integer, nullable=False, server_default="1"),
-    sa.Column("document", JSONDocument),  # the whole alerts.Alert (Alert.to_json), migration 0002
+    sa.Column("document", JSONDocument),  # the whole alerts.Alert (Alert.to_json)
     sa.CheckConstraint(
         "kind IN ('data_quality', 'run_error', 'missed', 'dead_letter')", name="kind"
     ),

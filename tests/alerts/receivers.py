@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,31 +14,60 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-# path -> (status, extra headers)
+# path -> (status, extra headers); any other path answers 200. Status 0 hangs, then answers 200.
 RESPONSES: dict[str, tuple[int, dict[str, str]]] = {
-    "/ok": (200, {}),
     "/busy": (503, {}),
     "/slow-down": (429, {"Retry-After": "7"}),
     "/slow-down-date": (429, {"Retry-After": "Sun, 29 Nov 2026 10:02:00 GMT"}),
     "/bad": (400, {}),
+    "/missing": (404, {}),
+    "/hang": (0, {}),
 }
+HANG_S = 3.0  # past any sensible client timeout
 
 
 @dataclass
 class Recorded:
-    """One request the HTTP receiver saw."""
+    """One POST the HTTP receiver answered."""
 
     path: str
     headers: dict[str, str]
-    body: bytes
+    raw: bytes
+    status: int
+
+    @property
+    def key(self) -> str:
+        return self.headers.get("Idempotency-Key", "")
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw or b"{}")
 
 
 @dataclass
 class HttpReceiver:
-    """A threaded HTTP server that records every POST."""
+    """A threaded HTTP server that records every POST; each path answers from its script of
+    (status, headers), then from RESPONSES."""
 
-    url: str
+    url: str = ""
     requests: list[Recorded] = field(default_factory=list)
+    scripts: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    delay_s: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def script(self, path: str, *answers: tuple[int, dict[str, str]]) -> None:
+        self.scripts[path] = list(answers)
+
+    def at(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+    def accepted(self, path: str) -> list[Recorded]:
+        return [r for r in self.at(path) if 200 <= r.status < 300]
+
+    def answer(self, path: str) -> tuple[int, dict[str, str]]:
+        with self.lock:
+            script = self.scripts.get(path, [])
+            return script.pop(0) if script else RESPONSES.get(path, (200, {}))
 
 
 def free_port() -> int:
@@ -46,15 +77,20 @@ def free_port() -> int:
 
 
 def http_receiver() -> Iterator[HttpReceiver]:
-    receiver = HttpReceiver(url="")
+    receiver = HttpReceiver()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            receiver.requests.append(Recorded(self.path, dict(self.headers.items()), body))
-            if self.path == "/hang":
-                threading.Event().wait(2.0)
-            status, headers = RESPONSES.get(self.path, (404, {}))
+            if receiver.delay_s:
+                time.sleep(receiver.delay_s)
+            status, headers = receiver.answer(self.path)
+            seen = Recorded(self.path, dict(self.headers.items()), body, status)
+            with receiver.lock:
+                receiver.requests.append(seen)
+            if status == 0:
+                time.sleep(HANG_S)
+                status = 200
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -6,7 +6,6 @@ import email
 import email.policy
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -50,7 +49,7 @@ def test_slack_payload_and_key(http: HttpReceiver) -> None:
     result = slack.send(hook(http, ChannelKind.SLACK, "/ok"), msg, now=NOW)
     assert result.delivered and result.error is None
     (req,) = http.requests
-    body = json.loads(req.body)
+    body = req.body
     assert req.headers["Idempotency-Key"] == msg.key
     assert "37 of 1,204 records are missing in erp" in body["text"]
     assert body["blocks"][0]["type"] == "header"
@@ -60,7 +59,7 @@ def test_slack_payload_and_key(http: HttpReceiver) -> None:
 def test_teams_adaptive_card(http: HttpReceiver) -> None:
     http.requests.clear()
     assert teams.send(hook(http, ChannelKind.TEAMS, "/ok"), message(), now=NOW).delivered
-    body = json.loads(http.requests[0].body)
+    body = http.requests[0].body
     card = body["attachments"][0]["content"]
     assert body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["type"] == "AdaptiveCard"
@@ -74,14 +73,14 @@ def test_webhook_is_signed_and_versioned(http: HttpReceiver) -> None:
     result = webhook.send(hook(http, ChannelKind.WEBHOOK, "/ok", "topsecret"), msg, now=NOW)
     assert result.delivered
     (req,) = http.requests
-    expected = hmac.new(b"topsecret", req.body, hashlib.sha256).hexdigest()
+    expected = hmac.new(b"topsecret", req.raw, hashlib.sha256).hexdigest()
     assert req.headers["X-Dxq-Signature"] == f"sha256={expected}"
     assert req.headers["X-Dxq-Timestamp"] == str(int(NOW.timestamp()))
     assert req.headers["Idempotency-Key"] == msg.key
-    body = json.loads(req.body)
+    body = req.body
     assert body["version"] == 1 and body["event"] == "firing"
     assert body["alert"]["integration"] == "orders" and body["idempotency_key"] == msg.key
-    wrong = hmac.new(b"other", req.body, hashlib.sha256).hexdigest()
+    wrong = hmac.new(b"other", req.raw, hashlib.sha256).hexdigest()
     assert req.headers["X-Dxq-Signature"] != f"sha256={wrong}"
 
 

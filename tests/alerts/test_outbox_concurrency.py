@@ -4,10 +4,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from alerts.alert import CheckOutcome
 from monitor.alerting import record_alerts
@@ -15,30 +11,11 @@ from monitor.dispatcher import Attempt, dispatch_once
 from store.outbox import claim_due
 from tests.alerts.outbox_support import (
     T0,
-    ScriptedReceiver,
     Setup,
-    make_setup,
     outbox,
-    scripted_receiver,
-    store_url_for,
 )
 
 CHECKS = 24
-
-
-@pytest.fixture
-def receiver() -> Iterator[ScriptedReceiver]:
-    yield from scripted_receiver()
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from store_url_for(request, tmp_path)
-
-
-@pytest.fixture
-def setup(store_url: str, tmp_path: Path, receiver: ScriptedReceiver) -> Iterator[Setup]:
-    yield from make_setup(store_url, tmp_path, receiver)
 
 
 def fail_many(setup: Setup) -> None:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,32 +16,13 @@ import pytest
 from monitor.dispatcher import dispatch_once
 from tests.alerts.outbox_support import (
     T0,
-    ScriptedReceiver,
     Setup,
     fail,
-    make_setup,
     outbox,
-    scripted_receiver,
-    store_url_for,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_S = 60
-
-
-@pytest.fixture
-def receiver() -> Iterator[ScriptedReceiver]:
-    yield from scripted_receiver()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from store_url_for(request, tmp_path)
-
-
-@pytest.fixture
-def setup(store_url: str, tmp_path: Path, receiver: ScriptedReceiver) -> Iterator[Setup]:
-    yield from make_setup(store_url, tmp_path, receiver)
 
 
 def crash(setup: Setup, mode: str) -> None:

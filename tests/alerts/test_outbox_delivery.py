@@ -4,11 +4,8 @@ Retry-After, dead letters, the hard timeout and idempotency of recording."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from alerts.delivery import BackoffPolicy
@@ -17,29 +14,10 @@ from store.alert_state import apply_decision, latest_alerts, open_alerts
 from store.schema import alert_events, alerts
 from tests.alerts.outbox_support import (
     T0,
-    ScriptedReceiver,
     Setup,
     fail,
-    make_setup,
     outbox,
-    scripted_receiver,
-    store_url_for,
 )
-
-
-@pytest.fixture
-def receiver() -> Iterator[ScriptedReceiver]:
-    yield from scripted_receiver()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from store_url_for(request, tmp_path)
-
-
-@pytest.fixture
-def setup(store_url: str, tmp_path: Path, receiver: ScriptedReceiver) -> Iterator[Setup]:
-    yield from make_setup(store_url, tmp_path, receiver)
 
 
 def test_a_failing_check_queues_one_firing_per_owner_channel(setup: Setup) -> None:

@@ -9,9 +9,9 @@ import pytest
 
 from checks.result import Severity
 from monitor.config_values import parse_duration, parse_fraction
-from monitor.routes_config import Matcher
 from monitor.errors import ConfigError, Problem
 from monitor.loading import load_config, resolve_config_path
+from monitor.routes_config import Matcher
 
 FILES = Path(__file__).parent / "files"
 DESIGN_ENV = {"PIM_URL": "postgresql+psycopg://u:secret@127.0.0.1/pim", "ONCALL_SLACK_WEBHOOK": "x"}

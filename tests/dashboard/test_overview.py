@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import open_page, text_of
+from tests.dashboard.conftest import APP, open_page, text_of
 
 NAMES = ("product-catalog", "stock-levels", "orders", "customers", "payments")
 
@@ -99,3 +100,19 @@ def test_an_empty_store_says_no_runs_yet(tmp_path: Path, monkeypatch: pytest.Mon
         st.cache_data.clear()
         other = open_page(page, integration="flow")
         assert other.info or other.success or other.warning, page
+
+
+def test_an_unreachable_results_database_is_an_error_not_a_traceback(
+    demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.demo import DEMO_CONFIG
+
+    monkeypatch.setenv("DXQ_DEMO_DIR", demo_env["DXQ_DEMO_DIR"])
+    monkeypatch.setenv("DXQ_STORE_URL", "postgresql+psycopg://dxq:hunter2@127.0.0.1:1/results")
+    monkeypatch.setenv("DXQ_CONFIG", str(DEMO_CONFIG))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "results database" in at.error[0].value
+    assert "hunter2" not in at.error[0].value

@@ -6,14 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.alerts.outbox_support import ScriptedReceiver, scripted_receiver
-from tests.alerts.receivers import Mailbox, smtp_server
+from tests.alerts.receivers import HttpReceiver, Mailbox, http_receiver, smtp_server
 
 
 @pytest.fixture
-def receiver() -> Iterator[ScriptedReceiver]:
+def receiver() -> Iterator[HttpReceiver]:
     """An HTTP receiver that records every POST (scripted answers, 200 by default)."""
-    yield from scripted_receiver()
+    yield from http_receiver()
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from monitor.cli import main
-from tests.alerts.outbox_support import ScriptedReceiver
-from tests.alerts.receivers import Mailbox
+from tests.alerts.receivers import HttpReceiver, Mailbox
 
 
-def write(tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox) -> str:
+def write(tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox) -> str:
     config = tmp_path / "dxq.yml"
     config.write_text(
         f"""version: 1
@@ -42,7 +41,7 @@ routes:
 
 
 def test_route_prints_receivers_and_the_path(
-    tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write(tmp_path, receiver, mailbox)
     assert main(["alerts", "route", "-c", config, "integration=catalog", "severity=critical"]) == 0
@@ -58,7 +57,7 @@ def test_route_prints_receivers_and_the_path(
 
 
 def test_route_refuses_unknown_labels(
-    tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write(tmp_path, receiver, mailbox)
     assert main(["alerts", "route", "-c", config, "team=x", "severity=critical"]) == 2
@@ -69,7 +68,7 @@ def test_route_refuses_unknown_labels(
 
 
 def test_test_sends_to_every_channel_of_the_owner(
-    tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write(tmp_path, receiver, mailbox)
     assert main(["alerts", "test", "-c", config, "po"]) == 0
@@ -83,7 +82,7 @@ def test_test_sends_to_every_channel_of_the_owner(
 
 
 def test_test_exits_1_when_a_channel_fails_and_2_for_unknown_owners(
-    tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write(tmp_path, receiver, mailbox)
     receiver.script("/po", (400, {}))

@@ -15,11 +15,10 @@ from monitor.cli import main
 from store.alert_state import latest_alerts
 from store.schema import alert_events, notifications
 from store.store import ResultStore
-from tests.alerts.outbox_support import ScriptedReceiver
-from tests.alerts.receivers import Mailbox
+from tests.alerts.receivers import HttpReceiver, Mailbox
 
 
-def make_world(tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox) -> Path:
+def make_world(tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox) -> Path:
     for name, rows in (("crm", 10), ("erp", 6)):
         with sqlite3.connect(tmp_path / f"{name}.db") as db:
             db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
@@ -60,7 +59,7 @@ def message_ids(mailbox: Mailbox) -> list[str]:
 
 
 def test_a_failing_run_fires_and_a_passing_run_resolves(
-    tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = make_world(tmp_path, receiver, mailbox)
     assert main(["run", "-c", str(config), "orders"]) == 1
@@ -106,7 +105,7 @@ def test_a_failing_run_fires_and_a_passing_run_resolves(
 
 
 def test_a_check_that_cannot_run_alerts_maintenance_not_the_business_owner(
-    tmp_path: Path, receiver: ScriptedReceiver, mailbox: Mailbox
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox
 ) -> None:
     config = make_world(tmp_path, receiver, mailbox)
     assert main(["run", "-c", str(config), "broken"]) == 3
@@ -122,7 +121,7 @@ def test_a_check_that_cannot_run_alerts_maintenance_not_the_business_owner(
 
 def test_undeliverable_alerts_stay_in_the_outbox_and_are_reported(
     tmp_path: Path,
-    receiver: ScriptedReceiver,
+    receiver: HttpReceiver,
     mailbox: Mailbox,
     capsys: pytest.CaptureFixture[str],
 ) -> None:

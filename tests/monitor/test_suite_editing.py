@@ -17,6 +17,7 @@ from checks.result import Outcome
 from checks.spec import SuiteSpec
 from monitor import suite_editing as editing
 from monitor.config import Config
+from monitor.errors import SuiteEditError
 from monitor.loading import load_config
 from store.errors import StoreError
 from store.store import ResultStore
@@ -91,7 +92,7 @@ def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
     (entry,) = editing.list_suites(config, store)
     assert entry.expectations == 0
     assert "not valid JSON" in entry.problems[0]
-    with pytest.raises(editing.SuiteEditError, match="not valid JSON"):
+    with pytest.raises(SuiteEditError, match="not valid JSON"):
         editing.read_suite(path)
 
 
@@ -210,7 +211,7 @@ def test_save_requires_an_author_and_a_comment(
     monitor: Any, author: str, comment: str, message: str
 ) -> None:
     config, store, path = monitor
-    with pytest.raises(editing.SuiteEditError, match=message):
+    with pytest.raises(SuiteEditError, match=message):
         editing.save_suite(store, config, path, {**SUITE, "name": "x"}, author, comment)
     assert path.read_text() == SUITE_TEXT
     assert editing.suite_history(store, config, path) == []
@@ -219,10 +220,10 @@ def test_save_requires_an_author_and_a_comment(
 def test_save_refuses_a_suite_gx_rejects_and_an_unchanged_one(monitor: Any) -> None:
     config, store, path = monitor
     bad = {"name": "products", "expectations": [{"type": "expect_column_to_exist", "kwargs": {}}]}
-    with pytest.raises(editing.SuiteEditError, match="column: field required"):
+    with pytest.raises(SuiteEditError, match="column: field required"):
         editing.save_suite(store, config, path, bad, "ana", "oops")
     editing.save_suite(store, config, path, SUITE, "ana", "GX formatting")
-    with pytest.raises(editing.SuiteEditError, match="unchanged"):
+    with pytest.raises(SuiteEditError, match="unchanged"):
         editing.save_suite(store, config, path, SUITE, "ana", "again")
     assert len(editing.suite_history(store, config, path)) == 2
 
@@ -236,7 +237,7 @@ def test_a_failing_write_leaves_the_old_file_and_records_nothing(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)  # the rename step of the atomic write
-    with pytest.raises(editing.SuiteEditError, match="No space left on device; nothing saved"):
+    with pytest.raises(SuiteEditError, match="No space left on device; nothing saved"):
         editing.save_suite(store, config, path, {**SUITE, "name": "renamed"}, "ana", "rename")
     assert path.read_text() == SUITE_TEXT
     assert sorted(p.name for p in path.parent.iterdir()) == ["products.json"]  # no temp file
@@ -257,7 +258,7 @@ def test_a_version_that_cannot_be_recorded_puts_the_old_file_back(
             raise StoreError("database is locked")
 
     monkeypatch.setattr(store, "transaction", failing_commit)
-    with pytest.raises(editing.SuiteEditError, match="database is locked"):
+    with pytest.raises(SuiteEditError, match="database is locked"):
         editing.save_suite(store, config, path, {**SUITE, "name": "renamed"}, "ana", "rename")
     assert path.read_text() == SUITE_TEXT
     monkeypatch.undo()

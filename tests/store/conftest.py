@@ -3,14 +3,13 @@ PostgreSQL database (through `search_path`), so tests never see each other's row
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from store.store import ResultStore
+from tests.store.pg_schemas import fresh_schema_url
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
@@ -18,15 +17,7 @@ T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def pg_schema_url(pg_url: str) -> Iterator[str]:
     """A URL whose connections use a new, empty schema of the session's PostgreSQL database."""
-    schema = f"store_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = sa.make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    yield from fresh_schema_url(pg_url, "store")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

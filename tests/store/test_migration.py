@@ -110,15 +110,24 @@ def _t0() -> datetime:
     return datetime(2026, 11, 2, tzinfo=UTC)
 
 
-def test_upgrading_from_the_first_revision_keeps_the_data(store_url: str) -> None:
+def test_one_initial_migration_creates_the_schema_and_downgrades_to_nothing(
+    store_url: str,
+) -> None:
+    assert head_revision() == "0001"
     store = ResultStore.open(store_url, migrate=False)
     with store.engine.connect() as connection:
         command.upgrade(alembic_config(connection), "0001")
         connection.commit()
     run_id = store.begin_run("orders", _t0())
     store.complete_run(run_id, _t0(), [])
+    with store.engine.connect() as connection:
+        assert connection.execute(sa.select(runs.c.id, runs.c.status)).all() == [(run_id, "passed")]
+        command.downgrade(alembic_config(connection), "base")
+        connection.commit()
+    assert set(sa.inspect(store.engine).get_table_names()) == {"alembic_version"}
     store.upgrade()
     with store.engine.connect() as connection:
         assert current_revision(connection) == head_revision()
-        assert connection.execute(sa.select(runs.c.id, runs.c.status)).all() == [(run_id, "passed")]
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+        assert connection.execute(sa.select(runs.c.id)).all() == []
     store.dispose()

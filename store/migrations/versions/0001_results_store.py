@@ -3,6 +3,10 @@
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-29 08:10:45.320856
+
+The initial schema, exactly as store/schema.py declares it. `alerts.fingerprint` holds the
+SHA-256 hex of `kind|integration|check`; `episode` numbers the episodes of one fingerprint;
+`document` keeps the whole `alerts.Alert` so the lifecycle can continue from the store.
 """
 
 from __future__ import annotations
@@ -37,13 +41,20 @@ def upgrade() -> None:
         sa.Column("last_notified_at", store.types.UTCDateTime(), nullable=True),
         sa.Column("escalation_step", sa.Integer(), server_default="0", nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("episode", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("document", store.types.JSONDocument(), nullable=True),
         sa.CheckConstraint(
-            "kind IN ('data_quality', 'run_error', 'missed')", name=op.f("ck_alerts_kind")
+            "kind IN ('data_quality', 'run_error', 'missed', 'dead_letter')",
+            name=op.f("ck_alerts_kind"),
         ),
         sa.CheckConstraint(
-            "state IN ('firing', 'acknowledged', 'resolved')", name=op.f("ck_alerts_state")
+            "state IN ('pending', 'firing', 'acknowledged', 'resolved')",
+            name=op.f("ck_alerts_state"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
+    )
+    op.create_index(
+        op.f("ix_alerts_fingerprint_episode"), "alerts", ["fingerprint", "episode"], unique=True
     )
     op.create_index(
         op.f("ix_alerts_integration_check"), "alerts", ["integration", "check"], unique=False
@@ -173,6 +184,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_runs_integration_started_at"), "runs", ["integration", "started_at"], unique=False
     )
+    op.create_index(op.f("ix_runs_started_at"), "runs", ["started_at"], unique=False)
     op.create_index(op.f("ix_runs_status"), "runs", ["status"], unique=False)
     op.create_table(
         "schema_snapshots",
@@ -347,6 +359,7 @@ def downgrade() -> None:
     )
     op.drop_table("schema_snapshots")
     op.drop_index(op.f("ix_runs_status"), table_name="runs")
+    op.drop_index(op.f("ix_runs_started_at"), table_name="runs")
     op.drop_index(op.f("ix_runs_integration_started_at"), table_name="runs")
     op.drop_table("runs")
     op.drop_index(
@@ -373,4 +386,5 @@ def downgrade() -> None:
     )
     op.drop_index(op.f("ix_alerts_state_opened_at"), table_name="alerts")
     op.drop_index(op.f("ix_alerts_integration_check"), table_name="alerts")
+    op.drop_index(op.f("ix_alerts_fingerprint_episode"), table_name="alerts")
     op.drop_table("alerts")
