@@ -8,7 +8,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from checks.result import CheckKind, CheckResult, Outcome, error_result
@@ -115,14 +115,17 @@ def run_integration(
     previous_schema: dict[str, dict[str, str]] | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> IntegrationRun:
-    """Evaluate every check of one integration at the (possibly simulated) time `now`."""
+    """Evaluate every check of one integration at the (possibly simulated) time `now`. Without
+    a `clock`, the run finishes at `now` plus the real time the checks took."""
     started_at = now
+    elapsed = time.perf_counter()
     results: list[CheckResult] = []
     for spec in plan.specs:
         if isinstance(spec, SchemaSpec) and previous_schema is not None:
             spec = dataclasses.replace(spec, previous=previous_schema)
         results.extend(evaluate(spec, now))
-    finished_at = clock() if clock is not None else now
+    took = timedelta(seconds=time.perf_counter() - elapsed)
+    finished_at = clock() if clock is not None else now + took
     return IntegrationRun(plan.name, started_at, max(finished_at, started_at), tuple(results))
 
 
