@@ -96,6 +96,7 @@ class SuiteSpec:
     severity: Severity
     side: str = "target"
     key_columns: tuple[str, ...] = ()  # unexpected_index_column_names for the drill-down
+    pii_columns: tuple[str, ...] = ()  # columns of this side whose values are masked
 
 
 CheckSpec = ReconcileSpec | FreshnessSpec | VolumeSpec | ReferenceSpec | SchemaSpec | SuiteSpec

@@ -46,6 +46,7 @@ from checks.suite_source import (
     dataset_error,
     engine_kwargs,
     failing_rows_select,
+    guard_engine,
     probe_select,
     system_error,
     where,
@@ -89,6 +90,7 @@ def _run(spec: SuiteSpec, document: SuiteDocument) -> list[CheckResult]:
         _require_columns(spec, list(frame.columns))
     else:
         _require_columns(spec, _probe_columns(spec.dataset))
+        _guard_execution_engine(spec.dataset.system)
     built = _validation(spec, document, batch)
     if isinstance(built, CheckResult):
         return [built]
@@ -231,11 +233,25 @@ def _sql_source(system: SqlSystem) -> SQLDatasource:
     return source
 
 
+def _engine(system: SqlSystem) -> sa.Engine:
+    """The data source's own engine (probes, failing rows), read-only and time-limited."""
+    return guard_engine(_sql_source(system).get_engine(), system)
+
+
+def _guard_execution_engine(system: SqlSystem) -> None:
+    """Guard the engine GX validates with; GX may build a new one, so check before each run."""
+    try:
+        engine = _sql_source(system).get_execution_engine().engine
+    except Exception as exc:
+        raise system_error(system, exc) from exc
+    guard_engine(engine, system)
+
+
 def _probe_columns(dataset: Dataset) -> list[str]:
     """The dataset's columns, read with a query that returns no rows: reachable and present."""
     assert isinstance(dataset.system, SqlSystem)
     try:
-        with _sql_source(dataset.system).get_engine().connect() as conn:
+        with _engine(dataset.system).connect() as conn:
             return list(conn.execute(probe_select(dataset)).keys())
     except sa.exc.SQLAlchemyError as exc:
         raise dataset_error(dataset, exc) from exc
@@ -288,8 +304,8 @@ def _failing_rows(
     """Up to 20 failing rows read with GX's failing-rows query; None when it does not run."""
     assert isinstance(spec.dataset.system, SqlSystem)
     try:
-        with _sql_source(spec.dataset.system).get_engine().connect() as conn:
-            rows = conn.execute(failing_rows_select(query)).mappings().all()
+        with _engine(spec.dataset.system).connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(failing_rows_select(query))]
     except sa.exc.SQLAlchemyError:
         return None  # keep GX's unexpected values as the sample
     return [sample_row(row, spec.key_columns, columns) for row in rows]

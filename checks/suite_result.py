@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from checks.masking import is_pii, mask_columns, mask_deep
 from checks.result import CheckKind, CheckResult, Outcome
 from checks.spec import SuiteSpec
 from checks.suite_file import SuiteExpectation
@@ -49,14 +50,16 @@ def to_check_result(
     for count in ("unexpected_count", "element_count"):  # MariaDB sums come back as DECIMAL
         if isinstance(metrics.get(count), float):
             metrics[count] = int(metrics[count])
+    if sample is None:
+        sample = sample_from_result(result, expectation.columns)
+    if spec.pii_columns:
+        metrics, sample = _masked(spec, expectation, metrics, sample)
     headline = None
     if "unexpected_count" in result:
         headline = "unexpected_percent"
     elif isinstance(metrics.get("observed_value"), int | float):
         headline = "observed_value"
     success = bool(gx_result.get("success"))
-    if sample is None:
-        sample = sample_from_result(result, expectation.columns)
     return CheckResult(
         check=name,
         kind=CheckKind.EXPECTATION,
@@ -70,6 +73,32 @@ def to_check_result(
         query=None if success else query,
         side=spec.side,
     )
+
+
+def _masked(
+    spec: SuiteSpec,
+    expectation: SuiteExpectation,
+    metrics: dict[str, Any],
+    sample: list[dict[str, Any]],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Metrics and sample with the values of the side's PII columns masked: key columns,
+    checked values, and an observed value computed from a PII column."""
+    pii = spec.pii_columns
+    checked = [c for c in expectation.columns if is_pii(c, pii)]
+    if checked and "observed_value" in metrics:
+        metrics = {**metrics, "observed_value": mask_deep(metrics["observed_value"])}
+    masked = []
+    for row in sample:
+        row = dict(row)
+        if isinstance(row.get("key"), Mapping):
+            row["key"] = mask_columns(row["key"], pii)
+        value = row.get("value")
+        if isinstance(value, Mapping):
+            row["value"] = mask_columns(value, pii)
+        elif checked:
+            row["value"] = mask_deep(value)
+        masked.append(row)
+    return metrics, masked
 
 
 def exception_message(info: Any) -> str | None:

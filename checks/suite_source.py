@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import math
+import weakref
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from checks.suite_result import SAMPLE_SIZE, condense
-from datasources.connection import mask_url, translate_error
+from datasources.connection import install_sqlite_deadline, mask_url, translate_error
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasetNotFound, DatasourceError, QueryFailed
 
+_guarded: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
 
 def engine_kwargs(url: sa.URL, system: SqlSystem) -> dict[str, Any]:
-    """create_engine kwargs: fail fast on connect, time out slow statements, read only."""
+    """create_engine kwargs: fail fast on connect, time out slow statements, read only
+    (on PostgreSQL; `guard_engine` covers the other engines)."""
     backend = url.get_backend_name()
     whole_seconds = max(1, math.ceil(system.connect_timeout_s))
     args: dict[str, Any] = {}
@@ -24,13 +30,46 @@ def engine_kwargs(url: sa.URL, system: SqlSystem) -> dict[str, Any]:
         args["options"] = f"-c statement_timeout={ms} -c default_transaction_read_only=on"
     elif backend in ("mysql", "mariadb") and url.get_driver_name() == "pymysql":
         args["connect_timeout"] = whole_seconds
-        args["read_timeout"] = math.ceil(system.query_timeout_s)
-        args["init_command"] = "SET SESSION TRANSACTION READ ONLY"
+        args["read_timeout"] = math.ceil(system.query_timeout_s) + 30  # a silent server
     elif backend in ("mysql", "mariadb"):
         args["connect_timeout"] = whole_seconds
     elif backend == "sqlite":
         args["timeout"] = system.connect_timeout_s
     return {"connect_args": args, "pool_pre_ping": True} if args else {"pool_pre_ping": True}
+
+
+def guard_engine(engine: sa.Engine, system: SqlSystem) -> sa.Engine:
+    """Make an engine GX created read-only and time-limited on SQLite and MySQL/MariaDB (any
+    driver), once; its pooled connections are dropped so every later one is guarded."""
+    if engine in _guarded:
+        return engine
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        event.listen(engine, "connect", _sqlite_query_only)
+        install_sqlite_deadline(engine, system.query_timeout_s)
+    elif dialect in ("mysql", "mariadb"):
+        event.listen(engine, "connect", partial(_mysql_read_only, system.query_timeout_s))
+    _guarded.add(engine)
+    engine.dispose()
+    return engine
+
+
+def _sqlite_query_only(dbapi_conn: Any, record: Any) -> None:
+    dbapi_conn.execute("PRAGMA query_only = ON")
+
+
+def _mysql_read_only(timeout_s: float, dbapi_conn: Any, record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("SELECT VERSION()")
+        (version,) = cursor.fetchone()
+        if "mariadb" in str(version).lower():
+            cursor.execute(f"SET SESSION max_statement_time = {float(timeout_s)}")
+        else:
+            cursor.execute(f"SET SESSION max_execution_time = {max(1, round(timeout_s * 1000))}")
+        cursor.execute("SET SESSION TRANSACTION READ ONLY")
+    finally:
+        cursor.close()
 
 
 def _selectable(dataset: Dataset) -> sa.FromClause:

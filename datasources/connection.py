@@ -94,11 +94,11 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
             f"system {system.name!r} ({mask_url(system.url)}): cannot use this URL: {exc}"
         ) from exc
     if backend == "sqlite":
-        _install_sqlite_deadline(engine, system.query_timeout_s)
+        install_sqlite_deadline(engine, system.query_timeout_s)
     return engine
 
 
-def _install_sqlite_deadline(engine: sa.Engine, timeout_s: float) -> None:
+def install_sqlite_deadline(engine: sa.Engine, timeout_s: float) -> None:
     """SQLite has no statement timeout: interrupt statements that run past their deadline."""
 
     @event.listens_for(engine, "connect")

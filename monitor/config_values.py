@@ -34,7 +34,7 @@ def parse_duration(value: object) -> float:
 
 
 def parse_fraction(value: object) -> float:
-    """A fraction from "0.5%" (0.005) or a plain fraction (0.005)."""
+    """A fraction from "0.5%" (0.005) or a plain fraction (0.005); 0% to 100% only."""
     if isinstance(value, bool):
         raise ValueError("expected a percentage like 1% or a fraction like 0.01")
     if isinstance(value, int | float):
@@ -47,8 +47,11 @@ def parse_fraction(value: object) -> float:
             raise ValueError(
                 f"invalid percentage '{value}'; expected a percentage like 1% or a fraction"
             ) from None
-    if result < 0:
-        raise ValueError("a percentage cannot be negative")
+    if not 0 <= result <= 1:
+        raise ValueError(
+            f"'{value}' is out of range; a percentage lies between 0% and 100% "
+            "(a fraction between 0 and 1)"
+        )
     return result
 
 

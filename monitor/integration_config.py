@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from checks.result import Severity
-from monitor.config_values import Duration, Fraction, Model, Names, TimeZone, check_cron
+from monitor.config_values import (
+    Duration,
+    Fraction,
+    Model,
+    Names,
+    TimeZone,
+    check_cron,
+    parse_fraction,
+)
 
 
 class DatasetRef(Model):
@@ -87,6 +95,10 @@ class CompareField(Model):
             if isinstance(tolerance, str) and tolerance.strip().endswith("%"):
                 if "relative_tolerance" in value:
                     raise ValueError("give 'tolerance: N%' or 'relative_tolerance', not both")
+                try:
+                    parse_fraction(tolerance)
+                except ValueError as exc:
+                    raise ValueError(f"tolerance: {exc}") from None
                 value["relative_tolerance"] = value.pop("tolerance")
         return value
 

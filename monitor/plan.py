@@ -187,9 +187,19 @@ def build_specs(
                 severity=severity,
                 side=suite.side,
                 key_columns=tuple(key),
+                pii_columns=pii_columns(integration, suite.side),
             )
         )
     return specs
+
+
+def pii_columns(integration: Integration, side: str) -> tuple[str, ...]:
+    """The columns of one side that hold compared fields marked `pii`."""
+    return tuple(
+        field.source if side == "source" else field.target
+        for field in integration.compare
+        if field.pii
+    )
 
 
 def side_key(integration: Integration, side: str) -> list[str]:

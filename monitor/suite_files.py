@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from monitor.config_document import LOADER
 from monitor.errors import Problem
 from monitor.expectation_types import EXPECTATION_TYPES
 
@@ -104,7 +105,7 @@ def format_json_loc(loc: Loc) -> str:
 def json_lines(text: str) -> dict[Loc, int]:
     """The line of every key and item of a JSON text (JSON is YAML); empty if unreadable."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=LOADER)
     except yaml.YAMLError:
         return {}
     lines: dict[Loc, int] = {(): 1}

@@ -100,6 +100,23 @@ def update_latest(
     )
 
 
+def forget_removed_checks(
+    connection: sa.Connection, integration: str, at: datetime, checks: Sequence[str]
+) -> int:
+    """Drop the latest results of the integration's checks that this run (recorded at `at`)
+    no longer has: they were removed from the monitor file. A run without results removes
+    nothing, nor does a run older than the stored result. Returns how many rows went."""
+    if not checks:
+        return 0
+    latest = latest_results.c
+    stmt = latest_results.delete().where(
+        latest.integration == integration,
+        latest.check.not_in(list(checks)),
+        latest.result_at <= at,
+    )
+    return connection.execute(stmt).rowcount
+
+
 def update_rollups(
     connection: sa.Connection, integration: str, at: datetime, rows: Sequence[dict[str, Any]]
 ) -> None:

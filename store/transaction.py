@@ -21,6 +21,7 @@ from checks.result import CheckResult, Outcome
 from store.errors import RunNotRunning, UnknownRun
 from store.history import (
     age_mismatch_keys,
+    forget_removed_checks,
     insert_results,
     result_row,
     update_latest,
@@ -65,8 +66,9 @@ class Transaction:
         reason: str | None = None,
     ) -> str:
         """Store the results of a running run and return its status, the worst outcome (a run
-        with no results but a reason is an `error`). Updates the latest result of each check,
-        the daily rollups and the mismatched keys. Raises `UnknownRun` or `RunNotRunning`."""
+        with no results but a reason is an `error`). Updates the latest result of each check
+        (dropping checks this run no longer has), the daily rollups and the mismatched keys.
+        Raises `UnknownRun` or `RunNotRunning`."""
         at = require_utc(finished_at, "finished_at")
         worst = Outcome.worst([r.outcome for r in results])
         status = str(Outcome.ERROR if not results and reason else worst)
@@ -74,6 +76,7 @@ class Transaction:
         rows = [result_row(r) for r in _last_per_check(results)]
         ids = insert_results(self.connection, run_id, integration, at, rows)
         update_latest(self.connection, run_id, integration, at, rows, ids)
+        forget_removed_checks(self.connection, integration, at, [row["check"] for row in rows])
         update_rollups(self.connection, integration, at, rows)
         for result in _last_per_check(results):
             age_mismatch_keys(self.connection, run_id, integration, at, result)

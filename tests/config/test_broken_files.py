@@ -45,8 +45,8 @@ CASES: dict[str, list[str]] = {
         "${{CRM_URL:-default}}",
     ],
     "yaml_syntax.yml": [
-        "{f}:13: YAML syntax error: while parsing a block mapping, expected <block end>, but "
-        "found '<block mapping start>' (check the indentation)",
+        "{f}:13: YAML syntax error: while parsing a block mapping, did not find expected key "
+        "(check the indentation)",
     ],
     "missing_suite.yml": [
         "{f}:13: integrations.catalog.suites[0]: suite file not found: suites/nowhere.json "
@@ -64,6 +64,16 @@ CASES: dict[str, list[str]] = {
     "bad_regex.yml": [
         "{f}:14: routes.routes[0].matchers[0]: invalid regular expression 'order(.*': missing ), "
         "unterminated subpattern at position 5",
+    ],
+    "bad_rates.yml": [
+        "{f}:13: integrations.catalog.compare[0]: tolerance: '120%' is out of range; a "
+        "percentage lies between 0% and 100% (a fraction between 0 and 1)",
+        "{f}:14: integrations.catalog.compare[1].relative_tolerance: '-0.1' is out of range; a "
+        "percentage lies between 0% and 100% (a fraction between 0 and 1)",
+        "{f}:15: integrations.catalog.volume.tolerance: '1.5' is out of range; a percentage "
+        "lies between 0% and 100% (a fraction between 0 and 1)",
+        "{f}:16: integrations.catalog.reconcile.max_mismatch_rate: '150%' is out of range; a "
+        "percentage lies between 0% and 100% (a fraction between 0 and 1)",
     ],
     "key_lengths.yml": [
         "{f}:13: integrations.catalog.key: source key has 2 column(s) and target key has 1; "

@@ -146,3 +146,36 @@ def test_relative_sqlite_path_reaches_the_real_file(tmp_path: Path) -> None:
     assert (reconcile.max_mismatch_rate, reconcile.sample) == (0.0, 50)
     assert isinstance(suite, SuiteSpec) and suite.key_columns == ("sku", "price")
     assert suite.path == project / "s.json"
+
+
+def test_suites_carry_the_pii_columns_of_their_side(tmp_path: Path) -> None:
+    (tmp_path / "dxq.yml").write_text(
+        "version: 1\n"
+        "systems: {shop: {url: 'sqlite:///shop.db'}, crm: {url: 'sqlite:///crm.db'}}\n"
+        "integrations:\n"
+        "  customers:\n"
+        "    source: shop.customers\n"
+        "    target: crm.customers\n"
+        "    key: {source: id, target: customer_id}\n"
+        "    compare: [{source: mail, target: e_mail, pii: true}, {source: name, target: nm},\n"
+        "              {source: phone, target: tel, pii: true}]\n"
+        "    suites: [s.json, {suite: s.json, side: source}]\n"
+        "  plain: {source: shop.customers, target: crm.customers, suites: [s.json]}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "s.json").write_text('{"name": "s", "expectations": []}', encoding="utf-8")
+    customers, plain = plan_integrations(load_config(tmp_path / "dxq.yml", {}))
+    on_target, on_source = customers.specs[-2:]
+    assert isinstance(on_target, SuiteSpec) and isinstance(on_source, SuiteSpec)
+    assert (on_target.side, on_target.pii_columns) == ("target", ("e_mail", "tel"))
+    assert (on_source.side, on_source.pii_columns) == ("source", ("mail", "phone"))
+    (suite,) = plain.specs
+    assert isinstance(suite, SuiteSpec) and suite.pii_columns == ()
+
+
+def test_the_demo_customers_suite_masks_email() -> None:
+    demo = Path(__file__).parents[2] / "demo" / "dxq.yml"
+    config = load_config(demo, {"DXQ_DEMO_DIR": "/nonexistent", "DXQ_STORE_URL": "sqlite://"})
+    (plan,) = plan_integrations(config, ["customers"])
+    suites = [s for s in plan.specs if isinstance(s, SuiteSpec)]
+    assert suites and all(s.pii_columns == ("email",) for s in suites)

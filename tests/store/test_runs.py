@@ -213,3 +213,31 @@ def test_a_transaction_commits_or_rolls_back_as_one(store: ResultStore) -> None:
         tx.connection.execute(runs.update().where(runs.c.id == run_id).values(host="h"))
     (run,) = rows(store, runs)
     assert (run.status, run.host) == ("failed", "h")
+
+
+def test_checks_removed_from_the_monitor_file_leave_the_latest_results(
+    store: ResultStore,
+) -> None:
+    from store import queries
+
+    record(store, T0, result("freshness", Outcome.FAILED, 9.0), result("volume", Outcome.FAILED))
+    record(store, T0, result("freshness", Outcome.FAILED, 1.0), name="payments")
+    record(store, T0 + timedelta(hours=1), result("freshness", Outcome.PASSED, 1.0))
+    left = [(r.integration, r.check) for r in rows(store, latest_results, "integration", "check")]
+    assert left == [("orders", "freshness"), ("payments", "freshness")]
+    failing = queries.failing_checks(store)
+    assert list(zip(failing["integration"], failing["check"], strict=True)) == [
+        ("payments", "freshness")
+    ]
+
+
+def test_a_run_without_results_or_an_older_run_removes_no_latest_result(
+    store: ResultStore,
+) -> None:
+    record(store, T0 + timedelta(hours=1), result("freshness", Outcome.FAILED, 9.0))
+    record(store, T0 + timedelta(hours=1), result("volume", Outcome.FAILED), name="other")
+    run_id = store.begin_run("orders", T0 + timedelta(hours=2))
+    assert store.complete_run(run_id, T0 + timedelta(hours=2), [], "system down") == "error"
+    record(store, T0, result("volume", Outcome.PASSED))  # recorded late, out of order
+    left = [(r.integration, r.check) for r in rows(store, latest_results, "integration", "check")]
+    assert left == [("orders", "freshness"), ("orders", "volume"), ("other", "volume")]
