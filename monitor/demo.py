@@ -11,17 +11,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor.errors import MonitorError
 from monitor.serving import PROJECT_ROOT, dashboard_command, supervise
+from store.errors import StoreUnavailable
 
 DEMO_CONFIG = PROJECT_ROOT / "demo" / "dxq.yml"
 DEMO_STATE = PROJECT_ROOT / ".dxq"
 
 
-def demo_env(state_dir: Path = DEMO_STATE) -> dict[str, str]:
-    """The environment the demo's monitor file reads: where its systems and results live."""
+def demo_env(state_dir: Path = DEMO_STATE, store_url: str | None = None) -> dict[str, str]:
+    """The environment the demo's monitor file reads: where its systems and results live.
+
+    The results go to the demo's own SQLite file under `state_dir`, whatever DXQ_STORE_URL is
+    exported, unless `store_url` names another store explicitly."""
     return {
         "DXQ_DEMO_DIR": str(state_dir / "demo"),
-        "DXQ_STORE_URL": os.environ.get("DXQ_STORE_URL", f"sqlite:///{state_dir}/results.db"),
+        "DXQ_STORE_URL": store_url or f"sqlite:///{state_dir}/results.db",
     }
 
 
@@ -31,8 +36,12 @@ def build_demo(
     state_dir: Path = DEMO_STATE,
     end: datetime | None = None,
     quiet: bool = False,
+    store_url: str | None = None,
 ) -> datetime:
-    """Build the demo systems and a fresh history of `days` daily runs; returns the end time."""
+    """Build the demo systems and a fresh history of `days` daily runs; returns the end time.
+
+    The history replaces the demo's own SQLite store; a store named by `store_url` must be
+    empty (MonitorError otherwise), so the demo never mixes its runs into real results."""
     from monitor.alerting import alert_context
     from monitor.demo_world import DemoWorld
     from monitor.loading import load_config
@@ -41,9 +50,12 @@ def build_demo(
     from store.outbox import settle_pending
     from store.store import ResultStore
 
-    env = {**os.environ, **demo_env(state_dir)}
+    env = {**os.environ, **demo_env(state_dir, store_url)}
     end = end or datetime.now(UTC).replace(second=0, microsecond=0)
-    _remove_sqlite_store(env["DXQ_STORE_URL"])
+    if store_url is None:
+        _remove_sqlite_store(env["DXQ_STORE_URL"])
+    else:
+        refuse_non_empty(store_url)
     world = DemoWorld(state_dir / "demo", days=days, end=end)
     config = load_config(DEMO_CONFIG, env)
     plans = plan_integrations(config)
@@ -69,15 +81,17 @@ def _fixed(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
 
 
-def run_demo(*, days: int = 30, port: int = 8501, serve: bool = True) -> int:
+def run_demo(
+    *, days: int = 30, port: int = 8501, serve: bool = True, store_url: str | None = None
+) -> int:
     """Build the demo and, unless `serve` is false, serve the alert sink, the scheduler and the
-    dashboard until Ctrl+C."""
+    dashboard until Ctrl+C; results go to `store_url` (must be empty) or the demo's own file."""
     from monitor.demo_sink import running_sink
 
-    build_demo(days=days)
+    build_demo(days=days, store_url=store_url)
     if not serve:
         return 0
-    env = {**os.environ, **demo_env(), "DXQ_CONFIG": str(DEMO_CONFIG)}
+    env = {**os.environ, **demo_env(store_url=store_url), "DXQ_CONFIG": str(DEMO_CONFIG)}
     scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", str(DEMO_CONFIG)]
     with running_sink(DEMO_STATE / "demo" / "inbox.jsonl") as inbox:
         children = [
@@ -87,6 +101,40 @@ def run_demo(*, days: int = 30, port: int = 8501, serve: bool = True) -> int:
         print(f"\ndxq demo: dashboard on http://localhost:{port}, scheduler running;")
         print(f"alerts to the demo's owners land in {inbox}. Press Ctrl+C to stop.")
         return supervise(children)
+
+
+def refuse_non_empty(url: str) -> None:
+    """Raise MonitorError unless the store at `url` holds no rows (a new or just-upgraded
+    store is fine): the demo's 30 days of invented runs must never land among real ones."""
+    import sqlalchemy as sa
+
+    from store.store import ResultStore
+
+    store = ResultStore.open(url, migrate=False)
+    try:
+        with store.engine.connect() as conn:
+            tables = [t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"]
+            filled = [
+                name
+                for name in tables
+                if conn.execute(
+                    sa.select(sa.literal(1)).select_from(sa.table(name)).limit(1)
+                ).first()
+                is not None
+            ]
+    except sa.exc.SQLAlchemyError as exc:
+        reason = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        raise StoreUnavailable(
+            f"cannot use the results database {store.masked_url}: {reason}"
+        ) from exc
+    finally:
+        store.dispose()
+    if filled:
+        raise MonitorError(
+            f"{store.masked_url} is not empty (rows in {', '.join(sorted(filled)[:5])}): "
+            "the demo writes 30 days of invented runs, so give it a new, empty results "
+            "database, or leave out --store to use its own file under .dxq/"
+        )
 
 
 def _remove_sqlite_store(url: str) -> None:

@@ -87,6 +87,15 @@ def test_run_json_reports_the_seeded_defects_and_exits_1(demo_env: dict[str, str
     catalog = {c["check"]: c for c in by_name["product-catalog"]["checks"]}
     assert catalog["reconcile"]["outcome"] == "failed"
     assert catalog["reconcile"]["metrics"]["changed"] > 0
+    orders = {c["check"]: c for c in by_name["orders"]["checks"]}
+    assert orders["reconcile"]["outcome"] == "failed"
+    assert orders["reconcile"]["metrics"]["missing_in_target"] > 0
+    customers = {c["check"]: c["outcome"] for c in by_name["customers"]["checks"]}
+    suite = "suites/shop_customers.json: expect_column_values_to_"
+    assert customers[suite + "not_be_null(email)"] == "failed"
+    assert customers[suite + "be_unique(email)"] == "failed"
+    stock = {c["check"]: c for c in by_name["stock-levels"]["checks"]}
+    assert stock["freshness"]["outcome"] == "failed"
 
 
 def test_run_one_integration_by_name(demo_env: dict[str, str]) -> None:

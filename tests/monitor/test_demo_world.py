@@ -209,3 +209,142 @@ def test_the_monitor_file_validates_and_names_every_suite() -> None:
     for integration in config.integrations.values():
         assert integration.owners and integration.schedule and integration.reconcile
     assert config.integrations["customers"].direction == "two-way"
+
+
+def over_limits(world: DemoWorld, moment: datetime, limit: dict[str, float]) -> set[str]:
+    """The integrations whose stated defects break their reconcile `limit` (or whose suites or
+    freshness fail)."""
+    from monitor.demo_data import build_orders
+
+    d = world.defects(moment)
+    orders = len(build_orders(world.seed, world.origin, moment, world.customers))
+    customers = len(world.customers) + d.duplicate_customers
+    rates = {
+        "product-catalog": (d.price_mismatches + d.retired_enabled) / len(world.products),
+        "stock-levels": d.stock_mismatches / len(world.products),
+        "orders": (d.erp_missing_orders + d.order_total_mismatches) / orders,
+        "customers": (d.null_emails + d.duplicate_customers) / customers,
+        "payments": d.psp_missing_payments / orders,
+    }
+    broken = {name for name, rate in rates.items() if rate > limit[name]}
+    if d.stock_feed_age is None or d.stock_feed_age > timedelta(hours=2):
+        broken.add("stock-levels")
+    if d.null_emails or d.duplicate_customers:  # the shop_customers suite fails on any
+        broken.add("customers")
+    return broken
+
+
+def test_each_integration_has_good_and_bad_days_and_payments_end_healthy(
+    world: DemoWorld,
+) -> None:
+    from monitor.loading import load_config
+
+    config = load_config(PROJECT / "demo" / "dxq.yml", {"DXQ_DEMO_DIR": str(world.root)})
+    limit = {n: i.reconcile.max_mismatch_rate for n, i in config.integrations.items()
+             if i.reconcile is not None}  # fmt: skip
+    history = [over_limits(world, moment, limit) for moment in world.run_times()]
+    names = {"product-catalog", "stock-levels", "orders", "customers", "payments"}
+    for name in names:
+        bad = [name in day for day in history]
+        assert 2 <= sum(bad) <= 10, (name, bad)
+        first = bad.index(True)
+        assert False in bad[first:], f"{name} is broken from its first bad day to the end"
+    assert history[-1] == names - {"payments"}
+    assert sum(len(day) <= 1 for day in history) >= 15  # most days at most one is broken
+    final = world.defects(END)
+    assert final.psp_missing_payments == 0 and final.price_mismatches > 10
+
+
+def test_the_recorded_history_ends_with_payments_healthy_and_four_failing(
+    demo_env: dict[str, str],
+) -> None:
+    path = demo_env["DXQ_STORE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        history = "FROM runs WHERE \"trigger\" = 'demo'"  # other tests add live runs
+        last = dict(conn.execute(
+            f"SELECT integration, status {history} AND started_at = "
+            f"(SELECT max(started_at) {history})"
+        ).fetchall())  # fmt: skip
+        days = scalar(conn, f"SELECT count(DISTINCT date(started_at)) {history}")
+    conn.close()
+    assert days == 3
+    assert last.pop("payments") == "passed"
+    assert last == dict.fromkeys(("product-catalog", "stock-levels", "orders", "customers"),
+                                 "failed")  # fmt: skip
+
+
+def test_the_demo_never_uses_an_exported_store_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.demo import demo_env
+
+    monkeypatch.setenv("DXQ_STORE_URL", "postgresql+psycopg://prod@127.0.0.1:1/results")
+    assert demo_env(tmp_path)["DXQ_STORE_URL"] == f"sqlite:///{tmp_path}/results.db"
+    assert demo_env(tmp_path, "sqlite:///x.db")["DXQ_STORE_URL"] == "sqlite:///x.db"
+
+
+def test_an_explicit_store_must_be_empty(tmp_path: Path) -> None:
+    from monitor.demo import build_demo
+    from monitor.errors import MonitorError
+
+    used = tmp_path / "used.db"
+    with sqlite3.connect(used) as conn:
+        conn.execute("CREATE TABLE runs (id INTEGER)")
+        conn.execute("INSERT INTO runs VALUES (1)")
+    conn.close()
+    with pytest.raises(MonitorError, match=r"not empty \(rows in runs\)"):
+        build_demo(days=1, state_dir=tmp_path / "state", end=END, quiet=True,
+                   store_url=f"sqlite:///{used}")  # fmt: skip
+    with sqlite3.connect(used) as conn:
+        assert list(conn.iterdump()) == [
+            "BEGIN TRANSACTION;",
+            "CREATE TABLE runs (id INTEGER);",
+            'INSERT INTO "runs" VALUES(1);',
+            "COMMIT;",
+        ]
+    conn.close()
+    assert not (tmp_path / "state").exists()
+
+
+def test_an_explicit_non_empty_postgres_store_is_refused(pg_url: str) -> None:
+    import sqlalchemy as sa
+
+    from monitor.demo import refuse_non_empty
+    from monitor.errors import MonitorError
+
+    engine = sa.create_engine(pg_url)
+    table = f"demo_refusal_{id(engine)}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE TABLE "{table}" (id integer)'))
+        conn.execute(sa.text(f'INSERT INTO "{table}" VALUES (1)'))
+    try:
+        with pytest.raises(MonitorError, match="not empty"):
+            refuse_non_empty(pg_url)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP TABLE "{table}"'))
+        engine.dispose()
+
+
+def test_an_unreachable_explicit_store_is_a_store_error(tmp_path: Path) -> None:
+    from monitor.demo import refuse_non_empty
+    from store.errors import StoreUnavailable
+
+    with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:1") as caught:
+        refuse_non_empty("postgresql+psycopg://dxq:hunter2@127.0.0.1:1/results")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_an_explicit_empty_store_receives_the_history(tmp_path: Path) -> None:
+    from monitor.demo import build_demo
+
+    store = tmp_path / "elsewhere.db"
+    sqlite3.connect(store).close()  # exists, empty
+    build_demo(days=1, state_dir=tmp_path / "state", end=END, quiet=True,
+               store_url=f"sqlite:///{store}")  # fmt: skip
+    with sqlite3.connect(store) as conn:
+        runs = dict(conn.execute("SELECT integration, status FROM runs").fetchall())
+    conn.close()
+    assert set(runs) == {"product-catalog", "stock-levels", "orders", "customers", "payments"}
+    assert runs["payments"] == "passed" and runs["orders"] == "failed"
+    assert not (tmp_path / "state" / "results.db").exists()
