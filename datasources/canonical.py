@@ -17,6 +17,8 @@ from sqlalchemy.dialects import postgresql
 
 NUMBER_SCALE = 6
 WHITESPACE = " \t\n\r\f\v"
+ASCII_LOWER = "abcdefghijklmnopqrstuvwxyz"
+ASCII_UPPER = ASCII_LOWER.upper()
 _TS_PG = "YYYY-MM-DD HH24:MI:SS.US"
 _TS_MY = "%Y-%m-%d %H:%i:%s.%f"
 
@@ -45,8 +47,21 @@ def is_zoned(sql_type: sa.types.TypeEngine[Any], dialect: str) -> bool:
     return bool(getattr(sql_type, "timezone", False))
 
 
-def canonical(dialect: str, expr: Expr, category: str, zone: str, zoned: bool) -> Expr:
-    """Canonical text of a column value; NULL stays NULL."""
+def is_floating(type_name: str) -> bool:
+    """Whether a reflected type name is a binary floating-point type."""
+    name = type_name.upper()
+    return any(word in name for word in ("FLOAT", "DOUBLE", "REAL"))
+
+
+def canonical(
+    dialect: str, expr: Expr, category: str, zone: str, zoned: bool, floating: bool = False
+) -> Expr:
+    """Canonical text of a column value; NULL stays NULL.
+
+    Doubles (`floating`) are read as their shortest round-trip decimal before rounding to
+    NUMBER_SCALE decimals on every engine: Python's repr, MariaDB's double -> DECIMAL cast and
+    PostgreSQL's float8 text output (extra_float_digits >= 1, which dxq sets per transaction).
+    """
     if dialect == "sqlite":
         if category == "timestamp":
             return sa.func.dxq_timestamp(expr, "UTC" if zoned else zone)
@@ -58,6 +73,8 @@ def canonical(dialect: str, expr: Expr, category: str, zone: str, zoned: bool) -
         return _text(dialect, expr)
     if category == "number":
         if dialect == "postgresql":
+            if floating:  # float4 too: as the double Python reads
+                expr = sa.cast(sa.cast(expr, sa.Float(53)), sa.Text)
             return sa.cast(sa.func.round(sa.cast(expr, sa.Numeric), NUMBER_SCALE), sa.Text)
         return _text(dialect, sa.cast(expr, sa.Numeric(38, NUMBER_SCALE)))
     if category == "timestamp":
@@ -84,7 +101,11 @@ def _timestamp(dialect: str, expr: Expr, zone: str, zoned: bool) -> Expr:
 
 
 def normalized(dialect: str, expr: Expr, normalizers: Sequence[str]) -> Expr:
-    """Text normalisers applied in order (whitespace means ASCII whitespace)."""
+    """Text normalisers applied in order.
+
+    Whitespace means ASCII whitespace and `lower`/`upper` map ASCII letters only (A-Z, a-z),
+    so every engine agrees on any text: "ß", "Σ" or the Turkish "İ" are left as they are.
+    """
     if not normalizers:
         return expr
     if dialect == "sqlite":
@@ -96,11 +117,21 @@ def normalized(dialect: str, expr: Expr, normalizers: Sequence[str]) -> Expr:
             expr = sa.func.regexp_replace(expr, edges, "", *flags)
         elif name == "collapse_whitespace":
             expr = sa.func.regexp_replace(expr, f"[{WHITESPACE}]+", " ", *flags)
-        elif name == "lower":
-            expr = sa.func.lower(expr)
-        elif name == "upper":
-            expr = sa.func.upper(expr)
+        elif name in ("lower", "upper"):
+            expr = _ascii_case(dialect, expr, name == "lower")
     return expr
+
+
+def _ascii_case(dialect: str, expr: Expr, lower: bool) -> Expr:
+    """ASCII-only case mapping: translate() in PostgreSQL, REPLACE on bytes in MariaDB."""
+    old, new = (ASCII_UPPER, ASCII_LOWER) if lower else (ASCII_LOWER, ASCII_UPPER)
+    if dialect == "postgresql":
+        return sa.func.translate(expr, sa.literal_column(f"'{old}'"), sa.literal_column(f"'{new}'"))
+    # UTF-8 never uses ASCII bytes inside a multi-byte character, so bytewise REPLACE is safe.
+    data: Expr = sa.cast(expr, sa.LargeBinary)
+    for a, b in zip(old, new, strict=True):
+        data = sa.func.replace(data, sa.literal_column(f"'{a}'"), sa.literal_column(f"'{b}'"))
+    return sa.cast(data, sa.String)
 
 
 def mapped(expr: Expr, mapping: Mapping[str, str]) -> Expr:

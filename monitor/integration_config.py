@@ -131,6 +131,18 @@ class Reconcile(Model):
     def _expand_column(cls, value: object) -> object:
         return {"source": value, "target": value} if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _grace_needs_a_column(self) -> Reconcile:
+        if self.grace is not None and self.updated_column is None:
+            raise ValueError(
+                "grace needs updated_column (the column that says when a record last changed)"
+            )
+        if self.updated_column is not None and self.grace is None:
+            raise ValueError(
+                "updated_column is only used with grace; add grace (e.g. 15m) or remove it"
+            )
+        return self
+
 
 class Reference(Model):
     """Every value of `column` exists in `references` ("system.table.column")."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 BUCKET_ROWS = 32  # rows per bucket aimed at
 MAX_BUCKETS = 1 << 18
+MAX_LISTED = 20_000  # most buckets (or key ranges) named when asking a side for rows
 DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows
 
 
@@ -35,8 +37,10 @@ class Buckets:
     def by_range(self) -> bool:
         return self.low is not None
 
-    def bounds(self, wanted: Sequence[int]) -> list[tuple[int, int]]:
-        """Inclusive key ranges covering the wanted buckets (runs of buckets merged)."""
+    def bounds(self, wanted: Sequence[int], limit: int | None = None) -> list[tuple[int, int]]:
+        """Inclusive key ranges covering the wanted buckets (runs of buckets merged); with
+        more than `limit` ranges, the ranges with the smallest gaps between them are joined
+        (their extra rows are filtered out by bucket afterwards)."""
         assert self.low is not None
         spans: list[tuple[int, int]] = []
         for bucket in sorted(wanted):
@@ -45,7 +49,28 @@ class Buckets:
                 spans[-1] = (spans[-1][0], end)
             else:
                 spans.append((start, end))
-        return spans
+        if limit is None or len(spans) <= limit:
+            return spans
+        gaps = sorted(b[0] - a[1] for a, b in itertools.pairwise(spans))
+        widest_joined = gaps[len(spans) - max(1, limit) - 1]
+        joined = [spans[0]]
+        for start, end in spans[1:]:
+            if start - joined[-1][1] <= widest_joined:
+                joined[-1] = (joined[-1][0], end)
+            else:
+                joined.append((start, end))
+        return joined
+
+
+def coarser(count: int, wanted: Sequence[int], limit: int) -> tuple[int, list[int]]:
+    """A modulus m dividing the hash bucket count, and the wanted buckets mod m, such that at
+    most `limit` values are listed: rows are then selected by bucket mod m (a superset)."""
+    modulus = count
+    listed = sorted(set(wanted))
+    while len(listed) > limit and modulus > 1:
+        modulus //= 2
+        listed = sorted({b % modulus for b in wanted})
+    return modulus, listed
 
 
 def hashed_count(rows: int) -> int:

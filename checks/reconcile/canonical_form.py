@@ -1,8 +1,13 @@
 """The canonical form in Python: the twin of datasources.canonical's SQL, for files and SQLite.
 
 Every value is compared as canonical text: integers as digits, other numbers rounded half away
-from zero to NUMBER_SCALE decimals, timestamps as UTC "YYYY-MM-DD HH:MM:SS.ffffff", dates as
-"YYYY-MM-DD", text as normalised. NULL stays None, distinct from "".
+from zero to NUMBER_SCALE decimals (doubles from their shortest round-trip decimal),
+timestamps as UTC "YYYY-MM-DD HH:MM:SS.ffffff", dates as "YYYY-MM-DD", text as normalised.
+NULL stays None, distinct from "".
+
+Naive timestamps are read in the system's zone with PostgreSQL's rule for the hours a clock
+change makes ambiguous or skips: the smaller UTC offset wins (an autumn 02:30 is winter time,
+a spring 02:30 uses the offset before the change). `lower`/`upper` map ASCII letters only.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from datasources.canonical import NUMBER_SCALE, WHITESPACE
+from datasources.canonical import ASCII_LOWER, ASCII_UPPER, NUMBER_SCALE, WHITESPACE
 
 _QUANTUM = Decimal(1).scaleb(-NUMBER_SCALE)
 _EDGES = re.compile(f"^[{WHITESPACE}]+|[{WHITESPACE}]+$")
 _RUNS = re.compile(f"[{WHITESPACE}]+")
+_TO_LOWER = str.maketrans(ASCII_UPPER, ASCII_LOWER)
+_TO_UPPER = str.maketrans(ASCII_LOWER, ASCII_UPPER)
 
 
 class CanonicalError(ValueError):
@@ -56,7 +63,7 @@ def _decimal(value: Any) -> Decimal:
     if isinstance(value, bool):
         return Decimal(int(value))
     if isinstance(value, float):
-        return Decimal(format(value, ".15g"))  # the 15 digits PostgreSQL keeps of a float8
+        return Decimal(repr(value))  # shortest round-trip digits, as MariaDB and PostgreSQL
     try:
         return Decimal(str(value).strip())
     except InvalidOperation as exc:
@@ -80,8 +87,16 @@ def canon_timestamp(value: Any, zone: str) -> str | None:
         else:
             raise CanonicalError(f"{value!r} is not a timestamp")
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(zone))
+        value = localized(value, ZoneInfo(zone))
     return str(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
+
+
+def localized(naive: datetime, zone: ZoneInfo) -> datetime:
+    """A naive time in `zone`, taking the smaller UTC offset when a clock change makes it
+    ambiguous (autumn) or skipped (spring), as PostgreSQL does."""
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    a, b = first.utcoffset(), second.utcoffset()
+    return second if a is not None and b is not None and b < a else first
 
 
 def canon_date(value: Any) -> str | None:
@@ -110,7 +125,7 @@ def canon_text(value: Any) -> str | None:
 
 
 def normalize(value: str | None, normalizers: Sequence[str]) -> str | None:
-    """Apply text normalisers in the order given."""
+    """Apply text normalisers in the order given (case mapping of ASCII letters only)."""
     if value is None:
         return None
     for name in normalizers:
@@ -119,9 +134,9 @@ def normalize(value: str | None, normalizers: Sequence[str]) -> str | None:
         elif name == "collapse_whitespace":
             value = _RUNS.sub(" ", value)
         elif name == "lower":
-            value = value.lower()
+            value = value.translate(_TO_LOWER)
         elif name == "upper":
-            value = value.upper()
+            value = value.translate(_TO_UPPER)
     return value
 
 

@@ -6,7 +6,8 @@ Two datasets behind the same URL use the join engine (one aggregate query); all 
 zone) is after `now - grace` is in flight, and a key whose source OR target row is in flight is
 left out of every count (source_rows, target_rows, compared, missing, changed). Keys are checked
 for uniqueness with one GROUP BY query unless a primary key or unique constraint covers them;
-files (and queries) are checked while their differing buckets are merged.
+files (and queries) are checked while their differing buckets are merged. A NULL in any key
+column is an `error` on every engine (counted, with up to five example rows), never a match.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from checks.reconcile.checksum_engine import duplicate_message, reconcile_across
-from checks.reconcile.errors import DuplicateKeys, ReconcileError
+from checks.reconcile.checksum_engine import duplicate_message, null_message, reconcile_across
+from checks.reconcile.errors import DuplicateKeys, NullKeys, ReconcileError
 from checks.reconcile.file_side import FileSide, describe_files
 from checks.reconcile.join_engine import reconcile_joined
 from checks.reconcile.outcome import build_result
 from checks.reconcile.plan import Column, Plan, build_plan
 from checks.reconcile.sql_columns import describe
-from checks.reconcile.sql_side import SqlSide, prepare
+from checks.reconcile.sql_side import SqlSide, prepared
 from checks.reconcile.tally import Tally
 from checks.result import CheckKind, CheckResult, error_result
 from checks.spec import ReconcileSpec
@@ -58,8 +59,8 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
                 if role == "target" and same:
                     conns[role] = conns["source"]
                 else:
-                    conns[role] = stack.enter_context(read_only(dataset.system))
-                    prepare(conns[role])
+                    conn = stack.enter_context(read_only(dataset.system))
+                    conns[role] = stack.enter_context(prepared(conn))
                 columns[role], unique[role] = describe(dataset, conns[role])
             else:
                 columns[role], unique[role] = describe_files(dataset), []
@@ -69,6 +70,10 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
         }
         for role, side in sides.items():
             key = spec.source_key if role == "source" else spec.target_key
+            if isinstance(side, SqlSide):
+                nulls, examples = side.null_keys()
+                if nulls:
+                    raise NullKeys(null_message(side.dataset, key, nulls, examples))
             if isinstance(side, SqlSide) and not any(set(u) <= set(key) for u in unique[role]):
                 dupes = side.duplicates()
                 if dupes:

@@ -2,11 +2,13 @@
 
 Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys by key range,
 all other keys by a hash of their canonical text (MD5 in the database), so every engine puts a
-key in the same bucket whatever its collation, key gaps or skew. Each side
-returns (bucket, rows, sum of 60-bit row hashes, rows in flight) in bucket order; buckets that
-agree on both sides count as matched. Only differing buckets are streamed (server-side cursors,
-bucket order) and merged in Python one bucket at a time, so memory holds one bucket's rows,
-never a table.
+key in the same bucket whatever its collation, key gaps or skew. Each side returns (bucket,
+rows, sum of 60-bit row hashes, rows in flight) in bucket order; buckets that agree on both
+sides count as matched. Only differing buckets are streamed (server-side cursors, bucket
+order): range buckets through at most buckets.MAX_LISTED key ranges, hash buckets by at most
+that many values of bucket mod a power of two, so many differences coarsen the request rather
+than stream whole tables. They are merged in Python one bucket at a time, so memory holds one
+bucket's rows, never a table. Keys left out as in flight are kept in the tally.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from typing import Any, Protocol, TypeVar
 
-from checks.reconcile.buckets import Buckets, Extent, choose
+from checks.reconcile import buckets as bucketing
+from checks.reconcile.buckets import Buckets, Extent, choose, coarser
 from checks.reconcile.errors import DuplicateKeys
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
-
-MAX_LISTED = 20_000  # more differing buckets than this: stream everything, filter in Python
 
 T = TypeVar("T")
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
@@ -40,7 +41,9 @@ class Side(Protocol):
 
     def checksums(self, buckets: Buckets) -> Iterator[Sums]: ...
 
-    def rows(self, buckets: Buckets, wanted: Sequence[int] | None) -> Iterator[Row]: ...
+    def rows(
+        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
+    ) -> Iterator[Row]: ...
 
 
 def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dict[str, int]]:
@@ -59,10 +62,14 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
     fetched = {"source": 0, "target": 0}
     if not differing:
         return tally, fetched
-    wanted = differing if len(differing) <= MAX_LISTED else None
+    modulus: int | None = None
+    wanted: list[int] | None = differing
+    if not buckets.by_range and len(differing) > bucketing.MAX_LISTED:
+        modulus, wanted = coarser(buckets.count, differing, bucketing.MAX_LISTED)
+        wanted = None if modulus == 1 else wanted
     keep = set(differing)
-    s_rows = _counted(source.rows(buckets, wanted), fetched, "source")
-    t_rows = _counted(target.rows(buckets, wanted), fetched, "target")
+    s_rows = _counted(source.rows(buckets, wanted, modulus), fetched, "source")
+    t_rows = _counted(target.rows(buckets, wanted, modulus), fetched, "target")
     s_groups = groupby(prefetch(s_rows), key=lambda r: r[0])
     t_groups = groupby(prefetch(t_rows), key=lambda r: r[0])
     for bucket, s_group, t_group in _merge(s_groups, t_groups):
@@ -79,7 +86,8 @@ def _compare_bucket(
     for key in sorted(s_map.keys() | t_map.keys(), key=lambda k: tuple(v or "" for v in k)):
         s, t = s_map.get(key), t_map.get(key)
         if (s is not None and s[1]) or (t is not None and t[1]):
-            continue  # in flight on either side: left out of every count
+            tally.add_in_flight(key)  # in flight on either side: left out of every count
+            continue
         tally.add(key, None if s is None else s[0], None if t is None else t[0])
 
 
@@ -99,6 +107,18 @@ def duplicate_message(dataset: Any, keys: Sequence[Any]) -> str:
     """Error text naming the system, table and up to five duplicate keys."""
     shown = ", ".join(repr(k[0] if len(k) == 1 else tuple(k)) for k in list(keys)[:5])
     return f"key is not unique in {dataset.label} (system {dataset.system.name!r}): {shown}"
+
+
+def null_message(dataset: Any, names: Sequence[str], count: int, examples: Sequence[Any]) -> str:
+    """Error text: how many rows have a NULL key, with up to five of their other values."""
+    what = names[0] if len(names) == 1 else f"component of ({', '.join(names)})"
+    rows = "1 row of" if count == 1 else f"{count:,} rows of"
+    text = f"{rows} {dataset.label} {'has' if count == 1 else 'have'} a NULL {what}"
+    text += "; reconcile needs a key on every row"
+    shown = "; ".join(
+        ", ".join(f"{k}={v!r}" for k, v in row.items()) for row in list(examples)[:5] if row
+    )
+    return f"{text} (e.g. {shown})" if shown else text
 
 
 def _merge(left: Any, right: Any) -> Iterator[tuple[int, Any, Any]]:

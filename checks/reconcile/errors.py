@@ -17,3 +17,7 @@ class IncomparableTypes(ReconcileError):
 
 class BadColumn(ReconcileError):
     """A key, field or updated column named in the spec does not exist."""
+
+
+class NullKeys(ReconcileError):
+    """A key column is NULL on some rows."""

@@ -21,7 +21,8 @@ from checks.reconcile.canonical_form import (
     normalize,
     row_text,
 )
-from checks.reconcile.errors import IncomparableTypes
+from checks.reconcile.checksum_engine import null_message
+from checks.reconcile.errors import IncomparableTypes, NullKeys
 from checks.reconcile.plan import Column, Pair, Plan, arrow_category
 from datasources.dataset import Dataset, FileSystem
 from datasources.files import column_types, iter_batches
@@ -76,8 +77,21 @@ class FileSide:
         return apply
 
     def extent(self) -> Extent:
-        """Rows in the files (files always use hash buckets)."""
-        return Extent(sum(len(frame) for frame in iter_batches(self.system, self.columns[:1])))
+        """Rows in the files (files always use hash buckets); a NULL key is an error."""
+        key_names = list(dict.fromkeys(self._col(p).name for p in self.plan.keys))
+        rows, nulls, examples = 0, 0, list[dict[str, Any]]()
+        for frame in iter_batches(self.system, key_names):
+            missing = frame[key_names].isna().any(axis=1)
+            if len(examples) < 5 and missing.any():
+                positions = [i for i, m in enumerate(missing.tolist()) if m][: 5 - len(examples)]
+                values = {n: _values(frame[n]) for n in key_names}
+                for i in positions:
+                    examples.append({"row": rows + i + 1, **{n: values[n][i] for n in key_names}})
+            nulls += int(missing.sum())
+            rows += len(frame)
+        if nulls:
+            raise NullKeys(null_message(self.dataset, key_names, nulls, examples))
+        return Extent(rows)
 
     def _canonical_rows(self, buckets: Buckets) -> Iterator[tuple[int, Row, int]]:
         key_names = [self._col(p).name for p in self.plan.keys]
@@ -94,9 +108,29 @@ class FileSide:
                         stamps and (self.updated_fn(stamps[i]) or "") > str(self.plan.cutoff)
                     )
                 except CanonicalError as exc:
-                    raise IncomparableTypes(f"{self.dataset.label}: {exc}") from exc
+                    raise self._unreadable(exc, keys + fields, i) from exc
                 bucket = hash32(row_text(key)) % buckets.count
                 yield bucket, (bucket, key, vals, late), hash60(row_text(key + vals))
+
+    def _unreadable(self, exc: CanonicalError, columns: list[list[Any]], i: int) -> Exception:
+        """The error naming the column, its value, and the other side's column and type."""
+        pairs = (*self.plan.keys, *self.plan.fields)
+        fns = (*self.key_fns, *self.field_fns)
+        for pair, fn, column in zip(pairs, fns, columns, strict=True):
+            try:
+                fn(column[i])
+            except CanonicalError as found:
+                mine = self._col(pair)
+                other = pair.target if self.role == "source" else pair.source
+                other_label = (
+                    self.plan.spec.target if self.role == "source" else self.plan.spec.source
+                ).label
+                return IncomparableTypes(
+                    f"{self.dataset.label}: column {mine.name!r} holds {found}; it is compared "
+                    f"with {other_label}.{other.name} ({other.type_name}): fix the value in "
+                    f"the file, or compare a query that casts {other.name} to text"
+                )
+        return IncomparableTypes(f"{self.dataset.label}: {exc}")
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""
@@ -110,10 +144,14 @@ class FileSide:
             n, h, f = sums[bucket]
             yield bucket, n, h, f
 
-    def rows(self, buckets: Buckets, wanted: Sequence[int] | None) -> Iterator[Row]:
-        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order."""
+    def rows(
+        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
+    ) -> Iterator[Row]:
+        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order;
+        with `modulus`, of the buckets whose number mod `modulus` is wanted."""
         keep = None if wanted is None else set(wanted)
-        kept = [row for b, row, _ in self._canonical_rows(buckets) if keep is None or b in keep]
+        m = modulus or buckets.count
+        kept = [row for b, row, _ in self._canonical_rows(buckets) if keep is None or b % m in keep]
         kept.sort(key=lambda row: row[0])
         yield from kept
 

@@ -6,12 +6,13 @@ UNION ALL the anti-join of the other side. A second, bounded query fetches the d
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import sqlalchemy as sa
 
 from checks.reconcile.plan import Pair, Plan
-from checks.reconcile.sql_side import SqlSide
+from checks.reconcile.sql_side import SqlSide, session_variable
 from checks.reconcile.tally import MAX_KEYS, Tally
 from datasources import canonical as c
 
@@ -74,9 +75,13 @@ def reconcile_joined(plan: Plan, source: SqlSide, target: SqlSide) -> Tally:
         *[_count(sa.and_(both, diff)) for diff in diffs],
     ).where(keep)
     conn = source.conn
-    if d == "mysql":  # keep derived tables apart so MariaDB indexes their keys for the join
-        conn.exec_driver_sql("SET SESSION optimizer_switch = 'derived_merge=off'")
-    try:
+    # MariaDB: keep derived tables apart so it indexes their keys for the join (restored after)
+    switch = (
+        session_variable(conn, "optimizer_switch", "derived_merge=off")
+        if d == "mysql"
+        else nullcontext()
+    )
+    with switch:
         return _run(
             plan,
             conn,
@@ -85,9 +90,6 @@ def reconcile_joined(plan: Plan, source: SqlSide, target: SqlSide) -> Tally:
             differing_where=sa.or_(~has_s, ~has_t, sa.and_(both, any_diff)),
             keep=keep,
         )
-    finally:
-        if d == "mysql":
-            conn.exec_driver_sql("SET SESSION optimizer_switch = 'derived_merge=on'")
 
 
 def _run(
@@ -120,6 +122,9 @@ def _run(
         t_vals = tuple(r[f"tf{i}"] for i in range(nf)) if r["tp"] is not None else None
         probe.add(tuple(_text(v) for v in key), _texts(s_vals), _texts(t_vals))
     tally.keys = probe.keys
+    flying = sa.select(*[sa.func.coalesce(j.c[f"sk{i}"], j.c[f"tk{i}"]) for i in range(nk)])
+    for flight in conn.execute(flying.where(~keep).order_by(*order).limit(MAX_KEYS)):
+        tally.add_in_flight(tuple(_text(v) for v in flight))
     return tally
 
 

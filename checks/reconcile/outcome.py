@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
 
+from checks.masking import mask
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
 from checks.result import CheckKind, CheckResult, MismatchedKey, Outcome
 from datasources.connection import engine_for
 from datasources.dataset import Dataset, SqlSystem
-
-MASK = "***"
 
 
 def percent(rate: float) -> str:
@@ -40,6 +38,7 @@ def build_result(
         **(extra or {}),
     }
     keys = tuple(_masked(plan, k) for k in tally.keys)
+    metrics["in_flight_keys"] = [_masked_key(plan, k) for k in tally.in_flight_keys]
     sample = [{"key": k.key, "kind": k.kind, "fields": k.fields} for k in keys[: spec.sample]]
     passed = rate <= spec.max_mismatch_rate
     return CheckResult(
@@ -70,20 +69,17 @@ def _reason(tally: Tally) -> str:
 
 def _masked(plan: Plan, key: MismatchedKey) -> MismatchedKey:
     pii = {p.spec.name for p in plan.fields if p.spec is not None and p.spec.pii}
-    if not pii or not (pii & key.fields.keys()):
-        return key
     fields = {
         name: [mask(v) for v in values] if name in pii else values
         for name, values in key.fields.items()
     }
-    return MismatchedKey(key.key, key.kind, fields)
+    return MismatchedKey(_masked_key(plan, key.key), key.kind, fields)
 
 
-def mask(value: Any) -> Any:
-    """A PII value as "***" plus a short hash, so equal values stay recognisable."""
-    if value is None:
-        return None
-    return f"{MASK}{hashlib.sha256(str(value).encode()).hexdigest()[:6]}"
+def _masked_key(plan: Plan, key: dict[str, object]) -> dict[str, object]:
+    """The key with the columns a pii field names (on the source side) masked."""
+    pii = {p.spec.source for p in plan.fields if p.spec is not None and p.spec.pii}
+    return {name: mask(v) if name in pii else v for name, v in key.items()}
 
 
 def reproduce_query(plan: Plan, keys: tuple[MismatchedKey, ...]) -> str | None:

@@ -17,12 +17,14 @@ _NUMERIC = {"integer", "number"}
 
 @dataclass(frozen=True)
 class Column:
-    """One column of one side: name, comparison category, and whether timestamps are zoned."""
+    """One column of one side: name, comparison category, whether timestamps are zoned, and
+    whether the database allows NULL in it."""
 
     name: str
     category: str
     type_name: str
     zoned: bool = False
+    nullable: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,20 +146,27 @@ def _pair(s: Column, t: Column, spec: FieldSpec | None, s_label: str, t_label: s
         category = s.category
     elif {s.category, t.category} <= _NUMERIC:
         category = "number"
-    elif "text" in (s.category, t.category):
-        # text on one side is read in the other side's category (CSV exports, text dates)
+    elif "text" in (s.category, t.category) and _text_side(s, t).type_name.startswith("file:"):
+        # text in a file is read in the other side's category (CSV exports, text dates)
         category = t.category if s.category == "text" else s.category
-        _ensure_text_side_is_parseable(s, t, what)
+    elif {s.category, t.category} == {"integer", "text"} and not _tolerant(spec):
+        # an integer beside database text: both compared as text, the integer as its digits
+        return Pair(s, t, s.category, t.category, spec)
     else:
-        raise IncomparableTypes(f"cannot compare {what}")
-    if spec is not None and (spec.tolerance is not None or spec.relative_tolerance is not None):
+        raise IncomparableTypes(
+            f"cannot compare {what}: {s.category} and {t.category} values never match; "
+            f"fix: give one side a query that casts the column to the other side's type"
+        )
+    if _tolerant(spec):
         if category not in _NUMERIC:
             raise IncomparableTypes(f"a tolerance needs numbers; cannot apply it to {what}")
         category = "number"
     return Pair(s, t, category, category, spec)
 
 
-def _ensure_text_side_is_parseable(s: Column, t: Column, what: str) -> None:
-    text_side = s if s.category == "text" else t
-    if not text_side.type_name.startswith("file:"):
-        raise IncomparableTypes(f"cannot compare {what}")
+def _tolerant(spec: FieldSpec | None) -> bool:
+    return spec is not None and (spec.tolerance is not None or spec.relative_tolerance is not None)
+
+
+def _text_side(s: Column, t: Column) -> Column:
+    return s if s.category == "text" else t

@@ -1,10 +1,7 @@
-"""Columns of a SQL dataset: reflected for tables, inferred from a few rows for queries."""
+"""Columns of a SQL dataset: reflected for tables, from the cursor description for queries."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +10,7 @@ from checks.reconcile.plan import Column
 from checks.reconcile.sql_side import dialect_of
 from datasources import canonical as c
 from datasources.dataset import Dataset
+from datasources.introspection import selectable
 
 
 def describe(
@@ -21,7 +19,7 @@ def describe(
     """Columns of the dataset, and the column sets the database keeps unique."""
     dialect = dialect_of(conn)
     if dataset.table is None:
-        return _describe_query(dataset, conn), []
+        return _describe_query(dataset, conn, dialect), []
     schema, _, name = dataset.table.rpartition(".")
     inspector = sa.inspect(conn)
     found = inspector.get_columns(name, schema or None)
@@ -31,6 +29,7 @@ def describe(
             c.category_of(col["type"]),
             str(col["type"]),
             c.is_zoned(col["type"], dialect),
+            bool(col.get("nullable", True)),
         )
         for col in found
     }
@@ -44,27 +43,13 @@ def _unique_sets(inspector: Any, name: str, schema: str | None) -> list[tuple[st
     return [s for s in sets if s]
 
 
-def _describe_query(dataset: Dataset, conn: sa.Connection) -> dict[str, Column]:
-    sub = sa.text(str(dataset.query)).columns().subquery("q")
-    result: sa.CursorResult[Any] = conn.execute(
-        sa.select(sa.literal_column("*")).select_from(sub).limit(100)
-    )
-    rows = result.fetchall()
+def _describe_query(dataset: Dataset, conn: sa.Connection, dialect: str) -> dict[str, Column]:
+    """Types from the database's description of the query's result, not from its values."""
     columns = {}
-    for i, name in enumerate(result.keys()):
-        values = [row[i] for row in rows if row[i] is not None]
-        columns[name] = _infer(name, values)
+    for col in selectable(dataset, conn).columns:
+        sql_type = col.type
+        category = c.category_of(sql_type)
+        if isinstance(sql_type, sa.types.NullType):
+            category = "text"  # SQLite: a column whose sampled values are all NULL
+        columns[col.name] = Column(col.name, category, str(sql_type), c.is_zoned(sql_type, dialect))
     return columns
-
-
-def _infer(name: str, values: Sequence[Any]) -> Column:
-    sample = values[0] if values else ""
-    if isinstance(sample, bool | int):
-        return Column(name, "integer", type(sample).__name__)
-    if isinstance(sample, float | Decimal):
-        return Column(name, "number", type(sample).__name__)
-    if isinstance(sample, datetime):
-        return Column(name, "timestamp", "datetime", sample.tzinfo is not None)
-    if isinstance(sample, date):
-        return Column(name, "date", "date")
-    return Column(name, "text", type(sample).__name__)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
+from checks.masking import mask
+from checks.reconcile import buckets as bucketing
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import install_sqlite_functions
 from checks.reconcile.errors import ReconcileError
@@ -26,13 +29,36 @@ def dialect_of(conn: sa.Connection) -> str:
     return "mysql" if name in ("mysql", "mariadb") else name
 
 
-def prepare(conn: sa.Connection) -> None:
-    """Per-connection set-up: SQLite functions, MariaDB session zone UTC."""
+@contextmanager
+def prepared(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """Per-connection set-up: SQLite functions; PostgreSQL shortest float text for this
+    transaction; MariaDB session zone UTC, restored on exit."""
     dialect = dialect_of(conn)
     if dialect == "sqlite":
         install_sqlite_functions(conn.connection.dbapi_connection)  # type: ignore[arg-type]
-    elif dialect == "mysql":
-        conn.exec_driver_sql("SET time_zone = '+00:00'")
+    elif dialect == "postgresql":  # doubles as shortest round-trip text; ends with the transaction
+        conn.exec_driver_sql("SET LOCAL extra_float_digits = 1")
+    if dialect != "mysql":
+        yield conn
+        return
+    with session_variable(conn, "time_zone", "+00:00"):
+        yield conn
+
+
+@contextmanager
+def session_variable(conn: sa.Connection, name: str, value: str) -> Iterator[None]:
+    """A MariaDB session variable set for the block and restored after it, so pooled
+    connections never keep dxq's settings; a connection that cannot restore is discarded."""
+    assert name.isidentifier()
+    saved = conn.exec_driver_sql(f"SELECT @@SESSION.{name}").scalar()
+    conn.exec_driver_sql(f"SET SESSION {name} = %s", (value,))
+    try:
+        yield
+    finally:
+        try:
+            conn.exec_driver_sql(f"SET SESSION {name} = %s", (saved,))
+        except sa.exc.SQLAlchemyError:
+            conn.invalidate()
 
 
 class SqlSide:
@@ -70,7 +96,8 @@ class SqlSide:
     def _canon(self, expr: sa.ColumnElement[Any], pair: Pair) -> sa.ColumnElement[Any]:
         column = self._col(pair)
         category = pair.source_category if self.role == "source" else pair.target_category
-        return c.canonical(self.dialect, expr, category, self.zone, column.zoned)
+        floating = c.is_floating(column.type_name)
+        return c.canonical(self.dialect, expr, category, self.zone, column.zoned, floating)
 
     def _field(self, expr: sa.ColumnElement[Any], pair: Pair) -> sa.ColumnElement[Any]:
         value = c.normalized(
@@ -174,23 +201,28 @@ class SqlSide:
             b, n, h, f = tuple(row)
             yield int(b), int(n), int(h or 0), int(f or 0)
 
-    def rows(self, buckets: Buckets, wanted: Sequence[int] | None) -> Iterator[Row]:
-        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order.
+    def rows(
+        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
+    ) -> Iterator[Row]:
+        """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order;
+        with `modulus`, of the buckets whose number mod `modulus` is wanted.
 
-        Range buckets are read through key ranges (index range scans), SPANS_PER_QUERY ranges
-        per query, queries in key order; hash buckets by one filtered scan.
+        Range buckets are read through at most MAX_LISTED key ranges (index range scans),
+        SPANS_PER_QUERY ranges per query, queries in key order; hash buckets by one scan.
         """
         key = self._integer_key()
         if wanted is not None and buckets.by_range and key is not None:
-            spans = buckets.bounds(wanted)
+            spans = buckets.bounds(wanted, bucketing.MAX_LISTED)
             for i in range(0, len(spans), SPANS_PER_QUERY):
                 chunk = spans[i : i + SPANS_PER_QUERY]
                 where = sa.or_(*[key.between(a, b) for a, b in chunk])
                 yield from self._rows(self._bucketed(buckets, where), None)
             return
-        yield from self._rows(self._bucketed(buckets), wanted)
+        yield from self._rows(self._bucketed(buckets), wanted, modulus)
 
-    def _rows(self, sub: sa.Subquery, wanted: Sequence[int] | None) -> Iterator[Row]:
+    def _rows(
+        self, sub: sa.Subquery, wanted: Sequence[int] | None, modulus: int | None = None
+    ) -> Iterator[Row]:
         nk, nf = len(self.keys), len(self.fields)
         query = sa.select(
             sub.c.b,
@@ -202,7 +234,8 @@ class SqlSide:
             listed = sa.bindparam(
                 "w", list(wanted), type_=sa.BigInteger, expanding=True, literal_execute=True
             )
-            query = query.where(sub.c.b.in_(listed))
+            chosen = sub.c.b if modulus is None else sub.c.b % modulus
+            query = query.where(chosen.in_(listed))
         for row in self._stream(query.order_by(sub.c.b)):
             yield (
                 int(row[0]),
@@ -210,6 +243,36 @@ class SqlSide:
                 tuple(row[1 + nk : 1 + nk + nf]),
                 bool(row[-1]),
             )
+
+    def null_keys(self, limit: int = 5) -> tuple[int, list[dict[str, Any]]]:
+        """Rows with a NULL key component, and up to `limit` of them (other columns shown)."""
+        columns = [self._col(p) for p in self.plan.keys]
+        if not any(col.nullable for col in columns):
+            return 0, []
+        cols = self.relation.c
+        where = sa.or_(*[cols[col.name].is_(None) for col in columns])
+        try:
+            count = int(
+                self.conn.execute(
+                    sa.select(sa.func.count()).select_from(self.relation).where(where)
+                ).scalar_one()
+            )
+            if not count:
+                return 0, []
+            pairs = self.plan.fields[:4]
+            if not pairs:
+                return count, []
+            shown = sa.select(*[cols[self._col(p).name] for p in pairs]).where(where)
+            examples = [
+                {
+                    self._col(p).name: mask(v) if p.spec is not None and p.spec.pii else v
+                    for p, v in zip(pairs, row, strict=True)
+                }
+                for row in self.conn.execute(shown.limit(limit))
+            ]
+            return count, examples
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
 
     def duplicates(self, limit: int = 5) -> list[tuple[Any, ...]]:
         """Up to `limit` keys that occur more than once."""

@@ -16,7 +16,8 @@ Values = tuple[str | None, ...]
 
 @dataclass
 class Tally:
-    """Counts over keys that are not in flight; `keys` holds at most MAX_KEYS differences."""
+    """Counts over keys that are not in flight; `keys` holds at most MAX_KEYS differences and
+    `in_flight_keys` at most MAX_KEYS keys left out as in flight."""
 
     plan: Plan
     source_rows: int = 0
@@ -27,6 +28,7 @@ class Tally:
     changed: int = 0
     changed_by_field: dict[str, int] = field(default_factory=dict)
     keys: list[MismatchedKey] = field(default_factory=list)
+    in_flight_keys: list[dict[str, object]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for pair in self.plan.fields:
@@ -62,6 +64,12 @@ class Tally:
             for name in differing:
                 self.changed_by_field[name] += 1
             self._remember(key, "changed", differing)
+
+    def add_in_flight(self, key: Values) -> None:
+        """A key left out because it is in flight (kept, up to MAX_KEYS, so that its earlier
+        mismatch is not taken for resolved)."""
+        if len(self.in_flight_keys) < MAX_KEYS:
+            self.in_flight_keys.append(key_dict(self.plan, key))
 
     def _remember(self, key: Values, kind: str, fields: dict[str, list[str | None]]) -> None:
         if len(self.keys) < MAX_KEYS:

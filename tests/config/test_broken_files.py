@@ -65,6 +65,12 @@ CASES: dict[str, list[str]] = {
         "{f}:14: routes.routes[0].matchers[0]: invalid regular expression 'order(.*': missing ), "
         "unterminated subpattern at position 5",
     ],
+    "grace_without_column.yml": [
+        "{f}:11: integrations.orders.reconcile: grace needs updated_column (the column that says "
+        "when a record last changed)",
+        "{f}:17: integrations.payments.reconcile: updated_column is only used with grace; add "
+        "grace (e.g. 15m) or remove it",
+    ],
     "bad_rates.yml": [
         "{f}:13: integrations.catalog.compare[0]: tolerance: '120%' is out of range; a "
         "percentage lies between 0% and 100% (a fraction between 0 and 1)",

@@ -66,13 +66,12 @@ def load(
         return Dataset(FileSystem(name, str(path), "parquet", timezone=zone))
     engine = sa.create_engine(where)
     meta = sa.MetaData()
-    table = sa.Table(
-        name,
-        meta,
-        *[sa.Column(col, SQL_TYPES[kind], autoincrement=False) for col, kind in columns],
-        sa.PrimaryKeyConstraint(*key) if key else sa.Index(f"ix_{name}", columns[0][0]),
-        **({"mysql_collate": collate} if collate else {}),
-    )
+    options: dict[str, Any] = {"mysql_collate": collate} if collate else {}
+    items: list[sa.schema.SchemaItem] = [
+        sa.Column(col, SQL_TYPES[kind], autoincrement=False) for col, kind in columns
+    ]
+    items.append(sa.PrimaryKeyConstraint(*key) if key else sa.Index(f"ix_{name}", columns[0][0]))
+    table = sa.Table(name, meta, *items, **options)
     meta.create_all(engine)
     if rows:
         names = [col for col, _ in columns]
