@@ -174,7 +174,9 @@ def age_mismatch_keys(
     """Remember the result's mismatched keys: new keys open a row, keys still present move
     `last_seen`, and open keys no longer present are resolved. An `error` result observed
     nothing and changes nothing; a truncated key list (fewer keys than the counted
-    differences) resolves nothing, because an absent key may only have been left out."""
+    differences) resolves nothing, because an absent key may only have been left out; a key
+    left out because it was in flight (`metrics["in_flight_keys"]`) is neither seen nor
+    resolved, so a record that keeps changing keeps its `first_seen`."""
     if result.outcome is Outcome.ERROR:
         return
     if result.kind is not CheckKind.RECONCILE and not result.mismatched_keys:
@@ -219,7 +221,8 @@ def age_mismatch_keys(
     ]
     if new:
         connection.execute(mismatch_keys.insert(), new)
-    gone = [row_id for h, row_id in open_rows.items() if h not in present]
+    in_flight = {fingerprint(key) for key in result.metrics.get("in_flight_keys") or ()}
+    gone = [row_id for h, row_id in open_rows.items() if h not in present and h not in in_flight]
     if gone and _is_complete(result, len(present)):
         connection.execute(mismatch_keys.update().where(keys.id.in_(gone)).values(resolved_at=at))
 

@@ -170,6 +170,17 @@ def test_errors_and_truncated_key_lists_resolve_nothing(store: ResultStore) -> N
     assert key_rows(store)[0][2] == T0 + timedelta(hours=2)
 
 
+def test_a_key_in_flight_is_neither_resolved_nor_reopened(store: ResultStore) -> None:
+    t1, t2, t3 = T0, T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    record(store, t1, reconcile(Outcome.FAILED, "A", "B"))
+    in_flight = reconcile(Outcome.FAILED, "B")
+    in_flight.metrics["in_flight_keys"] = [{"sku": "A"}]
+    record(store, t2, in_flight)
+    assert key_rows(store) == [("A", t1, t1, None), ("B", t1, t2, None)]
+    record(store, t3, reconcile(Outcome.FAILED, "A", "B"))
+    assert key_rows(store) == [("A", t1, t3, None), ("B", t1, t3, None)]  # A kept its age
+
+
 def test_fail_stale_runs_only_touches_running_runs(store: ResultStore) -> None:
     old = store.begin_run("orders", T0 - timedelta(hours=5))
     recent = store.begin_run("orders", T0)
