@@ -74,6 +74,9 @@ def seeded(store: ResultStore) -> ResultStore:
                 {"fingerprint": "f0", "kind": "data_quality", "integration": "catalog",
                  "check": "freshness", "severity": "error", "state": "resolved",
                  "labels": {}, "opened_at": T0},
+                {"fingerprint": "f2", "kind": "data_quality", "integration": "catalog",
+                 "check": "volume", "severity": "error", "state": "pending",
+                 "labels": {}, "opened_at": T0},  # waiting for after_failures: not open yet
             ],
         )  # fmt: skip
     return store
