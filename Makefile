@@ -34,8 +34,12 @@ lint: $(STAMP) ## ruff and mypy strict
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(STAMP) ## run the benchmarks (minutes; see benchmarks/README.md)
+bench: $(STAMP) ## run every benchmark (15-25 minutes; see benchmarks/README.md)
+	$(BIN)/python benchmarks/cli_start.py
 	$(BIN)/python benchmarks/reconcile.py
+	$(BIN)/python benchmarks/gx_suite.py
+	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/scheduler.py
 
 clean: ## remove the virtual environment and local state
 	rm -rf $(VENV) .dxq

@@ -1,0 +1,62 @@
+"""How fast `dxq --help` and `dxq validate` start (DESIGN section 11: under 0.5 s, no GX import).
+
+Prints the best of N wall times for each command and the ratio to a lower bound measured in the
+same run: a bare `python -c pass` in the same interpreter. Also proves that neither command
+imports great_expectations.
+
+    .venv/bin/python benchmarks/cli_start.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo" / "dxq.yml"
+
+
+def best_of(command: list[str], runs: int, env: dict[str, str]) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, env=env, cwd=ROOT, check=False, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def imports_gx(args: list[str], env: dict[str, str]) -> bool:
+    probe = (
+        "import sys, runpy; sys.argv = ['dxq', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('monitor.cli', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print('great_expectations' in sys.modules, file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stderr.strip().splitlines()[-1] == "True"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    env = {**os.environ, "DXQ_DEMO_DIR": str(ROOT / ".dxq" / "demo")}
+    bound = best_of([sys.executable, "-c", "pass"], runs, env)
+    print(f"lower bound (python -c pass): {bound * 1000:.0f} ms")
+    for args in (["--help"], ["validate", "-c", str(DEMO)]):
+        took = best_of([sys.executable, "-m", "monitor.cli", *args], runs, env)
+        gx = imports_gx(args, env)
+        print(
+            f"dxq {' '.join(args[:1]):<9} {took * 1000:6.0f} ms  {took / bound:5.1f}x bound  "
+            f"target 500 ms: {'met' if took < 0.5 else 'MISSED'}  imports GX: {gx}"
+        )
+
+
+if __name__ == "__main__":
+    main()
