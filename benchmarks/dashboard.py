@@ -1,5 +1,6 @@
 """Benchmark: the dashboard's queries and warm page renders on a store holding 1,000,000 check
-results over 365 days for 50 integrations (plus matching latest_results and daily_rollups).
+results over 365 days for 50 integrations (plus matching latest_results and daily_rollups),
+20,000 alerts, 60,000 notifications, 200 silences and 50 saved versions of a suite.
 
     .venv/bin/python benchmarks/dashboard.py [--results 1000000] [--engines sqlite,postgresql]
 
@@ -24,8 +25,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from monitor import suite_editing
 from store import queries, reads
-from store.schema import check_results, daily_rollups, latest_results, mismatch_keys, runs
+from store.schema import (
+    alerts,
+    check_results,
+    daily_rollups,
+    latest_results,
+    mismatch_keys,
+    notifications,
+    runs,
+    silences,
+    suite_versions,
+)
 from store.store import ResultStore
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -169,6 +181,85 @@ def fill(store: ResultStore, total: int) -> None:
     print(f"  filled {result_id:,} results, {run_id:,} runs, {len(roll_rows):,} rollups")
 
 
+ALERTS, NOTIFICATIONS, SILENCES, VERSIONS = 20_000, 60_000, 200, 50
+STATES = ["resolved"] * 17 + ["firing", "acknowledged", "pending"]
+SUITE = {
+    "name": "s",
+    "expectations": [{"type": "expect_column_to_exist", "kwargs": {"column": "u"}}],
+}
+
+
+def fill_alerts(store: ResultStore) -> None:
+    """Alerts over the year (most resolved), three notifications each, silences, versions."""
+    rng = random.Random(11)
+    alert_rows, note_rows = [], []
+    for a in range(1, ALERTS + 1):
+        opened = END - timedelta(days=365) * rng.random()
+        state = STATES[a % len(STATES)]
+        acked = opened + timedelta(minutes=rng.randint(1, 120))
+        alert_rows.append(
+            {
+                "id": a,
+                "fingerprint": f"{a:064d}",
+                "kind": "data_quality",
+                "integration": f"flow-{a % INTEGRATIONS:02d}",
+                "check": CHECKS[a % len(CHECKS)],
+                "severity": "error",
+                "state": state,
+                "labels": {"integration": f"flow-{a % INTEGRATIONS:02d}", "severity": "error"},
+                "summary": "bench",
+                "opened_at": opened,
+                "acknowledged_at": acked if state in ("acknowledged", "resolved") else None,
+                "acknowledged_by": "bench" if state in ("acknowledged", "resolved") else None,
+                "resolved_at": acked + timedelta(hours=1) if state == "resolved" else None,
+            }
+        )
+        for n in range(NOTIFICATIONS // ALERTS):
+            note_rows.append(
+                {
+                    "alert_id": a,
+                    "receiver": "team",
+                    "channel": "webhook",
+                    "payload": {},
+                    "idempotency_key": f"{a}-{n}",
+                    "status": "dead" if a % 997 == 0 else "sent",
+                    "attempts": 1,
+                    "next_attempt_at": opened,
+                    "created_at": opened,
+                    "sent_at": opened,
+                }
+            )
+    silence_rows = [
+        {
+            "matchers": [
+                {"label": "integration", "op": "=", "value": f"flow-{i % INTEGRATIONS:02d}"}
+            ],
+            "starts_at": END - timedelta(days=i),
+            "ends_at": END - timedelta(days=i) + timedelta(hours=4 if i else 24 * 400),
+            "author": "bench",
+            "comment": "bench",
+            "created_at": END - timedelta(days=i),
+        }
+        for i in range(SILENCES)
+    ]
+    version_rows = [
+        {
+            "path": "suites/s.json",
+            "content": suite_editing.dump_suite(SUITE),
+            "author": "bench",
+            "comment": f"edit {v}",
+            "created_at": END - timedelta(days=v),
+        }
+        for v in range(VERSIONS)
+    ]
+    with store.engine.begin() as c:
+        c.execute(alerts.insert(), alert_rows)
+        c.execute(notifications.insert(), note_rows)
+        c.execute(silences.insert(), silence_rows)
+        c.execute(suite_versions.insert(), version_rows)
+    print(f"  filled {ALERTS:,} alerts, {len(note_rows):,} notifications, {SILENCES} silences")
+
+
 PAGE_QUERIES: dict[str, list[tuple[str, Callable[[ResultStore], object]]]] = {
     "overview": [
         ("overview", queries.overview),
@@ -191,7 +282,10 @@ PAGE_QUERIES: dict[str, list[tuple[str, Callable[[ResultStore], object]]]] = {
         ),
     ],
     "alerts": [
-        ("alert_list", reads.alert_list),
+        ("alert_stats", reads.alert_stats),
+        ("open_alert_labels", reads.open_alert_labels),
+        ("alert_list(open)", lambda s: reads.alert_list(s, ["firing", "acknowledged"])),
+        ("alert_list(resolved)", lambda s: reads.alert_list(s, ["resolved"])),
         ("delivery_counts", reads.delivery_counts),
         ("delivery_list", reads.delivery_list),
         ("silence_list", reads.silence_list),
@@ -201,7 +295,23 @@ PAGE_QUERIES: dict[str, list[tuple[str, Callable[[ResultStore], object]]]] = {
         ("run_request_list", reads.run_request_list),
         ("last_heartbeat", reads.last_heartbeat),
     ],
+    "suites": [
+        ("latest_versions", lambda s: suite_versions_latest(s)),
+        ("list_versions", lambda s: suite_versions_list(s)),
+    ],
 }
+
+
+def suite_versions_latest(store: ResultStore) -> object:
+    from store.suite_versions import latest_versions
+
+    return latest_versions(store, ["suites/s.json"])
+
+
+def suite_versions_list(store: ResultStore) -> object:
+    from store.suite_versions import list_versions
+
+    return list_versions(store, "suites/s.json")
 
 
 def best_ms(action: Callable[[], object], repeat: int = 5) -> float:
@@ -240,11 +350,14 @@ def write_config(url: str, folder: Path) -> Path:
         "systems: {a: {url: 'sqlite:///sys.db'}, b: {url: 'sqlite:///sys.db'}}",
         "integrations:",
     ]
+    (folder / "suites").mkdir(exist_ok=True)
+    (folder / "suites" / "s.json").write_text(suite_editing.dump_suite(SUITE))
     for i in range(INTEGRATIONS):
+        suites = ", suites: [{suite: suites/s.json, side: target}]" if i == 7 else ""
         lines.append(
             f"  flow-{i:02d}: {{source: a.t, target: b.t, key: id, schedule: '0 * * * *', "
             "owners: [team], freshness: {column: u, max_age: 2h}, "
-            "reconcile: {max_mismatch_rate: 0.5%}}"
+            f"reconcile: {{max_mismatch_rate: 0.5%}}{suites}}}"
         )
     path = folder / "dxq.yml"
     path.write_text("\n".join(lines) + "\n")
@@ -265,6 +378,7 @@ def measure_pages(config: Path) -> None:
         "check": {"integration": "flow-07", "check": "reconcile"},
         "alerts": {},
         "runs": {},
+        "suites": {},
     }
     for page, params in pages.items():
 
@@ -304,6 +418,7 @@ def run_engine(engine: str, total: int, pages: bool) -> None:
         store = ResultStore.open(url)
         started = time.perf_counter()
         fill(store, total)
+        fill_alerts(store)
         if engine == "postgresql":
             with store.engine.connect() as c:
                 c.execute(sa.text("ANALYZE"))

@@ -22,6 +22,10 @@ class Viewer:
     roles: frozenset[str]
     owner_ids: frozenset[str]  # the owners of the monitor file this person is
 
+    def may_run(self) -> bool:
+        """Queue a run now: the local user or anyone holding the responder role."""
+        return RESPONDER in self.roles
+
     def may_respond(self, owners: list[str]) -> bool:
         """Acknowledge and silence: the local user, on-call, maintenance, or an owner of it."""
         if not self.signed_in:
@@ -40,7 +44,8 @@ def auth_configured() -> bool:
 def current_viewer(config: Config) -> Viewer:
     """The signed-in user's roles, or every role for the single local user."""
     if not auth_configured():
-        local = str(st.session_state.get("dxq_actor") or _os_user())
+        # The field's own value, even when emptied: actions refuse a blank name.
+        local = str(st.session_state.get("dxq_actor", "")).strip()
         return Viewer(local, False, frozenset({VIEWER, RESPONDER, MAINTAINER}), frozenset())
     email = str(st.user.get("email") or "") if st.user.is_logged_in else ""
     return roles_for(config, email)
@@ -65,11 +70,14 @@ def roles_for(config: Config, email: str) -> Viewer:
 
 
 def sign_in_bar(config: Config) -> Viewer:
-    """The sidebar's identity block: sign in/out with OIDC, or the local name field."""
+    """The sidebar's identity block: sign in/out with OIDC, or the local name field.
+
+    With sign-in configured, a visitor who is not signed in sees only a sign-in prompt: the
+    page stops here."""
     with st.sidebar:
         if auth_configured():
             if not st.user.is_logged_in:
-                st.caption("Sign in to acknowledge alerts.")
+                st.caption("Sign in to see the dashboard.")
                 if st.button("Sign in", key="dxq_login"):
                     st.login()
             else:
@@ -79,10 +87,17 @@ def sign_in_bar(config: Config) -> Viewer:
         else:
             st.text_input(
                 "Your name (recorded when you acknowledge)",
-                value=_os_user(),
                 key="dxq_actor",
+                placeholder=_os_user(),
                 help="Single-user mode on localhost. Configure [auth] in secrets to sign in.",
             )
+    if auth_configured() and not st.user.is_logged_in:
+        st.title("Sign in")
+        st.info(
+            "This dashboard is shared: sign in (button in the sidebar) to see the data "
+            "exchanges, their checks and alerts."
+        )
+        st.stop()
     return current_viewer(config)
 
 

@@ -37,6 +37,8 @@ def silence(
     store: ResultStore, labels: dict[str, str], hours: float, author: str, comment: str
 ) -> str:
     """Silence alerts whose labels equal all of `labels` for `hours` from now."""
+    if not author.strip():
+        raise ActionFailed("Say who you are before silencing (your name or sign in).")
     now = datetime.now(UTC)
     try:
         matchers = tuple(Matcher(label, "=", value) for label, value in labels.items() if value)
@@ -62,9 +64,11 @@ def expire(store: ResultStore, silence_id: int) -> str:
 
 
 def run_now(store: ResultStore, integration: str, actor: str) -> int:
-    """Queue a run of `integration` for the scheduler; returns the request id."""
+    """Queue a run of `integration` for the scheduler as `actor`; returns the request id."""
+    if not actor.strip():
+        raise ActionFailed("Say who you are before running (your name or sign in).")
     try:
-        return scheduling.enqueue_run(store, integration, actor or "dashboard", datetime.now(UTC))
+        return scheduling.enqueue_run(store, integration, actor.strip(), datetime.now(UTC))
     except StoreError as exc:
         raise ActionFailed(str(exc)) from exc
 

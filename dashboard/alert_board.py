@@ -7,6 +7,7 @@ import functools
 import io
 import shlex
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -21,7 +22,14 @@ from dashboard.overview import CHECK_PAGE
 from monitor.alert_commands import route_command
 from store import alert_state
 
-STATES = ["firing", "acknowledged", "resolved", "silenced"]
+STATES = ["firing", "acknowledged", "pending", "resolved", "silenced"]
+OPEN_STATES = ("firing", "acknowledged", "pending")
+DELIVERY_COLUMNS: dict[str, Any] = {
+    "id": st.column_config.NumberColumn("notification", format="#%d"),
+    "last_error": st.column_config.TextColumn("last error", width="large"),
+    "created_at": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm"),
+    "sent_at": st.column_config.DatetimeColumn("sent (UTC)", format="YYYY-MM-DD HH:mm"),
+}
 
 
 def render_alerts() -> None:
@@ -32,20 +40,15 @@ def render_alerts() -> None:
     st.caption("Every open problem, who owns it and whether someone is on it.")
     path = str(ctx.config_path)
     now = datetime.now(UTC)
-    alerts = data.alerts(path).copy()
     silences = _active_silences(ctx, now)
-    alerts["silenced"] = [
-        state != "resolved" and any(s.covers(_labels(labels), now) for s in silences)
-        for state, labels in zip(alerts["state"], alerts["labels"], strict=True)
-    ]
-    alerts["owner"] = [
-        owner_names(ctx.config, i) if i in ctx.config.integrations else "—"
-        for i in alerts["integration"]
-    ]
-    _kpis(alerts)
+    _kpis(path, silences, now)
     a, b, c = st.columns([2, 2, 1])
     states = a.multiselect(
         "State", STATES, default=["firing", "acknowledged"], key="state", bind="query-params"
+    )
+    a.caption(
+        "Pending: the check failed, but its alert waits for the integration's number of "
+        "consecutive failures (`alert: after_failures`) before it fires."
     )
     owners = b.multiselect(
         "Owner",
@@ -55,8 +58,19 @@ def render_alerts() -> None:
         placeholder="All owners",
     )
     mine = c.toggle("Mine", key="mine", help="Alerts of integrations you own or acknowledged.")
-    shown = _filter(ctx, viewer, alerts, states, owners, mine)
-    _table(shown)
+    alerts = _alerts(ctx, viewer, states, owners, mine)
+    alerts["silenced"] = [
+        state != "resolved" and any(s.covers(_labels(labels), now) for s in silences)
+        for state, labels in zip(alerts["state"], alerts["labels"], strict=True)
+    ]
+    if states and "silenced" in states:
+        keep = alerts["state"].isin(states) | alerts["silenced"]
+        alerts = alerts[keep]
+    alerts["owner"] = [
+        owner_names(ctx.config, i) if i in ctx.config.integrations else "—"
+        for i in alerts["integration"]
+    ]
+    _table(alerts)
     tabs = st.tabs(["Delivery", "Silences", "Route tester"])
     with tabs[0]:
         _delivery(ctx, viewer, path)
@@ -75,39 +89,46 @@ def _active_silences(ctx: AppContext, now: datetime) -> list[Silence]:
         return alert_state.active_silences(connection, now)
 
 
-def _kpis(alerts: pd.DataFrame) -> None:
-    open_ = alerts[alerts["state"] != "resolved"]
-    k = st.columns(5)
-    k[0].metric("Firing", int((open_["state"] == "firing").sum()))
-    k[1].metric("Acknowledged", int((open_["state"] == "acknowledged").sum()))
-    k[2].metric("Silenced", int(open_["silenced"].sum()))
-    k[3].metric("Mean time to acknowledge", duration(alerts["to_acknowledge_s"].mean()))
-    k[4].metric("Mean time to resolve", duration(alerts["to_resolve_s"].mean()))
+def _kpis(path: str, silences: list[Silence], now: datetime) -> None:
+    """Counts and mean times over all alerts, computed in SQL."""
+    stats = data.alert_stats(path)
+    silenced = sum(
+        any(s.covers(labels, now) for s in silences)
+        for labels in (data.open_alert_labels(path) if silences else [])
+    )
+    k = st.columns(6)
+    k[0].metric("Firing", int(stats["firing"] or 0))
+    k[1].metric("Acknowledged", int(stats["acknowledged"] or 0))
+    k[2].metric("Pending", int(stats["pending"] or 0))
+    k[3].metric("Silenced", silenced)
+    k[4].metric("Mean time to acknowledge", duration(stats["to_ack"]))
+    k[5].metric("Mean time to resolve", duration(stats["to_resolve"]))
 
 
-def _filter(
-    ctx: AppContext,
-    viewer: Viewer,
-    alerts: pd.DataFrame,
-    states: list[str],
-    owners: list[str],
-    mine: bool,
+def _alerts(
+    ctx: AppContext, viewer: Viewer, states: list[str], owners: list[str], mine: bool
 ) -> pd.DataFrame:
-    keep = pd.Series(False, index=alerts.index) if states else pd.Series(True, index=alerts.index)
-    for state in states:
-        keep |= alerts["silenced"] if state == "silenced" else (alerts["state"] == state)
-
-    def owned_by(integration: str, who: set[str]) -> bool:
-        spec = ctx.config.integrations.get(integration)
-        return spec is not None and bool(who & set(spec.owners))
-
+    """The newest 500 alerts matching the filters, filtered in SQL (silenced: open states)."""
+    wanted = [s for s in states if s != "silenced"]
+    if "silenced" in states:
+        wanted = sorted(set(wanted) | set(OPEN_STATES))
+    integrations: set[str] | None = None
     if owners:
-        keep &= alerts["integration"].map(lambda i: owned_by(i, set(owners)))
+        integrations = _owned(ctx, set(owners))
+    frame = data.alerts(
+        str(ctx.config_path),
+        tuple(wanted),
+        integrations=tuple(sorted(integrations)) if integrations is not None else None,
+    ).copy()
     if mine:
-        keep &= alerts["integration"].map(lambda i: owned_by(i, set(viewer.owner_ids))) | (
-            alerts["acknowledged_by"] == viewer.actor
-        )
-    return alerts[keep]
+        yours = _owned(ctx, set(viewer.owner_ids))
+        keep = frame["integration"].isin(yours) | (frame["acknowledged_by"] == viewer.actor)
+        frame = frame[keep].copy()
+    return frame
+
+
+def _owned(ctx: AppContext, who: set[str]) -> set[str]:
+    return {name for name, spec in ctx.config.integrations.items() if who & set(spec.owners)}
 
 
 def _table(alerts: pd.DataFrame) -> None:
@@ -118,6 +139,8 @@ def _table(alerts: pd.DataFrame) -> None:
         state=alerts["state"] + alerts["silenced"].map(lambda s: " (silenced)" if s else ""),
         to_ack=alerts["to_acknowledge_s"].map(duration),
         to_resolve=alerts["to_resolve_s"].map(duration),
+        acknowledged_by=alerts["acknowledged_by"].fillna("—"),
+        summary=alerts["summary"].fillna(""),
     )
     st.dataframe(
         table[
@@ -139,6 +162,7 @@ def _table(alerts: pd.DataFrame) -> None:
         width="stretch",
         column_config={
             "to_ack": "time to acknowledge",
+            "acknowledged_by": "acknowledged by",
             "to_resolve": "time to resolve",
             "check": st.column_config.TextColumn("check", width="large"),
             "opened_at": st.column_config.DatetimeColumn("opened (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -180,6 +204,7 @@ def _delivery(ctx: AppContext, viewer: Viewer, path: str) -> None:
             ],
             hide_index=True,
             width="stretch",
+            column_config=DELIVERY_COLUMNS,
         )
         if viewer.may_respond([]):
             left, right = st.columns([3, 1])
@@ -211,6 +236,7 @@ def _delivery(ctx: AppContext, viewer: Viewer, path: str) -> None:
             ].head(50),
             hide_index=True,
             width="stretch",
+            column_config=DELIVERY_COLUMNS,
         )
 
 

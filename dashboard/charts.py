@@ -25,25 +25,32 @@ def _layout(fig: go.Figure, title: str, height: int = 260) -> go.Figure:
 
 
 def sparkline(days: pd.DataFrame) -> go.Figure:
-    """A small 30-day line of the share of check results that passed per day."""
+    """A small 30-day line of the share of check results that passed per day, its y range
+    fitted to the data (a flat line sits in the middle, not at the top of an empty box)."""
+    rates = days["pass_rate"] * 100
+    low, high = float(rates.min()), float(rates.max())
+    pad = max((high - low) * 0.15, 0.5)
     fig = go.Figure(
         go.Scatter(
             x=days["day"],
-            y=days["pass_rate"] * 100,
+            y=rates,
             mode="lines+markers",
             marker={"size": 3},
             line={"width": 1.5, "color": "#1565c0"},
-            hovertemplate="%{x|%b %d}: %{y:.0f}% passed<extra></extra>",
+            hovertemplate="%{x|%b %d}: %{y:.1f}% passed<extra></extra>",
         )
     )
     fig.update_layout(
-        height=70,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        height=SPARK_HEIGHT,
+        margin={"l": 0, "r": 0, "t": 2, "b": 2},
         xaxis={"visible": False},
-        yaxis={"visible": False, "range": [-5, 105]},
+        yaxis={"visible": False, "range": [low - pad, high + pad], "fixedrange": True},
         showlegend=False,
     )
     return fig
+
+
+SPARK_HEIGHT = 40
 
 
 def trend_with_limit(
@@ -84,7 +91,10 @@ def row_count_chart(frame: pd.DataFrame, source: str, target: str) -> go.Figure:
         name=f"target ({target})",
         line={"dash": "dash"},
     )
-    fig.update_yaxes(title="rows")
+    fig.update_yaxes(title="rows", tickformat=",d", rangemode="tozero")
+    span = pd.concat([frame["source_rows"], frame["target_rows"]]).dropna()
+    if not span.empty and span.max() - span.min() < 10:
+        fig.update_yaxes(dtick=1)  # a few rows: whole-number ticks only
     return _layout(fig, "Row counts: source and target")
 
 

@@ -22,6 +22,10 @@ MEANINGS = {
     "schema": "Are the columns and their types unchanged and compatible on both sides?",
     "expectation": "A data rule from a Great Expectations suite, checked on the {side} side.",
 }
+PENDING = (
+    "Pending: the check failed, but the alert waits for {n} consecutive failures before it "
+    "fires (and notifies anyone)."
+)
 
 
 def render_check() -> None:
@@ -50,7 +54,7 @@ def render_check() -> None:
     _summary(ctx, detail)
     _alert(ctx, viewer, detail)
     _history(ctx, detail)
-    _sample(detail)
+    _sample(ctx, detail)
 
 
 def _summary(ctx: AppContext, d: CheckDetail) -> None:
@@ -58,12 +62,9 @@ def _summary(ctx: AppContext, d: CheckDetail) -> None:
     st.markdown(
         f"{badge(d.outcome)} &nbsp; severity **{d.severity}** · integration **{d.integration}**"
     )
-    side = (
-        side_label(ctx.config, d.integration, d.side)
-        if d.side in ("source", "target")
-        else "target"
-    )
-    st.write(MEANINGS.get(d.kind, "A check of the data exchange.").format(side=side))
+    side = result_side(ctx, d)
+    shown = side_label(ctx.config, d.integration, side) if side else "checked"
+    st.write(MEANINGS.get(d.kind, "A check of the data exchange.").format(side=shown))
     left, right = st.columns(2)
     with left.container(border=True):
         st.caption("Observed")
@@ -83,6 +84,22 @@ def _summary(ctx: AppContext, d: CheckDetail) -> None:
     )
 
 
+def pending_text(ctx: AppContext, integration: str) -> str:
+    """What "pending" means for the alerts of `integration`."""
+    return PENDING.format(n=ctx.config.integrations[integration].alert.after_failures)
+
+
+def result_side(ctx: AppContext, d: CheckDetail) -> str | None:
+    """The side a one-sided check measured: the result's own `side`, else (for results stored
+    before checks recorded it) the side the monitor file gives the freshness check."""
+    if d.side in ("source", "target"):
+        return d.side
+    integration = ctx.config.integrations[d.integration]
+    if d.kind == "freshness" and integration.freshness is not None:
+        return str(integration.freshness.side)
+    return None
+
+
 def _alert(ctx: AppContext, viewer: Viewer, d: CheckDetail) -> None:
     st.subheader("Alert")
     found = data.alerts(str(ctx.config_path), integration=d.integration, check=d.check)
@@ -98,12 +115,16 @@ def _alert(ctx: AppContext, viewer: Viewer, d: CheckDetail) -> None:
         "pending": ":material/hourglass_top: Pending",
     }
     st.markdown(f"**{words.get(state, state)}** · opened {ago(as_datetime(alert['opened_at']))}")
+    if state == "pending":
+        st.caption(pending_text(ctx, d.integration))
     if state == "acknowledged":
         st.write(
             f"Acknowledged by **{alert['acknowledged_by']}** "
             f"{ago(as_datetime(alert['acknowledged_at']))}."
         )
     owners = list(ctx.config.integrations[d.integration].owners)
+    if state == "firing" and not viewer.actor:
+        st.caption("Type your name in the sidebar to acknowledge.")
     if state == "firing":
         if not viewer.may_respond(owners):
             st.caption(
@@ -151,24 +172,62 @@ def _history(ctx: AppContext, d: CheckDetail) -> None:
         st.plotly_chart(charts.history_strip(history), key="history-strip")
 
 
-def _sample(d: CheckDetail) -> None:
+def _sample(ctx: AppContext, d: CheckDetail) -> None:
     st.subheader("Sample records")
     if not d.sample:
         st.caption("No sample was kept for this result (nothing failed, or the check keeps none).")
     else:
         st.caption("Values of fields marked pii are masked before they are stored.")
         st.dataframe(
-            pd.DataFrame([_flat(row) for row in d.sample]), hide_index=True, width="stretch"
+            pd.DataFrame([flat_row(row) for row in d.sample]), hide_index=True, width="stretch"
         )
-    if d.query:
+    queries = reproduce_queries(ctx, d)
+    if queries:
         st.subheader("Reproduce")
-        st.caption("Run this on the system to see the failing records (copy button at the right).")
-        st.code(d.query, language="sql", wrap_lines=True)
+        st.caption("Run these on the named system to see the records (copy button at the right).")
+        for where, query in queries:
+            st.markdown(f"Run on **{where}**")
+            st.code(query, language="sql", wrap_lines=True)
 
 
-def _flat(row: object) -> dict[str, object]:
+def reproduce_queries(ctx: AppContext, d: CheckDetail) -> list[tuple[str, str]]:
+    """(where to run it, query) pairs: both sides when the result carries per-side queries,
+    else the one query on the side it targets."""
+    per_side = d.metrics.get("queries")
+    if isinstance(per_side, dict):
+        found = [
+            (_where(ctx, d.integration, side), str(per_side[side]))
+            for side in ("source", "target")
+            if per_side.get(side)
+        ]
+        if found:
+            return found
+    if not d.query:
+        return []
+    return [(_where(ctx, d.integration, _query_side(ctx, d)), d.query)]
+
+
+def _query_side(ctx: AppContext, d: CheckDetail) -> str:
+    side = result_side(ctx, d)
+    if side is not None:
+        return side
+    # Reconcile and the two-sided checks select on the target unless it is exported files.
+    target = ctx.config.integrations[d.integration].target.system
+    system = ctx.config.systems.get(str(target))
+    return "source" if system is not None and system.url is None else "target"
+
+
+def _where(ctx: AppContext, integration: str, side: str) -> str:
+    system = getattr(ctx.config.integrations[integration], side).system
+    return f"{system} ({side})"
+
+
+def flat_row(row: object) -> dict[str, object]:
+    """One sample record as flat columns: key columns, then each field's source and target
+    (only the source value for a record missing in the target, and the reverse)."""
     if not isinstance(row, dict):
         return {"value": row}
+    kind = row.get("kind")
     flat: dict[str, object] = {}
     for key, value in row.items():
         if key == "key" and isinstance(value, dict):
@@ -176,9 +235,14 @@ def _flat(row: object) -> dict[str, object]:
         elif key == "fields" and isinstance(value, dict):
             for field, pair in value.items():
                 if isinstance(pair, list | tuple) and len(pair) == 2:
-                    flat[f"{field} (source)"], flat[f"{field} (target)"] = pair
+                    if kind != "missing_in_source":
+                        flat[f"{field} (source)"] = pair[0]
+                    if kind != "missing_in_target":
+                        flat[f"{field} (target)"] = pair[1]
                 else:
                     flat[field] = pair
+        elif key in ("source", "target") and isinstance(value, dict):
+            flat.update({f"{field} ({key})": v for field, v in value.items()})
         else:
             flat[key] = value if not isinstance(value, dict | list) else str(value)
     return flat

@@ -67,11 +67,24 @@ def alerts(
     states: tuple[str, ...] = (),
     integration: str | None = None,
     check: str | None = None,
+    integrations: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Not cached: acknowledging must show at once."""
     return reads.alert_list(
-        app_context().store, states or None, integration=integration, check=check
+        app_context().store,
+        states or None,
+        integration=integration,
+        integrations=integrations,
+        check=check,
     )
+
+
+def alert_stats(config_path: str) -> dict[str, float | None]:
+    return reads.alert_stats(app_context().store)
+
+
+def open_alert_labels(config_path: str) -> list[dict[str, str]]:
+    return reads.open_alert_labels(app_context().store)
 
 
 def alert_history(config_path: str, alert_id: int) -> pd.DataFrame:

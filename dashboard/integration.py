@@ -12,6 +12,7 @@ from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
 from dashboard.format import badge, duration, percent, status_word
 from dashboard.overview import CHECK_PAGE, card_row
+from dashboard.runs import RUN_COLUMNS
 
 
 def pick_integration(ctx: AppContext) -> str:
@@ -61,22 +62,14 @@ def render_integration() -> None:
     if runs.empty:
         st.info("No run has been recorded yet.")
     else:
+        columns = {k: v for k, v in RUN_COLUMNS.items() if k not in ("integration", "host")}
         st.dataframe(
-            runs.assign(status=runs["status"].map(status_word))[
-                [
-                    "run_id",
-                    "started_at",
-                    "trigger",
-                    "status",
-                    "duration_s",
-                    "checks_total",
-                    "checks_failing",
-                    "checks_erroring",
-                    "reason",
-                ]
+            runs.assign(status=runs["status"].map(status_word), reason=runs["reason"].fillna(""))[
+                list(columns)
             ],
             hide_index=True,
             width="stretch",
+            column_config=columns,
         )
     _keys(ctx, name)
 
@@ -88,12 +81,19 @@ def _checks(ctx: AppContext, name: str) -> None:
         st.info("No check of this integration has run yet.")
         return
     st.dataframe(
-        checks.assign(status=checks["outcome"].map(status_word))[
-            ["check", "status", "severity", "observed", "expected", "since"]
-        ],
+        checks.assign(
+            status=checks["outcome"].map(status_word),
+            observed=checks["observed"].fillna("—"),
+            expected=checks["expected"].fillna("—"),
+        )[["check", "status", "severity", "observed", "expected", "since"]],
         hide_index=True,
         width="stretch",
-        column_config={"since": st.column_config.DatetimeColumn("in this state since")},
+        column_config={
+            "check": st.column_config.TextColumn("check", width="large"),
+            "since": st.column_config.DatetimeColumn(
+                "in this state since (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+        },
     )
     bad = checks[checks["outcome"] != "passed"]
     for check in bad["check"].head(20):
@@ -162,7 +162,17 @@ def _keys(ctx: AppContext, name: str) -> None:
             "check": keys["check"],
         }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "first seen": st.column_config.DatetimeColumn(
+                "first seen (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "check": st.column_config.TextColumn("check", width="large"),
+        },
+    )
 
 
 def _key_text(key: object) -> str:

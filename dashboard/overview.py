@@ -16,6 +16,8 @@ from dashboard.staleness import is_stale
 
 INTEGRATION_PAGE = "dashboard/pages/integration.py"
 CHECK_PAGE = "dashboard/pages/check.py"
+# Owner sits beside the integration so it stays on screen on a narrow window.
+FAILING_COLUMNS = ("integration", "owner", "check", "status", "severity", "observed", "since")
 
 
 def render_overview() -> None:
@@ -137,13 +139,7 @@ def _card(row: dict[str, Any], daily: pd.DataFrame, now: datetime) -> None:
             if row["checks_erroring"]:
                 st.write(f"{row['checks_erroring']} check(s) could not be evaluated")
             if not daily.empty:
-                st.plotly_chart(
-                    charts.sparkline(daily),
-                    height=70,
-                    config={"displayModeBar": False, "staticPlot": False},
-                    key=f"spark-{row['name']}",
-                )
-                st.caption("Share of checks passing per day, last 30 days")
+                _spark(row["name"], daily)
         alerts = f"{row['open_alerts']} open alert(s)" if row["open_alerts"] else "no open alerts"
         st.caption(f"Owner: {row['owners']} · {alerts} · last run {ago(row['last_run_at'], now)}")
         st.page_link(
@@ -152,6 +148,23 @@ def _card(row: dict[str, Any], daily: pd.DataFrame, now: datetime) -> None:
             icon=":material/open_in_new:",
             query_params={"integration": row["name"]},
         )
+
+
+def _spark(name: str, daily: pd.DataFrame) -> None:
+    """The 30-day pass-rate line with its latest and lowest values as text beside it."""
+    rates = daily["pass_rate"]
+    line, figures = st.columns([3, 2], vertical_alignment="center")
+    with line:
+        st.plotly_chart(
+            charts.sparkline(daily),
+            height=charts.SPARK_HEIGHT,
+            config={"displayModeBar": False},
+            key=f"spark-{name}",
+        )
+    figures.caption(
+        f"passing: latest **{percent(rates.iloc[-1], 1)}** · lowest {percent(rates.min(), 1)}"
+    )
+    st.caption("Share of check results passing per day, last 30 days")
 
 
 def _against(value: Any, limit: float | None, show: Any) -> str:
@@ -175,7 +188,7 @@ def _failing_table(ctx: AppContext, names: tuple[str, ...]) -> None:
         owner=failing["integration"].map(lambda name: owner_names(ctx.config, name)),
     )
     event = st.dataframe(
-        table[["integration", "check", "status", "severity", "observed", "since", "owner"]],
+        table[list(FAILING_COLUMNS)],
         hide_index=True,
         width="stretch",
         key="failing",

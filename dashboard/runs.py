@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -10,9 +11,10 @@ import streamlit as st
 from dashboard import actions, data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context
-from dashboard.format import ago, status_word
+from dashboard.format import STATUS_BADGE, ago, status_word
 
-RUN_STATUSES = ["passed", "warned", "failed", "error", "running"]
+# The filter offers the words the table shows.
+RUN_STATUSES = {STATUS_BADGE[s][1]: s for s in ("passed", "warned", "failed", "error", "running")}
 
 
 def render_runs() -> None:
@@ -34,10 +36,16 @@ def render_runs() -> None:
         "Integration", ["All", *names], key="runs_integration", bind="query-params"
     )
     statuses = b.multiselect(
-        "Status", RUN_STATUSES, key="runs_status", bind="query-params", placeholder="Any status"
+        "Status",
+        list(RUN_STATUSES),
+        key="runs_status",
+        bind="query-params",
+        placeholder="Any status",
     )
     integration = None if chosen == "All" else str(chosen)
-    if integration and st.button(f":material/play_arrow: Run {integration} now", type="primary"):
+    if integration and not viewer.may_run():
+        st.caption("Only owners, on-call and maintenance may run an integration now.")
+    elif integration and st.button(f":material/play_arrow: Run {integration} now", type="primary"):
         try:
             request = actions.run_now(ctx.store, integration, viewer.actor)
         except actions.ActionFailed as exc:
@@ -50,33 +58,35 @@ def render_runs() -> None:
     _progress(ctx, integration)
     runs = data.recent_runs(path, integration, 200)
     if statuses:
-        runs = runs[runs["status"].isin(statuses)]
+        runs = runs[runs["status"].isin([RUN_STATUSES[s] for s in statuses])]
     if runs.empty:
         st.info("No run matches these filters.")
         return
     st.dataframe(
-        runs.assign(status=runs["status"].map(status_word))[
-            [
-                "run_id",
-                "integration",
-                "started_at",
-                "trigger",
-                "status",
-                "duration_s",
-                "checks_total",
-                "checks_failing",
-                "checks_erroring",
-                "reason",
-                "host",
-            ]
-        ],
+        runs.assign(
+            status=runs["status"].map(status_word),
+            reason=runs["reason"].fillna(""),
+            host=runs["host"].fillna(""),
+        )[list(RUN_COLUMNS)],
         hide_index=True,
         width="stretch",
-        column_config={
-            "started_at": st.column_config.DatetimeColumn("started (UTC)"),
-            "duration_s": st.column_config.NumberColumn("seconds", format="%.1f"),
-        },
+        column_config=RUN_COLUMNS,
     )
+
+
+RUN_COLUMNS: dict[str, Any] = {
+    "run_id": st.column_config.NumberColumn("run", format="#%d"),
+    "integration": "integration",
+    "started_at": st.column_config.DatetimeColumn("started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "trigger": "trigger",
+    "status": "status",
+    "duration_s": st.column_config.NumberColumn("seconds", format="%.1f"),
+    "checks_total": st.column_config.NumberColumn("checks"),
+    "checks_failing": st.column_config.NumberColumn("failing"),
+    "checks_erroring": st.column_config.NumberColumn("could not run"),
+    "reason": st.column_config.TextColumn("reason", width="large"),
+    "host": "host",
+}
 
 
 @st.fragment(run_every="3s")

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.access import MAINTAINER, current_viewer
+from dashboard.access import MAINTAINER, Viewer, sign_in_bar
 from dashboard.context import AppContext, app_context
 from dashboard.format import ago
 from monitor import suite_editing as editing
@@ -22,16 +22,18 @@ from monitor.expectation_types import EXPECTATION_TYPES
 from store.errors import StoreError
 
 FORM_FIELDS = ("column", "value_set", "min_value", "max_value", "regex", "mostly")
+# Words, not emoji: Debian's Chromium has no colour-emoji font and shows empty squares.
 OUTCOME_WORDS = {
-    "passed": "✅ passed",
-    "warned": "⚠️ failed (warning)",
-    "failed": "❌ failed",
-    "error": "⛔ could not run",
+    "passed": "passed",
+    "warned": "failed (warning)",
+    "failed": "failed",
+    "error": "could not run",
 }
 
 
 def render_suites() -> None:
     ctx = app_context()
+    viewer = sign_in_bar(ctx.config)
     st.title("Suites")
     st.caption(
         "Change a check safely: edit a GX suite, validate it, dry run it against the current "
@@ -57,7 +59,7 @@ def render_suites() -> None:
         st.success(flash)
     editor, history = st.tabs(["Expectations", "History"])
     with editor:
-        _editor(ctx, entry)
+        _editor(ctx, entry, viewer)
     with history:
         _history(ctx, entry)
 
@@ -73,20 +75,19 @@ def _suite_table(entries: list[editing.SuiteEntry]) -> pd.DataFrame:
                 "expectations": e.expectations,
                 "last edited by": last.author if last else "—",
                 "last edited": ago(last.created_at) if last else "never in dxq",
-                "status": "⚠️ invalid file" if e.problems else "✅ readable",
+                "status": "invalid file" if e.problems else "readable",
             }
         )
     return pd.DataFrame(rows)
 
 
-def _editor(ctx: AppContext, entry: editing.SuiteEntry) -> None:
+def _editor(ctx: AppContext, entry: editing.SuiteEntry, viewer: Viewer) -> None:
     if entry.problems:
         st.error("This suite file cannot be read as a GX suite:\n\n" + _bullets(entry.problems))
         return
     draft = _draft(entry)
     expectations = draft.get("expectations", [])
     st.dataframe(_expectation_table(expectations), hide_index=True, width="stretch")
-    viewer = current_viewer(ctx.config)
     if MAINTAINER not in viewer.roles:
         st.info("Only maintainers edit suites. Sign in with a maintenance owner's e-mail.")
         return
@@ -98,7 +99,7 @@ def _editor(ctx: AppContext, entry: editing.SuiteEntry) -> None:
         with st.expander(f"{index + 1}. {item.get('type')} {_columns(item)}"):
             st.text_area(
                 "Expectation (JSON)",
-                json.dumps(item, indent=2, sort_keys=True),
+                json.dumps(item, indent=2),
                 height=200,
                 key=f"suite_json:{entry.key}:{gen}:{index}",
             )
@@ -110,7 +111,7 @@ def _editor(ctx: AppContext, entry: editing.SuiteEntry) -> None:
                 "Remove", key=f"suite_remove:{gen}:{index}", on_click=_remove, args=(entry, index)
             )
     _add_form(entry, gen)
-    _actions(ctx, entry, draft, viewer.actor if viewer.signed_in else None)
+    _actions(ctx, entry, draft, viewer.actor)
 
 
 def _add_form(entry: editing.SuiteEntry, gen: int) -> None:
@@ -134,13 +135,14 @@ def _add_form(entry: editing.SuiteEntry, gen: int) -> None:
 
 
 def _actions(
-    ctx: AppContext, entry: editing.SuiteEntry, draft: dict[str, Any], signed_in_as: str | None
+    ctx: AppContext, entry: editing.SuiteEntry, draft: dict[str, Any], author: str
 ) -> None:
     st.subheader("Check and save")
     on_disk = _disk_doc(entry)
     changed = draft != on_disk
     if changed:
-        before, after = editing.dump_suite(on_disk), editing.dump_suite(draft)
+        before = _disk_text(entry)
+        after = editing.dump_suite(draft, like=before)
         st.code(editing.diff_texts(before, after, "saved", "edited"), language="diff")
     else:
         st.caption("No unsaved changes.")
@@ -150,21 +152,15 @@ def _actions(
     if validate.button("Validate", key="suite_validate"):
         _show_validation(editing.validate_suite(draft))
     if dry.button("Dry run", key="suite_dry_run"):
-        problems = editing.validate_suite(draft)
-        if problems:
-            _show_validation(problems)
-        else:
-            with st.spinner("Running the edited suite on the current data…"):
-                results = editing.dry_run(uses[target or next(iter(uses))].spec, draft)
-            st.dataframe(_dry_run_table(results), hide_index=True, width="stretch")
+        _dry_run(entry, draft, uses[target or next(iter(uses))])
     discard.button("Discard changes", key="suite_discard", on_click=_reset, args=(entry,))
-    if signed_in_as:
-        st.caption(f"Saving as {signed_in_as}")
-        author = signed_in_as
+    cleared = _dry_run_verdict(entry, draft) if changed else None
+    if author:
+        st.caption(f"Saving as {author}")
     else:
-        author = st.text_input("Your name", key="suite_author")
+        st.caption("Type your name in the sidebar (or sign in) to save.")
     comment = st.text_input("Why this change? (required)", key="suite_comment")
-    if st.button("Save", key="suite_save", type="primary", disabled=not changed):
+    if st.button("Save", key="suite_save", type="primary", disabled=not (changed and cleared)):
         try:
             version = editing.save_suite(ctx.store, ctx.config, entry.path, draft, author, comment)
         except MonitorError as exc:
@@ -173,6 +169,38 @@ def _actions(
         _reset(entry)
         st.session_state["suite_flash"] = f"Saved {entry.key} as version {version}."
         st.rerun()
+
+
+def _dry_run(entry: editing.SuiteEntry, draft: dict[str, Any], use: editing.SuiteUse) -> None:
+    """Validate and run the draft; remember what it found for this exact draft."""
+    problems = editing.validate_suite(draft)
+    table = None
+    if not problems:
+        with st.spinner("Running the edited suite on the current data…"):
+            results = editing.dry_run(use.spec, draft)
+        table = _dry_run_table(results)
+        problems = [
+            f"{r.check}: could not run ({r.reason or 'no reason given'})"
+            for r in results
+            if str(r.outcome) == "error"
+        ]
+    st.session_state[f"suite_dry:{entry.key}"] = (editing.dump_suite(draft), problems, table)
+
+
+def _dry_run_verdict(entry: editing.SuiteEntry, draft: dict[str, Any]) -> bool:
+    """Show the dry run of this draft; whether Save may go ahead (clean, or "save anyway")."""
+    record = st.session_state.get(f"suite_dry:{entry.key}")
+    if record is None or record[0] != editing.dump_suite(draft):
+        st.info("Dry run this draft before saving: Save unlocks once its dry run is clean.")
+        return False
+    _, problems, table = record
+    if table is not None:
+        st.dataframe(table, hide_index=True, width="stretch")
+    if not problems:
+        st.success("The dry run of this draft is clean: every expectation ran.")
+        return True
+    st.error("The dry run of this draft found problems:\n\n" + _bullets(problems))
+    return bool(st.checkbox("Save anyway, despite these problems", key="suite_save_anyway"))
 
 
 def _history(ctx: AppContext, entry: editing.SuiteEntry) -> None:
@@ -276,7 +304,7 @@ def _reset(entry: editing.SuiteEntry) -> None:
 
 def _expectation_table(expectations: list[dict[str, Any]]) -> pd.DataFrame:
     rows = [
-        [i + 1, e.get("type"), json.dumps(e.get("kwargs", {}), sort_keys=True), e.get("severity")]
+        [i + 1, e.get("type"), json.dumps(e.get("kwargs", {})), e.get("severity") or "—"]
         for i, e in enumerate(expectations)
     ]
     return pd.DataFrame(rows, columns=["#", "type", "kwargs", "severity"])
@@ -302,6 +330,13 @@ def _show_validation(problems: list[str]) -> None:
         st.error("GX does not accept this suite:\n\n" + _bullets(problems))
     else:
         st.success("Valid: GX accepts every expectation of this suite.")
+
+
+def _disk_text(entry: editing.SuiteEntry) -> str:
+    try:
+        return entry.path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def _disk_doc(entry: editing.SuiteEntry) -> dict[str, Any]:

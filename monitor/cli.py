@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--no-serve", action="store_true", help="build the demo and exit")
     p.add_argument("--days", type=int, default=30)
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="an empty results database for the demo (default: its own .dxq/results.db)",
+    )
     p.set_defaults(command=_demo)
 
     p = command("alerts", "who receives alerts, and test notifications")
@@ -206,16 +211,51 @@ def _schedule(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from monitor.serving import serve_dashboard
+    from monitor.serving import PROJECT_ROOT, serve_dashboard
 
     config_path = _config_path(args)
+    if not _is_loopback(args.address) and not _sign_in_configured(PROJECT_ROOT):
+        print(
+            f"dxq: refusing to serve the dashboard on {args.address}: without sign-in it is a "
+            "single-user tool on localhost. Configure [auth] (OIDC) in .streamlit/secrets.toml "
+            "to share it, or leave --address at 127.0.0.1.",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
     return serve_dashboard(config_path, port=args.port, address=args.address)
+
+
+def _is_loopback(address: str) -> bool:
+    import ipaddress
+
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _sign_in_configured(app_dir: Path) -> bool:
+    """Whether a secrets.toml Streamlit reads (the user's or the app's) has an [auth] table."""
+    import tomllib
+
+    for secrets in (
+        Path.home() / ".streamlit" / "secrets.toml",
+        app_dir / ".streamlit" / "secrets.toml",
+    ):
+        try:
+            if "auth" in tomllib.loads(secrets.read_text(encoding="utf-8")):
+                return True
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return False
 
 
 def _demo(args: argparse.Namespace) -> int:
     from monitor.demo import run_demo
 
-    return run_demo(days=args.days, port=args.port, serve=not args.no_serve)
+    return run_demo(days=args.days, port=args.port, serve=not args.no_serve, store_url=args.store)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

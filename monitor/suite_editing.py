@@ -1,9 +1,10 @@
 """Editing GX suite files safely: list them, validate through GX, dry run, save with history.
 
 Validation and dry runs import GX (through checks.suite) only when they are called, so the
-dashboard starts without it. A save writes GX's JSON (indent 2, sorted keys, as GX writes it)
-atomically and records a version in the results store in one step: if the file cannot be
-written nothing is recorded, and if the version cannot be recorded the old file is put back.
+dashboard starts without it. A save keeps the file's own key order, indent and final newline
+(so a diff shows only the change), writes it atomically and records a version in the results
+store in one step: if the file cannot be written nothing is recorded, and if the version
+cannot be recorded the old file is put back.
 """
 
 from __future__ import annotations
@@ -106,9 +107,18 @@ def read_suite(path: Path) -> dict[str, Any]:
     return doc
 
 
-def dump_suite(doc: dict[str, Any]) -> str:
-    """A suite as GX writes it: JSON, indent 2, sorted keys."""
-    return json.dumps(doc, indent=2, sort_keys=True)
+def dump_suite(doc: dict[str, Any], like: str | None = None) -> str:
+    """A suite as JSON in its own key order, formatted like the text `like` (its indent, final
+    newline and non-ASCII characters) or with indent 2."""
+    indent: int | str = 2
+    if like:
+        lines = like.splitlines()
+        found = next((ln for ln in lines[1:] if ln.strip()), "") if len(lines) > 1 else ""
+        step = found[: len(found) - len(found.lstrip())]
+        if step:
+            indent = len(step) if step.strip(" ") == "" else step
+    text = json.dumps(doc, indent=indent, ensure_ascii=like is not None and like.isascii())
+    return text + "\n" if like and like.endswith("\n") else text
 
 
 def form_kwargs(fields: dict[str, str]) -> dict[str, Any]:
@@ -206,8 +216,8 @@ def save_suite(
     problems = validate_suite(doc)
     if problems:
         raise SuiteEditError("the suite is not valid: " + "; ".join(problems))
-    text = dump_suite(doc)
     previous = _read_text(path)
+    text = dump_suite(doc, like=previous)
     if text == previous:
         raise SuiteEditError("nothing to save: the suite is unchanged")
     at = now or datetime.now(UTC)

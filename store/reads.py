@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from store.frames import outcome_rank, read_frame, within_days
+from store.frames import count_where, outcome_rank, read_frame, within_days
 from store.schema import (
     alert_events,
     alerts,
@@ -70,12 +71,13 @@ def alert_list(
     states: Sequence[str] | None = None,
     *,
     integration: str | None = None,
+    integrations: Sequence[str] | None = None,
     check: str | None = None,
     since: datetime | None = None,
     limit: int = 500,
 ) -> pd.DataFrame:
-    """Alerts, newest first, optionally only in `states`, of one integration or check, or
-    opened after `since`."""
+    """Alerts, newest first, optionally only in `states`, of one integration (or any of
+    `integrations`) or check, or opened after `since`."""
     a = alerts.c
     stmt = (
         sa.select(
@@ -102,6 +104,8 @@ def alert_list(
         stmt = stmt.where(a.state.in_(list(states)))
     if integration is not None:
         stmt = stmt.where(a.integration == integration)
+    if integrations is not None:
+        stmt = stmt.where(a.integration.in_(list(integrations)))
     if check is not None:
         stmt = stmt.where(a.check == check)
     if since is not None:
@@ -110,6 +114,43 @@ def alert_list(
     frame["to_acknowledge_s"] = (frame["acknowledged_at"] - frame["opened_at"]).dt.total_seconds()
     frame["to_resolve_s"] = (frame["resolved_at"] - frame["opened_at"]).dt.total_seconds()
     return frame
+
+
+def alert_stats(store: ResultStore) -> dict[str, float | None]:
+    """Over ALL alerts, in SQL: how many are firing, acknowledged and pending, and the mean
+    seconds to acknowledge and to resolve (None when no alert was ever acknowledged/resolved)."""
+    a = alerts.c
+    dialect = store.engine.dialect.name
+    stmt = sa.select(
+        count_where(a.state == "firing").label("firing"),
+        count_where(a.state == "acknowledged").label("acknowledged"),
+        count_where(a.state == "pending").label("pending"),
+        sa.func.avg(seconds_between(dialect, a.opened_at, a.acknowledged_at)).label("to_ack"),
+        sa.func.avg(seconds_between(dialect, a.opened_at, a.resolved_at)).label("to_resolve"),
+    )
+    with store.engine.connect() as connection:
+        row = connection.execute(stmt).mappings().one()
+    return {name: None if value is None else float(value) for name, value in row.items()}
+
+
+def open_alert_labels(store: ResultStore) -> list[dict[str, str]]:
+    """The labels of every alert not resolved (to count the silenced ones)."""
+    stmt = sa.select(alerts.c.labels).where(alerts.c.state != "resolved")
+    with store.engine.connect() as connection:
+        return [
+            {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+            for labels in connection.execute(stmt).scalars()
+        ]
+
+
+def seconds_between(
+    dialect: str, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]
+) -> sa.ColumnElement[Any]:
+    """`end - start` in seconds as a SQL expression (NULL when either is NULL), on the two
+    engines a results store runs on (SQLite, PostgreSQL)."""
+    if dialect == "sqlite":
+        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+    return sa.extract("epoch", end - start)
 
 
 def alert_history(store: ResultStore, alert_id: int) -> pd.DataFrame:

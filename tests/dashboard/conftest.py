@@ -42,9 +42,14 @@ def demo_dashboard(
     st.cache_resource.clear()
 
 
-def open_page(page: str | None = None, **params: str | list[str]) -> AppTest:
-    """Run the app on `page` (a file under dashboard/pages) with these query parameters."""
+def open_page(
+    page: str | None = None, *, actor: str | None = None, **params: str | list[str]
+) -> AppTest:
+    """Run the app on `page` (a file under dashboard/pages) with these query parameters, the
+    sidebar's "Your name" filled with `actor` when given."""
     at = AppTest.from_file(APP, default_timeout=60)
+    if actor is not None:
+        at.session_state["dxq_actor"] = actor
     for name, value in params.items():
         at.query_params[name] = value
     if page is not None:

@@ -134,7 +134,7 @@ def test_route_tester_names_receivers_and_rejects_unknown_labels() -> None:
 
 
 def test_silence_needs_a_comment_then_silences_and_expires() -> None:
-    at = open_page("alerts")
+    at = open_page("alerts", actor="Dana On-Call")
     form_button = next(b for b in at.button if b.label == "Create silence")
     at.selectbox(key="silence_integration").select("orders")
     form_button.click().run()
@@ -149,7 +149,7 @@ def test_silence_needs_a_comment_then_silences_and_expires() -> None:
 
 
 def test_run_now_queues_a_request_and_shows_it(demo_dashboard: str) -> None:
-    at = open_page("runs")
+    at = open_page("runs", actor="Dana On-Call")
     assert any("No scheduler" in w.value for w in at.warning) or "Scheduler last" in text_of(at)
     runs = at.dataframe[0].value
     assert not runs.empty and runs["integration"].nunique() > 1
@@ -169,7 +169,7 @@ def test_run_now_queues_a_request_and_shows_it(demo_dashboard: str) -> None:
 
 def test_runs_status_filter_with_no_match_says_so() -> None:
     at = open_page("runs")
-    at.multiselect(key="runs_status").select("running").run()
+    at.multiselect(key="runs_status").select("Running").run()
     assert any("No run matches" in i.value for i in at.info)
 
 
@@ -184,7 +184,7 @@ def test_a_dead_letter_can_be_sent_again(demo_dashboard: str) -> None:
             .where(notifications.c.id == dead_id)
             .values(status="dead", attempts=6, last_error="HTTP 400 (permanent)")
         )
-    at = open_page("alerts")
+    at = open_page("alerts", actor="Dana On-Call")
     assert {m.label: m.value for m in at.metric}["Dead letters"] == "1"
     assert at.selectbox(key="retry_id").value == dead_id
     next(b for b in at.button if b.label == "Retry delivery").click().run()

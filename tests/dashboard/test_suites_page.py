@@ -75,7 +75,7 @@ def test_dry_run_shows_each_expectation_outcome_before_saving(monitor_dir: Path)
     at.button(key="suite_dry_run").click().run()
     assert not at.exception and not at.error, errors(at)
     results = at.dataframe[2].value
-    assert results["outcome"].tolist() == ["✅ passed", "❌ failed", "❌ failed"]
+    assert results["outcome"].tolist() == ["passed", "failed", "failed"]
     assert results["unexpected"].tolist() == [0, 1, 1]  # the price of 250
     assert results["of rows"].tolist() == [5, 5, 5]
     assert (monitor_dir / "suites" / "products.json").read_text() == SUITE_TEXT
@@ -93,9 +93,12 @@ def test_save_writes_the_file_and_a_version_then_history_shows_the_diff(
     apply_key = "suite_apply:" + editor.key.rsplit(":", 2)[1] + ":0"
     at.button(key=apply_key).click().run()
     assert not at.error, errors(at)
+    assert at.button(key="suite_save").disabled  # no dry run of this draft yet
+    at.button(key="suite_dry_run").click().run()
+    assert "dry run of this draft is clean" in at.success[0].value
     at.button(key="suite_save").click().run()
     assert "author is required" in errors(at)  # nothing saved without a name and a reason
-    at.text_input(key="suite_author").set_value("ana")
+    at.text_input(key="dxq_actor").set_value("ana")
     at.text_input(key="suite_comment").set_value("tolerate a few null skus")
     at.button(key="suite_save").click().run()
     assert not at.exception and not at.error, errors(at)
@@ -113,7 +116,14 @@ def test_save_writes_the_file_and_a_version_then_history_shows_the_diff(
     engine.dispose()
     assert at.dataframe[0].value["last edited by"].tolist() == ["ana"]
     diff = next(block.value for block in at.code if block.language == "diff")
-    assert '+        "mostly": 0.95' in diff and diff.startswith("--- suites/products.json #1")
+    assert diff.startswith("--- suites/products.json #1")
+    # The file keeps its own order and indent (4): the diff is the one changed line.
+    changed = [ln for ln in diff.splitlines()[2:] if ln[:1] in "+-"]
+    assert changed == [
+        '-                "column": "sku"',
+        '+                "column": "sku",',
+        '+                "mostly": 0.95',
+    ], diff
 
 
 def test_no_suites_is_an_empty_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,3 +166,50 @@ def test_a_file_saved_elsewhere_reloads_an_untouched_draft_and_warns_an_edited_o
     at.run()
     assert "Someone saved this suite since you started editing" in at.warning[0].value
     assert len(at.dataframe[1].value) == 0
+
+
+def test_a_field_the_type_does_not_take_is_refused_not_dropped(monitor_dir: Path) -> None:
+    at = open_page()
+    at.selectbox(key="suite_add_type").set_value("expect_column_values_to_not_be_null")
+    at.text_input(key="suite_add_column").set_value("sku")
+    at.text_input(key="suite_add_min_value").set_value("3")
+    at.button(key="suite_add").click().run()
+    assert "min_value: not an argument of this expectation" in errors(at)
+    assert len(at.dataframe[1].value) == 2
+
+
+def test_a_dry_run_that_cannot_run_blocks_save_until_save_anyway(monitor_dir: Path) -> None:
+    at = open_page()
+    at.selectbox(key="suite_add_type").set_value("expect_column_values_to_not_be_null")
+    at.text_input(key="suite_add_column").set_value("no_such_column")
+    at.button(key="suite_add").click().run()
+    assert not at.error, errors(at)
+    at.button(key="suite_dry_run").click().run()
+    assert "could not run" in errors(at)
+    assert at.button(key="suite_save").disabled
+    at.checkbox(key="suite_save_anyway").check().run()
+    assert not at.button(key="suite_save").disabled
+
+
+def test_adding_one_expectation_saves_a_diff_of_just_those_lines(monitor_dir: Path) -> None:
+    from monitor import suite_editing as editing
+    from monitor.loading import load_config
+    from store.store import ResultStore
+
+    config = load_config(Path(str(monitor_dir / "dxq.yml")), {})
+    path = monitor_dir / "suites" / "products.json"
+    doc = editing.read_suite(path)
+    added = {"type": "expect_column_to_exist", "kwargs": {"column": "price"}, "meta": {}}
+    doc["expectations"].append(added)
+    store = ResultStore.open(config.store)
+    editing.save_suite(store, config, path, doc, "ana", "price must exist")
+    first, new = editing.suite_history(store, config, path)[::-1]
+    store.dispose()
+    changed = [ln for ln in editing.diff_versions(first, new).splitlines()[2:] if ln[:1] in "+-"]
+    # Only added lines: the comma after the previous item and the new item (whose closing
+    # brace difflib matches with the old last one).
+    assert all(ln.startswith("+") for ln in changed), changed
+    assert len(changed) == len(json.dumps(added, indent=4).splitlines())
+    assert (
+        changed[0] == "+        }," and '+            "type": "expect_column_to_exist",' in changed
+    )

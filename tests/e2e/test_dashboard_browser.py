@@ -49,6 +49,8 @@ def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
         ("check", "check?integration=orders&check=reconcile", "reconcile"),
         ("alerts", "alerts", "Alerts"),
         ("runs", "runs", "Runs"),
+        ("stock-freshness", "check?integration=stock-levels&check=freshness", "freshness"),
+        ("suites", "suites", "Suites"),
     ],
 )
 def test_every_page_loads_cleanly(

@@ -181,7 +181,7 @@ def test_save_writes_gx_json_and_records_the_previous_file_then_the_new_version(
     version_id = editing.save_suite(
         store, config, path, edited, " ana@example.com ", "allow premium prices", now=now
     )
-    assert path.read_text() == json.dumps(edited, indent=2, sort_keys=True)
+    assert path.read_text() == json.dumps(edited, indent=4) + "\n"  # the file's own format
     new, initial = editing.suite_history(store, config, path)
     assert new.id == version_id and (new.author, new.comment) == (
         "ana@example.com",
@@ -194,7 +194,8 @@ def test_save_writes_gx_json_and_records_the_previous_file_then_the_new_version(
     assert entry.last_version == new
     diff = editing.diff_versions(initial, new)
     assert '-                "max_value": 100' in diff
-    assert '+        "max_value": 500' in diff
+    assert '+                "max_value": 500' in diff
+    assert len([line for line in diff.splitlines() if line.startswith(("+ ", "- "))]) == 2
     assert editing.diff_versions(new, new) == ""
 
     again = json.loads(json.dumps(edited))
@@ -222,9 +223,12 @@ def test_save_refuses_a_suite_gx_rejects_and_an_unchanged_one(monitor: Any) -> N
     bad = {"name": "products", "expectations": [{"type": "expect_column_to_exist", "kwargs": {}}]}
     with pytest.raises(SuiteEditError, match="column: field required"):
         editing.save_suite(store, config, path, bad, "ana", "oops")
-    editing.save_suite(store, config, path, SUITE, "ana", "GX formatting")
     with pytest.raises(SuiteEditError, match="unchanged"):
-        editing.save_suite(store, config, path, SUITE, "ana", "again")
+        editing.save_suite(store, config, path, SUITE, "ana", "the file as it is")
+    renamed = {**SUITE, "name": "products-v2"}
+    editing.save_suite(store, config, path, renamed, "ana", "rename")
+    with pytest.raises(SuiteEditError, match="unchanged"):
+        editing.save_suite(store, config, path, renamed, "ana", "again")
     assert len(editing.suite_history(store, config, path)) == 2
 
 
