@@ -39,10 +39,10 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
         newest = read_newest(spec.dataset, spec.column)
     except DatasourceError as exc:
         reason = datasource_reason(spec.dataset, exc)
-        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason)
+        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason, side=spec.side)
     except ValueError as exc:
         reason = f"{spec.dataset.label}: {spec.column} does not hold timestamps ({exc})"
-        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason)
+        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason, side=spec.side)
     return _judge(spec, newest, now, time.perf_counter() - started)
 
 
@@ -66,6 +66,7 @@ def _judge(
             observed="no rows",
             expected=expected,
             reason=f"no rows with a value in {spec.column} in {spec.dataset.label}",
+            side=spec.side,
             duration_s=duration_s,
         )
     lag = (now - newest).total_seconds()
@@ -91,6 +92,7 @@ def _judge(
         observed=observed,
         expected=expected,
         reason=reason,
+        side=spec.side,
         duration_s=duration_s,
     )
 

@@ -53,6 +53,7 @@ class FreshnessSpec:
     max_age_s: float
     severity: Severity
     name: str = "freshness"
+    side: str = "target"  # which side of the integration `dataset` is
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ def build_specs(
     if integration.freshness is not None:
         fresh = integration.freshness
         dataset = target if fresh.side == "target" else source
-        specs.append(FreshnessSpec(dataset, fresh.column, fresh.max_age, severity))
+        specs.append(FreshnessSpec(dataset, fresh.column, fresh.max_age, severity, side=fresh.side))
     if integration.volume is not None:
         specs.append(VolumeSpec(source, target, integration.volume.tolerance, severity))
     if integration.reconciles and integration.key is not None:

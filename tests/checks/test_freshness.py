@@ -127,9 +127,10 @@ def test_stale_warning_check_is_warned(
         sqlite_url, f"create table {name} (ts text)", f"insert into {name} values ('2026-11-27')"
     )
     spec = spec_for(sqlite_url, name)
-    spec = FreshnessSpec(spec.dataset, "ts", HOUR, Severity.WARNING)
+    spec = FreshnessSpec(spec.dataset, "ts", HOUR, Severity.WARNING, side="source")
     result = check_freshness(spec, NOW)
     assert result.outcome is Outcome.WARNED
+    assert result.side == "source"  # the page and the message name the side measured
     assert result.observed == "2d 12h old"
     assert "2d 12h old" in (result.reason or "")
 

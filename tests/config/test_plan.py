@@ -179,3 +179,11 @@ def test_the_demo_customers_suite_masks_email() -> None:
     (plan,) = plan_integrations(config, ["customers"])
     suites = [s for s in plan.specs if isinstance(s, SuiteSpec)]
     assert suites and all(s.pii_columns == ("email",) for s in suites)
+
+
+def test_a_source_side_freshness_is_measured_on_the_source_and_says_so() -> None:
+    demo = Path(__file__).parents[2] / "demo" / "dxq.yml"
+    config = load_config(demo, {"DXQ_DEMO_DIR": "/nonexistent", "DXQ_STORE_URL": "sqlite://"})
+    (plan,) = plan_integrations(config, ["stock-levels"])
+    (fresh,) = [s for s in plan.specs if isinstance(s, FreshnessSpec)]
+    assert (fresh.side, fresh.dataset) == ("source", plan.source)
