@@ -293,7 +293,7 @@ PAGE_QUERIES: dict[str, list[tuple[str, Callable[[ResultStore], object]]]] = {
     "runs": [
         ("recent_runs(all)", lambda s: queries.recent_runs(s, None, 200)),
         ("run_request_list", reads.run_request_list),
-        ("last_heartbeat", reads.last_heartbeat),
+        ("scheduler_status", reads.scheduler_status),
     ],
     "suites": [
         ("latest_versions", lambda s: suite_versions_latest(s)),

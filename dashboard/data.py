@@ -107,8 +107,8 @@ def run_requests(config_path: str, integration: str | None = None) -> pd.DataFra
     return reads.run_request_list(app_context().store, integration)
 
 
-def last_heartbeat(config_path: str) -> datetime | None:
-    return reads.last_heartbeat(app_context().store)
+def scheduler_status(config_path: str) -> reads.SchedulerStatus | None:
+    return reads.scheduler_status(app_context().store)
 
 
 def clear() -> None:

@@ -12,6 +12,7 @@ from dashboard import charts, data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
 from dashboard.format import ago, as_datetime, badge, duration, percent, status_word
+from dashboard.scheduler_health import render_scheduler_health
 from dashboard.staleness import is_stale
 
 INTEGRATION_PAGE = "dashboard/pages/integration.py"
@@ -72,6 +73,7 @@ def _live(ctx: AppContext, names: tuple[str, ...]) -> None:
         f"Updated {now:%Y-%m-%d %H:%M} UTC · refreshes every minute · "
         "“not reporting” means no run within 1.5 times its schedule plus its timeout"
     )
+    render_scheduler_health(path, now)
     if not rows:
         st.info("No integration matches these filters.")
         return

@@ -12,6 +12,7 @@ from dashboard import actions, data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context
 from dashboard.format import STATUS_BADGE, ago, status_word
+from dashboard.scheduler_health import render_scheduler_health
 
 # The filter offers the words the table shows.
 RUN_STATUSES = {STATUS_BADGE[s][1]: s for s in ("passed", "warned", "failed", "error", "running")}
@@ -22,14 +23,7 @@ def render_runs() -> None:
     viewer = sign_in_bar(ctx.config)
     st.title("Runs")
     path = str(ctx.config_path)
-    beat = data.last_heartbeat(path)
-    if beat is None:
-        st.warning(
-            "No scheduler has reported yet: scheduled runs and “Run now” need "
-            "`dxq schedule` running."
-        )
-    else:
-        st.caption(f"Scheduler last ticked {ago(beat)}.")
+    render_scheduler_health(path)
     names = list(ctx.config.integrations)
     a, b = st.columns(2)
     chosen = a.selectbox(

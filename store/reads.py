@@ -5,7 +5,8 @@ Each is one bounded, indexed query returning a DataFrame (or None)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -228,16 +229,37 @@ def run_request_list(
     return read_frame(store, stmt)
 
 
-def last_heartbeat(store: ResultStore) -> datetime | None:
-    """When any scheduler last ticked, or None if none ever did."""
-    stmt = sa.select(sa.func.max(heartbeats.c.last_tick_at))
+@dataclass(frozen=True)
+class SchedulerStatus:
+    """What the newest scheduler heartbeat says."""
+
+    last_tick_at: datetime
+    host: str
+    pid: int
+    state: str  # "running" | "stopped"
+    config_error: str | None
+    running: tuple[str, ...]
+    missed: tuple[str, ...]
+
+
+def scheduler_status(store: ResultStore) -> SchedulerStatus | None:
+    """The newest heartbeat of any scheduler, or None if none ever ran on this store."""
+    stmt = sa.select(heartbeats).order_by(heartbeats.c.last_tick_at.desc()).limit(1)
     with store.engine.connect() as connection:
-        value = connection.execute(stmt).scalar_one_or_none()
-    if isinstance(value, str):  # max() over SQLite text loses the column type
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value if isinstance(value, datetime) else None
+        row = connection.execute(stmt).first()
+    if row is None:
+        return None
+    info = row.info if isinstance(row.info, dict) else {}
+    error = info.get("config_error")
+    return SchedulerStatus(
+        last_tick_at=row.last_tick_at,
+        host=str(row.host),
+        pid=int(row.pid),
+        state=str(info.get("state", "running")),
+        config_error=str(error) if error else None,
+        running=tuple(str(n) for n in info.get("running") or ()),
+        missed=tuple(str(n) for n in info.get("missed") or ()),
+    )
 
 
 def latest_checks(store: ResultStore, integration: str) -> pd.DataFrame:

@@ -84,7 +84,7 @@ def test_run_requests_and_heartbeat(store: ResultStore) -> None:
     assert list(found["id"]) == [request]
     assert list(found["status"]) == ["queued"]
     assert found["requested_at"].iloc[0] == T0
-    before = reads.last_heartbeat(store)
+    before = reads.scheduler_status(store)
     scheduling.beat(
         store,
         f"proc-{id(store)}",
@@ -92,7 +92,10 @@ def test_run_requests_and_heartbeat(store: ResultStore) -> None:
         pid=1,
         started_at=T0,
         now=T0 + timedelta(days=400),
-        info={},
+        info={"state": "running", "config_error": "dxq.yml:3: bad", "missed": ["orders"]},
     )
-    assert reads.last_heartbeat(store) == T0 + timedelta(days=400)
-    assert before is None or before < T0 + timedelta(days=400)
+    status = reads.scheduler_status(store)
+    assert status is not None and status.last_tick_at == T0 + timedelta(days=400)
+    assert (status.host, status.state, status.config_error) == ("h", "running", "dxq.yml:3: bad")
+    assert status.missed == ("orders",) and status.running == ()
+    assert before is None or before.last_tick_at < T0 + timedelta(days=400)

@@ -11,6 +11,9 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
+# generous: on a loaded 2-core machine a cold page run can take tens of seconds
+WAIT_MS = 90_000
+
 # Opening a deep link (/check?…) makes Streamlit's frontend probe /check/_stcore/health and
 # /check/_stcore/host-config before it finds the server root: two harmless 404s it recovers from.
 _PROBES = ("/_stcore/health", "/_stcore/host-config")
@@ -20,9 +23,9 @@ def _wait(page: Any) -> None:
     from playwright.sync_api import expect
 
     app = page.get_by_test_id("stApp")
-    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=30_000)
-    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=30_000)
-    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
+    expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=WAIT_MS)
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=WAIT_MS)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=WAIT_MS)
 
 
 def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
