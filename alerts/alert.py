@@ -94,6 +94,9 @@ class CheckOutcome:
     reason: str | None = None
     observed: str | None = None
     expected: str | None = None
+    side: str | None = None  # source | target | None (both sides)
+    subject: str = ""  # what was measured, e.g. "erp.sales_orders" (set by the monitor)
+    limit: float | None = None  # the check's limit from the monitor file (reconcile: a rate)
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class Alert:
     escalation_step: int = 0  # escalation steps already notified
     reminder_slot: int = 0  # repeat intervals already reminded
     notified: tuple[Target, ...] = ()  # every target that was sent firing/reminder/escalation
+    side: str | None = None  # the side the check measured (source | target | None: both)
+    subject: str = ""  # what the check measured, e.g. "erp.sales_orders"
+    limit: float | None = None  # the check's limit from the monitor file
 
     @property
     def fingerprint(self) -> str:

@@ -1,8 +1,8 @@
 """The alert lifecycle: pure functions over plain data with an injected `now`.
 
 - failed, or warned (severity `warning`), opens or keeps a `data_quality` alert; passed resolves
-  it; an `error` leaves it as it is and opens a `run_error` alert instead, which any evaluated
-  outcome (passed, warned, failed) resolves.
+  it; an `error` leaves it as it is. An integration has one `run_error` alert (check `*`),
+  listing every check that could not be evaluated and why; a run with no error resolves it.
 - An alert fires after `after_failures` consecutive failures; before that it is `pending`.
 - Silences are applied when deciding: a silenced alert fires without notifications, and the first
   `tick` after the silence ends sends the firing message. Resolved messages go to every target
@@ -38,6 +38,8 @@ from alerts.routing import receivers_for
 from alerts.silence import Silence, silencing
 
 _FAILING = {"failed", "warned"}
+ALL_CHECKS = "*"  # the check of an integration's one run_error alert
+RUN_ERROR_KIND = "run_error"  # the check_kind of the outcome that alert is decided on
 
 
 def evaluate(
@@ -60,7 +62,8 @@ def evaluate(
     silences = tuple(silences)
     transitions: list[Transition] = []
     notifications: list[Notification] = []
-    for outcome in outcomes:
+    run_error = _run_error(outcomes)
+    for outcome in [*outcomes, *run_error]:
         for kind, failing in _verdicts(outcome):
             current = latest.get(fingerprint(kind, settings.integration, outcome.check))
             change: tuple[Transition, list[Notification]] | None
@@ -80,11 +83,37 @@ def _verdicts(outcome: CheckOutcome) -> list[tuple[AlertKind, bool]]:
         return [(AlertKind.MISSED, failing)]
     if outcome.check_kind == "dead_letter":
         return [(AlertKind.DEAD_LETTER, failing)]
+    if outcome.check_kind == RUN_ERROR_KIND:
+        return [(AlertKind.RUN_ERROR, failing)]
     if outcome.outcome == "error":
-        return [(AlertKind.RUN_ERROR, True)]
+        return []  # folded into the integration's one run_error alert
     return [
         (AlertKind.DATA_QUALITY, outcome.outcome in _FAILING),
-        (AlertKind.RUN_ERROR, False),
+        (AlertKind.RUN_ERROR, False),  # an alert of one check from before ALL_CHECKS
+    ]
+
+
+def _run_error(outcomes: Sequence[CheckOutcome]) -> list[CheckOutcome]:
+    """One outcome for the integration's run_error alert (check `*`): failed, listing every
+    check that could not be evaluated and why; passed when checks ran and none erred."""
+    checked = [o for o in outcomes if o.check_kind not in ("missed", "dead_letter")]
+    if not checked:
+        return []
+    errors = [o for o in checked if o.outcome == "error"]
+    if not errors:
+        return [CheckOutcome(ALL_CHECKS, RUN_ERROR_KIND, "passed")]
+    reason = "; ".join(f"{o.check}: {o.reason or 'unknown error'}" for o in errors)
+    severities = [o.severity for o in errors]
+    severity = next((s for s in ("critical", "error", "warning") if s in severities), "error")
+    return [
+        CheckOutcome(
+            ALL_CHECKS,
+            RUN_ERROR_KIND,
+            "error",
+            severity,
+            metrics={"checks": [o.check for o in errors]},
+            reason=reason,
+        )
     ]
 
 
@@ -161,6 +190,9 @@ def _observe(
         expected=outcome.expected,
         last_seen_at=now,
         check_kind=outcome.check_kind,
+        side=outcome.side,
+        subject=outcome.subject,
+        limit=outcome.limit,
     )
 
 

@@ -90,11 +90,18 @@ def build_message(
 
 
 def describe(alert: Alert) -> str:
-    """What went wrong, in one or two plain sentences."""
+    """What went wrong, in one or two plain sentences, from the check's real metrics and the
+    side it measured (a source-side check names the source system)."""
     m = alert.metrics
     target = alert.labels.get("target_system") or "the target"
     source = alert.labels.get("source_system") or "the source"
-    if alert.kind is AlertKind.RUN_ERROR:
+    measured = alert.subject or (source if alert.side == "source" else target)
+    numbers = True
+    if alert.kind is AlertKind.RUN_ERROR and alert.check == "*":
+        names = m.get("checks") or []
+        text = f"{len(names) or 'Some'} check(s) could not be evaluated: "
+        text += f"{alert.reason or 'unknown error'}."
+    elif alert.kind is AlertKind.RUN_ERROR:
         text = f"The check could not be evaluated: {alert.reason or 'unknown error'}."
     elif alert.kind is AlertKind.MISSED:
         text = f"No run has reported since {m.get('last_report_at', '?')}; expected every "
@@ -103,26 +110,33 @@ def describe(alert: Alert) -> str:
         text = f"A notification to {m.get('receiver')} by {m.get('channel')} could not be "
         text += f"delivered: {alert.reason or 'unknown error'}."
     elif alert.check_kind == "reconcile" and _num(m.get("compared")) is not None:
-        text = _reconcile(m, source, target)
+        text = _reconcile(m, source, target, alert.subject, alert.limit)
     elif alert.check_kind == "freshness" and _num(m.get("lag_seconds")) is not None:
-        text = f"The newest record in {target} is {duration(m['lag_seconds'])} old"
+        text = f"The newest record in {measured} is {duration(m['lag_seconds'])} old"
         text += f", limit {duration(m.get('max_age_seconds'))}."
     elif alert.check_kind == "volume" and _num(m.get("source_rows")) is not None:
         text = f"{target} has {count(m.get('target_rows'))} rows, {source} has "
         text += f"{count(m['source_rows'])}: {percent(m.get('difference_rate'))} apart."
+    elif alert.check_kind == "references" and _num(m.get("missing_rows")) is not None:
+        text = f"{count(m['missing_rows'])} of {count(m.get('checked_rows'))} rows of "
+        text += f"{measured} refer to {count(m.get('missing_values'))} values that do not "
+        text += f"exist: {percent(m.get('missing_rate'))}."
     elif alert.check_kind == "expectation" and _num(m.get("unexpected_count")) is not None:
-        text = f"{count(m['unexpected_count'])} of {count(m.get('element_count'))} rows "
-        text += f"({percent(_fraction(m.get('unexpected_percent')))}) break {alert.check}."
+        text = f"{count(m['unexpected_count'])} of {count(m.get('element_count'))} rows of "
+        text += f"{measured} ({percent(_fraction(m.get('unexpected_percent')))}) break "
+        text += f"{alert.check}."
     else:
-        text = alert.reason or f"{alert.check} failed."
-    if alert.observed and alert.expected and alert.kind is AlertKind.DATA_QUALITY:
+        text, numbers = alert.reason or f"{alert.check} failed.", False
+    if not numbers and alert.observed and alert.expected and alert.kind is AlertKind.DATA_QUALITY:
         text += f" Observed {alert.observed}; expected {alert.expected}."
     return mask_credentials(text)
 
 
-def _reconcile(m: Mapping[str, Any], source: str, target: str) -> str:
+def _reconcile(
+    m: Mapping[str, Any], source: str, target: str, subject: str, limit: float | None
+) -> str:
     compared = count(m.get("compared"))
-    entity = str(m.get("entity") or "records")
+    entity = f"records of {subject}" if subject else "records"
     parts = [
         (int(m.get("missing_in_target") or 0), f"missing in {target}"),
         (int(m.get("missing_in_source") or 0), f"missing in {source}"),
@@ -130,8 +144,9 @@ def _reconcile(m: Mapping[str, Any], source: str, target: str) -> str:
     ]
     present = [(n, words) for n, words in parts if n]
     rate = percent(m.get("mismatch_rate"))
-    limit = m.get("max_mismatch_rate")
     tail = f": {rate}" + (f", limit {percent(limit)}" if limit is not None else "") + "."
+    if not present:
+        return f"Of {compared} {entity} compared, {rate} differ" + tail[len(rate) + 1 :]
     if len(present) == 1:
         n, words = present[0]
         return f"{count(n)} of {compared} {entity} are {words}{tail}"

@@ -90,6 +90,8 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     sender: str = "dxq@localhost"
     timeout: float = 10.0
+    verify: bool = True  # verify the server's TLS certificate
+    ca_file: str | None = None  # CA certificates (PEM) to verify against instead of the system's
 
 
 def mask_url(url: str) -> str:

@@ -47,3 +47,14 @@ def dead_letter(receiver: str, channel: str, error: str) -> CheckOutcome:
         metrics={"receiver": receiver, "channel": channel},
         reason=error,
     )
+
+
+def delivered(receiver: str, channel: str) -> CheckOutcome:
+    """A passed `dead_letter` outcome: a send to `receiver` by `channel` succeeded again."""
+    return CheckOutcome(
+        check=f"delivery to {receiver} by {channel}",
+        check_kind="dead_letter",
+        outcome="passed",
+        severity="error",
+        metrics={"receiver": receiver, "channel": channel},
+    )

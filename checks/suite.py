@@ -3,8 +3,9 @@
 SQL datasets go through GX's SQL data sources, so the database computes every metric; files
 go through GX's pandas data source. One ephemeral GX context per process holds the data
 sources, assets and validation definitions, reused while the system, dataset and suite file
-stay the same. GX runs one suite at a time (its execution engines are not thread-safe); the
-systems' statement timeouts bound how long one suite can hold the others.
+stay the same. A process-wide lock guards only that bookkeeping (registration); validating
+holds a lock per data source (GX's execution engine of a source is not thread-safe), so a
+suite waiting on its database never blocks the suites of other systems.
 
 On SQL, GX's BASIC result format gives the counts, 20 unexpected values and the query that
 selects the failing rows without fetching any row list; the keys of the failing rows are then
@@ -14,6 +15,7 @@ sample for every column-map expectation, passing ones included (a table scan eac
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import threading
@@ -60,6 +62,7 @@ _context: AbstractDataContext | None = None
 _sources: dict[tuple[Any, ...], SQLDatasource] = {}
 _batches: dict[tuple[Any, ...], BatchDefinition[Any]] = {}
 _validations: dict[tuple[Any, ...], tuple[str, gx.ValidationDefinition, list[str]]] = {}
+_source_locks: dict[tuple[Any, ...], threading.Lock] = {}
 _names = itertools.count(1)
 
 
@@ -70,8 +73,7 @@ def run_suite(spec: SuiteSpec) -> list[CheckResult]:
     if document.problems:
         return [_suite_error(spec, "invalid suite file: " + "; ".join(document.problems))]
     try:
-        with _lock:
-            results = _run(spec, document)
+        results = _run(spec, document)
     except DatasourceError as exc:
         return [_suite_error(spec, str(exc))]
     except Exception as exc:  # GX failing in a way we did not foresee is still data
@@ -81,20 +83,40 @@ def run_suite(spec: SuiteSpec) -> list[CheckResult]:
 
 
 def _run(spec: SuiteSpec, document: SuiteDocument) -> list[CheckResult]:
-    batch = _batch_definition(spec.dataset)
     frame = None
     if isinstance(spec.dataset.system, FileSystem):
         from datasources.files import read_frame
 
         frame = read_frame(spec.dataset.system)
         _require_columns(spec, list(frame.columns))
+        source_key: tuple[Any, ...] = ("files",)
     else:
         _require_columns(spec, _probe_columns(spec.dataset))
-        _guard_execution_engine(spec.dataset.system)
-    built = _validation(spec, document, batch)
+        source_key = _source_key(spec.dataset.system)
+    with _lock:
+        batch = _batch_definition(spec.dataset)
+        if not isinstance(spec.dataset.system, FileSystem):
+            _guard_execution_engine(spec.dataset.system)
+        built = _validation(spec, document, batch)
     if isinstance(built, CheckResult):
         return [built]
     validation, ids = built
+    with _source_lock(source_key):
+        return _validate(spec, document, validation, ids, frame)
+
+
+def _source_lock(key: tuple[Any, ...]) -> threading.Lock:
+    with _lock:
+        return _source_locks.setdefault(key, threading.Lock())
+
+
+def _validate(
+    spec: SuiteSpec,
+    document: SuiteDocument,
+    validation: gx.ValidationDefinition,
+    ids: list[str],
+    frame: Any,
+) -> list[CheckResult]:
     result_format: dict[str, Any] = {
         "result_format": "SUMMARY" if frame is not None else "BASIC",
         "partial_unexpected_count": SAMPLE_SIZE,
@@ -235,7 +257,8 @@ def _sql_source(system: SqlSystem) -> SQLDatasource:
 
 def _engine(system: SqlSystem) -> sa.Engine:
     """The data source's own engine (probes, failing rows), read-only and time-limited."""
-    return guard_engine(_sql_source(system).get_engine(), system)
+    with _lock:
+        return guard_engine(_sql_source(system).get_engine(), system)
 
 
 def _guard_execution_engine(system: SqlSystem) -> None:
@@ -315,7 +338,8 @@ def _forget_stored_results() -> None:
     """The ephemeral context keeps every validation result in memory: drop them."""
     store = _context_now().validation_results_store
     for key in store.list_keys():
-        store.remove_key(key)  # type: ignore[no-untyped-call]
+        with contextlib.suppress(KeyError):  # another thread's suite removed it first
+            store.remove_key(key)  # type: ignore[no-untyped-call]
 
 
 def _suite_error(spec: SuiteSpec, reason: str) -> CheckResult:

@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from checks.suite_result import SAMPLE_SIZE, condense
-from datasources.connection import install_sqlite_deadline, mask_url, translate_error
+from datasources.connection import (
+    install_sqlite_deadline,
+    mask_url,
+    statement_timeout_s,
+    track_checkouts,
+    translate_error,
+)
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasetNotFound, DatasourceError, QueryFailed
 
@@ -40,7 +46,9 @@ def engine_kwargs(url: sa.URL, system: SqlSystem) -> dict[str, Any]:
 
 def guard_engine(engine: sa.Engine, system: SqlSystem) -> sa.Engine:
     """Make an engine GX created read-only and time-limited on SQLite and MySQL/MariaDB (any
-    driver), once; its pooled connections are dropped so every later one is guarded."""
+    driver), once; its pooled connections are dropped so every later one is guarded. Under a
+    run budget each checkout caps the statement timeout at the time left, and the budget can
+    cancel what runs on the connection."""
     if engine in _guarded:
         return engine
     dialect = engine.dialect.name
@@ -49,6 +57,10 @@ def guard_engine(engine: sa.Engine, system: SqlSystem) -> sa.Engine:
         install_sqlite_deadline(engine, system.query_timeout_s)
     elif dialect in ("mysql", "mariadb"):
         event.listen(engine, "connect", partial(_mysql_read_only, system.query_timeout_s))
+        event.listen(engine, "checkout", partial(_mysql_budget, system.query_timeout_s))
+    elif dialect == "postgresql":
+        event.listen(engine, "checkout", partial(_postgres_budget, system.query_timeout_s))
+    track_checkouts(engine)
     _guarded.add(engine)
     engine.dispose()
     return engine
@@ -63,13 +75,39 @@ def _mysql_read_only(timeout_s: float, dbapi_conn: Any, record: Any) -> None:
     try:
         cursor.execute("SELECT VERSION()")
         (version,) = cursor.fetchone()
-        if "mariadb" in str(version).lower():
-            cursor.execute(f"SET SESSION max_statement_time = {float(timeout_s)}")
-        else:
-            cursor.execute(f"SET SESSION max_execution_time = {max(1, round(timeout_s * 1000))}")
+        record.info["dxq_mariadb"] = "mariadb" in str(version).lower()
+        _mysql_timeout(cursor, record, timeout_s)
         cursor.execute("SET SESSION TRANSACTION READ ONLY")
     finally:
         cursor.close()
+
+
+def _mysql_timeout(cursor: Any, record: Any, timeout_s: float) -> None:
+    if record.info.get("dxq_mariadb"):
+        cursor.execute(f"SET SESSION max_statement_time = {float(timeout_s)}")
+    else:
+        cursor.execute(f"SET SESSION max_execution_time = {max(1, round(timeout_s * 1000))}")
+
+
+def _mysql_budget(timeout_s: float, dbapi_conn: Any, record: Any, proxy: Any) -> None:
+    """Each checkout: the statement timeout capped at the current run's budget (or restored)."""
+    cursor = dbapi_conn.cursor()
+    try:
+        _mysql_timeout(cursor, record, statement_timeout_s(timeout_s))
+    finally:
+        cursor.close()
+
+
+def _postgres_budget(timeout_s: float, dbapi_conn: Any, record: Any, proxy: Any) -> None:
+    """Under a run budget, a checkout caps the statement timeout at the time left; the SET is
+    transaction-local, so the rollback at checkin restores the connection's own timeout."""
+    capped = statement_timeout_s(timeout_s)
+    if capped < timeout_s:
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute(f"SET LOCAL statement_timeout = {max(1, round(capped * 1000))}")
+        finally:
+            cursor.close()
 
 
 def _selectable(dataset: Dataset) -> sa.FromClause:

@@ -3,18 +3,28 @@ alert decisions of a run written in the run's own transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from alerts.alert import Alert, AlertSettings, CheckOutcome, Decision
+from alerts.alert import (
+    Alert,
+    AlertEvent,
+    AlertSettings,
+    CheckOutcome,
+    Decision,
+    Notification,
+    NotificationKind,
+    Target,
+    notification_key,
+)
 from alerts.lifecycle import evaluate, tick
 from alerts.matcher import Matcher
 from alerts.owner import Owner, Role, SmtpSettings
 from alerts.routing import EscalationStep, Route
-from alerts.watchdog import dead_letter
+from alerts.watchdog import dead_letter, delivered
 from checks.result import CheckResult
 from monitor import config as cfg
 from monitor import routes_config
@@ -23,9 +33,8 @@ from store.alert_state import (
     apply_decision,
     latest_alerts,
     lock_integration,
-    open_alerts,
+    open_alert_integrations,
 )
-from store.store import ResultStore
 
 DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0
 
@@ -38,6 +47,9 @@ class IntegrationAlerting:
     after_failures: int = 1
     source_system: str = ""
     target_system: str = ""
+    source_label: str = ""  # "crm.orders": what the source side measures
+    target_label: str = ""
+    max_mismatch_rate: float | None = None  # the reconcile check's limit
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,9 @@ def alert_context(config: cfg.Config) -> AlertContext:
                 after_failures=i.alert.after_failures,
                 source_system=i.source.system,
                 target_system=i.target.system,
+                source_label=i.source.label,
+                target_label=i.target.label,
+                max_mismatch_rate=i.reconcile.max_mismatch_rate if i.reconcile else None,
             )
             for name, i in config.integrations.items()
         },
@@ -109,6 +124,8 @@ def convert_smtp(smtp: cfg.Smtp) -> SmtpSettings:
         password=smtp.password,
         sender=smtp.sender,
         timeout=smtp.timeout,
+        verify=smtp.verify,
+        ca_file=smtp.ca_file,
     )
 
 
@@ -128,9 +145,12 @@ def convert_route(route: routes_config.Route) -> Route:
     )
 
 
-def outcomes_of(results: Sequence[CheckResult]) -> list[CheckOutcome]:
-    """A run's results as `alerts` sees them (the schema snapshot is left out)."""
-    return [
+def outcomes_of(
+    results: Sequence[CheckResult], integration: IntegrationAlerting | None = None
+) -> list[CheckOutcome]:
+    """A run's results as `alerts` sees them (the schema snapshot is left out), with the side
+    each check measured and, given the integration, what that side is and the check's limit."""
+    outcomes = [
         CheckOutcome(
             check=r.check,
             check_kind=str(r.kind),
@@ -140,9 +160,36 @@ def outcomes_of(results: Sequence[CheckResult]) -> list[CheckOutcome]:
             reason=r.reason,
             observed=r.observed,
             expected=r.expected,
+            side=r.side,
         )
         for r in results
     ]
+    return [with_settings(o, integration) for o in outcomes] if integration else outcomes
+
+
+def with_settings(outcome: CheckOutcome, integration: IntegrationAlerting) -> CheckOutcome:
+    """The outcome with what its side measured and its limit from the monitor file."""
+    subject = outcome.subject or (
+        integration.source_label if outcome.side == "source" else integration.target_label
+    )
+    limit = outcome.limit
+    if limit is None and outcome.check_kind == "reconcile":
+        limit = integration.max_mismatch_rate
+    return replace(outcome, subject=subject, limit=limit)
+
+
+def decide_alerts(
+    connection: sa.Connection,
+    integration: str,
+    decide: Callable[[list[Alert]], Decision],
+    now: datetime,
+) -> Decision:
+    """The one path every alert write takes: lock the integration until the transaction ends,
+    re-read its alerts inside the lock, decide on what is stored now, and write the decision."""
+    lock_integration(connection, integration)
+    decision = decide(latest_alerts(connection, integration))
+    apply_decision(connection, decision, now)
+    return decision
 
 
 def record_alerts(
@@ -154,13 +201,17 @@ def record_alerts(
 ) -> Decision:
     """Decide the alert changes of a run and write them, with their audit events and outbox
     rows, on the run's connection (so all of it commits with the run or not at all)."""
-    lock_integration(connection, integration)
-    current = latest_alerts(connection, integration)
-    decision = evaluate(
-        current, outcomes, context.settings(integration), active_silences(connection, now), now
+    settings = context.settings(integration)
+    silences = active_silences(connection, now)
+    known = context.integrations.get(integration)
+    if known is not None:
+        outcomes = [with_settings(o, known) for o in outcomes]
+    return decide_alerts(
+        connection,
+        integration,
+        lambda current: evaluate(current, outcomes, settings, silences, now),
+        now,
     )
-    apply_decision(connection, decision, now)
-    return decision
 
 
 def record_dead_letter(
@@ -172,59 +223,106 @@ def record_dead_letter(
     error: str,
     now: datetime,
 ) -> Decision:
-    """Raise the alert that a notification about `undelivered` could not be delivered; it goes
-    to maintenance, never again through the channel that failed. A dead letter about a dead
-    letter alert raises nothing (no loops); it stays visible in the outbox."""
+    """Raise the alert that a notification about `undelivered` could not be delivered. It never
+    goes back through the channel that failed: to the routed receivers' other channels, else to
+    any other maintenance or on-call owner's channel; when nobody is left, the alert says so
+    (an `undeliverable` event and its summary). A dead letter about a dead letter alert raises
+    nothing (no loops); it stays visible in the outbox."""
     if str(undelivered.kind) == "dead_letter":
         return Decision()
-    integration = undelivered.integration
-    lock_integration(connection, integration)
     outcome = dead_letter(receiver, channel, error)
-    decision = evaluate(
-        latest_alerts(connection, integration),
-        [outcome],
-        context.settings(integration),
-        active_silences(connection, now),
+    settings = context.settings(undelivered.integration)
+    silences = active_silences(connection, now)
+    failed = Target(receiver, channel)
+
+    def decide(current: list[Alert]) -> Decision:
+        decision = evaluate(current, [outcome], settings, silences, now)
+        kept = [n for n in decision.notifications if Target(n.receiver, n.channel) != failed]
+        transitions = []
+        for transition in decision.transitions:
+            alert, events = transition.alert, list(transition.events)
+            alert = replace(
+                alert,
+                targets=tuple(t for t in alert.targets if t != failed),
+                notified=tuple(t for t in alert.notified if t != failed),
+            )
+            wanted = any(n.fingerprint == alert.fingerprint for n in decision.notifications)
+            if wanted and not any(n.fingerprint == alert.fingerprint for n in kept):
+                fallback = fallback_targets(context.owners, failed)
+                if fallback:
+                    alert = replace(alert, targets=fallback, notified=fallback)
+                    kept += firing_notifications(alert, fallback, now)
+                    events.append(AlertEvent("fallback", now, detail=_listed(fallback)))
+                else:
+                    note = (
+                        f"nobody else could be told: no other channel than {channel} of {receiver}"
+                    )
+                    alert = replace(alert, reason=f"{error} ({note})")
+                    events.append(AlertEvent("undeliverable", now, detail=note))
+            transitions.append(replace(transition, alert=alert, events=tuple(events)))
+        return Decision(tuple(transitions), tuple(kept))
+
+    return decide_alerts(connection, undelivered.integration, decide, now)
+
+
+def record_delivered(connection: sa.Connection, receiver: str, channel: str, now: datetime) -> int:
+    """A send to `receiver` by `channel` succeeded: resolve the open dead-letter alerts about
+    that channel (of any integration); returns how many."""
+    outcome = delivered(receiver, channel)
+    resolved = 0
+    for integration in open_alert_integrations(connection, "dead_letter", outcome.check):
+        settings = AlertSettings(integration=integration, owners={})
+
+        def decide(current: list[Alert], settings: AlertSettings = settings) -> Decision:
+            return evaluate(current, [outcome], settings, (), now)
+
+        resolved += len(decide_alerts(connection, integration, decide, now).transitions)
+    return resolved
+
+
+def fallback_targets(owners: Mapping[str, Owner], failed: Target) -> tuple[Target, ...]:
+    """Every channel of every maintenance, then on-call, owner except the one that failed."""
+    found = [
+        Target(owner.id, str(address.kind))
+        for role in (Role.MAINTENANCE, Role.ONCALL)
+        for owner in owners.values()
+        if owner.role is role
+        for address in owner.channels()
+    ]
+    return tuple(t for t in dict.fromkeys(found) if t != failed)
+
+
+def firing_notifications(
+    alert: Alert, targets: Sequence[Target], now: datetime
+) -> list[Notification]:
+    """The firing notification of `alert` for each target."""
+    kind = NotificationKind.FIRING
+    return [
+        Notification(
+            key=notification_key(alert, kind, 0, t.receiver, t.channel),
+            kind=kind,
+            step=0,
+            receiver=t.receiver,
+            channel=t.channel,
+            fingerprint=alert.fingerprint,
+            episode=alert.episode,
+            created_at=now,
+        )
+        for t in targets
+    ]
+
+
+def _listed(targets: Sequence[Target]) -> str:
+    return ", ".join(f"{t.receiver} ({t.channel})" for t in targets)
+
+
+def tick_integration(connection: sa.Connection, integration: str, now: datetime) -> Decision:
+    """Reminders, escalation steps and firings delayed by a silence that are due now for one
+    integration, decided on its open alerts as stored inside the lock."""
+    silences = active_silences(connection, now)
+    return decide_alerts(
+        connection,
+        integration,
+        lambda current: tick([a for a in current if a.is_open], silences, now),
         now,
     )
-    others = tuple(
-        n for n in decision.notifications if (n.receiver, n.channel) != (receiver, channel)
-    )
-    decision = Decision(decision.transitions, others)
-    apply_decision(connection, decision, now)
-    return decision
-
-
-def _context(config: cfg.Config | AlertContext) -> AlertContext:
-    return config if isinstance(config, AlertContext) else alert_context(config)
-
-
-def record_missed(
-    store: ResultStore,
-    config: cfg.Config | AlertContext,
-    outcomes: Sequence[tuple[str, CheckOutcome]],
-    *,
-    now: datetime,
-) -> None:
-    """Open or resolve `missed` alerts from the scheduler's (integration, outcome) pairs, one
-    transaction per integration."""
-    context = _context(config)
-    for integration, outcome in outcomes:
-        with store.transaction() as tx:
-            record_alerts(tx.connection, context, integration, [outcome], now)
-
-
-def tick_alerts(store: ResultStore, config: cfg.Config | AlertContext, *, now: datetime) -> int:
-    """Reminders, escalation steps and firings delayed by a silence that are due now; returns
-    how many notifications were queued."""
-    with store.transaction() as tx:
-        integrations = sorted({a.integration for a in open_alerts(tx.connection)})
-    queued = 0
-    for integration in integrations:
-        with store.transaction() as tx:
-            lock_integration(tx.connection, integration)
-            current = open_alerts(tx.connection, integration)
-            decision = tick(current, active_silences(tx.connection, now), now)
-            apply_decision(tx.connection, decision, now)
-            queued += len(decision.notifications)
-    return queued

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BeforeValidator,
@@ -21,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from alerts.owner import hide_url
 from monitor.config_values import (
     Duration,
     Model,
@@ -45,6 +47,22 @@ class Smtp(Model):
     password: OptionalText = None
     sender: str = "dxq@localhost"
     timeout: Duration = 30.0
+    verify: bool = True  # verify the mail server's TLS certificate
+    ca_file: OptionalText = None  # PEM file of the CA(s) to trust instead of the system's
+
+    @field_validator("ca_file")
+    @classmethod
+    def _resolve_ca_file(cls, path: str | None, info: ValidationInfo) -> str | None:
+        return None if path is None else resolve_path(path, info)
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> Smtp:
+        if self.starttls and self.ssl:
+            raise ValueError(
+                "give either 'starttls: true' (usually port 587) or 'ssl: true' (usually port "
+                "465), not both"
+            )
+        return self
 
 
 class Owner(Model):
@@ -63,6 +81,30 @@ class Owner(Model):
             if "@" not in address:
                 raise ValueError(f"invalid email address '{address}'")
         return emails
+
+    @field_validator("slack_webhook", "teams_webhook", "webhook")
+    @classmethod
+    def _check_url(cls, url: str | None) -> str | None:
+        if url is not None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https"):
+                got = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
+                raise ValueError(
+                    f"expected an http:// or https:// URL (got {got}), "
+                    "e.g. https://hooks.example.com/..."
+                )
+            if not parts.hostname:
+                raise ValueError(f"the URL '{hide_url(url)}' has no host")
+        return url
+
+    @model_validator(mode="after")
+    def _check_reachable(self) -> Owner:
+        if not (self.email or self.slack_webhook or self.teams_webhook or self.webhook):
+            raise ValueError(
+                "this owner cannot be reached: give at least one of email, slack_webhook, "
+                "teams_webhook or webhook"
+            )
+        return self
 
 
 class System(Model):

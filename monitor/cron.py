@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.base import BaseExecutor
@@ -72,6 +72,7 @@ class CronClock:
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._scheduler.add_executor(_FiringExecutor(on_fire), alias="firing")
         self.triggers: dict[str, Any] = {}
+        self.since: dict[str, datetime] = {}  # when each integration got its current schedule
 
     def start(self) -> None:
         self._scheduler.start()
@@ -84,12 +85,14 @@ class CronClock:
         """A trigger on this clock (seconds mode or not)."""
         return build_trigger(schedule, timezone, seconds=self._seconds)
 
-    def sync(self, schedules: dict[str, tuple[str, str]]) -> None:
-        """Make the jobs match `schedules` (integration -> (cron, timezone))."""
+    def sync(self, schedules: dict[str, tuple[str, str]], now: datetime | None = None) -> None:
+        """Make the jobs match `schedules` (integration -> (cron, timezone)); `now` is when."""
+        now = now or datetime.now(UTC)
         for name in set(self._jobs) - set(schedules):
             self._scheduler.remove_job(name)
             del self._jobs[name]
             self.triggers.pop(name, None)
+            self.since.pop(name, None)
             log.info("unscheduled %s", name)
         for name, (cron, zone) in schedules.items():
             if self._jobs.get(name) == (cron, zone):
@@ -108,4 +111,5 @@ class CronClock:
             )
             self._jobs[name] = (cron, zone)
             self.triggers[name] = trigger
+            self.since[name] = now
             log.info("scheduled %s: %s (%s)", name, cron, zone)

@@ -1,6 +1,6 @@
 """The alerts the scheduler raises itself (a run that timed out, a scheduled run that did not
-report) and the periodic alert tick (reminders, escalation), written through the alerting
-module's lifecycle and the store's alert state."""
+report) and the periodic alert tick (reminders, escalation); every write goes through the
+locked path of `monitor.alerting.decide_alerts`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from alerts.alert import CheckOutcome
-from alerts.lifecycle import tick
-from monitor.alerting import AlertContext, record_alerts
-from store.alert_state import active_silences, apply_decision, open_alerts
+from monitor.alerting import AlertContext, record_alerts, tick_integration
+from store.alert_state import open_integrations
 from store.store import ResultStore
 
 RUN_CHECK = "run"  # the check name of a run's own problems (its overall time budget)
@@ -40,15 +39,20 @@ def record_missed(
     outcomes: Mapping[str, CheckOutcome],
     now: datetime,
 ) -> None:
-    """Raise or resolve the `missed` alert of each scheduled integration."""
+    """Raise or resolve the `missed` alert of each scheduled integration, one transaction
+    each."""
     for integration, outcome in outcomes.items():
         with store.transaction() as tx:
             record_alerts(tx.connection, context, integration, [outcome], now)
 
 
 def tick_alerts(store: ResultStore, now: datetime) -> int:
-    """Send due reminders and escalation steps; returns how many alerts changed."""
+    """Send due reminders and escalation steps, one locked transaction per integration with
+    open alerts; returns how many alerts changed."""
     with store.transaction() as tx:
-        decision = tick(open_alerts(tx.connection), active_silences(tx.connection, now), now)
-        apply_decision(tx.connection, decision, now)
-    return len(decision.transitions)
+        integrations = open_integrations(tx.connection)
+    changed = 0
+    for integration in integrations:
+        with store.transaction() as tx:
+            changed += len(tick_integration(tx.connection, integration, now).transitions)
+    return changed

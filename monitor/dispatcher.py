@@ -18,13 +18,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy, DeliveryResult, next_attempt
 from alerts.message import build_message
 from alerts.sender import deliver
-from monitor.alerting import AlertContext, alert_context, record_dead_letter
+from monitor.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
 from monitor.config import Config
 from store.outbox import Claimed, claim_due, mark_dead, mark_sent, schedule_retry
 from store.store import ResultStore
@@ -58,62 +58,138 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+LEASE_MARGIN_S = 30.0  # a claim's lease: the hard timeout of its one send plus this
+CONCURRENCY = 4  # receivers served at once in one pass
+MIN_SEND_S = 0.5  # the shortest hard timeout a send gets when the budget runs out
+
+
+@dataclass
+class _Pass:
+    """The shared state of one dispatcher pass: who is being served, what was done."""
+
+    store: ResultStore
+    context: AlertContext
+    worker: str
+    clock: Callable[[], datetime]
+    timeout_s: float
+    limit: int
+    deadline: float | None
+    rng: random.Random
+    policy: BackoffPolicy
+    busy: set[str] = field(default_factory=set)
+    claimed: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def left_s(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def serve(self) -> None:
+        """Claim one due notification at a time (of a receiver nobody here is serving), send
+        it and record it, until nothing is due, `limit` is reached or the budget is spent."""
+        while True:
+            left = self.left_s()
+            if left is not None and left <= 0:
+                return
+            timeout = self.timeout_s if left is None else max(min(self.timeout_s, left), MIN_SEND_S)
+            with self.lock:  # one claim at a time: a receiver's messages keep their order
+                if self.claimed >= self.limit:
+                    return
+                with self.store.transaction() as tx:
+                    found = claim_due(
+                        tx.connection,
+                        self.worker,
+                        self.clock(),
+                        timeout + LEASE_MARGIN_S,
+                        1,
+                        exclude=self.busy,
+                    )
+                if not found:
+                    return
+                claimed = found[0]
+                receiver = claimed.notification.receiver
+                self.claimed += 1
+                self.busy.add(receiver)
+            try:
+                done = _dispatch(self, claimed, timeout)
+            finally:
+                with self.lock:
+                    self.busy.discard(receiver)
+            with self.lock:
+                self.attempts.append(done)
+
+
 def dispatch_once(
     store: ResultStore,
     config: Config | AlertContext,
     *,
-    now: datetime,
     worker: str,
+    now: datetime | None = None,
+    clock: Callable[[], datetime] | None = None,
     limit: int = 50,
     hard_timeout_s: float | None = None,
+    budget_s: float | None = None,
+    concurrency: int = CONCURRENCY,
     rng: random.Random | None = None,
     policy: BackoffPolicy = DEFAULT_BACKOFF,
 ) -> DispatchReport:
     """Deliver up to `limit` due notifications once each; never raises for a delivery problem.
 
-    The lease lasts the hard timeout of every claimed delivery plus a minute, so a live
-    dispatcher never loses it and a crashed one releases it soon after."""
+    Notifications are claimed one at a time with a lease of one send's hard timeout plus a
+    margin, read from `clock` (or the fixed `now`) at the claim, so a crashed dispatcher
+    releases them soon. Up to `concurrency` receivers are served at once, each receiver by one
+    thread, so a receiver that never answers holds up only itself. With `budget_s` the pass
+    stops claiming when it is spent, and no send outlasts it by more than `MIN_SEND_S`."""
     context = config if isinstance(config, AlertContext) else alert_context(config)
     timeout = hard_timeout_s if hard_timeout_s is not None else context.smtp.timeout + 5.0
-    lease_s = timeout * limit + 60.0
-    with store.transaction() as tx:
-        claimed = claim_due(tx.connection, worker, now, lease_s, limit)
-    chance = rng or random.Random()
-    attempts = [_dispatch(store, context, c, now, worker, timeout, chance, policy) for c in claimed]
-    return DispatchReport(tuple(attempts))
+    read = clock or ((lambda: now) if now is not None else _utcnow)
+    deadline = None if budget_s is None else time.monotonic() + budget_s
+    state = _Pass(
+        store, context, worker, read, timeout, limit, deadline, rng or random.Random(), policy
+    )
+    threads = [
+        threading.Thread(target=state.serve, name=f"dxq-dispatch-{i}", daemon=True)
+        for i in range(max(concurrency, 1))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return DispatchReport(tuple(state.attempts))
 
 
-def _dispatch(
-    store: ResultStore,
-    context: AlertContext,
-    claimed: Claimed,
-    now: datetime,
-    worker: str,
-    timeout_s: float,
-    rng: random.Random,
-    policy: BackoffPolicy,
-) -> Attempt:
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _dispatch(state: _Pass, claimed: Claimed, timeout_s: float) -> Attempt:
     n = claimed.notification
-    result = attempt(context, claimed, now, timeout_s)
-    with store.transaction() as tx:
+    result = attempt(state.context, claimed, state.clock(), timeout_s)
+    now = state.clock()  # after the send: a Retry-After counts from the answer
+    with state.store.transaction() as tx:
         if result.delivered:
             mark_sent(tx.connection, claimed.id, now)
+            record_delivered(tx.connection, n.receiver, n.channel, now)
             return Attempt(n.key, n.receiver, n.channel, "sent")
         error = result.error or "not delivered"
         retry_at = None
         if result.retryable:
-            retry_at = next_attempt(claimed.attempts, now, result.retry_after_s, rng, policy)
+            retry_at = next_attempt(
+                claimed.attempts, now, result.retry_after_s, state.rng, state.policy
+            )
         if retry_at is not None:
-            kept = schedule_retry(tx.connection, claimed.id, worker, retry_at, error)
+            kept = schedule_retry(tx.connection, claimed.id, state.worker, retry_at, error)
             status = "retry" if kept else "lost"
             return Attempt(n.key, n.receiver, n.channel, status, error, retry_at)
         if not result.retryable:
             error = f"permanent: {error}"
         else:
             error = f"gave up after {claimed.attempts} attempts: {error}"
-        if not mark_dead(tx.connection, claimed.id, worker, error):
+        if not mark_dead(tx.connection, claimed.id, state.worker, error):
             return Attempt(n.key, n.receiver, n.channel, "lost", error)
-        record_dead_letter(tx.connection, context, claimed.alert, n.receiver, n.channel, error, now)
+        record_dead_letter(
+            tx.connection, state.context, claimed.alert, n.receiver, n.channel, error, now
+        )
         return Attempt(n.key, n.receiver, n.channel, "dead", error)
 
 
@@ -156,21 +232,8 @@ def deliver_due(
     worker: str | None = None,
     budget_s: float = 20.0,
 ) -> DispatchReport:
-    """Dispatch until nothing is due now or `budget_s` has passed (what `dxq run` does after
-    recording); whatever still fails stays in the outbox for `dxq schedule`."""
-    name = worker or worker_id()
-    deadline = time.monotonic() + budget_s
-    attempts: list[Attempt] = []
-    while time.monotonic() < deadline:
-        left = max(deadline - time.monotonic(), 1.0)
-        report = dispatch_once(
-            store,
-            context,
-            now=clock(),
-            worker=name,
-            hard_timeout_s=min(context.smtp.timeout + 5.0, left),
-        )
-        attempts.extend(report.attempts)
-        if not report.attempts:
-            break
-    return DispatchReport(tuple(attempts))
+    """Dispatch what is due within `budget_s` (what `dxq run` does after recording); whatever
+    still fails stays in the outbox for `dxq schedule`."""
+    return dispatch_once(
+        store, context, worker=worker or worker_id(), clock=clock, budget_s=budget_s, limit=1000
+    )

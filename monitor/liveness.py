@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 from alerts.alert import CheckOutcome
@@ -49,12 +49,16 @@ def recover(
     now: datetime,
     timeouts: Mapping[str, float],
     alive: Callable[[int], bool] = pid_alive,
+    process_id: str | None = None,
+    started_at: datetime | None = None,
 ) -> list[int]:
     """Fail runs whose scheduler is gone and free what it held; returns the failed run ids.
 
-    A run on this host fails when its process is dead. A run from another host fails only
-    when nobody holds its integration's lease and it started longer ago than its timeout plus
-    the lease margin, so a live scheduler elsewhere keeps its runs.
+    A run on this host fails when its process is dead, or when it has this process's pid but
+    started before this process (`started_at`: a restarted container reuses PID 1); a lease of
+    this pid held under another process id (`process_id`) is freed the same way. A run from
+    another host fails only when nobody holds its integration's lease and it started longer ago
+    than its timeout plus the lease margin, so a live scheduler elsewhere keeps its runs.
     """
     from monitor.worker import LEASE_MARGIN_S, lease_name
 
@@ -63,7 +67,11 @@ def recover(
     dead_owners = [
         owner
         for owner in set(held.values())
-        if (pid := owner_pid(owner, host)) is not None and pid != me and not alive(pid)
+        if (pid := owner_pid(owner, host)) is not None
+        and (
+            (pid == me and process_id is not None and owner != process_id)
+            or (pid != me and not alive(pid))
+        )
     ]
     if scheduling.drop_leases_of(store, dead_owners):
         log.info("freed the leases of stopped schedulers: %s", ", ".join(sorted(dead_owners)))
@@ -71,7 +79,10 @@ def recover(
     failed: list[int] = []
     for run in scheduling.running_runs(store):
         if run.host == host and run.pid is not None:
-            if run.pid == me or alive(run.pid):
+            if run.pid == me:
+                if started_at is None or run.started_at >= started_at:
+                    continue
+            elif alive(run.pid):
                 continue
         else:
             budget = timeouts.get(run.integration, DEFAULT_TIMEOUT_S) + LEASE_MARGIN_S
@@ -96,13 +107,18 @@ def missed_outcomes(
     *,
     since: datetime,
     now: datetime,
+    scheduled_since: Mapping[str, datetime] | None = None,
+    gone: Collection[str] = (),
 ) -> dict[str, CheckOutcome]:
     """The `missed` outcome of each scheduled integration (integration -> (interval, timeout)):
-    failed when no run finished within 1.5 intervals plus the timeout of the last report (or
-    of `since`, when the scheduler started, if it never reported)."""
+    failed when no run finished within 1.5 intervals plus the timeout of the baseline, the
+    later of its last report and when it got its current schedule (`scheduled_since`, else
+    `since`, when the scheduler started). Integrations `gone` from the schedule pass, so their
+    open `missed` alerts resolve."""
     reports = scheduling.last_reports(store)
-    outcomes = {}
+    outcomes = {name: missed_alert(name, now, 0.0, 0.0, now) for name in gone}
     for name, (interval, timeout) in schedules.items():
-        last = reports.get(name, since)
+        began = (scheduled_since or {}).get(name)
+        last = reports.get(name, since) if began is None else max(reports.get(name, began), began)
         outcomes[name] = missed_alert(name, last, MISSED_FACTOR * interval, timeout, now)
     return outcomes

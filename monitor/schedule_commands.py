@@ -28,12 +28,29 @@ def schedule(options: Options, env: Mapping[str, str]) -> int:
     if options.workers < 1:
         raise MonitorError("--workers must be at least 1")
     config = load_config(options.config_path, env)
+    backend = store_backend(config.store)
+    if backend not in ("postgresql", "sqlite"):
+        print(
+            f"dxq: the scheduler needs a PostgreSQL or SQLite results store, not {backend}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         scheduler = Scheduler(options, config, env=env)
     except StoreError as exc:
         print(f"dxq: {exc}", file=sys.stderr)
         return 2
     return scheduler.serve()
+
+
+def store_backend(url: str) -> str:
+    """The database kind of a results store URL ("postgresql", "sqlite", "mysql", ...)."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(url).get_backend_name()
+    except sa.exc.ArgumentError:
+        return "an unreadable URL"
 
 
 def queue_runs(config: Config, integrations: list[str]) -> int:

@@ -1,7 +1,7 @@
 """The `dxq schedule` daemon: cron firings and run-now requests go to a bounded worker pool;
-a housekeeping thread delivers the alert outbox, ticks escalations, detects missed runs and
-frees what dead schedulers left behind; the monitor file is re-read when it changes; a
-heartbeat in the store tells the dashboard the daemon is alive."""
+a dispatch thread delivers the alert outbox; a housekeeping thread ticks escalations, detects
+missed runs and frees what dead schedulers left behind; the monitor file is re-read when it
+changes; a heartbeat in the store tells the dashboard the daemon is alive."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,6 +36,7 @@ from store.store import ResultStore
 
 log = logging.getLogger("dxq.schedule")
 DISPATCH_BATCH = 50
+DISPATCH_BUDGET_S = 60.0  # one dispatch pass; the next one sees a reloaded monitor file
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Scheduler:
         self.process_id = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.started_at = clock()
         self.stopping, self.abort = threading.Event(), threading.Event()
+        self._signalled = 0  # the first SIGTERM/SIGINT received (set by the handler only)
         self.store = ResultStore.open(config.store)
         self.config = config
         self.alerting = alert_context(config)
@@ -114,24 +116,41 @@ class Scheduler:
         self.clock_.start()
         housekeeping = threading.Thread(target=self._housekeeping_loop, name="dxq-housekeeping")
         housekeeping.start()
+        dispatching = threading.Thread(target=self._dispatch_loop, name="dxq-dispatch")
+        dispatching.start()
         next_reload = 0.0
-        while not self.stopping.is_set():
+        while not self._should_stop():
             self._guard(self._poll_requests)
             if time.monotonic() >= next_reload:
                 self._guard(self._reload_if_changed)
                 self._guard(self._beat)
                 next_reload = time.monotonic() + self.options.reload
-            self.stopping.wait(self.options.poll)
+            self._nap(self.options.poll)
+        if self._signalled:
+            log.info("received %s: stopping", signal.Signals(self._signalled).name)
+        self.stop()
         self._shutdown()
         housekeeping.join(timeout=self.options.grace)
+        dispatching.join(timeout=self.options.grace)
         return 0
 
     def stop(self) -> None:
         self.stopping.set()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
-        self.stop()
+        """Only note the signal: taking a lock here (Event.set, logging) could deadlock with
+        the interrupted main thread; repeats are ignored. The main loop polls the flag."""
+        if not self._signalled:
+            self._signalled = signum
+
+    def _should_stop(self) -> bool:
+        return bool(self._signalled) or self.stopping.is_set()
+
+    def _nap(self, seconds: float) -> None:
+        """Sleep up to `seconds`, waking early once a stop was asked for."""
+        until = time.monotonic() + seconds
+        while not self._should_stop() and (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, 0.05))
 
     def _shutdown(self) -> None:
         self.clock_.stop()
@@ -211,11 +230,21 @@ class Scheduler:
             self._release(job.plan.name)
 
     def _poll_requests(self) -> None:
+        unknown: list[int] = []
+        settled = self.clock() - timedelta(seconds=3 * self.options.reload)
         for request in scheduling.queued_requests(self.store):
             plan = self.plans.get(request.integration)
             if plan is None:
-                continue  # not in this monitor file (yet): left queued
+                if request.requested_at < settled and self._mtime is not None:
+                    log.warning(
+                        "run request %d: %s is not in the monitor file; dropped",
+                        request.id,
+                        request.integration,
+                    )
+                    unknown.append(request.id)
+                continue  # it may be in the monitor file at the next reload
             self.submit(RunJob(plan, "request"))
+        scheduling.drop_requests(self.store, unknown)
 
     # -- configuration ------------------------------------------------------------------
 
@@ -249,23 +278,32 @@ class Scheduler:
         self.plans = {plan.name: plan for plan in plan_integrations(config)}
         self.config_error = None
         self.clock_.sync(
-            {p.name: (p.schedule, p.timezone) for p in self.plans.values() if p.schedule}
+            {p.name: (p.schedule, p.timezone) for p in self.plans.values() if p.schedule},
+            self.clock(),
         )
 
     # -- housekeeping -------------------------------------------------------------------
 
     def _housekeeping_loop(self) -> None:
-        next_watch = time.monotonic() + self.options.watch
+        while not self.stopping.wait(self.options.watch):
+            self._housekeep()
+
+    def _dispatch_loop(self) -> None:
+        """The outbox on its own thread: a receiver that never answers delays no housekeeping."""
         while not self.stopping.wait(self.options.dispatch):
             self._guard(self._dispatch)
-            if time.monotonic() >= next_watch:
-                self._housekeep()
-                next_watch = time.monotonic() + self.options.watch
 
     def _housekeep(self) -> None:
         timeouts = {name: plan.timeout_s for name, plan in self.plans.items()}
         self._guard(
-            lambda: recover(self.store, host=self.host, now=self.clock(), timeouts=timeouts)
+            lambda: recover(
+                self.store,
+                host=self.host,
+                now=self.clock(),
+                timeouts=timeouts,
+                process_id=self.process_id,
+                started_at=self.started_at,
+            )
         )
         self._guard(self._check_missed)
         self._guard(self._tick_alerts)
@@ -277,7 +315,15 @@ class Scheduler:
             for name, plan in self.plans.items()
             if name in self.clock_.triggers
         }
-        outcomes = missed_outcomes(self.store, schedules, since=self.started_at, now=now)
+        gone = scheduling.open_missed(self.store) - set(schedules)
+        outcomes = missed_outcomes(
+            self.store,
+            schedules,
+            since=self.started_at,
+            now=now,
+            scheduled_since=self.clock_.since,
+            gone=gone,
+        )
         self.missed = sorted(n for n, o in outcomes.items() if o.outcome == "failed")
         for name in self.missed:
             log.warning("%s: %s", name, outcomes[name].reason)
@@ -291,7 +337,12 @@ class Scheduler:
 
         while not self.stopping.is_set():
             report = dispatch_once(
-                self.store, self.alerting, now=self.clock(), worker=self.process_id
+                self.store,
+                self.alerting,
+                clock=self.clock,
+                worker=self.process_id,
+                limit=DISPATCH_BATCH,
+                budget_s=DISPATCH_BUDGET_S,
             )
             if len(report.attempts) < DISPATCH_BATCH:
                 break

@@ -2,7 +2,10 @@
 once, retries while a system refuses connections, and an overall time budget.
 
 The run itself (checks, results, alerts) is the runner's `run_and_record`, handed in as
-`record`; it runs in its own thread so that a hung source cannot hold a worker past the budget.
+`record`; it runs in its own thread under a `RunBudget`, so every statement timeout is capped
+at the time left. At the deadline the run is recorded as an error at once and its statements
+are cancelled; the lease (and the caller's worker slot) is kept until the run thread has ended,
+so a timed-out integration never runs twice at once.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from checks.spec import ReferenceSpec
+from datasources.connection import RunBudget, within
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
 from monitor.plan import IntegrationPlan
@@ -25,6 +30,7 @@ from store.store import ResultStore
 log = logging.getLogger("dxq.schedule")
 
 LEASE_MARGIN_S = 30.0  # a lease outlives its run's budget by this much
+RECANCEL_S = 5.0  # how often a timed-out run that has not ended yet is cancelled again
 _TRANSIENT = re.compile(
     r"refused|reset|timed out|timeout expired|server closed|closed the connection|lost connection"
     r"|can't connect|no route|network is unreachable|starting up|shutting down|too many",
@@ -109,6 +115,8 @@ class Worker:
         try:
             if job.trigger == "request":
                 requests = scheduling.claim_requests(self.store, name)
+                if not requests:
+                    return RunReport(name, "skipped", detail="another scheduler took the request")
             report = self._run(job, time.monotonic() + plan.timeout_s)
             report.requests = requests
             scheduling.finish_requests(self.store, requests, report.run_id)
@@ -121,10 +129,12 @@ class Worker:
         self.wait_for_systems(plan, deadline)
         outcome: dict[str, int | BaseException | None] = {}
         done = threading.Event()
+        budget = RunBudget(deadline)
 
         def target() -> None:
             try:
-                outcome["run_id"] = self.record(plan, job.trigger)
+                with within(budget):
+                    outcome["run_id"] = self.record(plan, job.trigger)
             except BaseException as exc:  # reported by the worker, never lost in a thread
                 outcome["error"] = exc
             finally:
@@ -135,16 +145,31 @@ class Worker:
         while not done.wait(min(0.2, max(deadline - time.monotonic(), 0.0))):
             if self.abort.is_set():
                 reason = f"scheduler on {self.host} pid {self.pid} stopped during the run"
-                return RunReport(name, "stopped", self._fail_current(name, reason), reason)
+                run_id = self._fail_current(name, reason)
+                budget.cancel()
+                return RunReport(name, "stopped", run_id, reason)
             if time.monotonic() >= deadline:
                 reason = f"timed out after {plan.timeout_s:g} s"
                 log.warning("%s: %s", name, reason)
-                return RunReport(name, "timed_out", self._fail_current(name, reason), reason)
+                run_id = self._fail_current(name, reason)
+                self._await_end(name, done, budget)
+                return RunReport(name, "timed_out", run_id, reason)
         if "error" in outcome:
             log.error("%s: the run failed: %s", name, outcome["error"])
             return RunReport(name, "failed", detail=str(outcome["error"]))
-        run_id = outcome.get("run_id")
-        return RunReport(name, "ran", run_id if isinstance(run_id, int) else None)
+        ran = outcome.get("run_id")
+        return RunReport(name, "ran", ran if isinstance(ran, int) else None)
+
+    def _await_end(self, name: str, done: threading.Event, budget: RunBudget) -> None:
+        """Cancel a timed-out run's statements and wait, holding the lease, until its thread
+        has ended (or the scheduler stops); cancels again and renews the lease meanwhile."""
+        while True:
+            cancelled = budget.cancel()
+            if done.wait(RECANCEL_S) or self.abort.is_set():
+                return
+            log.warning("%s: the timed-out run has not ended yet (%d connections)", name, cancelled)
+            until = self.clock() + timedelta(seconds=LEASE_MARGIN_S)
+            scheduling.renew_lease(self.store, lease_name(name), self.process_id, until)
 
     def _fail_current(self, integration: str, reason: str) -> int | None:
         """Mark this process's running run of `integration` as an error; returns its id."""
@@ -179,7 +204,10 @@ class Worker:
 
 
 def _datasets(plan: IntegrationPlan) -> list[Dataset]:
-    return [plan.source, plan.target]
+    """Every dataset the plan's checks read, referenced tables included."""
+    found = [plan.source, plan.target]
+    found += [s.referenced for s in plan.specs if isinstance(s, ReferenceSpec)]
+    return found
 
 
 def probe(system: SqlSystem) -> DatasourceError | None:

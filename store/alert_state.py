@@ -34,14 +34,32 @@ def fingerprint_hash(fingerprint: str) -> str:
 
 
 def lock_integration(connection: sa.Connection, integration: str) -> None:
-    """Serialise alert decisions for one integration until the transaction ends.
+    """Serialise alert writes for one integration until the transaction ends; read the alerts
+    only after it.
 
-    PostgreSQL takes a transaction-level advisory lock; SQLite already holds its write lock
-    once the run's rows are written."""
+    PostgreSQL takes a transaction-level advisory lock (READ COMMITTED then sees every write
+    committed before it). SQLite takes the database write lock now (a write that changes
+    nothing), so no other writer commits between the reads that follow and the writes."""
     if connection.dialect.name == "postgresql":
         digest = hashlib.sha256(f"dxq-alerts|{integration}".encode()).digest()
         key = int.from_bytes(digest[:8], "big", signed=True)
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    elif connection.dialect.name == "sqlite":
+        connection.execute(alerts.update().where(alerts.c.id == -1).values(episode=0))
+
+
+def open_alert_integrations(connection: sa.Connection, kind: str, check: str) -> list[str]:
+    """The integrations with an open alert of this kind and check, sorted."""
+    a = alerts.c
+    query = sa.select(a.integration).where(a.state != "resolved", a.kind == kind, a.check == check)
+    return sorted(set(connection.execute(query).scalars()))
+
+
+def open_integrations(connection: sa.Connection) -> list[str]:
+    """The integrations with at least one alert not resolved, sorted."""
+    a = alerts.c
+    query = sa.select(a.integration).where(a.state != "resolved").distinct()
+    return sorted(connection.execute(query).scalars())
 
 
 def latest_alerts(connection: sa.Connection, integration: str) -> list[Alert]:
@@ -157,7 +175,16 @@ def _row(alert: Alert, notified_at: datetime | None) -> dict[str, Any]:
 def acknowledge_alert(
     connection: sa.Connection, alert_id: int, actor: str, now: datetime, comment: str = ""
 ) -> Alert | None:
-    """Acknowledge a firing alert (stops reminders and escalation); None if it is not firing."""
+    """Acknowledge a firing alert (stops reminders and escalation); None if it is not firing.
+
+    Locks the alert's integration first and reads the alert inside the lock, so a run or tick
+    committing meanwhile is never overwritten."""
+    integration = connection.execute(
+        sa.select(alerts.c.integration).where(alerts.c.id == alert_id)
+    ).scalar_one_or_none()
+    if integration is None:
+        raise UnknownAlert(f"no alert has id {alert_id}")
+    lock_integration(connection, integration)
     alert = alert_by_id(connection, alert_id)
     if alert.state.value != "firing":
         return None

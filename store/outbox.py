@@ -10,7 +10,7 @@ first statement of its own transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,10 +92,16 @@ def _insert_new(connection: sa.Connection) -> sa.Executable:
 
 
 def claim_due(
-    connection: sa.Connection, worker: str, now: datetime, lease_s: float, limit: int = 50
+    connection: sa.Connection,
+    worker: str,
+    now: datetime,
+    lease_s: float,
+    limit: int = 50,
+    exclude: Collection[str] = (),
 ) -> list[Claimed]:
     """Take the lease of up to `limit` due notifications: pending ones whose time has come,
-    and claims whose lease ran out. Must open its transaction (see the module docstring)."""
+    and claims whose lease ran out; receivers in `exclude` are left for later. Must open its
+    transaction (see the module docstring)."""
     at = require_utc(now, "now")
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -106,7 +112,7 @@ def claim_due(
     )
     query = (
         sa.select(n.id, n.receiver, n.channel, n.idempotency_key, n.payload, n.attempts)
-        .where(due)
+        .where(due, n.receiver.not_in(list(exclude)))
         .order_by(n.next_attempt_at, n.id)
         .limit(limit)
     )

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.errors import StoreError
-from store.schema import heartbeats, leases, run_requests, runs
+from store.schema import alerts, heartbeats, leases, run_requests, runs
 from store.store import ResultStore
 from store.types import require_utc
 
@@ -249,3 +249,21 @@ def _aware(value: Any) -> datetime:
     if isinstance(value, datetime):
         return require_utc(value)
     return require_utc(datetime.fromisoformat(str(value)))
+
+
+def open_missed(store: ResultStore) -> set[str]:
+    """The integrations with a `missed` alert not yet resolved."""
+    a = alerts.c
+    stmt = sa.select(a.integration).where(a.kind == "missed", a.state != "resolved").distinct()
+    with store.transaction() as tx:
+        return {str(name) for name in tx.connection.execute(stmt).scalars()}
+
+
+def drop_requests(store: ResultStore, ids: Sequence[int]) -> int:
+    """Mark queued requests as done without a run (their integration left the monitor file)."""
+    if not ids:
+        return 0
+    rr = run_requests.c
+    stmt = run_requests.update().where(rr.id.in_(list(ids)), rr.status == "queued")
+    with store.transaction() as tx:
+        return tx.connection.execute(stmt.values(status="done")).rowcount

@@ -36,14 +36,14 @@ def send(address: ChannelAddress, message: Message, smtp: SmtpSettings) -> Deliv
     where = f"smtp {smtp.host}:{smtp.port}"
     try:
         client: smtplib.SMTP
+        context = tls_context(smtp)
         if smtp.ssl:
-            context = ssl.create_default_context()
             client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
             if smtp.starttls and not smtp.ssl:
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=context)
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")
             refused = client.send_message(mail)
@@ -60,11 +60,23 @@ def send(address: ChannelAddress, message: Message, smtp: SmtpSettings) -> Deliv
         return DeliveryResult.permanent(text)
     except smtplib.SMTPNotSupportedError as exc:
         return DeliveryResult.permanent(f"{where}: {exc}")
+    except ssl.SSLCertVerificationError as exc:
+        return DeliveryResult.permanent(f"{where}: TLS certificate not trusted: {exc}")
     except (OSError, smtplib.SMTPException) as exc:
         return DeliveryResult.retry(f"{where}: {type(exc).__name__}: {exc}")
     if refused:
         return DeliveryResult.permanent(f"{where}: refused {', '.join(sorted(refused))}")
     return DeliveryResult.ok()
+
+
+def tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """Verifying against the system CAs, or `ca_file`; `verify: false` checks nothing."""
+    if not smtp.verify:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=smtp.ca_file)
 
 
 def _text(error: bytes | str) -> str:

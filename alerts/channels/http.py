@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -38,11 +39,27 @@ def post(
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
         )
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        return DeliveryResult.permanent(f"{where}: not a usable http(s) URL ({exc})")
     except httpx.TimeoutException:
         return DeliveryResult.retry(f"{where}: timed out after {timeout_s:g}s")
+    except httpx.ConnectError as exc:
+        if is_certificate_error(exc):
+            return DeliveryResult.permanent(f"{where}: TLS certificate not trusted ({exc})")
+        return DeliveryResult.retry(f"{where}: {type(exc).__name__}")
     except httpx.TransportError as exc:
         return DeliveryResult.retry(f"{where}: {type(exc).__name__}")
     return classify(response.status_code, response.headers.get("Retry-After"), where, now)
+
+
+def is_certificate_error(exc: BaseException) -> bool:
+    """A TLS certificate verification failure: a configuration problem, not worth retrying."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 def classify(

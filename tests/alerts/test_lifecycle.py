@@ -240,7 +240,8 @@ def test_error_opens_run_error_for_maintenance_and_keeps_data_quality() -> None:
     alerts = apply([], evaluate([], [FAIL], SETTINGS, [], T0))
     d = evaluate(alerts, [ERROR], SETTINGS, [], at(5))
     (t,) = d.transitions
-    assert t.alert.kind is AlertKind.RUN_ERROR and t.alert.reason == "ERP is down"
+    assert t.alert.kind is AlertKind.RUN_ERROR and t.alert.reason == "reconcile: ERP is down"
+    assert t.alert.check == "*"
     assert {n.receiver for n in d.notifications} == {"maint"}
     alerts = apply(alerts, d)
     assert len(alerts) == 2
@@ -304,3 +305,23 @@ def test_is_silenced_window_edges() -> None:
     assert is_silenced(labels, [s], at(10))
     assert not is_silenced(labels, [s], at(20))
     assert not is_silenced({"check": "volume"}, [s], at(15))
+
+
+def test_an_outage_is_one_run_error_alert_listing_its_checks() -> None:
+    down = [
+        replace(ERROR, check=name, reason=f"{name}: connection refused")
+        for name in ("reconcile", "volume", "freshness")
+    ]
+    d = evaluate([], down, SETTINGS, [], T0)
+    (t,) = d.transitions
+    assert (t.alert.kind, t.alert.check) == (AlertKind.RUN_ERROR, "*")
+    assert t.alert.metrics["checks"] == ["reconcile", "volume", "freshness"]
+    assert "volume: volume: connection refused" in (t.alert.reason or "")
+    assert len({n.key for n in d.notifications}) == len(d.notifications) == 2  # maint's 2 channels
+    alerts = apply([], d)
+    again = evaluate(alerts, [replace(d_, outcome="error") for d_ in down[:1]], SETTINGS, [], at(5))
+    assert [x.kind for x in again.transitions] == [TransitionKind.STILL_FIRING]
+    assert again.transitions[0].alert.metrics["checks"] == ["reconcile"]
+    fine = [replace(FAIL, check=name, outcome="passed") for name in ("reconcile", "volume")]
+    done = evaluate(alerts, fine, SETTINGS, [], at(10))
+    assert [(x.alert.check, x.kind) for x in done.transitions] == [("*", TransitionKind.RESOLVE)]

@@ -4,7 +4,7 @@ Retry-After, dead letters, the hard timeout and idempotency of recording."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -77,17 +77,19 @@ def test_429_is_not_retried_before_retry_after(setup: Setup) -> None:
 def test_400_is_a_dead_letter_that_alerts_maintenance_elsewhere(setup: Setup) -> None:
     setup.receiver.script("/shop", (400, {}))
     fail(setup)
-    report = dispatch_once(setup.store, setup.config, now=T0, worker="w1")
-    assert [a.status for a in report.attempts] == ["dead"]
+    report = dispatch_once(setup.store, setup.config, now=T0, worker="w1", concurrency=1)
+    # the dead letter's own notification to maintenance goes out in the same pass
+    assert [(a.receiver, a.status) for a in report.attempts] == [
+        ("shop", "dead"),
+        ("maint", "sent"),
+    ]
     assert "HTTP 400" in (report.attempts[0].error or "")
     rows = outbox(setup.store)
-    assert [(r.receiver, r.status) for r in rows] == [("shop", "dead"), ("maint", "pending")]
+    assert [(r.receiver, r.status) for r in rows] == [("shop", "dead"), ("maint", "sent")]
     assert "permanent" in rows[0].last_error
     with setup.store.engine.connect() as connection:
         kinds = {(str(a.kind), str(a.state)) for a in open_alerts(connection, "orders")}
     assert kinds == {("data_quality", "firing"), ("dead_letter", "firing")}
-    follow = dispatch_once(setup.store, setup.config, now=T0, worker="w1")
-    assert [a.status for a in follow.attempts] == ["sent"]
     (message,) = setup.receiver.at("/maint")
     assert message.body["alert"]["kind"] == "dead_letter"
     assert message.body["alert"]["integration"] == "orders"
@@ -99,9 +101,11 @@ def test_a_dead_letter_about_a_dead_letter_raises_nothing_more(setup: Setup) -> 
     setup.receiver.script("/shop", (400, {}))
     setup.receiver.script("/maint", (404, {}))
     fail(setup)
-    dispatch_once(setup.store, setup.config, now=T0, worker="w1")
     report = dispatch_once(setup.store, setup.config, now=T0, worker="w1")
-    assert [a.status for a in report.attempts] == ["dead"]
+    assert [(a.receiver, a.status) for a in report.attempts] == [
+        ("shop", "dead"),
+        ("maint", "dead"),
+    ]
     assert dispatch_once(setup.store, setup.config, now=T0, worker="w1").attempts == ()
     assert [r.status for r in outbox(setup.store)] == ["dead", "dead"]
 
@@ -182,3 +186,29 @@ def test_a_retried_dead_letter_is_delivered_with_the_same_key(setup: Setup) -> N
             .all()
         )
     assert events == ["alice"]
+
+
+def test_retry_after_and_sent_at_count_from_the_answer_not_the_claim(setup: Setup) -> None:
+    setup.receiver.script("/shop", (429, {"Retry-After": "60"}))
+    fail(setup)
+    answered = T0 + timedelta(seconds=30)  # the send took 30 s of the clock
+
+    def clock() -> datetime:
+        return answered if setup.receiver.at("/shop") else T0
+
+    (retry,) = dispatch_once(setup.store, setup.config, clock=clock, worker="w1").attempts
+    assert retry.status == "retry" and retry.next_attempt_at is not None
+    assert retry.next_attempt_at >= answered + timedelta(seconds=60)
+    later = retry.next_attempt_at
+    sent_clock = [later]
+
+    def clock2() -> datetime:
+        return (
+            sent_clock[0] + timedelta(seconds=5) if len(setup.receiver.at("/shop")) > 1 else later
+        )
+
+    (sent,) = dispatch_once(setup.store, setup.config, clock=clock2, worker="w1").attempts
+    assert sent.status == "sent"
+    (row,) = outbox(setup.store)
+    stored = row.sent_at if row.sent_at.tzinfo else row.sent_at.replace(tzinfo=UTC)
+    assert stored == later + timedelta(seconds=5)

@@ -88,6 +88,17 @@ CASES: dict[str, list[str]] = {
     "url_and_files.yml": [
         "{f}:9: systems.erp: give exactly one of 'url' (a SQL system) or 'files' (exported files)",
     ],
+    "channels.yml": [
+        "{f}:2: smtp: give either 'starttls: true' (usually port 587) or 'ssl: true' (usually "
+        "port 465), not both",
+        "{f}:5: owners.nobody: this owner cannot be reached: give at least one of email, "
+        "slack_webhook, teams_webhook or webhook",
+        "{f}:6: owners.typo.webhook: expected an http:// or https:// URL (got no scheme), e.g. "
+        "https://hooks.example.com/...",
+        "{f}:7: owners.mailto.slack_webhook: expected an http:// or https:// URL (got "
+        "'ftp://'), e.g. https://hooks.example.com/...",
+        "{f}:8: owners.teams.teams_webhook: the URL 'https:///***' has no host",
+    ],
     "several.yml": [
         "{f}:1: version: unsupported version 2; this dxq reads version: 1",
         "{f}:3: owners.po.role: expected one of business, oncall, maintenance (got 'boss')",

@@ -14,7 +14,10 @@ from monitor.loading import load_config, resolve_config_path
 from monitor.routes_config import Matcher
 
 FILES = Path(__file__).parent / "files"
-DESIGN_ENV = {"PIM_URL": "postgresql+psycopg://u:secret@127.0.0.1/pim", "ONCALL_SLACK_WEBHOOK": "x"}
+DESIGN_ENV = {
+    "PIM_URL": "postgresql+psycopg://u:secret@127.0.0.1/pim",
+    "ONCALL_SLACK_WEBHOOK": "https://hooks.slack.com/x",
+}
 
 HEAD = """\
 version: 1

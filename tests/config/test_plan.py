@@ -24,7 +24,10 @@ from monitor.loading import load_config
 from monitor.plan import plan_integrations
 
 FILES = Path(__file__).parent / "files"
-ENV = {"PIM_URL": "postgresql+psycopg://u:secret@127.0.0.1/pim", "ONCALL_SLACK_WEBHOOK": "x"}
+ENV = {
+    "PIM_URL": "postgresql+psycopg://u:secret@127.0.0.1/pim",
+    "ONCALL_SLACK_WEBHOOK": "https://hooks.slack.com/x",
+}
 
 
 def test_specs_in_run_order_with_per_side_keys() -> None:

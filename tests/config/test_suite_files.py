@@ -97,7 +97,7 @@ def test_suite_problems(text: str, expected: list[str]) -> None:
 
 
 def test_valid_suites_of_a_config_have_no_problems() -> None:
-    env = {"PIM_URL": "sqlite:///pim.db", "ONCALL_SLACK_WEBHOOK": "x"}
+    env = {"PIM_URL": "sqlite:///pim.db", "ONCALL_SLACK_WEBHOOK": "https://hooks.slack.com/x"}
     config = load_config(FILES / "dxq.yml", env)
     assert validate_suites(config) == []
 

@@ -117,3 +117,18 @@ def test_a_scheduled_integration_is_missed_after_1_5_intervals_and_its_timeout(
     assert found[unique].outcome == outcome  # 1.5 * 60 + 90 = 180 s
     never = missed_outcomes(store, {f"{unique}-new": (60.0, 90.0)}, since=now, now=now)
     assert never[f"{unique}-new"].outcome == "passed", "counted from the scheduler's start"
+
+
+def test_missed_counts_from_when_the_schedule_began_and_gone_ones_pass(
+    store: ResultStore, unique: str
+) -> None:
+    now = datetime.now(UTC)
+    started = now - timedelta(hours=1)
+    schedules = {unique: (60.0, 30.0)}
+    stale = missed_outcomes(store, schedules, since=started, now=now)
+    assert stale[unique].outcome == "failed", "scheduled an hour ago and never reported"
+    added = {unique: now - timedelta(seconds=10)}
+    fresh = missed_outcomes(store, schedules, since=started, now=now, scheduled_since=added)
+    assert fresh[unique].outcome == "passed", "added by a reload 10 s ago"
+    gone = missed_outcomes(store, {}, since=started, now=now, gone=[f"{unique}-x"])
+    assert gone[f"{unique}-x"].outcome == "passed"

@@ -1,0 +1,151 @@
+"""Run budgets: statement timeouts capped at the time a run has left, statements cancelled at
+its deadline on PostgreSQL, MariaDB and SQLite (plain reads and GX suites), and a hung suite
+that does not hold the suites of other systems."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from checks.result import CheckResult, Outcome, Severity
+from checks.spec import SuiteSpec
+from checks.suite import run_suite
+from datasources.connection import RunBudget, read_only, statement_timeout_s, within
+from datasources.dataset import Dataset, SqlSystem
+from datasources.errors import DatasourceError
+from tests.scheduler.world import make_source
+
+SLOW = {
+    "postgresql": "SELECT pg_sleep(30) AS x, '{tag}' AS tag",
+    "mysql": "SELECT SLEEP(30) AS x, '{tag}' AS tag",
+    "sqlite": (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+        "SELECT count(*) AS x, '{tag}' AS tag FROM n"
+    ),
+}
+
+
+def _active(url: str, tag: str) -> int:
+    """Statements of the test (marked with `tag`) still running on the server."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                sql = (
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE :p"
+                )
+            else:
+                sql = (
+                    "SELECT count(*) FROM information_schema.processlist "
+                    "WHERE command = 'Query' AND info LIKE :p"
+                )
+            return int(conn.execute(sa.text(sql), {"p": f"%{tag}' AS tag%"}).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_statement_timeouts_are_capped_at_the_budget_left() -> None:
+    assert statement_timeout_s(60.0) == 60.0, "no run: the system's own timeout"
+    with within(RunBudget(time.monotonic() + 2.0)):
+        assert 1.5 < statement_timeout_s(60.0) <= 2.0
+        assert statement_timeout_s(0.5) == 0.5
+    with within(RunBudget(time.monotonic() - 5.0)):
+        assert statement_timeout_s(60.0) == pytest.approx(0.01), "never 0 (= no timeout)"
+    assert statement_timeout_s(60.0) == 60.0
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "mysql", "sqlite"])
+def test_cancel_ends_a_statement_in_flight(
+    engine: str, pg_url: str, mariadb_url: str, tmp_path: Path, unique: str
+) -> None:
+    url = {"postgresql": pg_url, "mysql": mariadb_url}.get(engine, f"sqlite:///{tmp_path}/s.db")
+    system = SqlSystem(name=f"s{unique}", url=url, query_timeout_s=60.0)
+    budget = RunBudget(time.monotonic() + 60.0)
+    caught: list[BaseException] = []
+
+    def read() -> None:
+        with within(budget):
+            try:
+                with read_only(system) as conn:
+                    conn.execute(sa.text(SLOW[engine].format(tag=unique))).all()
+            except DatasourceError as exc:
+                caught.append(exc)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    if engine != "sqlite":
+        deadline = time.monotonic() + 10
+        while not _active(url, unique) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _active(url, unique) == 1
+    else:
+        time.sleep(0.3)
+    started = time.monotonic()
+    assert budget.cancel() == 1
+    thread.join(10)
+    assert not thread.is_alive() and time.monotonic() - started < 3
+    assert caught, "the cancelled statement raised a datasource error"
+    if engine != "sqlite":
+        assert _active(url, unique) == 0
+    assert budget.cancel() == 0, "the connection was checked in"
+
+
+def _suite_file(tmp_path: Path, column: str) -> Path:
+    path = tmp_path / f"{column}.json"
+    doc = {
+        "name": column,
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": column}}
+        ],
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def _spec(path: Path, system: SqlSystem, **where: Any) -> SuiteSpec:
+    return SuiteSpec(
+        path=path,
+        label=path.name,
+        dataset=Dataset(system=system, **where),
+        severity=Severity.CRITICAL,
+        key_columns=(),
+    )
+
+
+def test_a_hung_suite_neither_blocks_other_systems_nor_outlives_its_cancel(
+    pg_url: str, tmp_path: Path, unique: str
+) -> None:
+    pg = SqlSystem(name=f"pg{unique}", url=pg_url, query_timeout_s=60.0)
+    shop = SqlSystem(name=f"shop{unique}", url=make_source(tmp_path))
+    hung_spec = _spec(_suite_file(tmp_path, "x"), pg, query=SLOW["postgresql"].format(tag=unique))
+    quick_spec = _spec(_suite_file(tmp_path, "sku"), shop, table="products")
+    assert [r.outcome for r in run_suite(quick_spec)] == [Outcome.PASSED]  # GX warmed up
+    budget = RunBudget(time.monotonic() + 60.0)
+    hung: list[CheckResult] = []
+
+    def hang() -> None:
+        with within(budget):
+            hung.extend(run_suite(hung_spec))
+
+    thread = threading.Thread(target=hang)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not _active(pg_url, unique) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _active(pg_url, unique) == 1, "the hung suite is waiting on PostgreSQL"
+    started = time.monotonic()
+    for _ in range(3):
+        assert [r.outcome for r in run_suite(quick_spec)] == [Outcome.PASSED]
+    assert time.monotonic() - started < 10
+    assert thread.is_alive(), "the quick suites ran while the hung one was still waiting"
+    assert budget.cancel() >= 1
+    thread.join(10)
+    assert not thread.is_alive()
+    assert _active(pg_url, unique) == 0
+    assert [r.outcome for r in hung] == [Outcome.ERROR]
