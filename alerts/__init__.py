@@ -6,17 +6,19 @@ return (in the same transaction as the run), then its dispatcher calls the sende
 
 Declaring (built by the monitor from the monitor file):
     owner.Owner(id, name, role, emails, slack_webhook, teams_webhook, webhook, webhook_secret)
-    owner.SmtpSettings(host, port, starttls, ssl, username, password, sender, timeout)
+    owner.SmtpSettings(host, port, starttls, ssl, username, password, sender, timeout,
+                       verify, ca_file)
     matcher.Matcher(label, op, value) / Matcher.parse("severity=~crit.*")
     routing.Route(receiver, matchers, continue_, repeat_interval_s, escalate, routes)
     routing.EscalationStep(after_s, receiver)
-    silence.Silence(matchers, starts_at, ends_at, author, comment, id)  # raises InvalidSilence
+    silence.Silence(matchers, starts_at, ends_at, author, comment, id, expired_at=None)
+        # raises InvalidSilence; active while starts_at <= now < min(ends_at, expired_at)
     alert.AlertSettings(integration, owners, integration_owners, tree, source_system,
                         target_system, after_failures=1, repeat_interval_s=4h, escalate=())
 
 Routing (`dxq validate`, `dxq alerts route`):
     routing.validate_tree(tree, known_receivers) -> list[str]
-    routing.route(tree, labels) -> list[RouteMatch]
+    routing.route(tree, labels) -> list[RouteMatch]   # RouteMatch.name: "routes.routes[2]"
     routing.receivers_for(labels, integration_owners, owners, tree) -> Recipients
     routing.explain_route(labels, integration_owners, owners, tree) -> list[str]
 
@@ -24,6 +26,7 @@ Lifecycle (all take `now`; never raise for data):
     lifecycle.evaluate(alerts, outcomes: [CheckOutcome], settings, silences, now) -> Decision
     lifecycle.tick(alerts, silences, now) -> Decision       # reminders, escalation, late firing
     lifecycle.acknowledge(alert, actor, now, comment) -> Transition
+    lifecycle.retire(alerts, reason, now) -> Decision  # resolve alerts of checks that are gone
     watchdog.missed_alert(integration, last_report_at, expected_interval_s, timeout_s, now)
         -> CheckOutcome (pass it to evaluate)
     watchdog.dead_letter(receiver, channel, error) -> CheckOutcome (pass it to evaluate)
@@ -45,5 +48,6 @@ Delivery (the dispatcher):
         (None: give up, mark dead and evaluate a watchdog.dead_letter outcome)
     sender.send_test(owner, smtp, now, dashboard_url) -> list[(ChannelKind, DeliveryResult)]
 
-Generic webhook body and headers: see alerts.rendering and alerts.channels.webhook.
+Generic webhook body and headers: see alerts.rendering and alerts.channels.webhook (the
+signature covers `timestamp + "." + body`; its docstring has the verification recipe).
 """

@@ -226,13 +226,30 @@ def _expand(receivers: Iterable[str], owners: Mapping[str, Owner]) -> tuple[Targ
 def _pass(current: Alert | None, now: datetime) -> tuple[Transition, list[Notification]] | None:
     if current is None or not current.is_open:
         return None
+    return _resolve(current, now, "passed again")
+
+
+def _resolve(current: Alert, now: datetime, why: str) -> tuple[Transition, list[Notification]]:
     alert = replace(current, state=AlertState.RESOLVED, resolved_at=now, consecutive_failures=0)
     if current.state is AlertState.PENDING:
-        event = AlertEvent("cleared", now, detail="passed before it fired")
+        event = AlertEvent("cleared", now, detail=f"{why} before it fired")
         return Transition(TransitionKind.CLEAR, alert, (event,)), []
-    event = AlertEvent("resolved", now, detail="passed again")
+    event = AlertEvent("resolved", now, detail=why)
     sent = _notify(alert, NotificationKind.RESOLVED, 0, current.notified, now)
     return Transition(TransitionKind.RESOLVE, alert, (event,)), sent
+
+
+def retire(alerts: Sequence[Alert], reason: str, now: datetime) -> Decision:
+    """Resolve open alerts whose check is gone (e.g. removed from the monitor file), telling
+    every target that was notified; `reason` becomes the alert's reason and the event's."""
+    transitions: list[Transition] = []
+    notifications: list[Notification] = []
+    for alert in alerts:
+        if alert.is_open:
+            transition, sent = _resolve(replace(alert, reason=reason), now, reason)
+            transitions.append(transition)
+            notifications.extend(sent)
+    return Decision(tuple(transitions), tuple(notifications))
 
 
 def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) -> Decision:

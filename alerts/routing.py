@@ -49,7 +49,7 @@ class RouteMatch:
     """A route that caught the alert, with inherited settings resolved."""
 
     receiver: str
-    path: tuple[int, ...]  # child indices from the root, 1-based; () is the root
+    path: tuple[int, ...]  # child indices from the root, 0-based as in the file; () is the root
     matchers: str  # description of the matched node's own matchers
     continue_: bool
     repeat_interval_s: float | None
@@ -57,8 +57,9 @@ class RouteMatch:
 
     @property
     def name(self) -> str:
-        """`root` or `route 2.1`."""
-        return "root" if not self.path else "route " + ".".join(str(i) for i in self.path)
+        """Where the route is in the monitor file, as validation names it: `routes` (the root)
+        or `routes.routes[2].routes[0]`."""
+        return "routes" + "".join(f".routes[{i}]" for i in self.path)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def route(tree: Route, labels: Mapping[str, str]) -> list[RouteMatch]:
 
 def _walk(node: Route, labels: Mapping[str, str], here: RouteMatch) -> list[RouteMatch]:
     found: list[RouteMatch] = []
-    for index, child in enumerate(node.routes, start=1):
+    for index, child in enumerate(node.routes):
         if not match_all(child.matchers, labels):
             continue
         inherited = RouteMatch(

@@ -20,6 +20,7 @@ class Silence:
     author: str
     comment: str
     id: int | str | None = None
+    expired_at: datetime | None = None  # ended early by someone; `ends_at` keeps the plan
 
     def __post_init__(self) -> None:
         if not self.matchers:
@@ -32,8 +33,10 @@ class Silence:
             raise InvalidSilence("a silence must end after it starts")
 
     def is_active(self, now: datetime) -> bool:
-        """Whether the window covers `now` (start inclusive, end exclusive)."""
-        return self.starts_at <= now < self.ends_at
+        """Whether the window covers `now` (start inclusive; it ends at `ends_at`, or earlier
+        when it was expired)."""
+        end = self.ends_at if self.expired_at is None else min(self.ends_at, self.expired_at)
+        return self.starts_at <= now < end
 
     def covers(self, labels: Mapping[str, str], now: datetime) -> bool:
         """Active now and every matcher holds."""

@@ -11,13 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from checks.suite_result import SAMPLE_SIZE, condense
-from datasources.connection import (
-    install_sqlite_deadline,
-    mask_url,
-    statement_timeout_s,
-    track_checkouts,
-    translate_error,
-)
+from datasources.budget import statement_timeout_s, track_checkouts
+from datasources.connection import install_sqlite_deadline, mask_url, translate_error
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasetNotFound, DatasourceError, QueryFailed
 

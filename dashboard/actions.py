@@ -51,16 +51,20 @@ def silence(
     return f"Silence #{silence_id} ({shown}) until {rule.ends_at:%Y-%m-%d %H:%M} UTC."
 
 
-def expire(store: ResultStore, silence_id: int) -> str:
-    """End a silence now."""
+def expire(store: ResultStore, silence_id: int, actor: str) -> str:
+    """End a silence now, recording who ended it."""
+    if not actor.strip():
+        raise ActionFailed("Say who you are before ending a silence (your name or sign in).")
     try:
         with store.transaction() as tx:
-            ended = alert_state.expire_silence(tx.connection, silence_id, datetime.now(UTC))
+            ended = alert_state.expire_silence(
+                tx.connection, silence_id, datetime.now(UTC), actor=actor.strip()
+            )
     except StoreError as exc:
         raise ActionFailed(str(exc)) from exc
     if not ended:
         raise ActionFailed(f"Silence #{silence_id} had already ended.")
-    return f"Silence #{silence_id} ended."
+    return f"Silence #{silence_id} ended by {actor.strip()}."
 
 
 def run_now(store: ResultStore, integration: str, actor: str) -> int:

@@ -252,7 +252,9 @@ def _silences(ctx: AppContext, viewer: Viewer, active: list[Silence]) -> None:
             f"by {silence.author}: “{silence.comment}”"
         )
         if viewer.may_respond([]) and right.button("Expire", key=f"expire-{silence.id}"):
-            perform(functools.partial(actions.expire, ctx.store, int(silence.id or 0)))
+            perform(
+                functools.partial(actions.expire, ctx.store, int(silence.id or 0), viewer.actor)
+            )
     if not viewer.may_respond([]):
         return
     with st.form("new-silence"):

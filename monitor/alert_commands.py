@@ -13,6 +13,10 @@ from monitor.alerting import alert_context
 from monitor.config import Config
 
 USAGE_ERROR = 2
+ALLOWED = {
+    "kind": ("data_quality", "run_error", "missed", "dead_letter"),
+    "severity": ("critical", "error", "warning"),
+}
 
 
 def read_labels(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
@@ -26,6 +30,9 @@ def read_labels(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
             problems.append(f"cannot read {pair!r}; write label=value")
         elif key not in LABELS:
             problems.append(f"unknown label {key!r}; known labels: {', '.join(LABELS)}")
+        elif key in ALLOWED and value.strip() not in ALLOWED[key]:
+            allowed = "|".join(ALLOWED[key])
+            problems.append(f"unknown {key} {value.strip()!r}; allowed: {allowed}")
         else:
             labels[key] = value.strip()
     return labels, problems

@@ -20,12 +20,12 @@ from alerts.alert import (
     Target,
     notification_key,
 )
-from alerts.lifecycle import evaluate, tick
+from alerts.lifecycle import ALL_CHECKS, evaluate, retire, tick
 from alerts.matcher import Matcher
 from alerts.owner import Owner, Role, SmtpSettings
 from alerts.routing import EscalationStep, Route
 from alerts.watchdog import dead_letter, delivered
-from checks.result import CheckResult
+from checks.result import CheckKind, CheckResult
 from monitor import config as cfg
 from monitor import routes_config
 from store.alert_state import (
@@ -37,6 +37,8 @@ from store.alert_state import (
 )
 
 DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0
+REMOVED_REASON = "check removed from the monitor file"
+_CHECK_FAMILIES = frozenset(str(k) for k in CheckKind)
 
 
 @dataclass(frozen=True)
@@ -200,17 +202,34 @@ def record_alerts(
     now: datetime,
 ) -> Decision:
     """Decide the alert changes of a run and write them, with their audit events and outbox
-    rows, on the run's connection (so all of it commits with the run or not at all)."""
+    rows, on the run's connection (so all of it commits with the run or not at all). When the
+    outcomes are a run's check results, open alerts of checks the run no longer has (removed
+    from the monitor file) resolve, and whoever was told they fired is told so."""
     settings = context.settings(integration)
     silences = active_silences(connection, now)
     known = context.integrations.get(integration)
     if known is not None:
         outcomes = [with_settings(o, known) for o in outcomes]
-    return decide_alerts(
-        connection,
-        integration,
-        lambda current: evaluate(current, outcomes, settings, silences, now),
-        now,
+    ran = {o.check for o in outcomes if o.check_kind in _CHECK_FAMILIES}
+
+    def decide(current: list[Alert]) -> Decision:
+        decision = evaluate(current, outcomes, settings, silences, now)
+        gone = retire([a for a in current if ran and _removed(a, ran)], REMOVED_REASON, now)
+        return Decision(
+            decision.transitions + gone.transitions, decision.notifications + gone.notifications
+        )
+
+    return decide_alerts(connection, integration, decide, now)
+
+
+def _removed(alert: Alert, ran: set[str]) -> bool:
+    """An open alert about a check of the monitor file that this run no longer has."""
+    return (
+        alert.is_open
+        and str(alert.kind) in ("data_quality", "run_error")
+        and alert.check != ALL_CHECKS
+        and alert.check_kind in _CHECK_FAMILIES
+        and alert.check not in ran
     )
 
 

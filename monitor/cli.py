@@ -161,8 +161,9 @@ def _run(args: argparse.Namespace) -> int:
     from monitor.alerting import alert_context
     from monitor.dispatcher import deliver_due
     from monitor.plan import plan_integrations
-    from monitor.report import exit_code, render_json, render_table
+    from monitor.report import AlertTally, exit_code, render_json, render_table
     from monitor.runner import run_and_record
+    from store.alert_state import alert_changes
     from store.store import ResultStore
 
     config = _load(args)
@@ -175,9 +176,13 @@ def _run(args: argparse.Namespace) -> int:
     started = _utcnow()
     alerting = alert_context(config)
     runs = run_and_record(plans, store, trigger="manual", clock=_utcnow, alerting=alerting)
-    print(render_json(runs, started) if args.format == "json" else render_table(runs), flush=True)
     delivery = deliver_due(store, alerting, clock=_utcnow)
     waiting = delivery.count("retry") + delivery.count("dead")
+    with store.engine.connect() as connection:
+        opened, resolved = alert_changes(connection, [run.integration for run in runs], started)
+    tally = AlertTally(opened, resolved, delivery.count("sent"), waiting)
+    summary = render_json(runs, started, tally) if args.format == "json" else None
+    print(summary or render_table(runs, tally), flush=True)
     if waiting:
         print(
             f"dxq: {waiting} alert notification(s) not delivered yet; see the dashboard's "

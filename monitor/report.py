@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from checks.result import CheckResult, Outcome
 from monitor.runner import IntegrationRun
@@ -23,15 +25,48 @@ def exit_code(runs: Sequence[IntegrationRun]) -> int:
     return {Outcome.ERROR: 3, Outcome.FAILED: 1}.get(worst, 0)
 
 
-def render_json(runs: Sequence[IntegrationRun], started_at: datetime) -> str:
-    doc = {
+@dataclass(frozen=True)
+class AlertTally:
+    """What a `dxq run` did to alerts: episodes opened and resolved, notifications delivered
+    and still waiting in the outbox (to be retried, or dead)."""
+
+    opened: int = 0
+    resolved: int = 0
+    delivered: int = 0
+    pending: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        """The `alerts` object of the JSON summary."""
+        return {
+            "opened": self.opened,
+            "resolved": self.resolved,
+            "notifications_delivered": self.delivered,
+            "notifications_pending": self.pending,
+        }
+
+    def line(self) -> str:
+        """The last line of the table summary."""
+        return (
+            f"alerts: {self.opened} opened, {self.resolved} resolved; notifications: "
+            f"{self.delivered} delivered, {self.pending} still pending"
+        )
+
+
+def render_json(
+    runs: Sequence[IntegrationRun], started_at: datetime, alerts: AlertTally | None = None
+) -> str:
+    """The JSON document of DESIGN section 4, plus an `alerts` object when given."""
+    doc: dict[str, Any] = {
         "run_started_at": started_at.isoformat().replace("+00:00", "Z"),
         "integrations": [run.to_json() for run in runs],
     }
+    if alerts is not None:
+        doc["alerts"] = alerts.to_json()
     return json.dumps(doc, indent=2, default=str)
 
 
-def render_table(runs: Sequence[IntegrationRun]) -> str:
+def render_table(runs: Sequence[IntegrationRun], alerts: AlertTally | None = None) -> str:
+    """A readable table, ending with one line about alerts when given."""
     lines: list[str] = []
     for run in runs:
         counts = {o: sum(1 for r in run.results if r.outcome is o) for o in Outcome}
@@ -48,6 +83,8 @@ def render_table(runs: Sequence[IntegrationRun]) -> str:
     total = len(runs)
     bad = sum(1 for run in runs if run.outcome in (Outcome.FAILED, Outcome.ERROR))
     lines.append(f"{total} integration{'s' if total != 1 else ''} run, {bad} with problems")
+    if alerts is not None:
+        lines.append(alerts.line())
     return "\n".join(lines)
 
 

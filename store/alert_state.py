@@ -8,7 +8,7 @@ functions on the connection of the run's transaction (`Transaction.connection`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,21 @@ def open_integrations(connection: sa.Connection) -> list[str]:
     a = alerts.c
     query = sa.select(a.integration).where(a.state != "resolved").distinct()
     return sorted(connection.execute(query).scalars())
+
+
+def alert_changes(
+    connection: sa.Connection, integrations: Sequence[str], since: datetime
+) -> tuple[int, int]:
+    """How many alert episodes of these integrations opened, and how many resolved, at or
+    after `since`."""
+    a = alerts.c
+    at = require_utc(since, "since")
+    mine = a.integration.in_(list(integrations))
+    opened = sa.select(sa.func.count()).where(mine, a.opened_at >= at)
+    resolved = sa.select(sa.func.count()).where(mine, a.resolved_at >= at)
+    return int(connection.execute(opened).scalar_one()), int(
+        connection.execute(resolved).scalar_one()
+    )
 
 
 def latest_alerts(connection: sa.Connection, integration: str) -> list[Alert]:
@@ -194,11 +209,13 @@ def acknowledge_alert(
 
 
 def active_silences(connection: sa.Connection, now: datetime) -> list[Silence]:
-    """Silences not yet ended (including future ones); unreadable rows are skipped."""
+    """Silences not yet ended nor expired (including future ones); unreadable rows are
+    skipped."""
     s = silences.c
+    at = require_utc(now, "now")
     rows = connection.execute(
-        sa.select(s.id, s.matchers, s.starts_at, s.ends_at, s.author, s.comment)
-        .where(s.ends_at > require_utc(now, "now"))
+        sa.select(s.id, s.matchers, s.starts_at, s.ends_at, s.author, s.comment, s.expired_at)
+        .where(s.ends_at > at, sa.or_(s.expired_at.is_(None), s.expired_at > at))
         .order_by(s.id)
     ).all()
     found: list[Silence] = []
@@ -206,7 +223,15 @@ def active_silences(connection: sa.Connection, now: datetime) -> list[Silence]:
         try:
             matchers = tuple(_matcher(m) for m in row.matchers)
             found.append(
-                Silence(matchers, row.starts_at, row.ends_at, row.author, row.comment, row.id)
+                Silence(
+                    matchers,
+                    row.starts_at,
+                    row.ends_at,
+                    row.author,
+                    row.comment,
+                    row.id,
+                    expired_at=row.expired_at,
+                )
             )
         except (AlertsError, KeyError, TypeError, ValueError):
             continue
@@ -219,8 +244,11 @@ def _matcher(stored: Any) -> Matcher:
     return Matcher(stored["label"], stored["op"], stored["value"])
 
 
-def create_silence(connection: sa.Connection, silence: Silence, now: datetime) -> int:
-    """Store a silence; returns its id."""
+def create_silence(
+    connection: sa.Connection, silence: Silence, now: datetime, actor: str | None = None
+) -> int:
+    """Store a silence, recording who created it (`actor`, else the silence's author) and
+    when; returns its id."""
     row = {
         "matchers": [_matcher_doc(m) for m in silence.matchers],
         "starts_at": silence.starts_at,
@@ -228,6 +256,7 @@ def create_silence(connection: sa.Connection, silence: Silence, now: datetime) -
         "author": silence.author,
         "comment": silence.comment,
         "created_at": require_utc(now, "now"),
+        "created_by": actor or silence.author,
     }
     return int(connection.execute(silences.insert().returning(silences.c.id), row).scalar_one())
 
@@ -236,12 +265,16 @@ def _matcher_doc(matcher: Matcher) -> Mapping[str, str]:
     return {"label": matcher.label, "op": matcher.op, "value": matcher.value}
 
 
-def expire_silence(connection: sa.Connection, silence_id: int, now: datetime) -> bool:
-    """End a silence now; False when it had already ended (or does not exist)."""
+def expire_silence(
+    connection: sa.Connection, silence_id: int, now: datetime, actor: str = "unknown"
+) -> bool:
+    """End a silence now, recording who and when (its planned `ends_at` is kept); False when
+    it had already ended or expired (or does not exist)."""
     at = require_utc(now, "now")
+    s = silences.c
     done = connection.execute(
         silences.update()
-        .where(silences.c.id == silence_id, silences.c.ends_at > at)
-        .values(ends_at=at)
+        .where(s.id == silence_id, s.ends_at > at, s.expired_at.is_(None))
+        .values(expired_at=at, expired_by=actor)
     )
     return done.rowcount > 0

@@ -172,7 +172,11 @@ def silence_list(store: ResultStore, *, active_at: datetime | None = None) -> pd
         s.id, s.matchers, s.starts_at, s.ends_at, s.author, s.comment, s.created_at
     ).order_by(s.ends_at.desc(), s.id.desc())
     if active_at is not None:
-        stmt = stmt.where(s.starts_at <= active_at, s.ends_at > active_at)
+        stmt = stmt.where(
+            s.starts_at <= active_at,
+            s.ends_at > active_at,
+            sa.or_(s.expired_at.is_(None), s.expired_at > active_at),
+        )
     return read_frame(store, stmt.limit(500))
 
 

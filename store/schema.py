@@ -228,6 +228,9 @@ silences = sa.Table(
     sa.Column("author", NAME, nullable=False),
     sa.Column("comment", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", NAME),  # who created it (NULL before migration 0002)
+    sa.Column("expired_at", UTCDateTime),  # ended early; ends_at keeps the planned end
+    sa.Column("expired_by", NAME),
     sa.Index(None, "ends_at"),
 )
 

@@ -73,9 +73,9 @@ def test_route_receivers(labels: dict[str, str], expected: list[str]) -> None:
 def test_children_inherit_repeat_and_escalation() -> None:
     matches = route(TREE, {"severity": "critical", "integration": "orders", "target_system": "erp"})
     oncall, erp = matches
-    assert oncall.path == (2,) and oncall.repeat_interval_s == 4 * 3600
+    assert oncall.path == (1,) and oncall.repeat_interval_s == 4 * 3600
     assert oncall.escalate == (EscalationStep(1800, "ecommerce-po"),)
-    assert erp.path == (3, 1) and erp.repeat_interval_s == 600 and erp.escalate == ()
+    assert erp.path == (2, 0) and erp.repeat_interval_s == 600 and erp.escalate == ()
 
 
 def test_root_matchers_are_ignored_and_flagged() -> None:
@@ -178,8 +178,8 @@ def test_explain_route() -> None:
     labels = {"integration": "orders", "severity": "critical", "target_system": "erp"}
     lines = explain_route(labels, ["po"], OWNERS, TREE)
     text = "\n".join(lines)
-    assert 'matched route 2 (severity="critical") -> integration-oncall; continue' in text
-    assert 'matched route 3.1 (target_system="erp") -> erp-team' in text
+    assert 'matched routes.routes[1] (severity="critical") -> integration-oncall; continue' in text
+    assert 'matched routes.routes[2].routes[0] (target_system="erp") -> erp-team' in text
     assert "escalate after 30m unacknowledged -> ecommerce-po" in text
     assert lines[-1] == "receivers: po, integration-oncall, erp-team"
     plain = explain_route({"kind": "run_error"}, ["po"], OWNERS, None)

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from store.schema import alert_events, alerts, run_requests
+from store.schema import alert_events, alerts, run_requests, silences
 from tests.dashboard.conftest import open_page, text_of
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
@@ -133,7 +133,7 @@ def test_route_tester_names_receivers_and_rejects_unknown_labels() -> None:
     assert "unknown label" in at.error[0].value
 
 
-def test_silence_needs_a_comment_then_silences_and_expires() -> None:
+def test_silence_needs_a_comment_then_silences_and_expires(demo_dashboard: str) -> None:
     at = open_page("alerts", actor="Dana On-Call")
     form_button = next(b for b in at.button if b.label == "Create silence")
     at.selectbox(key="silence_integration").select("orders")
@@ -145,7 +145,14 @@ def test_silence_needs_a_comment_then_silences_and_expires() -> None:
     at.run()
     assert "planned ERP maintenance" in text_of(at)
     next(b for b in at.button if b.label == "Expire").click().run()
-    assert any("ended" in s.value for s in at.success)
+    assert any("ended by Dana On-Call" in s.value for s in at.success)
+    at.run()
+    assert "planned ERP maintenance" not in text_of(at)  # no longer listed as in force
+    engine = sa.create_engine(demo_dashboard)
+    with engine.connect() as c:
+        row = c.execute(sa.select(silences.c.created_by, silences.c.expired_by)).one()
+    engine.dispose()
+    assert tuple(row) == ("Dana On-Call", "Dana On-Call")
 
 
 def test_run_now_queues_a_request_and_shows_it(demo_dashboard: str) -> None:

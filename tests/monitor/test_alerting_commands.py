@@ -46,7 +46,7 @@ def test_route_prints_receivers_and_the_path(
     assert main(["alerts", "route", "-c", config, "integration=catalog", "severity=critical"]) == 0
     out = capsys.readouterr().out
     assert "source_system=pim" in out and "target_system=shop" in out
-    assert "matched route 1" in out and "-> oncall" in out
+    assert "matched routes.routes[0] (" in out and "-> oncall" in out
     assert "escalate after 30m unacknowledged -> po" in out
     assert out.strip().splitlines()[-1] == "receivers: po, oncall"
     assert main(["alerts", "-c", config, "route", "integration=catalog", "kind=run_error"]) == 0
@@ -91,3 +91,17 @@ def test_test_exits_1_when_a_channel_fails_and_2_for_unknown_owners(
     assert main(["alerts", "test", "-c", config, "nobody"]) == 2
     err = capsys.readouterr().err
     assert "unknown owner 'nobody'" in err and "po, oncall, maint" in err
+
+
+def test_route_refuses_unknown_kinds_and_severities(
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write(tmp_path, receiver, mailbox)
+    assert main(["alerts", "route", "-c", config, "kind=dataquality"]) == 2
+    captured = capsys.readouterr()
+    assert "unknown kind 'dataquality'" in captured.err
+    assert "data_quality|run_error|missed|dead_letter" in captured.err and captured.out == ""
+    assert main(["alerts", "route", "-c", config, "severity=CRITICAL"]) == 2
+    assert "critical|error|warning" in capsys.readouterr().err
+    assert main(["alerts", "route", "-c", config, "kind=missed", "severity=warning"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "receivers: maint"
