@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from alerts.errors import AlertsError
 from alerts.matcher import Matcher
 from alerts.silence import Silence
+from monitor import alerting
 from store import alert_state, outbox, scheduling
 from store.errors import StoreError
 from store.store import ResultStore
@@ -23,7 +24,7 @@ def acknowledge(store: ResultStore, alert_id: int, actor: str, comment: str = ""
         raise ActionFailed("Say who you are before acknowledging (your name or sign in).")
     try:
         with store.transaction() as tx:
-            done = alert_state.acknowledge_alert(
+            done = alerting.acknowledge_alert(
                 tx.connection, alert_id, actor.strip(), datetime.now(UTC), comment
             )
     except (StoreError, AlertsError) as exc:

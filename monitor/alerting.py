@@ -20,8 +20,9 @@ from alerts.alert import (
     Target,
     notification_key,
 )
-from alerts.lifecycle import ALL_CHECKS, evaluate, retire, tick
+from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, retire, tick
 from alerts.matcher import Matcher
+from alerts.message import describe
 from alerts.owner import Owner, Role, SmtpSettings
 from alerts.routing import EscalationStep, Route
 from alerts.watchdog import dead_letter, delivered
@@ -30,6 +31,7 @@ from monitor import config as cfg
 from monitor import routes_config
 from store.alert_state import (
     active_silences,
+    alert_by_id,
     apply_decision,
     latest_alerts,
     lock_integration,
@@ -190,8 +192,25 @@ def decide_alerts(
     re-read its alerts inside the lock, decide on what is stored now, and write the decision."""
     lock_integration(connection, integration)
     decision = decide(latest_alerts(connection, integration))
-    apply_decision(connection, decision, now)
+    apply_decision(connection, decision, now, describe)
     return decision
+
+
+def acknowledge_alert(
+    connection: sa.Connection, alert_id: int, actor: str, now: datetime, comment: str = ""
+) -> Alert | None:
+    """Acknowledge a firing alert (stops reminders and escalation); None if it is not firing.
+    Takes the same locked path as runs and ticks, so neither overwrites the other."""
+    integration = alert_by_id(connection, alert_id).integration
+
+    def decide(_: list[Alert]) -> Decision:
+        current = alert_by_id(connection, alert_id)  # re-read inside the lock
+        if current.state.value != "firing":
+            return Decision(())
+        return Decision((acknowledge(current, actor, now, comment),))
+
+    decision = decide_alerts(connection, integration, decide, now)
+    return decision.transitions[0].alert if decision.transitions else None
 
 
 def record_alerts(

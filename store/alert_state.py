@@ -8,7 +8,7 @@ functions on the connection of the run's transaction (`Transaction.connection`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +16,7 @@ import sqlalchemy as sa
 
 from alerts.alert import Alert, Decision, TransitionKind
 from alerts.errors import AlertsError
-from alerts.lifecycle import acknowledge
 from alerts.matcher import Matcher
-from alerts.message import describe
 from alerts.silence import Silence
 from store.errors import UnknownAlert
 from store.outbox import enqueue
@@ -114,17 +112,21 @@ def alert_by_id(connection: sa.Connection, alert_id: int) -> Alert:
 
 
 def apply_decision(
-    connection: sa.Connection, decision: Decision, now: datetime
+    connection: sa.Connection,
+    decision: Decision,
+    now: datetime,
+    summary: Callable[[Alert], str],
 ) -> dict[AlertKey, int]:
-    """Write a Decision: alert rows, audit events and outbox rows. Returns the row id of each
-    alert it touched. Notifications already in the outbox (same key) are left alone."""
+    """Write a Decision: alert rows (with `summary(alert)` as their one-line summary), audit
+    events and outbox rows. Returns the row id of each alert it touched. Notifications already
+    in the outbox (same key) are left alone."""
     now = require_utc(now, "now")
     notified = {(n.fingerprint, n.episode) for n in decision.notifications}
     ids: dict[AlertKey, int] = {}
     for transition in decision.transitions:
         alert = transition.alert
         key = (alert.fingerprint, alert.episode)
-        row = _row(alert, now if key in notified else None)
+        row = _row(alert, now if key in notified else None, summary(alert))
         opening = transition.kind in (TransitionKind.OPEN, TransitionKind.NEW_EPISODE)
         alert_id = _update(connection, alert, row)
         if alert_id is None:
@@ -165,7 +167,7 @@ def _update(connection: sa.Connection, alert: Alert, row: dict[str, Any]) -> int
     return None if found is None else int(found)
 
 
-def _row(alert: Alert, notified_at: datetime | None) -> dict[str, Any]:
+def _row(alert: Alert, notified_at: datetime | None, summary: str) -> dict[str, Any]:
     return {
         "fingerprint": fingerprint_hash(alert.fingerprint),
         "episode": alert.episode,
@@ -175,7 +177,7 @@ def _row(alert: Alert, notified_at: datetime | None) -> dict[str, Any]:
         "severity": alert.severity,
         "state": str(alert.state),
         "labels": dict(alert.labels),
-        "summary": describe(alert),
+        "summary": summary,
         "opened_at": alert.opened_at,
         "acknowledged_at": alert.acknowledged_at,
         "acknowledged_by": alert.acknowledged_by,
@@ -185,27 +187,6 @@ def _row(alert: Alert, notified_at: datetime | None) -> dict[str, Any]:
         "consecutive_failures": alert.consecutive_failures,
         "document": alert.to_json(),
     }
-
-
-def acknowledge_alert(
-    connection: sa.Connection, alert_id: int, actor: str, now: datetime, comment: str = ""
-) -> Alert | None:
-    """Acknowledge a firing alert (stops reminders and escalation); None if it is not firing.
-
-    Locks the alert's integration first and reads the alert inside the lock, so a run or tick
-    committing meanwhile is never overwritten."""
-    integration = connection.execute(
-        sa.select(alerts.c.integration).where(alerts.c.id == alert_id)
-    ).scalar_one_or_none()
-    if integration is None:
-        raise UnknownAlert(f"no alert has id {alert_id}")
-    lock_integration(connection, integration)
-    alert = alert_by_id(connection, alert_id)
-    if alert.state.value != "firing":
-        return None
-    transition = acknowledge(alert, actor, now, comment)
-    apply_decision(connection, Decision((transition,)), now)
-    return transition.alert
 
 
 def active_silences(connection: sa.Connection, now: datetime) -> list[Silence]:

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from alerts.alert import Alert, CheckOutcome
 from monitor import daemon_alerts
-from monitor.alerting import record_alerts
-from store.alert_state import acknowledge_alert, latest_alerts
+from monitor.alerting import acknowledge_alert, record_alerts
+from store.alert_state import latest_alerts
 from store.schema import alerts
 from tests.alerts.outbox_support import T0, Setup, fail, outbox
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from alerts.delivery import BackoffPolicy
+from alerts.message import describe
 from monitor.dispatcher import dispatch_once
 from store.alert_state import apply_decision, latest_alerts, open_alerts
 from store.schema import alert_events, alerts
@@ -139,7 +140,7 @@ def test_recording_the_same_run_twice_sends_nothing_twice(setup: Setup) -> None:
     assert len(first.notifications) == 1 and again.notifications == ()
     assert len(outbox(setup.store)) == 1
     with setup.store.transaction() as tx:  # the very same decision written again
-        apply_decision(tx.connection, first, T0)
+        apply_decision(tx.connection, first, T0, describe)
     assert len(outbox(setup.store)) == 1
     dispatch_once(setup.store, setup.config, now=T0, worker="w1")
     assert dispatch_once(setup.store, setup.config, now=T0, worker="w1").attempts == ()
