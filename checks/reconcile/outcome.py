@@ -40,6 +40,9 @@ def build_result(
     keys = tuple(_masked(plan, k) for k in tally.keys)
     metrics["in_flight_keys"] = [_masked_key(plan, k) for k in tally.in_flight_keys]
     sample = [{"key": k.key, "kind": k.kind, "fields": k.fields} for k in keys[: spec.sample]]
+    queries = side_queries(plan, keys[: spec.sample])
+    if queries:
+        metrics["queries"] = queries
     passed = rate <= spec.max_mismatch_rate
     return CheckResult(
         check=spec.name,
@@ -84,13 +87,30 @@ def _masked_key(plan: Plan, key: dict[str, object]) -> dict[str, object]:
 
 def reproduce_query(plan: Plan, keys: tuple[MismatchedKey, ...]) -> str | None:
     """SELECT of the differing rows on the target (or the source when the target is files)."""
-    for dataset, names in (
-        (plan.spec.target, [p.target.name for p in plan.keys]),
-        (plan.spec.source, [p.source.name for p in plan.keys]),
+    queries = side_queries(plan, keys)
+    return queries.get("target") or queries.get("source")
+
+
+def side_queries(plan: Plan, keys: tuple[MismatchedKey, ...]) -> dict[str, str]:
+    """For each SQL side, the SELECT of the sampled differing keys' rows there: a key missing
+    in the target shows up in the source query, and the other way round. No query when a key
+    value is masked (pii), since the masked value would select nothing."""
+    if not keys or any(_is_masked(v) for k in keys for v in k.key.values()):
+        return {}
+    queries: dict[str, str] = {}
+    for side, dataset, names in (
+        ("source", plan.spec.source, [p.source.name for p in plan.keys]),
+        ("target", plan.spec.target, [p.target.name for p in plan.keys]),
     ):
-        if isinstance(dataset.system, SqlSystem) and keys:
-            return _select_keys(dataset, names, plan, keys)
-    return None
+        if isinstance(dataset.system, SqlSystem):
+            query = _select_keys(dataset, names, plan, keys)
+            if query is not None:
+                queries[side] = query
+    return queries
+
+
+def _is_masked(value: object) -> bool:
+    return isinstance(value, str) and value.startswith("***")
 
 
 def _select_keys(
