@@ -28,8 +28,8 @@ from monitor.errors import ConfigError
 from monitor.liveness import missed_outcomes, recover
 from monitor.loading import load_config
 from monitor.plan import IntegrationPlan, plan_integrations
-from monitor.runner import run_and_record, warm_up
-from monitor.worker import RunJob, RunReport, Worker
+from monitor.runner import warm_up
+from monitor.worker import RunJob, RunReport, Worker, record_retrying
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore
@@ -60,9 +60,8 @@ def utcnow() -> datetime:
 def record_run(
     store: ResultStore, plan: IntegrationPlan, trigger: str, alerting: AlertContext
 ) -> int | None:
-    """Run one integration and record it with its alerts (the runner's `run_and_record`)."""
-    runs = run_and_record([plan], store, trigger=trigger, clock=utcnow, alerting=alerting)
-    return runs[0].run_id if runs else None
+    """Run one integration and record it with its alerts, rerun once past transient errors."""
+    return record_retrying(store, plan, trigger, alerting, utcnow)
 
 
 class Scheduler:
@@ -190,7 +189,10 @@ class Scheduler:
                 return False
             if name in self._busy:
                 if job.fire_time is not None:
-                    log.info("%s: firing at %s skipped, still running", name, job.fire_time)
+                    slot = job.fire_time.isoformat()
+                    log.info(
+                        "schedule %s: skipped slot=%s run_id=None still running here", name, slot
+                    )
                 return False
             self._busy.add(name)
         future = self._pool.submit(self._execute, job)

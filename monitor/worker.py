@@ -1,6 +1,11 @@
 """One scheduled or requested run, guarded: a lease so an integration never runs twice at
 once, retries while a system refuses connections, and an overall time budget.
 
+Before a run, the worker waits (up to half the budget) for systems that refuse connections. A
+run whose only errors are still transient connection errors (refused, reset, timed out
+connecting) is run again once, within its budget, after its systems answer again
+(`record_retrying`); only the second attempt is recorded.
+
 The run itself (checks, results, alerts) is the runner's `run_and_record`, handed in as
 `record`; it runs in its own thread under a `RunBudget`, so every statement timeout is capped
 at the time left. At the deadline the run is recorded as an error at once and its statements
@@ -18,11 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from checks.result import CheckResult, Outcome
 from checks.spec import ReferenceSpec
-from datasources.connection import RunBudget, within
+from datasources import budget as budgets
+from datasources.budget import RunBudget, within
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
+from monitor.alerting import AlertContext
 from monitor.plan import IntegrationPlan
+from monitor.runner import IntegrationRun, record_run, run_integration
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore
@@ -31,6 +40,7 @@ log = logging.getLogger("dxq.schedule")
 
 LEASE_MARGIN_S = 30.0  # a lease outlives its run's budget by this much
 RECANCEL_S = 5.0  # how often a timed-out run that has not ended yet is cancelled again
+RETRY_WAIT_S = 15.0  # the longest a run with transient errors waits for its systems
 _TRANSIENT = re.compile(
     r"refused|reset|timed out|timeout expired|server closed|closed the connection|lost connection"
     r"|can't connect|no route|network is unreachable|starting up|shutting down|too many",
@@ -201,6 +211,59 @@ class Worker:
                 log.info("%s: %s; retrying in %.2g s", plan.name, error, backoff)
                 self.abort.wait(backoff)
                 backoff = min(backoff * 2, 8.0)
+
+
+def record_retrying(
+    store: ResultStore,
+    plan: IntegrationPlan,
+    trigger: str,
+    alerting: AlertContext | None,
+    clock: Callable[[], datetime],
+) -> int:
+    """Run one integration and record it (as the runner's `run_and_record`), running it again
+    once when its only errors are transient connection errors and its systems answer again
+    within the run's budget; returns the run id."""
+    started = clock()
+    run_id = store.begin_run(plan.name, started, trigger=trigger)
+    previous = store.last_schema_snapshot(plan.name)
+    run = run_integration(plan, started, previous_schema=previous, clock=clock)
+    if transient_only(run) and await_systems(plan):
+        log.warning("%s: transient connection errors, the systems answer again: rerun", plan.name)
+        run = run_integration(plan, started, previous_schema=previous, clock=clock)
+    record_run(store, run_id, run, alerting)
+    return run_id
+
+
+def transient_only(run: IntegrationRun) -> bool:
+    """Whether the run has errors and every one is a transient connection error."""
+    errors = [r for r in run.results if r.outcome is Outcome.ERROR]
+    return bool(errors) and all(_is_transient_result(r) for r in errors)
+
+
+def _is_transient_result(result: CheckResult) -> bool:
+    reason = result.reason or ""
+    return "is unreachable" in reason and bool(_TRANSIENT.search(reason))
+
+
+def await_systems(plan: IntegrationPlan) -> bool:
+    """Probe the plan's SQL systems, with backoff, until all answer; gives up (False) after
+    RETRY_WAIT_S or when waiting longer would leave less than half the run's budget left."""
+    budget = budgets.current()
+    now = time.monotonic()
+    left = budget.deadline - now if budget is not None else 2 * RETRY_WAIT_S
+    give_up = now + min(RETRY_WAIT_S, left / 2)
+    systems = {d.system.name: d.system for d in _datasets(plan) if isinstance(d.system, SqlSystem)}
+    backoff = 0.1
+    for system in systems.values():
+        while (error := probe(system)) is not None:
+            if not is_transient(error) or time.monotonic() + backoff > give_up:
+                log.warning("%s: %s; not rerunning", plan.name, error)
+                return False
+            if budget is not None and budget.cancelled:
+                return False
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
+    return bool(systems) and (budget is None or not budget.spent())
 
 
 def _datasets(plan: IntegrationPlan) -> list[Dataset]:
