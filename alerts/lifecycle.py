@@ -8,6 +8,10 @@
   `tick` after the silence ends sends the firing message. Resolved messages go to every target
   that was sent a firing, reminder or escalation, silenced or not.
 - Acknowledgement and active silences stop reminders and escalation.
+- An open alert that fails again is routed again on its current labels and settings: new
+  receivers get the firing message (at once, or when a silence ends), removed ones hear nothing
+  more but the resolved message, and escalation follows the new steps without replaying the
+  ones already passed (only the latest of those fires).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from alerts.routing import receivers_for
 from alerts.silence import Silence, silencing
 
 _FAILING = {"failed", "warned"}
+_TICKED = (AlertState.FIRING, AlertState.ACKNOWLEDGED)  # acknowledged: late firings only
 ALL_CHECKS = "*"  # the check of an integration's one run_error alert
 RUN_ERROR_KIND = "run_error"  # the check_kind of the outcome that alert is decided on
 
@@ -161,7 +166,9 @@ def _fail(
             )
     if alert.state is not AlertState.PENDING:
         events.append(AlertEvent("still_firing", now, detail=outcome.outcome))
-        return Transition(TransitionKind.STILL_FIRING, alert, tuple(events)), []
+        alert, sent, rerouted = _reroute(alert, settings, silences, now)
+        events.extend(rerouted)
+        return Transition(TransitionKind.STILL_FIRING, alert, tuple(events)), sent
     if alert.consecutive_failures < max(settings.after_failures, 1):
         detail = f"{alert.consecutive_failures} of {settings.after_failures} failures"
         events.append(AlertEvent("pending", now, detail=detail))
@@ -197,20 +204,84 @@ def _observe(
 
 
 def _route(alert: Alert, settings: AlertSettings, now: datetime) -> Alert:
-    found = receivers_for(alert.labels, settings.integration_owners, settings.owners, settings.tree)
-    steps = found.escalate or settings.escalate
+    targets, repeat_interval_s, escalate = _recipients(alert, settings)
     return replace(
         alert,
         state=AlertState.FIRING,
         fired_at=now,
-        targets=_expand(found.receivers, settings.owners),
-        repeat_interval_s=(
-            found.repeat_interval_s
-            if found.repeat_interval_s is not None
-            else settings.repeat_interval_s
-        ),
-        escalate=tuple(Step(s.after_s, _expand([s.receiver], settings.owners)) for s in steps),
+        targets=targets,
+        repeat_interval_s=repeat_interval_s,
+        escalate=escalate,
     )
+
+
+def _recipients(
+    alert: Alert, settings: AlertSettings
+) -> tuple[tuple[Target, ...], float | None, tuple[Step, ...]]:
+    """Targets, repeat interval and escalation steps for the alert's labels now."""
+    found = receivers_for(alert.labels, settings.integration_owners, settings.owners, settings.tree)
+    steps = found.escalate or settings.escalate
+    repeat = (
+        found.repeat_interval_s
+        if found.repeat_interval_s is not None
+        else settings.repeat_interval_s
+    )
+    escalate = tuple(Step(s.after_s, _expand([s.receiver], settings.owners)) for s in steps)
+    return _expand(found.receivers, settings.owners), repeat, escalate
+
+
+def _reroute(
+    alert: Alert, settings: AlertSettings, silences: tuple[Silence, ...], now: datetime
+) -> tuple[Alert, list[Notification], list[AlertEvent]]:
+    """Route an open alert again on its current labels and settings. Dead-letter alerts keep
+    their targets: `record_dead_letter` chose them around the channel that failed."""
+    if alert.kind is AlertKind.DEAD_LETTER or alert.fired_at is None:
+        return alert, [], []
+    targets, repeat, escalate = _recipients(alert, settings)
+    if (targets, repeat, escalate) == (alert.targets, alert.repeat_interval_s, alert.escalate):
+        return alert, [], []
+    elapsed = (now - alert.fired_at).total_seconds()
+    rerouted = replace(
+        alert,
+        targets=targets,
+        repeat_interval_s=repeat,
+        reminder_slot=(
+            int(elapsed // repeat)
+            if repeat and repeat != alert.repeat_interval_s
+            else alert.reminder_slot
+        ),
+        escalate=escalate,
+        escalation_step=_passed_steps(alert, escalate, elapsed),
+    )
+    added = tuple(t for t in targets if t not in alert.notified)
+    removed = tuple(t for t in alert.targets if t not in targets)
+    detail = f"added: {_targets_text(added)}; removed: {_targets_text(removed)}"
+    events = [AlertEvent("rerouted", now, detail=detail)]
+    if not added or not alert.notified or silencing(alert.labels, silences, now) is not None:
+        return rerouted, [], events  # `tick` sends the firing when the silence ends
+    rerouted = replace(rerouted, notified=(*alert.notified, *added))
+    return rerouted, _notify(rerouted, NotificationKind.FIRING, 0, added, now), events
+
+
+def _passed_steps(alert: Alert, escalate: tuple[Step, ...], elapsed: float) -> int:
+    """How many of the new steps count as escalated: every step due by now but the latest,
+    which `tick` then sends, unless the old route already escalated that very step."""
+    if escalate == alert.escalate:
+        return alert.escalation_step
+    due = sum(1 for step in escalate if step.after_s <= elapsed)
+    if due and escalate[due - 1] in alert.escalate[: alert.escalation_step]:
+        return due
+    return max(due - 1, 0)
+
+
+def _reminded(alert: Alert) -> tuple[Target, ...]:
+    """Who gets reminders: those notified that the current route still names (its targets
+    and the escalation steps passed)."""
+    current = {
+        *alert.targets,
+        *(t for s in alert.escalate[: alert.escalation_step] for t in s.targets),
+    }
+    return tuple(t for t in alert.notified if t in current)
 
 
 def _expand(receivers: Iterable[str], owners: Mapping[str, Owner]) -> tuple[Target, ...]:
@@ -258,7 +329,7 @@ def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) ->
     transitions: list[Transition] = []
     notifications: list[Notification] = []
     for alert in alerts:
-        if alert.state is not AlertState.FIRING or alert.fired_at is None:
+        if alert.state not in _TICKED or alert.fired_at is None:
             continue
         if silencing(alert.labels, silences, now) is not None:
             continue
@@ -267,17 +338,26 @@ def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) ->
         kind: TransitionKind | None = None
         events: list[AlertEvent] = []
         sent: list[Notification] = []
-        if not alert.notified:
+        reminded = _reminded(alert)
+        late = tuple(t for t in alert.targets if t not in alert.notified)
+        if late:  # fired, or rerouted to them, while silenced
             kind = TransitionKind.NOTIFY
-            alert = replace(alert, notified=alert.targets, reminder_slot=slot)
-            sent += _notify(alert, NotificationKind.FIRING, 0, alert.targets, now)
-            events.append(AlertEvent("notified", now, detail="silence ended"))
-        elif slot > alert.reminder_slot:
-            kind = TransitionKind.REMIND
+            first = not alert.notified
+            alert = replace(
+                alert,
+                notified=(*alert.notified, *late),
+                reminder_slot=slot if first else alert.reminder_slot,
+            )
+            sent += _notify(alert, NotificationKind.FIRING, 0, late, now)
+            detail = "silence ended" if first else f"silence ended: {_targets_text(late)}"
+            events.append(AlertEvent("notified", now, detail=detail))
+        firing = alert.state is AlertState.FIRING  # acknowledged: no reminders, no escalation
+        if firing and slot > alert.reminder_slot:
+            kind = kind or TransitionKind.REMIND
             alert = replace(alert, reminder_slot=slot)
-            sent += _notify(alert, NotificationKind.REMINDER, slot, alert.notified, now)
+            sent += _notify(alert, NotificationKind.REMINDER, slot, reminded, now)
             events.append(AlertEvent("reminded", now, detail=f"reminder {slot}"))
-        for number, step in enumerate(alert.escalate, start=1):
+        for number, step in enumerate(alert.escalate if firing else (), start=1):
             if number <= alert.escalation_step or elapsed < step.after_s:
                 continue
             kind = TransitionKind.ESCALATE
