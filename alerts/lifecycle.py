@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -30,15 +30,13 @@ from alerts.alert import (
     Decision,
     Notification,
     NotificationKind,
-    Step,
     Target,
     Transition,
     TransitionKind,
     fingerprint,
     notification_key,
 )
-from alerts.owner import Owner
-from alerts.routing import receivers_for
+from alerts.rerouting import recipients, reminded, reroute, targets_text
 from alerts.silence import Silence, silencing
 
 _FAILING = {"failed", "warned"}
@@ -166,7 +164,8 @@ def _fail(
             )
     if alert.state is not AlertState.PENDING:
         events.append(AlertEvent("still_firing", now, detail=outcome.outcome))
-        alert, sent, rerouted = _reroute(alert, settings, silences, now)
+        alert, added, rerouted = reroute(alert, settings, silences, now)
+        sent = _notify(alert, NotificationKind.FIRING, 0, added, now) if added else []
         events.extend(rerouted)
         return Transition(TransitionKind.STILL_FIRING, alert, tuple(events)), sent
     if alert.consecutive_failures < max(settings.after_failures, 1):
@@ -174,7 +173,7 @@ def _fail(
         events.append(AlertEvent("pending", now, detail=detail))
         return Transition(opening or TransitionKind.PENDING, alert, tuple(events)), []
     alert = _route(alert, settings, now)
-    events.append(AlertEvent("fired", now, detail=_targets_text(alert.targets)))
+    events.append(AlertEvent("fired", now, detail=targets_text(alert.targets)))
     silence = silencing(alert.labels, silences, now)
     if silence is not None:
         events.append(AlertEvent("silenced", now, detail=str(silence)))
@@ -204,7 +203,7 @@ def _observe(
 
 
 def _route(alert: Alert, settings: AlertSettings, now: datetime) -> Alert:
-    targets, repeat_interval_s, escalate = _recipients(alert, settings)
+    targets, repeat_interval_s, escalate = recipients(alert, settings)
     return replace(
         alert,
         state=AlertState.FIRING,
@@ -213,85 +212,6 @@ def _route(alert: Alert, settings: AlertSettings, now: datetime) -> Alert:
         repeat_interval_s=repeat_interval_s,
         escalate=escalate,
     )
-
-
-def _recipients(
-    alert: Alert, settings: AlertSettings
-) -> tuple[tuple[Target, ...], float | None, tuple[Step, ...]]:
-    """Targets, repeat interval and escalation steps for the alert's labels now."""
-    found = receivers_for(alert.labels, settings.integration_owners, settings.owners, settings.tree)
-    steps = found.escalate or settings.escalate
-    repeat = (
-        found.repeat_interval_s
-        if found.repeat_interval_s is not None
-        else settings.repeat_interval_s
-    )
-    escalate = tuple(Step(s.after_s, _expand([s.receiver], settings.owners)) for s in steps)
-    return _expand(found.receivers, settings.owners), repeat, escalate
-
-
-def _reroute(
-    alert: Alert, settings: AlertSettings, silences: tuple[Silence, ...], now: datetime
-) -> tuple[Alert, list[Notification], list[AlertEvent]]:
-    """Route an open alert again on its current labels and settings. Dead-letter alerts keep
-    their targets: `record_dead_letter` chose them around the channel that failed."""
-    if alert.kind is AlertKind.DEAD_LETTER or alert.fired_at is None:
-        return alert, [], []
-    targets, repeat, escalate = _recipients(alert, settings)
-    if (targets, repeat, escalate) == (alert.targets, alert.repeat_interval_s, alert.escalate):
-        return alert, [], []
-    elapsed = (now - alert.fired_at).total_seconds()
-    rerouted = replace(
-        alert,
-        targets=targets,
-        repeat_interval_s=repeat,
-        reminder_slot=(
-            int(elapsed // repeat)
-            if repeat and repeat != alert.repeat_interval_s
-            else alert.reminder_slot
-        ),
-        escalate=escalate,
-        escalation_step=_passed_steps(alert, escalate, elapsed),
-    )
-    added = tuple(t for t in targets if t not in alert.notified)
-    removed = tuple(t for t in alert.targets if t not in targets)
-    detail = f"added: {_targets_text(added)}; removed: {_targets_text(removed)}"
-    events = [AlertEvent("rerouted", now, detail=detail)]
-    if not added or not alert.notified or silencing(alert.labels, silences, now) is not None:
-        return rerouted, [], events  # `tick` sends the firing when the silence ends
-    rerouted = replace(rerouted, notified=(*alert.notified, *added))
-    return rerouted, _notify(rerouted, NotificationKind.FIRING, 0, added, now), events
-
-
-def _passed_steps(alert: Alert, escalate: tuple[Step, ...], elapsed: float) -> int:
-    """How many of the new steps count as escalated: every step due by now but the latest,
-    which `tick` then sends, unless the old route already escalated that very step."""
-    if escalate == alert.escalate:
-        return alert.escalation_step
-    due = sum(1 for step in escalate if step.after_s <= elapsed)
-    if due and escalate[due - 1] in alert.escalate[: alert.escalation_step]:
-        return due
-    return max(due - 1, 0)
-
-
-def _reminded(alert: Alert) -> tuple[Target, ...]:
-    """Who gets reminders: those notified that the current route still names (its targets
-    and the escalation steps passed)."""
-    current = {
-        *alert.targets,
-        *(t for s in alert.escalate[: alert.escalation_step] for t in s.targets),
-    }
-    return tuple(t for t in alert.notified if t in current)
-
-
-def _expand(receivers: Iterable[str], owners: Mapping[str, Owner]) -> tuple[Target, ...]:
-    """Every channel of every receiver; a receiver that is no owner keeps one `none` target."""
-    found: list[Target] = []
-    for receiver in receivers:
-        owner = owners.get(receiver)
-        channels = [str(c.kind) for c in owner.channels()] if owner is not None else []
-        found.extend(Target(receiver, c) for c in channels or ["none"])
-    return tuple(dict.fromkeys(found))
 
 
 def _pass(current: Alert | None, now: datetime) -> tuple[Transition, list[Notification]] | None:
@@ -338,7 +258,7 @@ def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) ->
         kind: TransitionKind | None = None
         events: list[AlertEvent] = []
         sent: list[Notification] = []
-        reminded = _reminded(alert)
+        still_named = reminded(alert)
         late = tuple(t for t in alert.targets if t not in alert.notified)
         if late:  # fired, or rerouted to them, while silenced
             kind = TransitionKind.NOTIFY
@@ -349,13 +269,13 @@ def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) ->
                 reminder_slot=slot if first else alert.reminder_slot,
             )
             sent += _notify(alert, NotificationKind.FIRING, 0, late, now)
-            detail = "silence ended" if first else f"silence ended: {_targets_text(late)}"
+            detail = "silence ended" if first else f"silence ended: {targets_text(late)}"
             events.append(AlertEvent("notified", now, detail=detail))
         firing = alert.state is AlertState.FIRING  # acknowledged: no reminders, no escalation
         if firing and slot > alert.reminder_slot:
             kind = kind or TransitionKind.REMIND
             alert = replace(alert, reminder_slot=slot)
-            sent += _notify(alert, NotificationKind.REMINDER, slot, reminded, now)
+            sent += _notify(alert, NotificationKind.REMINDER, slot, still_named, now)
             events.append(AlertEvent("reminded", now, detail=f"reminder {slot}"))
         for number, step in enumerate(alert.escalate if firing else (), start=1):
             if number <= alert.escalation_step or elapsed < step.after_s:
@@ -364,7 +284,7 @@ def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) ->
             notified = tuple(dict.fromkeys((*alert.notified, *step.targets)))
             alert = replace(alert, escalation_step=number, notified=notified)
             sent += _notify(alert, NotificationKind.ESCALATION, number, step.targets, now)
-            detail = f"step {number}: {_targets_text(step.targets)}"
+            detail = f"step {number}: {targets_text(step.targets)}"
             events.append(AlertEvent("escalated", now, detail=detail))
         if kind is not None:
             transitions.append(Transition(kind, alert, tuple(events)))
@@ -402,8 +322,3 @@ def _notify(
         )
         for t in targets
     ]
-
-
-def _targets_text(targets: Iterable[Target]) -> str:
-    text = ", ".join(f"{t.receiver} ({t.channel})" for t in targets)
-    return text or "nobody"
