@@ -3,9 +3,15 @@
 Creates (and drops) its own databases on 127.0.0.1 (PostgreSQL as postgres, MariaDB as root),
 bulk-loads them (COPY / LOAD DATA), then prints wall time, peak RSS, rows fetched per side and
 the ratio to a lower bound measured in the same run: one aggregate checksum query per table
-(count and sum of the canonical row hash), both sides at once.
+(count and sum of the canonical row hash), both sides at once. Both the lower bound and the
+reconcile run --pairs times, alternated (the first pair warms caches); each warm pair's ratio
+is printed, and their (lower) median.
 
-    .venv/bin/python benchmarks/reconcile.py --rows 1000000
+Text and composite keys use key-hash buckets, or key-edge buckets with --buckets edges.
+Keys (--key): int (BIGINT id), text (VARCHAR SKUs like 'SKU-000000123'), composite
+(country CHAR(2), sku VARCHAR), each the primary key.
+
+    .venv/bin/python benchmarks/reconcile.py --rows 1000000 --key text
 """
 
 from __future__ import annotations
@@ -20,11 +26,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from checks.reconcile import buckets as bucketing
 from checks.reconcile import reconcile
 from checks.result import Severity
 from checks.spec import FieldSpec, ReconcileSpec
@@ -37,7 +45,23 @@ MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def _row(i: int, target: bool) -> str | None:
+COUNTRIES = ["DE", "FR", "GB", "IT", "ES", "NL", "PL", "SE", "US", "JP", "BR", "IN"]
+KEYS = {
+    "int": (("id",), "id BIGINT PRIMARY KEY"),
+    "text": (("sku",), "sku VARCHAR(20) PRIMARY KEY"),
+    "composite": (("country", "sku"), "country CHAR(2), sku VARCHAR(20)"),
+}
+FIELDS = ("name", "price", "qty", "updated")
+
+
+def _key(i: int, kind: str) -> str:
+    if kind == "int":
+        return str(i)
+    sku = f"SKU-{(i * 7919) % 1_000_000_007:09d}"  # unique, not in load order
+    return sku if kind == "text" else f"{COUNTRIES[i % len(COUNTRIES)]}\t{sku}"
+
+
+def _row(i: int, target: bool, kind: str) -> str | None:
     if target and i % 2000 == 7:
         return None  # missing in target: 0.05%
     name = f"product {i}"
@@ -45,34 +69,37 @@ def _row(i: int, target: bool) -> str | None:
         name += " (changed)"  # changed: 0.05%
     price = f"{(i % 100_000) / 100:.2f}"
     stamp = (T0 + timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{i}\t{name}\t{price}\t{i % 17}\t{stamp}\n"
+    return f"{_key(i, kind)}\t{name}\t{price}\t{i % 17}\t{stamp}\n"
 
 
-def _write(rows: int, target: bool, path: str) -> None:
+def _write(rows: int, target: bool, path: str, kind: str) -> None:
     with open(path, "w") as out:
         for i in range(rows):
-            line = _row(i, target)
+            line = _row(i, target, kind)
             if line:
                 out.write(line)
 
 
-DDL = (
-    "CREATE TABLE items (id BIGINT PRIMARY KEY, name VARCHAR(100), price NUMERIC(12,2),"
-    " qty INT, updated {ts})"
-)
+def ddl(kind: str, ts: str) -> str:
+    names, columns = KEYS[kind]
+    primary = f", PRIMARY KEY ({', '.join(names)})" if len(names) > 1 else ""
+    return (
+        f"CREATE TABLE items ({columns}, name VARCHAR(100), price NUMERIC(12,2),"
+        f" qty INT, updated {ts}{primary})"
+    )
 
 
-def setup(rows: int, tmp: str) -> tuple[str, str, str]:
+def setup(rows: int, tmp: str, kind: str) -> tuple[str, str, str]:
     name = f"dxq_bench_{uuid.uuid4().hex[:8]}"
     src, tgt = os.path.join(tmp, "src.tsv"), os.path.join(tmp, "tgt.tsv")
-    _write(rows, False, src)
-    _write(rows, True, tgt)
+    _write(rows, False, src, kind)
+    _write(rows, True, tgt, kind)
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     pg_url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     with sa.create_engine(pg_url).begin() as conn:
-        conn.exec_driver_sql(DDL.format(ts="TIMESTAMP"))
+        conn.exec_driver_sql(ddl(kind, "TIMESTAMP"))
         raw = conn.connection.dbapi_connection
         with (
             raw.cursor() as cur,  # type: ignore[union-attr]
@@ -88,7 +115,7 @@ def setup(rows: int, tmp: str) -> tuple[str, str, str]:
     my_url = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
     loader = sa.create_engine(my_url, connect_args={"local_infile": True})
     with loader.begin() as conn:
-        conn.exec_driver_sql(DDL.format(ts="DATETIME"))
+        conn.exec_driver_sql(ddl(kind, "DATETIME"))
         conn.exec_driver_sql(f"LOAD DATA LOCAL INFILE '{tgt}' INTO TABLE items")
     return name, pg_url, my_url
 
@@ -100,15 +127,19 @@ def teardown(name: str) -> None:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
-def checksum_pass(system: SqlSystem) -> Any:
+def checksum_pass(system: SqlSystem, kind: str) -> Any:
     """The lower bound on one side: count and sum of the canonical row hash, one query."""
+    keys = KEYS[kind][0]
     with read_only(system) as conn:
         dialect = "mysql" if conn.dialect.name in ("mysql", "mariadb") else conn.dialect.name
         if dialect == "mysql":
             conn.exec_driver_sql("SET time_zone = '+00:00'")
-        t = sa.table("items", *[sa.column(n) for n in ("id", "name", "price", "qty", "updated")])
+        else:  # as reconcile runs its queries
+            conn.exec_driver_sql("SET LOCAL jit = off")
+        t = sa.table("items", *[sa.column(n) for n in (*keys, *FIELDS)])
+        category = "integer" if kind == "int" else "text"
         parts = [
-            c.canonical(dialect, t.c.id, "integer", "UTC", False),
+            *[c.canonical(dialect, t.c[k], category, "UTC", False) for k in keys],
             c.canonical(dialect, t.c.name, "text", "UTC", False),
             c.canonical(dialect, t.c.price, "number", "UTC", False),
             c.canonical(dialect, t.c.qty, "integer", "UTC", False),
@@ -122,42 +153,62 @@ def checksum_pass(system: SqlSystem) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--key", choices=sorted(KEYS), default="int")
+    parser.add_argument("--pairs", type=int, default=3, help="lower bound + reconcile runs")
+    parser.add_argument(
+        "--buckets", choices=["hash", "edges"], default="hash", help="text/composite keys"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
-        name, pg_url, my_url = setup(args.rows, tmp)
-        print(f"set-up: {args.rows:,} rows per side in {time.monotonic() - started:.1f} s")
+        name, pg_url, my_url = setup(args.rows, tmp, args.key)
+        print(
+            f"set-up: {args.rows:,} rows per side, {args.key} key, in "
+            f"{time.monotonic() - started:.1f} s"
+        )
     try:
         pg, my = SqlSystem("pg", pg_url), SqlSystem("mariadb", my_url)
-        started = time.monotonic()
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(checksum_pass, (pg, my)))
-        bound = time.monotonic() - started
-        fields = tuple(FieldSpec(n, n) for n in ("name", "price", "qty", "updated"))
+        keys = KEYS[args.key][0]
         spec = ReconcileSpec(
             Dataset(pg, table="items"),
             Dataset(my, table="items"),
-            ("id",),
-            ("id",),
-            fields,
+            keys,
+            keys,
+            tuple(FieldSpec(n, n) for n in FIELDS),
             Severity.ERROR,
         )
-        started = time.monotonic()
-        result = reconcile(spec, datetime.now(UTC))
-        wall = time.monotonic() - started
+        bounds, walls = [], []
+        for _ in range(max(2, args.pairs)):  # alternated: load from elsewhere hits both alike
+            started = time.monotonic()
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(lambda system: checksum_pass(system, args.key), (pg, my)))
+            bounds.append(time.monotonic() - started)
+            started = time.monotonic()
+            with mock.patch.object(bucketing, "KEY_EDGES", args.buckets == "edges"):
+                result = reconcile(spec, datetime.now(UTC))
+            walls.append(time.monotonic() - started)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         m = result.metrics
         print(f"outcome: {result.outcome} {result.observed} {result.reason or ''}")
         print(
             f"missing_in_target={m.get('missing_in_target')} changed={m.get('changed')} "
-            f"compared={m.get('compared')}"
+            f"compared={m.get('compared')} (expected {args.rows // 2000 + (args.rows % 2000 > 7)}"
+            f" missing, {args.rows // 2000 + (args.rows % 2000 > 3)} changed)"
         )
         print(f"rows fetched: {m.get('rows_fetched')}")
-        print(f"lower bound (one checksum pass, both sides at once): {bound:.2f} s")
-        print(f"reconcile wall time: {wall:.2f} s = {wall / bound:.2f}x the lower bound")
+        print(f"lower bound runs (one checksum pass, both sides at once): {_seconds(bounds)}")
+        print(f"reconcile runs: {_seconds(walls)}")
+        ratios = [w / b for w, b in zip(walls[1:], bounds[1:], strict=True)]
+        print(f"ratio of each warm pair: {', '.join(f'{r:.2f}x' for r in ratios)}")
+        middle = sorted(ratios)[(len(ratios) - 1) // 2]
+        print(f"second pair: {walls[1]:.2f} s = {ratios[0]:.2f}x; (lower) median {middle:.2f}x")
         print(f"peak RSS: {peak_mb:.0f} MB")
     finally:
         teardown(name)
+
+
+def _seconds(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values) + " s"
 
 
 if __name__ == "__main__":

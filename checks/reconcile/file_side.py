@@ -1,5 +1,7 @@
 """One files side of a reconcile: canonical rows computed in Python from streamed batches.
 
+Rows are bucketed in Python like the other side buckets them in its database (key edges or
+key hash).
 Checksums take one pass with memory per bucket only; rows of differing buckets take a second
 pass keeping just those rows. When every bucket differs the whole file is held in memory,
 sorted by bucket: fine for exports up to a few million rows.
@@ -16,7 +18,6 @@ from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import (
     CanonicalError,
     canonicalizer,
-    hash32,
     hash60,
     normalize,
     row_text,
@@ -109,7 +110,7 @@ class FileSide:
                     )
                 except CanonicalError as exc:
                     raise self._unreadable(exc, keys + fields, i) from exc
-                bucket = hash32(row_text(key)) % buckets.count
+                bucket = buckets.of_key(key)
                 yield bucket, (bucket, key, vals, late), hash60(row_text(key + vals))
 
     def _unreadable(self, exc: CanonicalError, columns: list[list[Any]], i: int) -> Exception:
@@ -131,6 +132,10 @@ class FileSide:
                     f"the file, or compare a query that casts {other.name} to text"
                 )
         return IncomparableTypes(f"{self.dataset.label}: {exc}")
+
+    def sample(self, fraction: float) -> list[tuple[bytes, ...]] | None:
+        """Files are not sampled: a SQL side chooses the edges, or keys are hashed."""
+        return None
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from checks.masking import mask
 from checks.reconcile import buckets as bucketing
+from checks.reconcile import key_ranges
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import install_sqlite_functions
+from checks.reconcile.edge_queries import EdgeQueries
 from checks.reconcile.errors import ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan
 from datasources import canonical as c
@@ -31,13 +33,16 @@ def dialect_of(conn: sa.Connection) -> str:
 
 @contextmanager
 def prepared(conn: sa.Connection) -> Iterator[sa.Connection]:
-    """Per-connection set-up: SQLite functions; PostgreSQL shortest float text for this
-    transaction; MariaDB session zone UTC, restored on exit."""
+    """Per-connection set-up: SQLite functions; PostgreSQL shortest float text, no JIT (it
+    compiles a key-range CASE far longer than it runs) and standard strings (the CASE's text
+    literals) for this transaction; MariaDB session zone UTC, restored on exit."""
     dialect = dialect_of(conn)
     if dialect == "sqlite":
         install_sqlite_functions(conn.connection.dbapi_connection)  # type: ignore[arg-type]
     elif dialect == "postgresql":  # doubles as shortest round-trip text; ends with the transaction
         conn.exec_driver_sql("SET LOCAL extra_float_digits = 1")
+        conn.exec_driver_sql("SET LOCAL jit = off")
+        conn.exec_driver_sql("SET LOCAL standard_conforming_strings = on")
     if dialect != "mysql":
         yield conn
         return
@@ -78,8 +83,8 @@ class SqlSide:
         self.zone = dataset.system.timezone
         self.relation = relation(dataset, columns)
         cols = self.relation.c
-        self.keys = [self._canon(cols[self._col(p).name], p) for p in plan.keys]
-        self.fields = [self._field(cols[self._col(p).name], p) for p in plan.fields]
+        self.keys = [self._canon(cols[self.column_of(p).name], p) for p in plan.keys]
+        self.fields = [self._field(cols[self.column_of(p).name], p) for p in plan.fields]
         updated = plan.source_updated if role == "source" else plan.target_updated
         self.in_flight: sa.ColumnElement[Any] = sa.literal(0)
         if updated is not None and plan.cutoff is not None:
@@ -90,11 +95,11 @@ class SqlSide:
             self.in_flight = sa.case((late, 1), else_=0)
         self._check_zone()
 
-    def _col(self, pair: Pair) -> Column:
+    def column_of(self, pair: Pair) -> Column:
         return pair.source if self.role == "source" else pair.target
 
     def _canon(self, expr: sa.ColumnElement[Any], pair: Pair) -> sa.ColumnElement[Any]:
-        column = self._col(pair)
+        column = self.column_of(pair)
         category = pair.source_category if self.role == "source" else pair.target_category
         floating = c.is_floating(column.type_name)
         return c.canonical(self.dialect, expr, category, self.zone, column.zoned, floating)
@@ -138,9 +143,9 @@ class SqlSide:
         pair = self.plan.keys[0]
         if pair.source.category != "integer" or pair.target.category != "integer":
             return None
-        if "BOOL" in self._col(pair).type_name.upper():
+        if "BOOL" in self.column_of(pair).type_name.upper():
             return None
-        column: sa.ColumnElement[Any] = self.relation.c[self._col(pair).name]
+        column: sa.ColumnElement[Any] = self.relation.c[self.column_of(pair).name]
         return column
 
     def extent(self) -> Extent:
@@ -161,6 +166,14 @@ class SqlSide:
             return Extent(int(rows))
         return Extent(int(rows), int(low), int(high))
 
+    def sample(self, fraction: float) -> list[tuple[bytes, ...]] | None:
+        """Canonical keys (as UTF-8 bytes) of about `fraction` of the rows."""
+        query = key_ranges.sample_query(self.dialect, self.relation, self.keys, fraction)
+        try:
+            return [key_ranges.key_bytes(row) for row in self.conn.execute(query)]
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
+
     def _bucketed(
         self, buckets: Buckets, where: sa.ColumnElement[bool] | None = None
     ) -> sa.Subquery:
@@ -172,17 +185,21 @@ class SqlSide:
                 bucket = offset.self_group().op("DIV", return_type=sa.BigInteger)(buckets.width)
             else:
                 bucket = offset // buckets.width  # integer division on integers
+        elif buckets.edges is not None:
+            return EdgeQueries(self, buckets.edges).bucketed()
         else:
             bucket = c.hash32(self.dialect, c.row_text(self.dialect, self.keys)) % buckets.count
+        query = sa.select(bucket.label("b"), *self.canonical_columns()).select_from(self.relation)
+        return (query if where is None else query.where(where)).subquery("canon")
+
+    def canonical_columns(self) -> list[sa.ColumnElement[Any]]:
         row_hash = c.hash60(self.dialect, c.row_text(self.dialect, self.keys + self.fields))
-        query = sa.select(
-            bucket.label("b"),
+        return [
             row_hash.label("h"),
             self.in_flight.label("flight"),
             *[k.label(f"k{i}") for i, k in enumerate(self.keys)],
             *[f.label(f"f{i}") for i, f in enumerate(self.fields)],
-        ).select_from(self.relation)
-        return (query if where is None else query.where(where)).subquery("canon")
+        ]
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""
@@ -197,9 +214,21 @@ class SqlSide:
             .group_by(sub.c.b)
             .order_by(sub.c.b)
         )
-        for row in self._stream(query):
-            b, n, h, f = tuple(row)
-            yield int(b), int(n), int(h or 0), int(f or 0)
+        hashed = self.dialect == "postgresql" and buckets.edges is not None
+        if hashed:  # it guesses 200 groups for the CASE and would sort every row (on disk)
+            self._set("enable_sort = off")
+        try:
+            for row in self.stream(query):
+                b, n, h, f = tuple(row)
+                yield int(b), int(n), int(h or 0), int(f or 0)
+        finally:
+            if hashed:
+                self._set("enable_sort = on")
+
+    def _set(self, setting: str) -> None:
+        """SET LOCAL on PostgreSQL (not through a server-side cursor)."""
+        options = {"stream_results": False}
+        self.conn.exec_driver_sql(f"SET LOCAL {setting}", execution_options=options)
 
     def rows(
         self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
@@ -211,6 +240,9 @@ class SqlSide:
         SPANS_PER_QUERY ranges per query, queries in key order; hash buckets by one scan.
         """
         key = self._integer_key()
+        if buckets.edges is not None and self.dialect != "sqlite":
+            yield from EdgeQueries(self, buckets.edges).rows(wanted)
+            return
         if wanted is not None and buckets.by_range and key is not None:
             spans = buckets.bounds(wanted, bucketing.MAX_LISTED)
             for i in range(0, len(spans), SPANS_PER_QUERY):
@@ -236,7 +268,7 @@ class SqlSide:
             )
             chosen = sub.c.b if modulus is None else sub.c.b % modulus
             query = query.where(chosen.in_(listed))
-        for row in self._stream(query.order_by(sub.c.b)):
+        for row in self.stream(query.order_by(sub.c.b)):
             yield (
                 int(row[0]),
                 tuple(row[1 : 1 + nk]),
@@ -246,7 +278,7 @@ class SqlSide:
 
     def null_keys(self, limit: int = 5) -> tuple[int, list[dict[str, Any]]]:
         """Rows with a NULL key component, and up to `limit` of them (other columns shown)."""
-        columns = [self._col(p) for p in self.plan.keys]
+        columns = [self.column_of(p) for p in self.plan.keys]
         if not any(col.nullable for col in columns):
             return 0, []
         cols = self.relation.c
@@ -262,10 +294,10 @@ class SqlSide:
             pairs = self.plan.fields[:4]
             if not pairs:
                 return count, []
-            shown = sa.select(*[cols[self._col(p).name] for p in pairs]).where(where)
+            shown = sa.select(*[cols[self.column_of(p).name] for p in pairs]).where(where)
             examples = [
                 {
-                    self._col(p).name: mask(v) if p.spec is not None and p.spec.pii else v
+                    self.column_of(p).name: mask(v) if p.spec is not None and p.spec.pii else v
                     for p, v in zip(pairs, row, strict=True)
                 }
                 for row in self.conn.execute(shown.limit(limit))
@@ -289,10 +321,10 @@ class SqlSide:
             for row in self.conn.execute(query)
         ]
 
-    def _stream(self, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
+    def stream(self, query: sa.Select[Any], stream: bool = True) -> Iterator[sa.Row[Any]]:
         try:
-            options = self.conn.execution_options(stream_results=True, max_row_buffer=20_000)
-            with options.execute(query) as result:
+            options = {"stream_results": stream, "max_row_buffer": 20_000}
+            with self.conn.execute(query, execution_options=options) as result:
                 for partition in result.partitions(5_000):
                     yield from partition
         except sa.exc.SQLAlchemyError as exc:
