@@ -224,7 +224,10 @@ def test_query_column_types_come_from_the_database(pg_url: str, sqlite_url: str)
 
 def _session(url: str) -> tuple[Any, ...]:
     with engine_for(SqlSystem("probe", url)).connect() as conn:
-        row = conn.exec_driver_sql("SELECT @@SESSION.time_zone, @@SESSION.optimizer_switch").one()
+        row = conn.exec_driver_sql(
+            "SELECT @@SESSION.time_zone, @@SESSION.optimizer_switch, "
+            "@@SESSION.tmp_table_size, @@SESSION.max_heap_table_size"
+        ).one()
         return tuple(row)
 
 
