@@ -7,7 +7,7 @@ the ratio to a lower bound measured in the same run: one aggregate checksum quer
 reconcile run --pairs times, alternated (the first pair warms caches); each warm pair's ratio
 is printed, and their (lower) median.
 
-Text and composite keys use key-hash buckets, or key-edge buckets with --buckets edges.
+Text and composite keys use key-hash buckets.
 Keys (--key): int (BIGINT id), text (VARCHAR SKUs like 'SKU-000000123'), composite
 (country CHAR(2), sku VARCHAR), each the primary key.
 
@@ -26,13 +26,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from unittest import mock
 
 import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from checks.reconcile import buckets as bucketing
 from checks.reconcile import reconcile
 from checks.result import Severity
 from checks.spec import FieldSpec, ReconcileSpec
@@ -155,9 +153,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--key", choices=sorted(KEYS), default="int")
     parser.add_argument("--pairs", type=int, default=3, help="lower bound + reconcile runs")
-    parser.add_argument(
-        "--buckets", choices=["hash", "edges"], default="hash", help="text/composite keys"
-    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
@@ -184,8 +179,7 @@ def main() -> None:
                 list(pool.map(lambda system: checksum_pass(system, args.key), (pg, my)))
             bounds.append(time.monotonic() - started)
             started = time.monotonic()
-            with mock.patch.object(bucketing, "KEY_EDGES", args.buckets == "edges"):
-                result = reconcile(spec, datetime.now(UTC))
+            result = reconcile(spec, datetime.now(UTC))
             walls.append(time.monotonic() - started)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         m = result.metrics

@@ -1,5 +1,5 @@
-"""How keys are spread over buckets: by integer range for dense integer keys, by sampled key
-edges (checks/reconcile/key_ranges.py) when a SQL side can sample, else by key hash."""
+"""How keys are spread over buckets: by integer range for dense integer keys, else by key
+hash."""
 
 from __future__ import annotations
 
@@ -8,15 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from checks.reconcile.canonical_form import hash32, row_text
-from checks.reconcile.key_ranges import bucket_of, edges_from
 
 BUCKET_ROWS = 32  # rows per bucket aimed at
 MAX_BUCKETS = 1 << 18
 MAX_LISTED = 20_000  # most buckets (or key ranges) named when asking a side for rows
-# Key-edge buckets for text/composite/sparse keys: exact, but measured no faster than key-hash
-# buckets on a 2-core host (benchmarks/reconcile.py --buckets), so off by default.
-KEY_EDGES = False
-EDGE_FACTOR = 2  # key-edge buckets aim at EDGE_FACTOR * BUCKET_ROWS rows (fewer CASE branches)
 DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows
 
 
@@ -31,30 +26,19 @@ class Extent:
 
 @dataclass(frozen=True)
 class Buckets:
-    """`count` buckets; with `low` set, bucket = (key - low) // width; with `edges` set, the
-    number of edges <= key (keys as UTF-8 bytes); else hash32(key) % count.
-
-    Unique keys put at most `width` rows in an integer range bucket; edges are sampled keys, so
-    their buckets hold about BUCKET_ROWS rows whatever the keys' gaps or skew.
-    """
+    """`count` buckets; with `low` set, bucket = (key - low) // width; else
+    hash32(key) % count. Unique keys put at most `width` rows in an integer range bucket."""
 
     count: int
     low: int | None = None
     width: int = 1
-    edges: tuple[tuple[bytes, ...], ...] | None = None
 
     @property
     def by_range(self) -> bool:
         return self.low is not None
 
-    @property
-    def by_edges(self) -> bool:
-        return self.edges is not None
-
     def of_key(self, key: Sequence[str | None]) -> int:
         """Bucket of a canonical key in Python (integer ranges are never used in Python)."""
-        if self.edges is not None:
-            return bucket_of(self.edges, key)
         return hash32(row_text(key)) % self.count
 
     def bounds(self, wanted: Sequence[int], limit: int | None = None) -> list[tuple[int, int]]:
@@ -96,12 +80,6 @@ def coarser(count: int, wanted: Sequence[int], limit: int) -> tuple[int, list[in
 def ranged_count(rows: int, per_bucket: int | None = None) -> int:
     """Buckets for `rows` rows: about `per_bucket` (BUCKET_ROWS) rows each."""
     return min(MAX_BUCKETS, max(1, -(-rows // (per_bucket or BUCKET_ROWS))))
-
-
-def from_sample(sample: list[tuple[bytes, ...]], count: int) -> Buckets:
-    """Edge buckets from sampled keys."""
-    edges = edges_from(sample, count)
-    return Buckets(len(edges) + 1, edges=edges)
 
 
 def hashed_count(rows: int) -> int:

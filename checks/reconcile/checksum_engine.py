@@ -1,13 +1,12 @@
 """Across databases: bucket checksums in each database, then only differing buckets' rows.
 
 Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys by key range;
-other keys by a hash of their canonical text, or (buckets.KEY_EDGES) by edges sampled from one
-SQL side and compared as UTF-8 bytes (key_ranges.py); so every engine puts a key in the same
-bucket whatever its collation, key gaps or skew. Each side returns (bucket, rows, sum of 60-bit
+other keys by a hash of their canonical text; so every engine puts a key in the same bucket
+whatever its collation, key gaps or skew. Each side returns (bucket, rows, sum of 60-bit
 row hashes, rows in flight) in bucket order; buckets that agree on both sides count as matched.
 Only differing buckets are streamed (server-side cursors, bucket order): integer ranges through at
-most buckets.MAX_LISTED key ranges, edge buckets by at most that many bucket numbers (else
-all), hash buckets by at most that many values of bucket mod a power of two. They are merged
+most buckets.MAX_LISTED key ranges, hash buckets by at most that many values of bucket mod a
+power of two. They are merged
 in Python one bucket at a time, so memory holds one bucket's rows, never a table. Keys left out
 as in flight are kept in the tally.
 """
@@ -24,7 +23,6 @@ from typing import Any, Protocol, TypeVar
 from checks.reconcile import buckets as bucketing
 from checks.reconcile.buckets import Buckets, Extent, choose, coarser
 from checks.reconcile.errors import DuplicateKeys
-from checks.reconcile.key_ranges import SAMPLES_PER_BUCKET
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
 
@@ -41,8 +39,6 @@ class Side(Protocol):
 
     def extent(self) -> Extent: ...
 
-    def sample(self, fraction: float) -> list[tuple[bytes, ...]] | None: ...
-
     def checksums(self, buckets: Buckets) -> Iterator[Sums]: ...
 
     def rows(
@@ -55,8 +51,6 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
     with ThreadPoolExecutor(2) as pool:
         extents = list(pool.map(lambda side: side.extent(), (source, target)))
     buckets = choose(extents[0], extents[1])
-    if not buckets.by_range and bucketing.KEY_EDGES:
-        buckets = _edges(source, target, extents, buckets)
     tally = Tally(plan)
     differing: list[int] = []
     pairs = _merge(prefetch(source.checksums(buckets)), prefetch(target.checksums(buckets)))
@@ -70,9 +64,7 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
         return tally, fetched
     modulus: int | None = None
     wanted: list[int] | None = differing
-    if buckets.by_edges and len(differing) > bucketing.MAX_LISTED:
-        wanted = None
-    elif not buckets.by_range and len(differing) > bucketing.MAX_LISTED:
+    if not buckets.by_range and len(differing) > bucketing.MAX_LISTED:
         modulus, wanted = coarser(buckets.count, differing, bucketing.MAX_LISTED)
         wanted = None if modulus == 1 else wanted
     keep = set(differing)
@@ -84,26 +76,6 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
         if bucket in keep:
             _compare_bucket(tally, source, target, list(s_group or ()), list(t_group or ()))
     return tally, fetched
-
-
-_SAMPLING_ORDER = {"postgresql": 0, "mysql": 1, "sqlite": 2}
-
-
-def _edges(source: Side, target: Side, extents: list[Extent], hashed: Buckets) -> Buckets:
-    """Edge buckets from a sample of the SQL side that samples best; `hashed` if none can."""
-    per_bucket = bucketing.EDGE_FACTOR * bucketing.BUCKET_ROWS
-    count = bucketing.ranged_count(max(e.rows for e in extents), per_bucket)
-    sides = sorted(
-        zip((source, target), extents, strict=True),
-        key=lambda pair: _SAMPLING_ORDER.get(str(getattr(pair[0], "dialect", "")), 9),
-    )
-    for side, extent in sides:
-        if extent.rows == 0:
-            continue
-        sample = side.sample(min(1.0, SAMPLES_PER_BUCKET * count / extent.rows))
-        if sample is not None:
-            return bucketing.from_sample(sample, count)
-    return hashed
 
 
 def _compare_bucket(

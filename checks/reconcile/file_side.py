@@ -1,7 +1,6 @@
 """One files side of a reconcile: canonical rows computed in Python from streamed batches.
 
-Rows are bucketed in Python like the other side buckets them in its database (key edges or
-key hash).
+Rows are bucketed in Python like the other side buckets them in its database (key hash).
 Checksums take one pass with memory per bucket only; rows of differing buckets take a second
 pass keeping just those rows. When every bucket differs the whole file is held in memory,
 sorted by bucket: fine for exports up to a few million rows.
@@ -132,10 +131,6 @@ class FileSide:
                     f"the file, or compare a query that casts {other.name} to text"
                 )
         return IncomparableTypes(f"{self.dataset.label}: {exc}")
-
-    def sample(self, fraction: float) -> list[tuple[bytes, ...]] | None:
-        """Files are not sampled: a SQL side chooses the edges, or keys are hashed."""
-        return None
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""

@@ -10,10 +10,8 @@ import sqlalchemy as sa
 
 from checks.masking import mask
 from checks.reconcile import buckets as bucketing
-from checks.reconcile import key_ranges
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import install_sqlite_functions
-from checks.reconcile.edge_queries import EdgeQueries
 from checks.reconcile.errors import ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan
 from datasources import canonical as c
@@ -33,16 +31,15 @@ def dialect_of(conn: sa.Connection) -> str:
 
 @contextmanager
 def prepared(conn: sa.Connection) -> Iterator[sa.Connection]:
-    """Per-connection set-up: SQLite functions; PostgreSQL shortest float text, no JIT (it
-    compiles a key-range CASE far longer than it runs) and standard strings (the CASE's text
-    literals) for this transaction; MariaDB session zone UTC, restored on exit."""
+    """Per-connection set-up: SQLite functions; PostgreSQL shortest float text and no JIT (as
+    benchmarks/reconcile.py measures it) for this transaction; MariaDB session zone UTC and
+    in-memory temporary tables for the bucket sums, restored on exit."""
     dialect = dialect_of(conn)
     if dialect == "sqlite":
         install_sqlite_functions(conn.connection.dbapi_connection)  # type: ignore[arg-type]
     elif dialect == "postgresql":  # doubles as shortest round-trip text; ends with the transaction
         conn.exec_driver_sql("SET LOCAL extra_float_digits = 1")
         conn.exec_driver_sql("SET LOCAL jit = off")
-        conn.exec_driver_sql("SET LOCAL standard_conforming_strings = on")
     if dialect != "mysql":
         yield conn
         return
@@ -171,14 +168,6 @@ class SqlSide:
             return Extent(int(rows))
         return Extent(int(rows), int(low), int(high))
 
-    def sample(self, fraction: float) -> list[tuple[bytes, ...]] | None:
-        """Canonical keys (as UTF-8 bytes) of about `fraction` of the rows."""
-        query = key_ranges.sample_query(self.dialect, self.relation, self.keys, fraction)
-        try:
-            return [key_ranges.key_bytes(row) for row in self.conn.execute(query)]
-        except sa.exc.SQLAlchemyError as exc:
-            raise self._error(exc) from exc
-
     def _bucketed(
         self, buckets: Buckets, where: sa.ColumnElement[bool] | None = None
     ) -> sa.Subquery:
@@ -190,8 +179,6 @@ class SqlSide:
                 bucket = offset.self_group().op("DIV", return_type=sa.BigInteger)(buckets.width)
             else:
                 bucket = offset // buckets.width  # integer division on integers
-        elif buckets.edges is not None:
-            return EdgeQueries(self, buckets.edges).bucketed()
         else:
             bucket = c.hash32(self.dialect, c.row_text(self.dialect, self.keys)) % buckets.count
         query = sa.select(bucket.label("b"), *self.canonical_columns()).select_from(self.relation)
@@ -219,21 +206,9 @@ class SqlSide:
             .group_by(sub.c.b)
             .order_by(sub.c.b)
         )
-        hashed = self.dialect == "postgresql" and buckets.edges is not None
-        if hashed:  # it guesses 200 groups for the CASE and would sort every row (on disk)
-            self._set("enable_sort = off")
-        try:
-            for row in self.stream(query):
-                b, n, h, f = tuple(row)
-                yield int(b), int(n), int(h or 0), int(f or 0)
-        finally:
-            if hashed:
-                self._set("enable_sort = on")
-
-    def _set(self, setting: str) -> None:
-        """SET LOCAL on PostgreSQL (not through a server-side cursor)."""
-        options = {"stream_results": False}
-        self.conn.exec_driver_sql(f"SET LOCAL {setting}", execution_options=options)
+        for row in self.stream(query):
+            b, n, h, f = tuple(row)
+            yield int(b), int(n), int(h or 0), int(f or 0)
 
     def rows(
         self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
@@ -245,9 +220,6 @@ class SqlSide:
         SPANS_PER_QUERY ranges per query, queries in key order; hash buckets by one scan.
         """
         key = self._integer_key()
-        if buckets.edges is not None and self.dialect != "sqlite":
-            yield from EdgeQueries(self, buckets.edges).rows(wanted)
-            return
         if wanted is not None and buckets.by_range and key is not None:
             spans = buckets.bounds(wanted, bucketing.MAX_LISTED)
             for i in range(0, len(spans), SPANS_PER_QUERY):
