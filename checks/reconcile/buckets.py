@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from checks.reconcile.canonical_form import hash32, row_text
+from checks.reconcile.canonical_form import hash32, key_text
 
 BUCKET_ROWS = 32  # rows per bucket aimed at
 MAX_BUCKETS = 1 << 18
@@ -27,7 +27,7 @@ class Extent:
 @dataclass(frozen=True)
 class Buckets:
     """`count` buckets; with `low` set, bucket = (key - low) // width; else
-    hash32(key) % count. Unique keys put at most `width` rows in an integer range bucket."""
+    hash32(key text) % count. Unique keys put at most `width` rows in an integer range bucket."""
 
     count: int
     low: int | None = None
@@ -39,7 +39,7 @@ class Buckets:
 
     def of_key(self, key: Sequence[str | None]) -> int:
         """Bucket of a canonical key in Python (integer ranges are never used in Python)."""
-        return hash32(row_text(key)) % self.count
+        return hash32(key_text(key)) % self.count
 
     def bounds(self, wanted: Sequence[int], limit: int | None = None) -> list[tuple[int, int]]:
         """Inclusive key ranges covering the wanted buckets (runs of buckets merged); with

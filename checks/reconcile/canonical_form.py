@@ -22,7 +22,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from datasources.canonical import ASCII_LOWER, ASCII_UPPER, NUMBER_SCALE, WHITESPACE
+from datasources.canonical import (
+    ASCII_LOWER,
+    ASCII_UPPER,
+    KEY_SEPARATOR,
+    NUMBER_SCALE,
+    WHITESPACE,
+)
 
 _QUANTUM = Decimal(1).scaleb(-NUMBER_SCALE)
 _EDGES = re.compile(f"^[{WHITESPACE}]+|[{WHITESPACE}]+$")
@@ -156,6 +162,11 @@ def canonicalizer(category: str, zone: str) -> Callable[[Any], str | None]:
 def row_text(values: Sequence[str | None]) -> str:
     """Injective encoding of canonical values: "-" for NULL, else "<length>:<text>"."""
     return "".join("-" if v is None else f"{len(v)}:{v}" for v in values)
+
+
+def key_text(values: Sequence[str | None]) -> str:
+    """The text a key is bucketed by (datasources.canonical.key_text in SQL)."""
+    return KEY_SEPARATOR.join(v or "" for v in values)
 
 
 def hash60(text: str) -> int:

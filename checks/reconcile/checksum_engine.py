@@ -3,32 +3,34 @@
 Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys by key range;
 other keys by a hash of their canonical text; so every engine puts a key in the same bucket
 whatever its collation, key gaps or skew. Each side returns (bucket, rows, sum of 60-bit
-row hashes, rows in flight) in bucket order; buckets that agree on both sides count as matched.
-Only differing buckets are streamed (server-side cursors, bucket order): integer ranges through at
-most buckets.MAX_LISTED key ranges, hash buckets by at most that many values of bucket mod a
-power of two. They are merged
-in Python one bucket at a time, so memory holds one bucket's rows, never a table. Keys left out
-as in flight are kept in the tally.
+row hashes, rows in flight) in bucket order, read to the end at once into compact arrays (eight
+bytes a number), both sides at the same time; buckets that agree on both sides count as matched.
+Only differing buckets are streamed (server-side cursors, bucket order, both sides' queries
+started together): integer ranges through at most buckets.MAX_LISTED key ranges, hash buckets
+by at most that many values of bucket mod a power of two. They are merged in Python one bucket
+at a time, so memory holds one bucket's rows, never a table. Keys left out as in flight are
+kept in the tally.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
+from array import array
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from checks.reconcile import buckets as bucketing
 from checks.reconcile.buckets import Buckets, Extent, choose, coarser
 from checks.reconcile.errors import DuplicateKeys
 from checks.reconcile.plan import Plan
+from checks.reconcile.prefetch import Prefetch
 from checks.reconcile.tally import Tally
 
-T = TypeVar("T")
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
 Sums = tuple[int, int, int, int]
+SUM_MASK = (1 << 64) - 1
 
 
 class Side(Protocol):
@@ -50,11 +52,11 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
     """The exact tally, and how many rows each side streamed to Python."""
     with ThreadPoolExecutor(2) as pool:
         extents = list(pool.map(lambda side: side.extent(), (source, target)))
-    buckets = choose(extents[0], extents[1])
+        buckets = choose(extents[0], extents[1])
+        sums = list(pool.map(lambda side: collect(side.checksums(buckets)), (source, target)))
     tally = Tally(plan)
     differing: list[int] = []
-    pairs = _merge(prefetch(source.checksums(buckets)), prefetch(target.checksums(buckets)))
-    for bucket, s, t in pairs:
+    for bucket, s, t in _merge(sums[0].entries(), sums[1].entries()):
         if s is not None and t is not None and s[1:] == t[1:] and s[3] == 0:
             tally.add_equal(s[1])
         else:
@@ -70,12 +72,37 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
     keep = set(differing)
     s_rows = _counted(source.rows(buckets, wanted, modulus), fetched, "source")
     t_rows = _counted(target.rows(buckets, wanted, modulus), fetched, "target")
-    s_groups = groupby(prefetch(s_rows), key=lambda r: r[0])
-    t_groups = groupby(prefetch(t_rows), key=lambda r: r[0])
-    for bucket, s_group, t_group in _merge(s_groups, t_groups):
-        if bucket in keep:
-            _compare_bucket(tally, source, target, list(s_group or ()), list(t_group or ()))
+    with Prefetch(s_rows) as s_stream, Prefetch(t_rows) as t_stream:  # both queries at once
+        s_groups = groupby(s_stream, key=lambda r: r[0])
+        t_groups = groupby(t_stream, key=lambda r: r[0])
+        for bucket, s_group, t_group in _merge(s_groups, t_groups):
+            if bucket in keep:
+                _compare_bucket(tally, source, target, list(s_group or ()), list(t_group or ()))
     return tally, fetched
+
+
+@dataclass
+class BucketSums:
+    """One side's bucket checksums, 8 bytes a number (sums modulo 2**64), read to the end as
+    the database sends them: a database kept waiting for the other side stops computing."""
+
+    buckets: array[int] = field(default_factory=lambda: array("q"))
+    rows: array[int] = field(default_factory=lambda: array("q"))
+    sums: array[int] = field(default_factory=lambda: array("Q"))
+    flight: array[int] = field(default_factory=lambda: array("q"))
+
+    def entries(self) -> Iterator[Sums]:
+        return zip(self.buckets, self.rows, self.sums, self.flight, strict=True)
+
+
+def collect(checksums: Iterator[Sums]) -> BucketSums:
+    held = BucketSums()
+    for bucket, rows, total, flight in checksums:
+        held.buckets.append(bucket)
+        held.rows.append(rows)
+        held.sums.append(total & SUM_MASK)
+        held.flight.append(flight)
+    return held
 
 
 def _compare_bucket(
@@ -142,48 +169,3 @@ def _counted(rows: Iterator[Row], fetched: dict[str, int], role: str) -> Iterato
     for row in rows:
         fetched[role] += 1
         yield row
-
-
-_DONE = object()
-
-
-def prefetch(items: Iterator[T], depth: int = 4, chunk: int = 2_000) -> Iterator[T]:
-    """Iterate `items` in a worker thread so both databases work at the same time."""
-    chunks: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def work() -> None:
-        batch: list[T] = []
-        try:
-            for item in items:
-                batch.append(item)
-                if len(batch) >= chunk:
-                    _put(chunks, batch, stop)
-                    batch = []
-            _put(chunks, batch, stop)
-            _put(chunks, _DONE, stop)
-        except BaseException as exc:  # handed to the consumer, raised there
-            _put(chunks, exc, stop)
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    try:
-        while True:
-            got = chunks.get()
-            if got is _DONE:
-                return
-            if isinstance(got, BaseException):
-                raise got
-            yield from got
-    finally:
-        stop.set()
-        worker.join(timeout=60)
-
-
-def _put(chunks: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
-    while not stop.is_set():
-        try:
-            chunks.put(item, timeout=0.1)
-            return
-        except queue.Full:
-            continue

@@ -180,7 +180,7 @@ class SqlSide:
             else:
                 bucket = offset // buckets.width  # integer division on integers
         else:
-            bucket = c.hash32(self.dialect, c.row_text(self.dialect, self.keys)) % buckets.count
+            bucket = c.hash32(self.dialect, c.key_text(self.dialect, self.keys)) % buckets.count
         query = sa.select(bucket.label("b"), *self.canonical_columns()).select_from(self.relation)
         return (query if where is None else query.where(where)).subquery("canon")
 
@@ -298,9 +298,9 @@ class SqlSide:
             for row in self.conn.execute(query)
         ]
 
-    def stream(self, query: sa.Select[Any], stream: bool = True) -> Iterator[sa.Row[Any]]:
+    def stream(self, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
         try:
-            options = {"stream_results": stream, "max_row_buffer": 20_000}
+            options = {"stream_results": True, "max_row_buffer": 20_000}
             with self.conn.execute(query, execution_options=options) as result:
                 for partition in result.partitions(5_000):
                     yield from partition
