@@ -178,6 +178,7 @@ def main() -> None:
             with ThreadPoolExecutor(2) as pool:
                 list(pool.map(lambda system: checksum_pass(system, args.key), (pg, my)))
             bounds.append(time.monotonic() - started)
+            result = None  # the previous run's result is not part of this run's memory
             started = time.monotonic()
             result = reconcile(spec, datetime.now(UTC))
             walls.append(time.monotonic() - started)

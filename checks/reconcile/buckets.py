@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from checks.reconcile.canonical_form import hash32, key_text
 
-BUCKET_ROWS = 32  # rows per bucket aimed at
+BUCKET_ROWS = 16  # rows per bucket aimed at
 MAX_BUCKETS = 1 << 18
 MAX_LISTED = 20_000  # most buckets (or key ranges) named when asking a side for rows
 DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows

@@ -3,8 +3,9 @@
 Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys by key range;
 other keys by a hash of their canonical text; so every engine puts a key in the same bucket
 whatever its collation, key gaps or skew. Each side returns (bucket, rows, sum of 60-bit
-row hashes, rows in flight) in bucket order, read to the end at once into compact arrays (eight
-bytes a number), both sides at the same time; buckets that agree on both sides count as matched.
+row hashes, rows in flight) in any order, read to the end at once into arrays indexed by
+bucket (eight bytes a number), both sides at the same time; buckets that agree on both sides
+count as matched.
 Only differing buckets are streamed (server-side cursors, bucket order, both sides' queries
 started together): integer ranges through at most buckets.MAX_LISTED key ranges, hash buckets
 by at most that many values of bucket mod a power of two. They are merged in Python one bucket
@@ -17,7 +18,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, Protocol
 
@@ -41,7 +42,9 @@ class Side(Protocol):
 
     def extent(self) -> Extent: ...
 
-    def checksums(self, buckets: Buckets) -> Iterator[Sums]: ...
+    def checksums(self, buckets: Buckets) -> Iterator[Sums]:
+        """(bucket, rows, sum of row hashes, rows in flight) of non-empty buckets, any order."""
+        ...
 
     def rows(
         self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
@@ -51,16 +54,19 @@ class Side(Protocol):
 def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dict[str, int]]:
     """The exact tally, and how many rows each side streamed to Python."""
     with ThreadPoolExecutor(2) as pool:
-        extents = list(pool.map(lambda side: side.extent(), (source, target)))
+        sides = (source, target)
+        extents = list(pool.map(lambda side: side.extent(), sides))
         buckets = choose(extents[0], extents[1])
-        sums = list(pool.map(lambda side: collect(side.checksums(buckets)), (source, target)))
+        sums = pool.map(lambda side: collect(side.checksums(buckets), buckets.count), sides)
+        s_sums, t_sums = sums
     tally = Tally(plan)
     differing: list[int] = []
-    for bucket, s, t in _merge(sums[0].entries(), sums[1].entries()):
-        if s is not None and t is not None and s[1:] == t[1:] and s[3] == 0:
-            tally.add_equal(s[1])
+    for bucket in range(buckets.count):
+        if s_sums.agrees(t_sums, bucket):
+            tally.add_equal(s_sums.rows[bucket])
         else:
             differing.append(bucket)
+    del s_sums, t_sums, sums  # up to 12 MB, not held while rows are fetched
     fetched = {"source": 0, "target": 0}
     if not differing:
         return tally, fetched
@@ -83,25 +89,32 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
 
 @dataclass
 class BucketSums:
-    """One side's bucket checksums, 8 bytes a number (sums modulo 2**64), read to the end as
-    the database sends them: a database kept waiting for the other side stops computing."""
+    """One side's checksums indexed by bucket number, 8 bytes a number (sums modulo 2**64; an
+    empty bucket is all zero), so a side's query is read to its end as the database sends it,
+    in any order: a database kept waiting for the other side would stop computing."""
 
-    buckets: array[int] = field(default_factory=lambda: array("q"))
-    rows: array[int] = field(default_factory=lambda: array("q"))
-    sums: array[int] = field(default_factory=lambda: array("Q"))
-    flight: array[int] = field(default_factory=lambda: array("q"))
+    rows: array[int]
+    sums: array[int]
+    flight: array[int]
 
-    def entries(self) -> Iterator[Sums]:
-        return zip(self.buckets, self.rows, self.sums, self.flight, strict=True)
+    def agrees(self, other: BucketSums, bucket: int) -> bool:
+        """Same rows and row hashes on both sides, and none of them in flight."""
+        return (
+            self.rows[bucket] == other.rows[bucket]
+            and self.sums[bucket] == other.sums[bucket]
+            and self.flight[bucket] == 0
+            and other.flight[bucket] == 0
+        )
 
 
-def collect(checksums: Iterator[Sums]) -> BucketSums:
-    held = BucketSums()
+def collect(checksums: Iterator[Sums], count: int) -> BucketSums:
+    """The (bucket, rows, sum, rows in flight) of buckets 0..count-1, in any order."""
+    zeros = bytes(8 * count)
+    held = BucketSums(array("q", zeros), array("Q", zeros), array("q", zeros))
     for bucket, rows, total, flight in checksums:
-        held.buckets.append(bucket)
-        held.rows.append(rows)
-        held.sums.append(total & SUM_MASK)
-        held.flight.append(flight)
+        held.rows[bucket] = rows
+        held.sums[bucket] = total & SUM_MASK
+        held.flight[bucket] = flight
     return held
 
 
@@ -149,19 +162,19 @@ def null_message(dataset: Any, names: Sequence[str], count: int, examples: Seque
 
 
 def _merge(left: Any, right: Any) -> Iterator[tuple[int, Any, Any]]:
-    """Outer merge of two streams of (bucket, payload...) sorted by bucket."""
+    """Outer merge of two streams of (bucket, group) sorted by bucket."""
     lhs, rhs = iter(left), iter(right)
     a: Any = next(lhs, None)
     b: Any = next(rhs, None)
     while a is not None or b is not None:
         if b is None or (a is not None and a[0] < b[0]):
-            yield a[0], (a if len(a) != 2 else a[1]), None
+            yield a[0], a[1], None
             a = next(lhs, None)
         elif a is None or b[0] < a[0]:
-            yield b[0], None, (b if len(b) != 2 else b[1])
+            yield b[0], None, b[1]
             b = next(rhs, None)
         else:
-            yield a[0], (a if len(a) != 2 else a[1]), (b if len(b) != 2 else b[1])
+            yield a[0], a[1], b[1]
             a, b = next(lhs, None), next(rhs, None)
 
 

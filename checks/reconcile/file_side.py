@@ -133,15 +133,14 @@ class FileSide:
         return IncomparableTypes(f"{self.dataset.label}: {exc}")
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
-        """(bucket, rows, sum of row hashes, rows in flight), in bucket order."""
+        """(bucket, rows, sum of row hashes, rows in flight) of non-empty buckets."""
         sums: dict[int, list[int]] = {}
         for bucket, row, digest in self._canonical_rows(buckets):
             entry = sums.setdefault(bucket, [0, 0, 0])
             entry[0] += 1
             entry[1] += digest
             entry[2] += int(row[3])
-        for bucket in sorted(sums):
-            n, h, f = sums[bucket]
+        for bucket, (n, h, f) in sums.items():
             yield bucket, n, h, f
 
     def rows(

@@ -226,7 +226,8 @@ def _session(url: str) -> tuple[Any, ...]:
     with engine_for(SqlSystem("probe", url)).connect() as conn:
         row = conn.exec_driver_sql(
             "SELECT @@SESSION.time_zone, @@SESSION.optimizer_switch, "
-            "@@SESSION.tmp_table_size, @@SESSION.max_heap_table_size"
+            "@@SESSION.tmp_table_size, @@SESSION.max_heap_table_size, "
+            "@@SESSION.group_concat_max_len"
         ).one()
         return tuple(row)
 

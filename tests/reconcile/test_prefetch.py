@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from checks.reconcile.checksum_engine import SUM_MASK, collect
+from checks.reconcile.checksum_engine import collect
 from checks.reconcile.prefetch import Prefetch
 
 
@@ -53,8 +53,13 @@ def test_an_error_in_the_stream_reaches_the_consumer() -> None:
         list(stream)
 
 
-def test_bucket_sums_keep_the_low_64_bits_of_sums_that_outgrow_them() -> None:
+def test_bucket_sums_are_indexed_by_bucket_and_keep_the_low_64_bits() -> None:
     big = (1 << 64) + 5  # 32 rows of 60-bit hashes can pass 2**64
-    held = collect(iter([(0, 32, big, 0), (7, 1, 12, 1)]))
-    assert list(held.entries()) == [(0, 32, big & SUM_MASK, 0), (7, 1, 12, 1)]
-    assert big & SUM_MASK == 5
+    source = collect(iter([(3, 32, big, 0), (1, 1, 12, 1)]), 4)  # in no particular order
+    assert list(source.rows) == [0, 1, 0, 32]
+    assert list(source.sums) == [0, 12, 0, 5]
+    target = collect(iter([(3, 32, 5, 0), (1, 1, 12, 1), (2, 1, 9, 0)]), 4)
+    assert source.agrees(target, 0)  # empty on both sides
+    assert not source.agrees(target, 1)  # equal, but in flight: compared row by row
+    assert not source.agrees(target, 2)  # a row only in the target
+    assert source.agrees(target, 3)  # sums equal modulo 2**64
