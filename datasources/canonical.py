@@ -97,8 +97,42 @@ def _timestamp(dialect: str, expr: Expr, zone: str, zoned: bool) -> Expr:
         return sa.func.to_char(sa.func.timezone("UTC", instant), _TS_PG)
     # MariaDB: TIMESTAMP columns read in the session zone, which dxq sets to UTC.
     if not zoned and zone != "UTC":
-        expr = sa.func.convert_tz(expr, zone, "+00:00")
+        expr = _mariadb_local_to_utc(expr, zone)
     return sa.func.date_format(expr, _TS_MY)
+
+
+def _mariadb_local_to_utc(local: Expr, zone: str) -> Expr:
+    """A naive MariaDB DATETIME in `zone` as UTC, with PostgreSQL's rule at clock changes: a
+    time that happens twice (autumn) or never (spring) takes the smaller UTC offset of the two
+    around it. CONVERT_TZ alone reads the autumn hour as summer time.
+
+    The offsets a day before and a day after are compared; where they agree (nearly every row)
+    the time is local minus that offset. Near a change both candidates are tried: the later
+    instant (the smaller offset) unless only the earlier one converts back to the same time.
+    """
+
+    def unit(name: str) -> Expr:
+        return sa.literal_column(name)
+
+    def offset_at(days: int) -> Expr:
+        moved = sa.func.timestampadd(unit("DAY"), days, local)
+        return sa.func.timestampdiff(
+            unit("SECOND"), sa.func.convert_tz(moved, zone, "+00:00"), moved
+        )
+
+    def minus(seconds: Expr) -> Expr:
+        return sa.func.timestampadd(unit("SECOND"), sa.literal(0) - seconds, local)
+
+    def reads_back(instant: Expr) -> Expr:
+        return sa.func.convert_tz(instant, "+00:00", zone) == local
+
+    before, after = offset_at(-1), offset_at(1)
+    later = sa.func.greatest(minus(before), minus(after))
+    earlier = sa.func.least(minus(before), minus(after))
+    near_change = sa.case(
+        (sa.or_(reads_back(later), sa.not_(reads_back(earlier))), later), else_=earlier
+    )
+    return sa.case((before == after, minus(before)), else_=near_change)
 
 
 def normalized(dialect: str, expr: Expr, normalizers: Sequence[str]) -> Expr:

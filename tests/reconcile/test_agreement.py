@@ -102,8 +102,13 @@ def test_ambiguous_autumn_hour_is_winter_time_everywhere(
     target_kind: str, request: pytest.FixtureRequest, pg_url: str, tmp_path: Path
 ) -> None:
     """2026-10-25 02:30 in Paris happens twice; PostgreSQL reads it as winter time (01:30 UTC),
-    and so must Python. A spring 02:30 (skipped) is read with the offset before the change."""
-    naive = [[1, datetime(2026, 10, 25, 2, 30)], [2, datetime(2026, 3, 29, 2, 30)]]
+    and so must Python and MariaDB. A spring 02:30 (skipped) is read with the offset before the
+    change. The hours around both changes, the days either side and a summer time with
+    microseconds are read with their one offset."""
+    local = [(2026, 10, 25, 2, 30), (2026, 3, 29, 2, 30), (2026, 10, 25, 1, 30)]
+    local += [(2026, 10, 25, 3, 30), (2026, 3, 29, 1, 30), (2026, 3, 29, 3, 30)]
+    local += [(2026, 10, 24, 2, 30), (2026, 10, 26, 2, 30), (2026, 7, 1, 12, 0, 0, 5)]
+    naive = [[i, datetime(*parts)] for i, parts in enumerate(local, start=1)]
     source = load(pg_url, [("id", "key_int"), ("at", "ts")], naive, key=["id"], zone="Europe/Paris")
     target_where = _where(target_kind, request)
     if target_kind == "mariadb":
@@ -122,15 +127,15 @@ def test_ambiguous_autumn_hour_is_winter_time_everywhere(
         zone="Europe/Paris",
         tmp=tmp_path,
     )
-    utc = [
-        [1, datetime(2026, 10, 25, 1, 30, tzinfo=UTC)],
-        [2, datetime(2026, 3, 29, 1, 30, tzinfo=UTC)],
-    ]
-    instants = load(pg_url, [("id", "key_int"), ("at", "tstz")], utc, key=["id"])
-    for a, b in ((source, target), (target, source), (target, instants), (source, instants)):
+    instants = [(2026, 10, 25, 1, 30), (2026, 3, 29, 1, 30), (2026, 10, 24, 23, 30)]
+    instants += [(2026, 10, 25, 2, 30), (2026, 3, 29, 0, 30), (2026, 3, 29, 1, 30)]
+    instants += [(2026, 10, 24, 0, 30), (2026, 10, 26, 1, 30), (2026, 7, 1, 10, 0, 0, 5)]
+    utc = [[i, datetime(*parts, tzinfo=UTC)] for i, parts in enumerate(instants, start=1)]
+    truth = load(pg_url, [("id", "key_int"), ("at", "tstz")], utc, key=["id"])
+    for a, b in ((source, target), (target, source), (target, truth), (source, truth)):
         result = _run(a, b, FieldSpec("at", "at"))
         assert result.outcome is Outcome.PASSED, (result.reason, result.sample)
-        assert result.metrics["compared"] == 2
+        assert result.metrics["compared"] == len(local)
 
 
 @pytest.mark.parametrize(
