@@ -4,23 +4,23 @@ Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys b
 other keys by a hash of their canonical text; so every engine puts a key in the same bucket
 whatever its collation, key gaps or skew. Each side returns (bucket, rows, sum of 60-bit
 row hashes, rows in flight) in any order, read to the end at once into arrays indexed by
-bucket (eight bytes a number), both sides at the same time; buckets that agree on both sides
-count as matched.
-Only differing buckets are streamed (server-side cursors, bucket order, both sides' queries
-started together): integer ranges through at most buckets.MAX_LISTED key ranges, hash buckets
-by at most that many values of bucket mod a power of two. They are merged in Python one bucket
-at a time, so memory holds one bucket's rows, never a table. Keys left out as in flight are
-kept in the tally.
+bucket (16 bytes a bucket), both sides at the same time; buckets that agree on both sides
+count as matched. Only differing buckets are streamed (server-side cursors, bucket order,
+both sides' queries started together): integer ranges through at most buckets.MAX_LISTED key
+ranges, hash buckets by at most that many values of bucket mod a power of two. They are
+merged in Python one bucket at a time, so memory holds one bucket's rows, never a table. Keys
+left out as in flight are kept in the tally.
 """
 
 from __future__ import annotations
 
+import mmap
 from array import array
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from checks.reconcile import buckets as bucketing
 from checks.reconcile.buckets import Buckets, Extent, choose, coarser
@@ -66,7 +66,7 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
             tally.add_equal(s_sums.rows[bucket])
         else:
             differing.append(bucket)
-    del s_sums, t_sums, sums  # up to 12 MB, not held while rows are fetched
+    del s_sums, t_sums, sums  # up to 8 MB, not held while rows are fetched
     fetched = {"source": 0, "target": 0}
     if not differing:
         return tally, fetched
@@ -89,13 +89,13 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
 
 @dataclass
 class BucketSums:
-    """One side's checksums indexed by bucket number, 8 bytes a number (sums modulo 2**64; an
-    empty bucket is all zero), so a side's query is read to its end as the database sends it,
-    in any order: a database kept waiting for the other side would stop computing."""
+    """One side's checksums indexed by bucket number: counts in 4 bytes, sums in 8 (modulo
+    2**64), an empty bucket all zero. A side's query is read to its end as the database sends
+    it, in any order: a database kept waiting for the other side would stop computing."""
 
-    rows: array[int]
-    sums: array[int]
-    flight: array[int]
+    rows: memoryview[int]
+    sums: memoryview[int]
+    flight: memoryview[int]
 
     def agrees(self, other: BucketSums, bucket: int) -> bool:
         """Same rows and row hashes on both sides, and none of them in flight."""
@@ -109,13 +109,20 @@ class BucketSums:
 
 def collect(checksums: Iterator[Sums], count: int) -> BucketSums:
     """The (bucket, rows, sum, rows in flight) of buckets 0..count-1, in any order."""
-    zeros = bytes(8 * count)
-    held = BucketSums(array("q", zeros), array("Q", zeros), array("q", zeros))
+    held = BucketSums(_zeros("I", count), _zeros("Q", count), _zeros("I", count))
     for bucket, rows, total, flight in checksums:
         held.rows[bucket] = rows
         held.sums[bucket] = total & SUM_MASK
         held.flight[bucket] = flight
     return held
+
+
+def _zeros(typecode: Literal["I", "Q"], count: int) -> memoryview[int]:
+    """`count` zeros (I: below 2**32, Q: below 2**64) in an anonymous memory map of their own,
+    handed back to the system when dropped. From the heap, buffers this size stay in the
+    process after a run, and each later run's would be added on top."""
+    size = array(typecode).itemsize * max(count, 1)
+    return memoryview(mmap.mmap(-1, size)).cast(typecode)
 
 
 def _compare_bucket(

@@ -21,7 +21,7 @@ _DONE = object()
 class Prefetch(Generic[T]):
     """`items` read in a worker thread, `chunk` items at a time, at most `depth` chunks ahead."""
 
-    def __init__(self, items: Iterator[T], depth: int = 2, chunk: int = 2_000) -> None:
+    def __init__(self, items: Iterator[T], depth: int = 2, chunk: int = 500) -> None:
         self._items, self._chunk = items, chunk
         self._chunks: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()

@@ -220,7 +220,7 @@ class SqlSide:
         entry = sa.func.concat_ws(":", sums.c.b, sums.c.n, sums.c.h, sums.c.f)
         chunk = sums.c.b.op("DIV", return_type=sa.BigInteger)(PACKED_BUCKETS)
         packed = sa.select(sa.func.group_concat(entry)).group_by(chunk).order_by(sa.null())
-        for (text,) in self.stream(packed):
+        for (text,) in self.stream(packed, batch=2):  # a packed row is up to 300 kB
             for item in str(text).split(","):
                 b, n, h, f = item.split(":")
                 yield int(b), int(n), int(h), int(f)
@@ -320,11 +320,12 @@ class SqlSide:
             for row in self.conn.execute(query)
         ]
 
-    def stream(self, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
+    def stream(self, query: sa.Select[Any], batch: int = 1_000) -> Iterator[sa.Row[Any]]:
+        """The query's rows through a server-side cursor, at most `batch` rows held."""
         try:
-            options = {"stream_results": True, "max_row_buffer": 5_000}
+            options = {"stream_results": True, "max_row_buffer": batch}
             with self.conn.execute(query, execution_options=options) as result:
-                for partition in result.partitions(5_000):
+                for partition in result.partitions(batch):
                     yield from partition
         except sa.exc.SQLAlchemyError as exc:
             raise self._error(exc) from exc
