@@ -4,6 +4,7 @@ Overview -> failing integration -> check -> acknowledge. Screenshots go to tests
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -83,22 +84,25 @@ def test_click_through_to_acknowledge(browser: Any, dashboard_url: str, artifact
     from playwright.sync_api import expect
 
     page, errors = _open(browser, dashboard_url)
+    # A click starts a rerun that may not have begun when _wait looks: wait for its outcome.
     page.get_by_role("link", name="Open product-catalog").click()
+    expect(page).to_have_url(re.compile("integration=product-catalog"), timeout=WAIT_MS)
     _wait(page)
-    expect(page.get_by_role("heading", name="product-catalog", exact=True)).to_be_visible()
-    assert "integration=product-catalog" in page.url
+    heading = page.get_by_role("heading", name="product-catalog", exact=True)
+    expect(heading).to_be_visible(timeout=WAIT_MS)
     page.get_by_role("link", name="Investigate: reconcile").click()
+    expect(page).to_have_url(re.compile("check=reconcile"), timeout=WAIT_MS)
     _wait(page)
-    expect(page.get_by_role("heading", name="reconcile", exact=True)).to_be_visible()
-    assert "check=reconcile" in page.url
-    expect(page.get_by_text("Firing").first).to_be_visible()
+    expect(page.get_by_role("heading", name="reconcile", exact=True)).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Firing").first).to_be_visible(timeout=WAIT_MS)
     name = page.get_by_role("textbox", name="Your name (recorded when you acknowledge)")
     name.fill("Dana On-Call")
     name.press("Enter")
     _wait(page)
     page.get_by_role("button", name="Acknowledge", exact=True).click()
     _wait(page)
-    expect(page.get_by_text("Acknowledged by Dana On-Call").first).to_be_visible()
+    acknowledged = page.get_by_text("Acknowledged by Dana On-Call").first
+    expect(acknowledged).to_be_visible(timeout=WAIT_MS)
     page.screenshot(path=str(artifacts / "check-acknowledged.png"), full_page=True)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert not errors, errors
