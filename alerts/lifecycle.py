@@ -165,7 +165,7 @@ def _fail(
     if alert.state is not AlertState.PENDING:
         events.append(AlertEvent("still_firing", now, detail=outcome.outcome))
         alert, added, rerouted = reroute(alert, settings, silences, now)
-        sent = _notify(alert, NotificationKind.FIRING, 0, added, now) if added else []
+        sent = notifications_for(alert, NotificationKind.FIRING, 0, added, now) if added else []
         events.extend(rerouted)
         return Transition(TransitionKind.STILL_FIRING, alert, tuple(events)), sent
     if alert.consecutive_failures < max(settings.after_failures, 1):
@@ -179,7 +179,7 @@ def _fail(
         events.append(AlertEvent("silenced", now, detail=str(silence)))
         return Transition(opening or TransitionKind.FIRE, alert, tuple(events)), []
     alert = replace(alert, notified=alert.targets)
-    sent = _notify(alert, NotificationKind.FIRING, 0, alert.targets, now)
+    sent = notifications_for(alert, NotificationKind.FIRING, 0, alert.targets, now)
     return Transition(opening or TransitionKind.FIRE, alert, tuple(events)), sent
 
 
@@ -226,7 +226,7 @@ def _resolve(current: Alert, now: datetime, why: str) -> tuple[Transition, list[
         event = AlertEvent("cleared", now, detail=f"{why} before it fired")
         return Transition(TransitionKind.CLEAR, alert, (event,)), []
     event = AlertEvent("resolved", now, detail=why)
-    sent = _notify(alert, NotificationKind.RESOLVED, 0, current.notified, now)
+    sent = notifications_for(alert, NotificationKind.RESOLVED, 0, current.notified, now)
     return Transition(TransitionKind.RESOLVE, alert, (event,)), sent
 
 
@@ -268,14 +268,14 @@ def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) ->
                 notified=(*alert.notified, *late),
                 reminder_slot=slot if first else alert.reminder_slot,
             )
-            sent += _notify(alert, NotificationKind.FIRING, 0, late, now)
+            sent += notifications_for(alert, NotificationKind.FIRING, 0, late, now)
             detail = "silence ended" if first else f"silence ended: {targets_text(late)}"
             events.append(AlertEvent("notified", now, detail=detail))
         firing = alert.state is AlertState.FIRING  # acknowledged: no reminders, no escalation
         if firing and slot > alert.reminder_slot:
             kind = kind or TransitionKind.REMIND
             alert = replace(alert, reminder_slot=slot)
-            sent += _notify(alert, NotificationKind.REMINDER, slot, still_named, now)
+            sent += notifications_for(alert, NotificationKind.REMINDER, slot, still_named, now)
             events.append(AlertEvent("reminded", now, detail=f"reminder {slot}"))
         for number, step in enumerate(alert.escalate if firing else (), start=1):
             if number <= alert.escalation_step or elapsed < step.after_s:
@@ -283,7 +283,7 @@ def tick(alerts: Sequence[Alert], silences: Iterable[Silence], now: datetime) ->
             kind = TransitionKind.ESCALATE
             notified = tuple(dict.fromkeys((*alert.notified, *step.targets)))
             alert = replace(alert, escalation_step=number, notified=notified)
-            sent += _notify(alert, NotificationKind.ESCALATION, number, step.targets, now)
+            sent += notifications_for(alert, NotificationKind.ESCALATION, number, step.targets, now)
             detail = f"step {number}: {targets_text(step.targets)}"
             events.append(AlertEvent("escalated", now, detail=detail))
         if kind is not None:
@@ -302,13 +302,14 @@ def acknowledge(alert: Alert, actor: str, now: datetime, comment: str = "") -> T
     )
 
 
-def _notify(
+def notifications_for(
     alert: Alert,
     kind: NotificationKind,
     step: int,
     targets: Iterable[Target],
     now: datetime,
 ) -> list[Notification]:
+    """The `kind` notification (escalation or reminder `step`) of `alert` for each target."""
     return [
         Notification(
             key=notification_key(alert, kind, step, t.receiver, t.channel),

@@ -15,12 +15,10 @@ from alerts.alert import (
     AlertSettings,
     CheckOutcome,
     Decision,
-    Notification,
     NotificationKind,
     Target,
-    notification_key,
 )
-from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, retire, tick
+from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, notifications_for, retire, tick
 from alerts.matcher import Matcher
 from alerts.message import describe
 from alerts.owner import Owner, Role, SmtpSettings
@@ -289,7 +287,7 @@ def record_dead_letter(
                 fallback = fallback_targets(context.owners, failed)
                 if fallback:
                     alert = replace(alert, targets=fallback, notified=fallback)
-                    kept += firing_notifications(alert, fallback, now)
+                    kept += notifications_for(alert, NotificationKind.FIRING, 0, fallback, now)
                     events.append(AlertEvent("fallback", now, detail=_listed(fallback)))
                 else:
                     note = (
@@ -328,26 +326,6 @@ def fallback_targets(owners: Mapping[str, Owner], failed: Target) -> tuple[Targe
         for address in owner.channels()
     ]
     return tuple(t for t in dict.fromkeys(found) if t != failed)
-
-
-def firing_notifications(
-    alert: Alert, targets: Sequence[Target], now: datetime
-) -> list[Notification]:
-    """The firing notification of `alert` for each target."""
-    kind = NotificationKind.FIRING
-    return [
-        Notification(
-            key=notification_key(alert, kind, 0, t.receiver, t.channel),
-            kind=kind,
-            step=0,
-            receiver=t.receiver,
-            channel=t.channel,
-            fingerprint=alert.fingerprint,
-            episode=alert.episode,
-            created_at=now,
-        )
-        for t in targets
-    ]
 
 
 def _listed(targets: Sequence[Target]) -> str:
