@@ -54,11 +54,11 @@ class Side(Protocol):
 def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dict[str, int]]:
     """The exact tally, and how many rows each side streamed to Python."""
     with ThreadPoolExecutor(2) as pool:
-        sides = (source, target)
-        extents = list(pool.map(lambda side: side.extent(), sides))
-        buckets = choose(extents[0], extents[1])
-        sums = pool.map(lambda side: collect(side.checksums(buckets), buckets.count), sides)
-        s_sums, t_sums = sums
+        s_extent, t_extent = pool.map(lambda side: side.extent(), (source, target))
+        buckets = choose(s_extent, t_extent)
+        s_sums, t_sums = pool.map(
+            lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
+        )
     tally = Tally(plan)
     differing: list[int] = []
     for bucket in range(buckets.count):
@@ -66,7 +66,7 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
             tally.add_equal(s_sums.rows[bucket])
         else:
             differing.append(bucket)
-    del s_sums, t_sums, sums  # up to 8 MB, not held while rows are fetched
+    del s_sums, t_sums  # up to 8 MB, not held while rows are fetched
     fetched = {"source": 0, "target": 0}
     if not differing:
         return tally, fetched
