@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from monitor import suite_editing
+from monitor.suites import editing as suite_editing
 from store import queries, reads
 from store.schema import (
     alerts,

@@ -25,11 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.loading import load_config
-from monitor.plan import plan_integrations
-from monitor.runner import run_and_record
-from monitor.scheduler import Options, Scheduler
-from monitor.worker import RunJob, RunReport
+from monitor.config.loading import load_config
+from monitor.daemon.scheduler import Options, Scheduler
+from monitor.run.guarded import RunJob, RunReport
+from monitor.run.plan import plan_integrations
+from monitor.run.runner import run_and_record
 from store.store import ResultStore
 
 PERIOD_S = 10

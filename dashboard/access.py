@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from monitor.config import Config
+from monitor.config.model import Config
 
 VIEWER, RESPONDER, MAINTAINER, ONCALL = "viewer", "responder", "maintainer", "oncall"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from alerts.errors import AlertsError
 from alerts.matcher import Matcher
 from alerts.silence import Silence
-from monitor import alerting
+from monitor.run import alerting
 from store import alert_state, outbox, scheduling
 from store.errors import StoreError
 from store.store import ResultStore

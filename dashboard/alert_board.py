@@ -19,7 +19,7 @@ from dashboard.context import AppContext, app_context, owner_names
 from dashboard.flash import perform, show_flash
 from dashboard.format import duration
 from dashboard.overview import CHECK_PAGE
-from monitor.alert_commands import route_command
+from monitor.commands.alerts import route_command
 from store import alert_state
 
 STATES = ["firing", "acknowledged", "pending", "resolved", "silenced"]

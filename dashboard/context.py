@@ -8,9 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from monitor.config import Config
+from monitor.config.loading import load_config, resolve_config_path
+from monitor.config.model import Config
 from monitor.errors import MonitorError
-from monitor.loading import load_config, resolve_config_path
 from store.errors import StoreError
 from store.store import ResultStore
 

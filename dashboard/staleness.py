@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor.integration_config import Integration
+from monitor.config.integration import Integration
 
 
 @lru_cache(maxsize=256)

@@ -1,7 +1,7 @@
 """Render the Suites page: maintainers edit GX suites with validation, a dry run and history.
 
 The edited suite is a draft in the session until it is saved. GX is imported only when the
-user validates, dry runs or saves (through monitor.suite_editing), never when the page opens.
+user validates, dry runs or saves (through monitor.suites.editing), never when the page opens.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import streamlit as st
 from dashboard.access import MAINTAINER, Viewer, sign_in_bar
 from dashboard.context import AppContext, app_context
 from dashboard.format import ago
-from monitor import suite_editing as editing
+from monitor.config.expectation_types import EXPECTATION_TYPES
 from monitor.errors import MonitorError
-from monitor.expectation_types import EXPECTATION_TYPES
+from monitor.suites import editing
 from store.errors import StoreError
 
 FORM_FIELDS = ("column", "value_set", "min_value", "max_value", "regex", "mostly")

@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from monitor.loading import load_config, resolve_config_path
+    from monitor.config.loading import load_config, resolve_config_path
 
     path = resolve_config_path(args.config, os.environ)
     return load_config(path, os.environ)
@@ -158,18 +158,18 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from monitor.alerting import alert_context
-    from monitor.dispatcher import deliver_due
-    from monitor.plan import plan_integrations
-    from monitor.report import AlertTally, exit_code, render_json, render_table
-    from monitor.runner import run_and_record
+    from monitor.daemon.dispatcher import deliver_due
+    from monitor.run.alerting import alert_context
+    from monitor.run.plan import plan_integrations
+    from monitor.run.report import AlertTally, exit_code, render_json, render_table
+    from monitor.run.runner import run_and_record
     from store.alert_state import alert_changes
     from store.store import ResultStore
 
     config = _load(args)
     plans = plan_integrations(config, args.integrations)
     if args.queue:
-        from monitor.schedule_commands import queue_runs
+        from monitor.commands.schedule import queue_runs
 
         return queue_runs(config, [plan.name for plan in plans])
     store = ResultStore.open(config.store)
@@ -193,20 +193,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _alerts_route(args: argparse.Namespace) -> int:
-    from monitor.alert_commands import route_command
+    from monitor.commands.alerts import route_command
 
     return route_command(_load(args), args.labels)
 
 
 def _alerts_test(args: argparse.Namespace) -> int:
-    from monitor.alert_commands import test_command
+    from monitor.commands.alerts import test_command
 
     return test_command(_load(args), args.owner)
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from monitor.schedule_commands import schedule
-    from monitor.scheduler import Options
+    from monitor.commands.schedule import schedule
+    from monitor.daemon.scheduler import Options
 
     path = _config_path(args)
     options = Options(
@@ -216,7 +216,7 @@ def _schedule(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from monitor.serving import PROJECT_ROOT, serve_dashboard
+    from monitor.commands.serving import PROJECT_ROOT, serve_dashboard
 
     config_path = _config_path(args)
     if not _is_loopback(args.address) and not _sign_in_configured(PROJECT_ROOT):
@@ -258,7 +258,7 @@ def _sign_in_configured(app_dir: Path) -> bool:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from monitor.demo import run_demo
+    from demo.command import run_demo
 
     return run_demo(days=args.days, port=args.port, serve=not args.no_serve, store_url=args.store)
 
@@ -274,7 +274,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _config_path(args: argparse.Namespace) -> str:
-    from monitor.loading import resolve_config_path
+    from monitor.config.loading import resolve_config_path
 
     return str(resolve_config_path(args.config, os.environ))
 

@@ -1,4 +1,4 @@
-"""Regenerate monitor/expectation_types.py from the expectation types GX registers.
+"""Regenerate monitor/config/expectation_types.py from the expectation types GX registers.
 
 Run with the project's virtualenv: .venv/bin/python scripts/expectation_types.py
 """

@@ -63,8 +63,8 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     returns the environment that points the demo's monitor file at it."""
     from datetime import datetime
 
-    from monitor.demo import build_demo
-    from monitor.demo import demo_env as env_for
+    from demo.command import build_demo
+    from demo.command import demo_env as env_for
 
     state = tmp_path_factory.mktemp("demo-state")
     build_demo(days=3, state_dir=state, end=datetime.fromisoformat(DEMO_END), quiet=True)

@@ -12,9 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from alerts.alert import CheckOutcome, Decision
-from monitor.alerting import AlertContext, alert_context, record_alerts
-from monitor.config import Config
-from monitor.loading import load_config
+from monitor.config.loading import load_config
+from monitor.config.model import Config
+from monitor.run.alerting import AlertContext, alert_context, record_alerts
 from store.schema import notifications
 from store.store import ResultStore
 from tests.alerts.receivers import HttpReceiver

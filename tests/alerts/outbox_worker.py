@@ -11,9 +11,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from monitor.alerting import alert_context
-from monitor.dispatcher import attempt
-from monitor.loading import load_config
+from monitor.config.loading import load_config
+from monitor.daemon.dispatcher import attempt
+from monitor.run.alerting import alert_context
 from store.outbox import claim_due
 from store.store import ResultStore
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from alerts.alert import Alert, CheckOutcome
-from monitor import daemon_alerts
-from monitor.alerting import acknowledge_alert, record_alerts
+from monitor.daemon import daemon_alerts
+from monitor.run.alerting import acknowledge_alert, record_alerts
 from store.alert_state import latest_alerts
 from store.schema import alerts
 from tests.alerts.outbox_support import T0, Setup, fail, outbox

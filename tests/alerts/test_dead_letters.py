@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from alerts.alert import Alert
-from monitor.alerting import alert_context
-from monitor.dispatcher import dispatch_once
-from monitor.loading import load_config
+from monitor.config.loading import load_config
+from monitor.daemon.dispatcher import dispatch_once
+from monitor.run.alerting import alert_context
 from store.alert_state import latest_alerts
 from store.outbox import retry_dead
 from store.schema import alert_events, alerts

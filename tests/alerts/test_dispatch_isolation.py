@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from alerts.alert import CheckOutcome
-from monitor.alerting import alert_context, record_alerts
-from monitor.dispatcher import deliver_due, dispatch_once
-from monitor.loading import load_config
+from monitor.config.loading import load_config
+from monitor.daemon.dispatcher import deliver_due, dispatch_once
+from monitor.run.alerting import alert_context, record_alerts
 from store.store import ResultStore
 from tests.alerts.outbox_support import T0, outbox
 from tests.alerts.receivers import HttpReceiver

@@ -11,10 +11,10 @@ import pytest
 
 from alerts.lifecycle import evaluate
 from alerts.message import describe
-from monitor.alerting import alert_context, outcomes_of, with_settings
-from monitor.loading import load_config
-from monitor.plan import plan_integrations
-from monitor.runner import run_integration
+from monitor.config.loading import load_config
+from monitor.run.alerting import alert_context, outcomes_of, with_settings
+from monitor.run.plan import plan_integrations
+from monitor.run.runner import run_integration
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 
 from alerts.alert import CheckOutcome
-from monitor.alerting import record_alerts
-from monitor.dispatcher import Attempt, dispatch_once
+from monitor.daemon.dispatcher import Attempt, dispatch_once
+from monitor.run.alerting import record_alerts
 from store.outbox import claim_due
 from tests.alerts.outbox_support import (
     T0,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.dispatcher import dispatch_once
+from monitor.daemon.dispatcher import dispatch_once
 from tests.alerts.outbox_support import (
     T0,
     Setup,

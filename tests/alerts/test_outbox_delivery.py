@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from alerts.delivery import BackoffPolicy
 from alerts.message import describe
-from monitor.dispatcher import dispatch_once
+from monitor.daemon.dispatcher import dispatch_once
 from store.alert_state import apply_decision, latest_alerts, open_alerts
 from store.schema import alert_events, alerts
 from tests.alerts.outbox_support import (

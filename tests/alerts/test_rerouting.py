@@ -27,8 +27,8 @@ from alerts.owner import Owner, Role
 from alerts.routing import EscalationStep, Route
 from alerts.silence import Silence
 from alerts.watchdog import dead_letter
-from monitor.alerting import record_alerts, tick_integration
-from monitor.dispatcher import dispatch_once
+from monitor.daemon.dispatcher import dispatch_once
+from monitor.run.alerting import record_alerts, tick_integration
 from store.schema import alert_events
 from tests.alerts.outbox_support import Setup, make_setup, outbox
 from tests.alerts.receivers import HttpReceiver

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config.loading import load_config
 from monitor.errors import ConfigError
-from monitor.loading import load_config
 
 FILES = Path(__file__).parent / "files"
 BROKEN = FILES / "broken"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from checks.result import Severity
-from monitor.config_values import parse_duration, parse_fraction
+from monitor.config.loading import load_config, resolve_config_path
+from monitor.config.routes import Matcher
+from monitor.config.values import parse_duration, parse_fraction
 from monitor.errors import ConfigError, Problem
-from monitor.loading import load_config, resolve_config_path
-from monitor.routes_config import Matcher
 
 FILES = Path(__file__).parent / "files"
 DESIGN_ENV = {

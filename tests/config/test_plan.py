@@ -19,9 +19,9 @@ from checks.spec import (
     VolumeSpec,
 )
 from datasources.dataset import FileSystem, SqlSystem
+from monitor.config.loading import load_config
 from monitor.errors import ConfigError
-from monitor.loading import load_config
-from monitor.plan import plan_integrations
+from monitor.run.plan import plan_integrations
 
 FILES = Path(__file__).parent / "files"
 ENV = {

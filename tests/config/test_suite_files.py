@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from monitor.config.expectation_types import EXPECTATION_TYPES, GX_VERSION
+from monitor.config.loading import load_config
+from monitor.config.suite_files import check_suite_file, check_suite_text, validate_suites
 from monitor.errors import Problem
-from monitor.expectation_types import EXPECTATION_TYPES, GX_VERSION
-from monitor.loading import load_config
-from monitor.suite_files import check_suite_file, check_suite_text, validate_suites
 
 FILES = Path(__file__).parent / "files"
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,8 @@ def test_a_suite_written_by_gx_passes() -> None:
 
 def test_loading_and_planning_never_import_gx() -> None:
     code = (
-        "import sys, monitor.loading, monitor.plan, monitor.suite_files, monitor.config; "
+        "import sys, monitor.config.loading, monitor.run.plan, monitor.config.suite_files, "
+        "monitor.config.model; "
         "sys.exit('great_expectations' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0

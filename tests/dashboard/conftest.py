@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from monitor.demo import DEMO_CONFIG
+from demo.command import DEMO_CONFIG
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 

@@ -9,8 +9,8 @@ import pytest
 
 from dashboard.access import MAINTAINER, ONCALL, RESPONDER, roles_for
 from dashboard.staleness import is_stale, schedule_interval, stale_after
-from monitor.demo import DEMO_CONFIG
-from monitor.loading import load_config
+from demo.command import DEMO_CONFIG
+from monitor.config.loading import load_config
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -105,7 +105,7 @@ def test_an_empty_store_says_no_runs_yet(tmp_path: Path, monkeypatch: pytest.Mon
 def test_an_unreachable_results_database_is_an_error_not_a_traceback(
     demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monitor.demo import DEMO_CONFIG
+    from demo.command import DEMO_CONFIG
 
     monkeypatch.setenv("DXQ_DEMO_DIR", demo_env["DXQ_DEMO_DIR"])
     monkeypatch.setenv("DXQ_STORE_URL", "postgresql+psycopg://dxq:hunter2@127.0.0.1:1/results")

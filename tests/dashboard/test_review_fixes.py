@@ -69,8 +69,8 @@ def test_run_now_needs_the_responder_role() -> None:
 def test_dashboard_on_a_public_address_without_sign_in_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from monitor import serving
-    from monitor.demo import DEMO_CONFIG
+    from demo.command import DEMO_CONFIG
+    from monitor.commands import serving
 
     monkeypatch.setenv("HOME", str(tmp_path))
     served: list[str] = []

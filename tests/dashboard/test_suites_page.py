@@ -192,8 +192,8 @@ def test_a_dry_run_that_cannot_run_blocks_save_until_save_anyway(monitor_dir: Pa
 
 
 def test_adding_one_expectation_saves_a_diff_of_just_those_lines(monitor_dir: Path) -> None:
-    from monitor import suite_editing as editing
-    from monitor.loading import load_config
+    from monitor.config.loading import load_config
+    from monitor.suites import editing
     from store.store import ResultStore
 
     config = load_config(Path(str(monitor_dir / "dxq.yml")), {})

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.demo import DEMO_CONFIG
-from monitor.serving import PROJECT_ROOT, dashboard_command
+from demo.command import DEMO_CONFIG
+from monitor.commands.serving import PROJECT_ROOT, dashboard_command
 from tests.dashboard.conftest import copy_store
 
 CHROMIUM = Path("/usr/bin/chromium")

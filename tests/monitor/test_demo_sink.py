@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from monitor.demo_sink import running_sink
+from demo.sink import running_sink
 
 
 def _free_port() -> int:

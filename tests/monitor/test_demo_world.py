@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.demo_world import GRACE, DemoWorld
+from demo.world import GRACE, DemoWorld
 
 END = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 PROJECT = Path(__file__).resolve().parents[2]
@@ -200,7 +200,7 @@ def test_every_suite_loads_in_gx() -> None:
 
 
 def test_the_monitor_file_validates_and_names_every_suite() -> None:
-    from monitor.loading import load_config
+    from monitor.config.loading import load_config
 
     config = load_config(PROJECT / "demo" / "dxq.yml", {"DXQ_DEMO_DIR": "/tmp/dxq-demo"})
     assert len(config.integrations) == 5
@@ -214,7 +214,7 @@ def test_the_monitor_file_validates_and_names_every_suite() -> None:
 def over_limits(world: DemoWorld, moment: datetime, limit: dict[str, float]) -> set[str]:
     """The integrations whose stated defects break their reconcile `limit` (or whose suites or
     freshness fail)."""
-    from monitor.demo_data import build_orders
+    from demo.data import build_orders
 
     d = world.defects(moment)
     orders = len(build_orders(world.seed, world.origin, moment, world.customers))
@@ -237,7 +237,7 @@ def over_limits(world: DemoWorld, moment: datetime, limit: dict[str, float]) -> 
 def test_each_integration_has_good_and_bad_days_and_payments_end_healthy(
     world: DemoWorld,
 ) -> None:
-    from monitor.loading import load_config
+    from monitor.config.loading import load_config
 
     config = load_config(PROJECT / "demo" / "dxq.yml", {"DXQ_DEMO_DIR": str(world.root)})
     limit = {n: i.reconcile.max_mismatch_rate for n, i in config.integrations.items()
@@ -276,7 +276,7 @@ def test_the_recorded_history_ends_with_payments_healthy_and_four_failing(
 def test_the_demo_never_uses_an_exported_store_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monitor.demo import demo_env
+    from demo.command import demo_env
 
     monkeypatch.setenv("DXQ_STORE_URL", "postgresql+psycopg://prod@127.0.0.1:1/results")
     assert demo_env(tmp_path)["DXQ_STORE_URL"] == f"sqlite:///{tmp_path}/results.db"
@@ -284,7 +284,7 @@ def test_the_demo_never_uses_an_exported_store_url(
 
 
 def test_an_explicit_store_must_be_empty(tmp_path: Path) -> None:
-    from monitor.demo import build_demo
+    from demo.command import build_demo
     from monitor.errors import MonitorError
 
     used = tmp_path / "used.db"
@@ -309,7 +309,7 @@ def test_an_explicit_store_must_be_empty(tmp_path: Path) -> None:
 def test_an_explicit_non_empty_postgres_store_is_refused(pg_url: str) -> None:
     import sqlalchemy as sa
 
-    from monitor.demo import refuse_non_empty
+    from demo.command import refuse_non_empty
     from monitor.errors import MonitorError
 
     engine = sa.create_engine(pg_url)
@@ -327,7 +327,7 @@ def test_an_explicit_non_empty_postgres_store_is_refused(pg_url: str) -> None:
 
 
 def test_an_unreachable_explicit_store_is_a_store_error(tmp_path: Path) -> None:
-    from monitor.demo import refuse_non_empty
+    from demo.command import refuse_non_empty
     from store.errors import StoreUnavailable
 
     with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:1") as caught:
@@ -336,7 +336,7 @@ def test_an_unreachable_explicit_store_is_a_store_error(tmp_path: Path) -> None:
 
 
 def test_an_explicit_empty_store_receives_the_history(tmp_path: Path) -> None:
-    from monitor.demo import build_demo
+    from demo.command import build_demo
 
     store = tmp_path / "elsewhere.db"
     sqlite3.connect(store).close()  # exists, empty

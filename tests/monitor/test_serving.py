@@ -10,8 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from monitor.demo import DEMO_CONFIG
-from monitor.serving import PROJECT_ROOT
+from demo.command import DEMO_CONFIG
+from monitor.commands.serving import PROJECT_ROOT
 
 
 def _free_port() -> int:

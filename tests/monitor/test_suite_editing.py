@@ -15,10 +15,10 @@ import pytest
 
 from checks.result import Outcome
 from checks.spec import SuiteSpec
-from monitor import suite_editing as editing
-from monitor.config import Config
+from monitor.config.loading import load_config
+from monitor.config.model import Config
 from monitor.errors import SuiteEditError
-from monitor.loading import load_config
+from monitor.suites import editing
 from store.errors import StoreError
 from store.store import ResultStore
 from store.suite_versions import get_version, list_versions
@@ -282,8 +282,8 @@ def test_listing_and_the_page_module_do_not_import_gx(tmp_path: Path) -> None:
     code = (
         "import os, sys; from pathlib import Path\n"
         "import dashboard.suites\n"
-        "from monitor.loading import load_config\n"
-        "from monitor.suite_editing import list_suites\n"
+        "from monitor.config.loading import load_config\n"
+        "from monitor.suites.editing import list_suites\n"
         f"assert len(list_suites(load_config(Path({str(config)!r}), os.environ))) == 1\n"
         "print('great_expectations' in sys.modules)\n"
     )

@@ -15,10 +15,10 @@ import pytest
 import sqlalchemy as sa
 
 from datasources.budget import RunBudget, within
-from monitor.loading import load_config
-from monitor.plan import IntegrationPlan, plan_integrations
-from monitor.scheduler import utcnow
-from monitor.worker import record_retrying
+from monitor.config.loading import load_config
+from monitor.daemon.scheduler import utcnow
+from monitor.run.guarded import record_retrying
+from monitor.run.plan import IntegrationPlan, plan_integrations
 from store.store import ResultStore
 from tests.scheduler.world import integration, make_source, runs_of, write_monitor_file
 

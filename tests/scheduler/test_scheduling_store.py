@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.liveness import missed_outcomes, owner_pid, pid_alive, recover
+from monitor.daemon.liveness import missed_outcomes, owner_pid, pid_alive, recover
 from store import scheduling
 from store.store import ResultStore
 

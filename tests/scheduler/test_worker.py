@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from alerts.watchdog import missed_alert
-from monitor import daemon_alerts
-from monitor.alerting import alert_context
-from monitor.liveness import recover
-from monitor.loading import load_config
-from monitor.plan import IntegrationPlan, plan_integrations
-from monitor.scheduler import record_run
-from monitor.worker import RunJob, Worker, is_transient, lease_name, probe
+from monitor.config.loading import load_config
+from monitor.daemon import daemon_alerts
+from monitor.daemon.liveness import recover
+from monitor.daemon.scheduler import record_run
+from monitor.run.alerting import alert_context
+from monitor.run.guarded import RunJob, Worker, is_transient, lease_name, probe
+from monitor.run.plan import IntegrationPlan, plan_integrations
 from store import scheduling
 from store.store import ResultStore
 from tests.scheduler.test_budget import SLOW, _active

@@ -23,8 +23,8 @@ from checks.spec import (
 )
 
 if TYPE_CHECKING:
-    from monitor.alerting import AlertContext
-    from monitor.plan import IntegrationPlan
+    from monitor.run.alerting import AlertContext
+    from monitor.run.plan import IntegrationPlan
     from store.store import ResultStore
 
 
@@ -166,7 +166,7 @@ def record_run(
             if isinstance(snapshot, dict) and snapshot:
                 tx.save_schema_snapshot(run.integration, snapshot, run.finished_at)
         if alerting is not None:
-            from monitor.alerting import outcomes_of, record_alerts
+            from monitor.run.alerting import outcomes_of, record_alerts
 
             outcomes = outcomes_of(run.results)
             record_alerts(tx.connection, alerting, run.integration, outcomes, run.finished_at)

@@ -10,11 +10,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from monitor.config import Config
-from monitor.config_document import Document
-from monitor.config_references import find_reference_problems
+from monitor.config.document import Document
+from monitor.config.model import Config
+from monitor.config.references import find_reference_problems
+from monitor.config.suite_files import check_suite_file
 from monitor.errors import ConfigError, Problem
-from monitor.suite_files import check_suite_file
 
 DEFAULT_FILE = "dxq.yml"
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from monitor import demo_data as data
-from monitor import demo_plan
-from monitor.demo_data import DAY, HOUR, MINUTE, Order, stamp
-from monitor.demo_plan import Defects
+from demo import data
+from demo import defects as demo_plan
+from demo.data import DAY, HOUR, MINUTE, Order, stamp
+from demo.defects import Defects
 
 GRACE = 15 * MINUTE  # the grace the demo's reconcile checks use
 SHIPPING = 4.95  # what the ERP leaves out of a mismatching order total

@@ -29,9 +29,9 @@ from datasources import budget as budgets
 from datasources.budget import RunBudget, within
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
-from monitor.alerting import AlertContext
-from monitor.plan import IntegrationPlan
-from monitor.runner import IntegrationRun, record_run, run_integration
+from monitor.run.alerting import AlertContext
+from monitor.run.plan import IntegrationPlan
+from monitor.run.runner import IntegrationRun, record_run, run_integration
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore

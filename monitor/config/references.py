@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from monitor.config_document import Loc
+from monitor.config.document import Loc
 
 
 def find_reference_problems(data: dict[str, Any], base_dir: Path) -> Iterator[tuple[Loc, str]]:

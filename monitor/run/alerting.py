@@ -25,8 +25,8 @@ from alerts.owner import Owner, Role, SmtpSettings
 from alerts.routing import EscalationStep, Route
 from alerts.watchdog import dead_letter, delivered
 from checks.result import CheckKind, CheckResult
-from monitor import config as cfg
-from monitor import routes_config
+from monitor.config import model as cfg
+from monitor.config import routes as routes_config
 from store.alert_state import (
     active_silences,
     alert_by_id,

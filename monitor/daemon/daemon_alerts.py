@@ -1,6 +1,6 @@
 """The alerts the scheduler raises itself (a run that timed out, a scheduled run that did not
 report) and the periodic alert tick (reminders, escalation); every write goes through the
-locked path of `monitor.alerting.decide_alerts`."""
+locked path of `monitor.run.alerting.decide_alerts`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from alerts.alert import CheckOutcome
-from monitor.alerting import AlertContext, record_alerts, tick_integration
+from monitor.run.alerting import AlertContext, record_alerts, tick_integration
 from store.alert_state import open_integrations
 from store.store import ResultStore
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from monitor.config_document import LOADER
+from monitor.config.document import LOADER
+from monitor.config.expectation_types import EXPECTATION_TYPES
 from monitor.errors import Problem
-from monitor.expectation_types import EXPECTATION_TYPES
 
 if TYPE_CHECKING:
-    from monitor.config import Config
+    from monitor.config.model import Config
 
 Loc = tuple[str | int, ...]
 

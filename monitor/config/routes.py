@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from monitor.config_values import Duration, Model, compile_regex
+from monitor.config.values import Duration, Model, compile_regex
 
 Label = Literal["integration", "source_system", "target_system", "check", "kind", "severity"]
 _MATCHER = re.compile(r'^\s*([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|(\S*))\s*$')

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from checks.result import Severity
-from monitor.config_values import (
+from monitor.config.values import (
     Duration,
     Fraction,
     Model,

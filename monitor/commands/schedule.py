@@ -9,10 +9,10 @@ import socket
 import sys
 from collections.abc import Mapping
 
-from monitor.config import Config
+from monitor.config.loading import load_config
+from monitor.config.model import Config
+from monitor.daemon.scheduler import Options, Scheduler, utcnow
 from monitor.errors import MonitorError
-from monitor.loading import load_config
-from monitor.scheduler import Options, Scheduler, utcnow
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore

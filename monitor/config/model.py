@@ -1,9 +1,9 @@
 """The monitor file as data: frozen pydantic models, unknown keys forbidden.
 
 Shorthands are expanded while validating ("pim.products", "1%", "2h", `key: sku`), so the
-rest of dxq sees one form. The value types live in `monitor.config_values`, the sections in
-`monitor.integration_config` and `monitor.routes_config`; cross-references between sections
-are checked in `monitor.loading`.
+rest of dxq sees one form. The value types live in `monitor.config.values`, the sections in
+`monitor.config.integration` and `monitor.config.routes`; cross-references between sections
+are checked in `monitor.config.loading`.
 Paths are resolved against `base_dir`, given as validation context by the loader.
 """
 
@@ -23,7 +23,9 @@ from pydantic import (
 )
 
 from alerts.owner import hide_url
-from monitor.config_values import (
+from monitor.config.integration import Integration, SuiteRef
+from monitor.config.routes import Route
+from monitor.config.values import (
     Duration,
     Model,
     OptionalText,
@@ -32,8 +34,6 @@ from monitor.config_values import (
     resolve_path,
     resolve_url,
 )
-from monitor.integration_config import Integration, SuiteRef
-from monitor.routes_config import Route
 
 _EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 

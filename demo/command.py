@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from monitor.commands.serving import PROJECT_ROOT, dashboard_command, supervise
 from monitor.errors import MonitorError
-from monitor.serving import PROJECT_ROOT, dashboard_command, supervise
 from store.errors import StoreUnavailable
 
 DEMO_CONFIG = PROJECT_ROOT / "demo" / "dxq.yml"
@@ -42,11 +42,11 @@ def build_demo(
 
     The history replaces the demo's own SQLite store; a store named by `store_url` must be
     empty (MonitorError otherwise), so the demo never mixes its runs into real results."""
-    from monitor.alerting import alert_context
-    from monitor.demo_world import DemoWorld
-    from monitor.loading import load_config
-    from monitor.plan import plan_integrations
-    from monitor.runner import run_and_record
+    from demo.world import DemoWorld
+    from monitor.config.loading import load_config
+    from monitor.run.alerting import alert_context
+    from monitor.run.plan import plan_integrations
+    from monitor.run.runner import run_and_record
     from store.outbox import settle_pending
     from store.store import ResultStore
 
@@ -86,7 +86,7 @@ def run_demo(
 ) -> int:
     """Build the demo and, unless `serve` is false, serve the alert sink, the scheduler and the
     dashboard until Ctrl+C; results go to `store_url` (must be empty) or the demo's own file."""
-    from monitor.demo_sink import running_sink
+    from demo.sink import running_sink
 
     build_demo(days=days, store_url=store_url)
     if not serve:

@@ -17,9 +17,9 @@ from checks.spec import (
     VolumeSpec,
 )
 from datasources.dataset import Dataset, FileSystem, SqlSystem, System
-from monitor.config import Config
+from monitor.config.integration import CompareField, DatasetRef, Integration
+from monitor.config.model import Config
 from monitor.errors import ConfigError, Problem
-from monitor.integration_config import CompareField, DatasetRef, Integration
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from monitor import daemon_alerts
-from monitor.alerting import AlertContext, alert_context
-from monitor.config import Config
-from monitor.cron import CronClock, interval_s
+from monitor.config.loading import load_config
+from monitor.config.model import Config
+from monitor.daemon import daemon_alerts
+from monitor.daemon.cron import CronClock, interval_s
+from monitor.daemon.liveness import missed_outcomes, recover
 from monitor.errors import ConfigError
-from monitor.liveness import missed_outcomes, recover
-from monitor.loading import load_config
-from monitor.plan import IntegrationPlan, plan_integrations
-from monitor.runner import warm_up
-from monitor.worker import RunJob, RunReport, Worker, record_retrying
+from monitor.run.alerting import AlertContext, alert_context
+from monitor.run.guarded import RunJob, RunReport, Worker, record_retrying
+from monitor.run.plan import IntegrationPlan, plan_integrations
+from monitor.run.runner import warm_up
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore
@@ -45,7 +45,7 @@ class Options:
 
     config_path: Path
     workers: int = 2
-    cron_seconds: bool = False  # test and demo aid, see monitor/cron.py
+    cron_seconds: bool = False  # test and demo aid, see monitor/daemon/cron.py
     poll: float = 1.0  # run-now requests
     reload: float = 2.0  # monitor-file changes, heartbeat
     dispatch: float = 3.0  # alert outbox
@@ -335,7 +335,7 @@ class Scheduler:
         daemon_alerts.tick_alerts(self.store, self.clock())
 
     def _dispatch(self) -> None:
-        from monitor.dispatcher import dispatch_once
+        from monitor.daemon.dispatcher import dispatch_once
 
         while not self.stopping.is_set():
             report = dispatch_once(

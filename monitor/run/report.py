@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from checks.result import CheckResult, Outcome
-from monitor.runner import IntegrationRun
+from monitor.run.runner import IntegrationRun
 
 _MARK = {
     Outcome.PASSED: "ok  ",

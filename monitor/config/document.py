@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.errors import Problem
 
 # libyaml when installed (it is, with PyYAML wheels): the same nodes and marks, much faster

@@ -9,8 +9,8 @@ from typing import TextIO
 
 from alerts.matcher import LABELS
 from alerts.routing import explain_route
-from monitor.alerting import alert_context
-from monitor.config import Config
+from monitor.config.model import Config
+from monitor.run.alerting import alert_context
 
 USAGE_ERROR = 2
 ALLOWED = {

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy, DeliveryResult, next_attempt
 from alerts.message import build_message
 from alerts.sender import deliver
-from monitor.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
-from monitor.config import Config
+from monitor.config.model import Config
+from monitor.run.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
 from store.outbox import Claimed, claim_due, mark_dead, mark_sent, schedule_retry
 from store.store import ResultStore
 

@@ -23,9 +23,9 @@ from typing import Any
 from checks.result import CheckResult
 from checks.spec import SuiteSpec
 from checks.suite_file import load_suite
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.errors import SuiteEditError
-from monitor.plan import plan_integrations
+from monitor.run.plan import plan_integrations
 from store.errors import StoreError
 from store.store import ResultStore
 from store.suite_versions import (

@@ -60,7 +60,7 @@ def recover(
     another host fails only when nobody holds its integration's lease and it started longer ago
     than its timeout plus the lease margin, so a live scheduler elsewhere keeps its runs.
     """
-    from monitor.worker import LEASE_MARGIN_S, lease_name
+    from monitor.run.guarded import LEASE_MARGIN_S, lease_name
 
     me = os.getpid()
     held = scheduling.lease_holders(store, now)
