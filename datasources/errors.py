@@ -25,3 +25,7 @@ class QueryTimeout(DatasourceError):
 
 class QueryFailed(DatasourceError):
     """The system rejected or failed a query (bad SQL, permissions, type errors)."""
+
+
+class QueryRefused(QueryFailed):
+    """dxq refused to run query text: it is not exactly one read statement."""

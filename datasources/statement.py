@@ -1,0 +1,106 @@
+"""The rule for query text written by users (source queries, reference queries, suite
+expectation queries): exactly one read statement, and the one way to prepare it for execution.
+
+`statement_problem` says why a text is refused (with the fix), or None when it is one read
+statement. It tokenizes with sqlparse, so a `;` inside a string, a quoted name or a comment
+does not split the text, and a trailing `;` or comment is allowed. `query_clause` turns an
+accepted text into the SQLAlchemy clause every query-taking path executes: trailing `;` and
+comments removed (the text is wrapped as a subquery) and colons escaped (`':x'` is a literal,
+not a bind parameter).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlparse
+from sqlparse import sql
+from sqlparse import tokens as T
+
+from datasources.errors import QueryRefused
+
+# Keywords that write or change a database; none belongs in a read statement.
+_WRITING = {"INTO"}
+_FIX = "write one SELECT (or WITH … SELECT) statement; dxq only reads"
+
+
+def statement_problem(text: str) -> str | None:
+    """Why `text` is not exactly one read statement, with the fix; None when it is."""
+    statements = _statements(text)
+    if not statements:
+        return "the query is empty: " + _FIX
+    if len(statements) > 1:
+        return (
+            f"the query holds {len(statements)} statements; only one is run: remove every "
+            "statement after the first `;` (a `;` is allowed only at the end)"
+        )
+    tokens = _tokens(statements[0])
+    for token in tokens:
+        problem = _ambiguity(token)
+        if problem is not None:
+            return problem
+        if _writes(token):
+            return f"the query contains {token.value.upper()}: {_FIX}"
+    first = next(t for t in tokens if not _insignificant(t) and t.value != "(")
+    if first.normalized not in ("SELECT", "WITH"):
+        return f"the query starts with {first.value.upper()!r}, not SELECT: {_FIX}"
+    return None
+
+
+def single_statement(text: str) -> str:
+    """The text of the one read statement in `text`, without a trailing `;` or comment.
+
+    Raises `QueryRefused` (with the reason and fix) when `text` is not one read statement.
+    """
+    problem = statement_problem(text)
+    if problem is not None:
+        raise QueryRefused(problem)
+    tokens = _tokens(_statements(text)[0])
+    while tokens and _insignificant(tokens[-1]):
+        tokens.pop()
+    while tokens and _insignificant(tokens[0]):
+        tokens.pop(0)
+    return "".join(token.value for token in tokens)
+
+
+def query_clause(text: str) -> sa.TextClause:
+    """The clause that runs user query text: one read statement, colons taken literally."""
+    return sa.text(single_statement(text).replace(":", r"\:"))
+
+
+def _statements(text: str) -> list[sql.Statement]:
+    return [s for s in sqlparse.parse(text) if any(not _insignificant(t) for t in _tokens(s))]
+
+
+def _tokens(statement: sql.Statement) -> list[sql.Token]:
+    return list(statement.flatten())  # type: ignore[no-untyped-call]
+
+
+def _insignificant(token: sql.Token) -> bool:
+    return (
+        token.is_whitespace
+        or token.ttype in T.Comment
+        or (token.ttype is T.Punctuation and token.value == ";")
+    )
+
+
+def _writes(token: sql.Token) -> bool:
+    if token.ttype in T.Keyword.DML:
+        return bool(token.normalized != "SELECT")
+    if token.ttype in T.Keyword.DDL:
+        return True
+    return token.ttype is T.Keyword and token.normalized in _WRITING
+
+
+def _ambiguity(token: sql.Token) -> str | None:
+    """Text that databases read differently (so a second statement could hide in it)."""
+    if token.ttype in T.String.Single and "\\'" in token.value:
+        return (
+            r"a string literal holds \' whose meaning differs between databases: "
+            "write a quote inside a string as '' instead"
+        )
+    if token.ttype in T.Comment and token.value.startswith(("#", "/*!", "/*M!")):
+        return (
+            f"the comment {token.value[:4]!r}… is code on some databases: "
+            "write comments as -- … or /* … */"
+        )
+    return None
