@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from alerts.alert import Alert, AlertKind, Notification, NotificationKind
 from alerts.owner import Owner
+from datasources.durations import format_duration
 
 _CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s:@]*):[^/\s@]*@")
 
@@ -104,8 +105,8 @@ def describe(alert: Alert) -> str:
     elif alert.kind is AlertKind.RUN_ERROR:
         text = f"The check could not be evaluated: {alert.reason or 'unknown error'}."
     elif alert.kind is AlertKind.MISSED:
-        text = f"No run has reported since {m.get('last_report_at', '?')}; expected every "
-        text += f"{duration(m.get('expected_interval_s'))}."
+        text = f"No run has reported since {m.get('last_report_at', '?')}; the next one was "
+        text += f"due by {m.get('due_at', '?')}."
     elif alert.kind is AlertKind.DEAD_LETTER:
         text = f"A notification to {m.get('receiver')} by {m.get('channel')} could not be "
         text += f"delivered: {alert.reason or 'unknown error'}."
@@ -195,13 +196,6 @@ def percent(value: Any) -> str:
 
 
 def duration(value: Any) -> str:
-    """Seconds in words: `3h 12m`, `45s`."""
+    """Seconds in words (`datasources.durations.format_duration`); `?` for nothing."""
     number = _num(value)
-    if number is None:
-        return "?"
-    seconds = int(number)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return " ".join(parts[:2]) or f"{secs}s"
+    return "?" if number is None else format_duration(number)

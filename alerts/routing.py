@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from alerts.matcher import Matcher, describe, match_all
 from alerts.owner import Owner, Role
+from datasources.durations import format_duration
 
 _T = TypeVar("_T")
 
@@ -181,18 +182,13 @@ def explain_route(
     if kind != "data_quality":
         lines.append(f"{kind} alerts never go to business owners")
     for step in recipients.escalate:
-        lines.append(f"escalate after {_duration(step.after_s)} unacknowledged -> {step.receiver}")
+        lines.append(
+            f"escalate after {format_duration(step.after_s)} unacknowledged -> {step.receiver}"
+        )
     if recipients.repeat_interval_s is not None:
-        lines.append(f"repeat every {_duration(recipients.repeat_interval_s)}")
+        lines.append(f"repeat every {format_duration(recipients.repeat_interval_s)}")
     lines.append(f"receivers: {', '.join(recipients.receivers) or '(nobody)'}")
     return lines
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
 
 
 def validate_tree(tree: Route, known_receivers: Collection[str] | None = None) -> list[str]:

@@ -23,6 +23,7 @@ from checks.spec import FreshnessSpec
 from checks.volume import datasource_reason
 from datasources.connection import read_only
 from datasources.dataset import Dataset, FileSystem, SqlSystem
+from datasources.durations import format_duration
 from datasources.errors import DatasourceError
 from datasources.files import iter_batches
 from datasources.introspection import require_columns, selectable
@@ -54,7 +55,7 @@ def _judge(
         "max_value": None,
         "max_age_seconds": spec.max_age_s,
     }
-    expected = f"at most {describe_duration(spec.max_age_s)}"
+    expected = f"at most {format_duration(spec.max_age_s)}"
     if newest is None:
         return CheckResult(
             check=spec.name,
@@ -74,10 +75,10 @@ def _judge(
     lag = max(lag, 0.0)
     metrics.update(lag_seconds=lag, max_value=newest.isoformat())
     stale = lag > spec.max_age_s
-    observed = f"{describe_duration(lag)} old"
+    observed = f"{format_duration(lag)} old"
     reason: str | None = None
     if future:
-        ahead = describe_duration((newest - now).total_seconds())
+        ahead = format_duration((newest - now).total_seconds())
         observed = f"0s old (newest value is {ahead} in the future)"
         reason = f"the newest {spec.column} in {spec.dataset.label} lies {ahead} in the future"
     elif stale:
@@ -158,17 +159,3 @@ def to_utc(value: object, zone: ZoneInfo) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=zone).astimezone(UTC)
     raise ValueError(f"{value!r} is not a timestamp")
-
-
-def describe_duration(seconds: float) -> str:
-    """A duration in its two largest units: '2h 14m', '3d 4h', '45s', '2h'."""
-    remaining = round(seconds)
-    parts: list[str] = []
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
-        count, remaining = divmod(remaining, size)
-        if count or parts:
-            parts.append(f"{count}{unit}")
-        if len(parts) == 2:
-            break
-    parts = [p for p in parts if not p.startswith("0")] or ["0s"]
-    return " ".join(parts)

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from datasources.durations import format_duration
+
 STATUS_BADGE = {
     "passed": (":material/check_circle:", "Healthy", "green"),
     "warned": (":material/warning:", "Warning", "orange"),
@@ -31,20 +33,11 @@ def status_word(status: str | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """`812` -> "13m 32s"; `7260` -> "2h 1m"; None -> "—"."""
+    """`812` -> "13m 32s"; `7260` -> "2h 1m" (`datasources.durations.format_duration`);
+    None -> "—"."""
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "—"
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
+    return format_duration(seconds)
 
 
 def percent(rate: float | None, digits: int = 2) -> str:

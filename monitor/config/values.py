@@ -13,24 +13,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+from datasources.durations import parse_duration
+
 _RELATIVE_SQLITE = re.compile(r"^(sqlite(?:\+\w+)?):///(?!/)([^?]+)(\?.*)?$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from "90s", "15m", "2h", "1d" or a plain number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like 90s, 15m, 2h or 1d")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ValueError(f"invalid duration '{value}'; expected a duration like 90s, 15m, 2h or 1d")
-    return float(match.group(1)) * _UNITS[match.group(2)]
 
 
 def parse_fraction(value: object) -> float:

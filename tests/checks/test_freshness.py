@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from checks.freshness import check_freshness, describe_duration
+from checks.freshness import check_freshness
 from checks.result import Outcome, Severity
 from checks.spec import FreshnessSpec
 from datasources.dataset import Dataset, FileSystem, SqlSystem
@@ -196,11 +196,3 @@ def test_parquet_aware_timestamps_and_empty_files(tmp_path: Path) -> None:
     nothing = FileSystem("gone", str(tmp_path / "none_*.csv"), "csv")
     missing = check_freshness(FreshnessSpec(Dataset(nothing), "ts", HOUR, Severity.ERROR), NOW)
     assert missing.outcome is Outcome.ERROR
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(0, "0s"), (45, "45s"), (7200, "2h"), (8040, "2h 14m"), (90061, "1d 1h"), (86400, "1d")],
-)
-def test_describe_duration(seconds: float, text: str) -> None:
-    assert describe_duration(seconds) == text

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from checks.result import Severity
+from datasources.durations import parse_duration
 from monitor.config.loading import load_config, resolve_config_path
 from monitor.config.routes import Matcher
-from monitor.config.values import parse_duration, parse_fraction
+from monitor.config.values import parse_fraction
 from monitor.errors import ConfigError, Problem
 
 FILES = Path(__file__).parent / "files"
