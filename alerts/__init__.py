@@ -27,7 +27,7 @@ Lifecycle (all take `now`; never raise for data):
     lifecycle.tick(alerts, silences, now) -> Decision       # reminders, escalation, late firing
     lifecycle.acknowledge(alert, actor, now, comment) -> Transition
     lifecycle.retire(alerts, reason, now) -> Decision  # resolve alerts of checks that are gone
-    watchdog.missed_alert(integration, last_report_at, expected_interval_s, timeout_s, now)
+    watchdog.missed_alert(integration, last_report_at, due_at, now)
         -> CheckOutcome (pass it to evaluate)
     watchdog.dead_letter(receiver, channel, error) -> CheckOutcome (pass it to evaluate)
     silence.is_silenced(labels, silences, now) -> bool

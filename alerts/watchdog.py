@@ -8,21 +8,18 @@ from alerts.alert import CheckOutcome
 
 
 def missed_alert(
-    integration: str,
-    last_report_at: datetime,
-    expected_interval_s: float,
-    timeout_s: float,
-    now: datetime,
+    integration: str, last_report_at: datetime, due_at: datetime, now: datetime
 ) -> CheckOutcome:
-    """A `missed` outcome for `evaluate`: failed when no run reported within interval + timeout.
+    """A `missed` outcome for `evaluate`: failed once `now` is past `due_at`, when the next run
+    after `last_report_at` should have reported (the caller reads it from the schedule).
 
     Call it on every scheduler tick and after each run; `last_report_at` is the last finished run
     (or when scheduling started, if none ever finished).
     """
-    overdue = (now - last_report_at).total_seconds() - expected_interval_s - timeout_s
+    overdue = (now - due_at).total_seconds()
     metrics = {
         "last_report_at": last_report_at.isoformat(),
-        "expected_interval_s": expected_interval_s,
+        "due_at": due_at.isoformat(),
         "overdue_s": max(overdue, 0.0),
     }
     return CheckOutcome(

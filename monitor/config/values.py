@@ -53,8 +53,8 @@ def check_timezone(name: str) -> str:
 
 
 def check_cron(expression: str) -> str:
-    """The 5-field cron expression, if APScheduler accepts it."""
-    from apscheduler.triggers.cron import CronTrigger
+    """The 5-field cron expression, if the scheduler's trigger accepts it."""
+    from monitor.daemon.cron import build_trigger
 
     if len(expression.split()) != 5:
         raise ValueError(
@@ -62,7 +62,7 @@ def check_cron(expression: str) -> str:
             "(minute hour day-of-month month day-of-week)"
         )
     try:
-        CronTrigger.from_crontab(expression, timezone="UTC")
+        build_trigger(expression, "UTC")
     except ValueError as exc:
         raise ValueError(f"invalid cron expression '{expression}': {exc}") from None
     return expression

@@ -1,14 +1,20 @@
 """Cron schedules for the scheduler daemon: APScheduler triggers, their interval, and the cron
 clock that hands each firing (with its scheduled time) to the daemon.
 
+Day-of-week numbers follow standard cron (0 and 7 are Sunday, 1 is Monday), not APScheduler
+3's own numbering (0 is Monday): `build_trigger` translates them, so `0 9 * * 1-5` fires Monday
+to Friday.
+
+When a run is overdue (`due_by`) is decided here, once, from the cron itself: the dashboard's
+"not reporting" and the daemon's `missed` alert both ask it (docs/architecture.md).
+
 Seconds mode (`dxq schedule --cron-seconds`, for tests and demos): the minute field of each
 schedule counts seconds instead and the other fields are ignored, so `*/2 * * * *` fires every
-two seconds. Everything derived from a schedule (missed-run intervals) follows the same clock.
+two seconds. Everything derived from a schedule (missed-run deadlines) follows the same clock.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,26 +29,69 @@ log = logging.getLogger("dxq.schedule")
 Firing = Callable[[str, datetime], None]  # (integration, scheduled fire time)
 
 
+# A run may report this fraction of the schedule's next gap late (after its time budget).
+MISSED_GRACE = 0.5
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # standard cron: 0 (and 7) is Sunday
+
+
 def build_trigger(schedule: str, timezone: str, *, seconds: bool = False) -> Any:
-    """The APScheduler trigger of a 5-field cron schedule (see seconds mode above)."""
+    """The APScheduler trigger of a 5-field cron schedule (see seconds mode above); a
+    ValueError names what is wrong with it."""
+    fields = schedule.split()
     if not seconds:
-        return CronTrigger.from_crontab(schedule, timezone=timezone)
-    return CronTrigger(second=schedule.split()[0], timezone=timezone)
+        if len(fields) != 5:
+            raise ValueError(f"expected 5 fields, got {len(fields)}")
+        return CronTrigger.from_crontab(
+            " ".join([*fields[:4], weekdays(fields[4])]), timezone=timezone
+        )
+    return CronTrigger(second=fields[0], timezone=timezone)
 
 
-def interval_s(trigger: Any, now: datetime, samples: int = 6) -> float:
-    """The longest gap between the next few firings: the schedule's expected interval."""
-    times: list[datetime] = []
-    previous: datetime | None = None
-    at = now
-    for _ in range(samples):
-        fire = trigger.get_next_fire_time(previous, at)
-        if fire is None:
-            break
-        times.append(fire)
-        previous, at = fire, fire + timedelta(microseconds=1)
-    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    return max(gaps) if gaps else 0.0
+def weekdays(field: str) -> str:
+    """A standard cron day-of-week field as the day names APScheduler reads the same way."""
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, slash, step = part.partition("/")
+        if slash and not (step.isdigit() and int(step) > 0):
+            raise ValueError(f"day-of-week step '{step}' must be a positive number")
+        first, dash, last = span.partition("-")
+        if span == "*":
+            low, high = 0, 6
+        else:
+            low = _day(first)
+            high = _day(last) if dash else (6 if slash else low)
+        if high < low:
+            raise ValueError(f"day-of-week range '{span}' runs backwards; write it as a list")
+        days.update(day % 7 for day in range(low, high + 1, int(step) if slash else 1))
+    return ",".join(_DAYS[day] for day in sorted(days))
+
+
+def _day(token: str) -> int:
+    """A day of week as standard cron numbers it (0-7, 7 is Sunday again), or its name."""
+    if token.isdigit() and int(token) <= 7:
+        return int(token)
+    if token in _DAYS:
+        return _DAYS.index(token)
+    raise ValueError(f"unknown day of week '{token}'; use 0-7 (0 and 7 are Sunday) or sun-sat")
+
+
+def due_by(trigger: Any, last_report: datetime, timeout_s: float) -> datetime | None:
+    """When a scheduled integration that last reported at `last_report` is overdue: the first
+    firing after that report, plus the run's time budget `timeout_s`, plus MISSED_GRACE of the
+    gap from that firing to the one after it. None when the trigger never fires again.
+
+    The one rule for missed runs: a schedule that skips weekends expects no report on Sunday.
+    """
+    expected: datetime | None = trigger.get_next_fire_time(
+        None, last_report + timedelta(microseconds=1)
+    )
+    if expected is None:
+        return None
+    following = trigger.get_next_fire_time(expected, expected + timedelta(microseconds=1))
+    gap = (following - expected).total_seconds() if following is not None else 0.0
+    return expected + timedelta(seconds=timeout_s + MISSED_GRACE * gap)
 
 
 class _FiringExecutor(BaseExecutor):  # type: ignore[misc]

@@ -7,16 +7,17 @@ import logging
 import os
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from alerts.alert import CheckOutcome
 from alerts.watchdog import missed_alert
+from monitor.daemon.cron import due_by
 from store import scheduling
 from store.store import ResultStore
 
 log = logging.getLogger("dxq.schedule")
 
 DEFAULT_TIMEOUT_S = 600.0
-MISSED_FACTOR = 1.5  # a run is missed after 1.5 intervals plus the timeout
 
 
 def pid_alive(pid: int) -> bool:
@@ -103,22 +104,22 @@ def recover(
 
 def missed_outcomes(
     store: ResultStore,
-    schedules: Mapping[str, tuple[float, float]],
+    schedules: Mapping[str, tuple[Any, float]],
     *,
     since: datetime,
     now: datetime,
     scheduled_since: Mapping[str, datetime] | None = None,
     gone: Collection[str] = (),
 ) -> dict[str, CheckOutcome]:
-    """The `missed` outcome of each scheduled integration (integration -> (interval, timeout)):
-    failed when no run finished within 1.5 intervals plus the timeout of the baseline, the
-    later of its last report and when it got its current schedule (`scheduled_since`, else
-    `since`, when the scheduler started). Integrations `gone` from the schedule pass, so their
-    open `missed` alerts resolve."""
+    """The `missed` outcome of each scheduled integration (integration -> (cron trigger,
+    timeout)): failed once `cron.due_by` of its baseline has passed — the baseline is the later
+    of its last report and when it got its current schedule (`scheduled_since`, else `since`,
+    when the scheduler started). Integrations `gone` from the schedule pass, so their open
+    `missed` alerts resolve."""
     reports = scheduling.last_reports(store)
-    outcomes = {name: missed_alert(name, now, 0.0, 0.0, now) for name in gone}
-    for name, (interval, timeout) in schedules.items():
+    outcomes = {name: missed_alert(name, now, now, now) for name in gone}
+    for name, (trigger, timeout) in schedules.items():
         began = (scheduled_since or {}).get(name)
         last = reports.get(name, since) if began is None else max(reports.get(name, began), began)
-        outcomes[name] = missed_alert(name, last, MISSED_FACTOR * interval, timeout, now)
+        outcomes[name] = missed_alert(name, last, due_by(trigger, last, timeout) or now, now)
     return outcomes

@@ -23,7 +23,7 @@ from typing import Any
 from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.daemon import daemon_alerts
-from monitor.daemon.cron import CronClock, interval_s
+from monitor.daemon.cron import CronClock
 from monitor.daemon.liveness import missed_outcomes, recover
 from monitor.errors import ConfigError
 from monitor.run.alerting import AlertContext, alert_context
@@ -313,7 +313,7 @@ class Scheduler:
     def _check_missed(self) -> None:
         now = self.clock()
         schedules = {
-            name: (interval_s(self.clock_.triggers[name], now), plan.timeout_s)
+            name: (self.clock_.triggers[name], plan.timeout_s)
             for name, plan in self.plans.items()
             if name in self.clock_.triggers
         }

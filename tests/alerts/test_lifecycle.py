@@ -262,14 +262,14 @@ def test_warned_opens_alert_with_warning_severity() -> None:
 
 
 def test_missed_run_opens_and_resolves() -> None:
-    late = missed_alert("orders", at(0), 1800, 600, at(41))
+    late = missed_alert("orders", at(0), at(40), at(41))
     assert late.outcome == "failed" and late.metrics["overdue_s"] == 60
-    assert missed_alert("orders", at(0), 1800, 600, at(40)).outcome == "passed"
+    assert missed_alert("orders", at(0), at(40), at(40)).outcome == "passed"
     d = evaluate([], [late], SETTINGS, [], at(41))
     assert d.transitions[0].alert.kind is AlertKind.MISSED
     assert {n.receiver for n in d.notifications} == {"oncall"}  # never the business owner
     alerts = apply([], d)
-    back = missed_alert("orders", at(45), 1800, 600, at(46))
+    back = missed_alert("orders", at(45), at(85), at(46))
     assert evaluate(alerts, [back], SETTINGS, [], at(46)).transitions[0].kind is (
         TransitionKind.RESOLVE
     )

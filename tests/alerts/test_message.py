@@ -60,10 +60,14 @@ def alert(check_kind: str, metrics: dict[str, Any], **changes: Any) -> Alert:
         (
             alert(
                 "missed",
-                {"last_report_at": "2026-11-29T08:00:00+00:00", "expected_interval_s": 1800},
+                {
+                    "last_report_at": "2026-11-29T08:00:00+00:00",
+                    "due_at": "2026-11-29T08:45:00+00:00",
+                },
                 kind=AlertKind.MISSED,
             ),
-            "No run has reported since 2026-11-29T08:00:00+00:00; expected every 30m.",
+            "No run has reported since 2026-11-29T08:00:00+00:00; the next one was due by "
+            "2026-11-29T08:45:00+00:00.",
         ),
         (
             alert(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboard.access import MAINTAINER, ONCALL, RESPONDER, roles_for
-from dashboard.staleness import is_stale, schedule_interval, stale_after
+from dashboard.staleness import is_stale, stale_at
 from demo.command import DEMO_CONFIG
 from monitor.config.loading import load_config
 
@@ -38,24 +38,19 @@ def test_roles_come_from_owner_emails(config, email, roles, may_ack_catalog) -> 
     assert viewer.may_respond(owners) is may_ack_catalog
 
 
-@pytest.mark.parametrize(
-    ("cron", "seconds"),
-    [("*/30 * * * *", 1800), ("*/15 * * * *", 900), ("5 * * * *", 3600), ("0 6 * * 1-5", 86400)],
-)
-def test_schedule_interval_from_cron(cron: str, seconds: float) -> None:
-    assert schedule_interval(cron) == seconds
-
-
-def test_stale_after_one_and_a_half_intervals_plus_timeout(config) -> None:  # type: ignore[no-untyped-def]
+def test_stale_after_the_next_firing_plus_timeout_and_half_a_gap(config) -> None:  # type: ignore[no-untyped-def]
     catalog = config.integrations["product-catalog"]  # */30, default timeout
-    limit = stale_after(catalog)
-    assert limit == 1.5 * 1800 + catalog.timeout
-    assert not is_stale(catalog, NOW - timedelta(seconds=limit - 1), NOW)
-    assert is_stale(catalog, NOW - timedelta(seconds=limit + 1), NOW)
+    last = datetime(2026, 11, 20, 8, 2, tzinfo=UTC)
+    limit = stale_at(catalog, last)
+    assert limit == datetime(2026, 11, 20, 8, 30, tzinfo=UTC) + timedelta(
+        seconds=catalog.timeout + 900
+    )
+    assert not is_stale(catalog, last, limit)
+    assert is_stale(catalog, last, limit + timedelta(seconds=1))
     assert is_stale(catalog, None, NOW)
 
 
 def test_on_demand_integration_is_never_stale(config) -> None:  # type: ignore[no-untyped-def]
     on_demand = config.integrations["product-catalog"].model_copy(update={"schedule": None})
-    assert stale_after(on_demand) is None
+    assert stale_at(on_demand, NOW) is None
     assert not is_stale(on_demand, None, NOW)

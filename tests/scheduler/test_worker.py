@@ -18,9 +18,10 @@ from alerts.watchdog import missed_alert
 from monitor.config.loading import load_config
 from monitor.daemon import daemon_alerts
 from monitor.daemon.liveness import recover
-from monitor.daemon.scheduler import record_run
 from monitor.run.alerting import alert_context
-from monitor.run.guarded import RunJob, Worker, is_transient, lease_name, probe
+from monitor.run.guarded import RunJob, RunStatus, Worker
+from monitor.run.retry import is_transient, probe
+from monitor.run.runner import record_integration
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from store import scheduling
 from store.store import ResultStore
@@ -50,7 +51,12 @@ def _worker(store: ResultStore, record=None, tag: str = "test") -> Worker:  # ty
         f"{socket.gethostname()}:{os.getpid()}:{tag}",
         host=socket.gethostname(),
         pid=os.getpid(),
-        record=record or (lambda plan, trigger: record_run(store, plan, trigger, context)),  # type: ignore[arg-type]
+        record=record
+        or (
+            lambda plan, trigger: record_integration(
+                plan, store, trigger=trigger, clock=lambda: datetime.now(UTC), alerting=context
+            ).run_id
+        ),
         clock=lambda: datetime.now(UTC),
         abort=threading.Event(),
     )
@@ -64,14 +70,15 @@ def test_a_refused_connection_is_retried_within_half_the_budget(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, "dxq.schedule")
-    plan = _plans(tmp_path, store_url, "postgresql+psycopg://u@127.0.0.1:1/x", unique, "3s")[0]
+    plan = _plans(tmp_path, store_url, "postgresql+psycopg://u@127.0.0.1:1/x", unique, "6s")[0]
     error = probe(plan.source.system)  # type: ignore[arg-type]
     assert error is not None and is_transient(error)
     started = time.monotonic()
     report = _worker(store).execute(_request(store, plan))
-    assert 0.7 <= time.monotonic() - started < 3.5, "backed off 0.25 s, then 0.5 s"
-    assert caplog.text.count("retrying in") == 2 and "giving up retrying" in caplog.text
-    assert report.status == "ran" and report.run_id is not None
+    assert 1.5 <= time.monotonic() - started < 6, "backed off 0.5 s, then 1 s"
+    assert caplog.text.count("waiting for system") == 2, caplog.text
+    assert "no budget left to wait" in caplog.text
+    assert report.status is RunStatus.RAN and report.run_id is not None
     status = _status(store, report.run_id)
     assert status == "error", "still down: the run records the error"
 
@@ -100,7 +107,7 @@ def test_a_run_over_budget_is_an_error_and_frees_its_lease(
         return -1
 
     report = _worker(store, hang).execute(RunJob(plan, "schedule", datetime.now(UTC)))
-    assert report.status == "timed_out" and report.detail == "timed out after 1.5 s"
+    assert report.status is RunStatus.TIMED_OUT and report.detail == "timed out after 1.5 s"
     assert report.run_id is not None and _status(store, report.run_id) == "error"
     again = _worker(store).execute(_request(store, plan))
     assert again.status == "ran", "the lease was released"
@@ -116,12 +123,12 @@ def test_timeout_and_missed_alerts_fire_and_resolve(
     context = alert_context(load_config(path, {}))
     now = datetime.now(UTC)
     daemon_alerts.record_timeout(store, context, unique, "timed out after 2 s", now)
-    missed = missed_alert(unique, now - timedelta(hours=1), 90.0, 30.0, now)
+    missed = missed_alert(unique, now - timedelta(hours=1), now - timedelta(minutes=58), now)
     daemon_alerts.record_missed(store, context, {unique: missed}, now)
     assert _alerts(store, unique) == [("run_error", "firing"), ("missed", "firing")]
     later = now + timedelta(seconds=5)
     daemon_alerts.clear_timeout(store, context, unique, later)
-    back = missed_alert(unique, later, 90.0, 30.0, later)
+    back = missed_alert(unique, later, later + timedelta(minutes=2), later)
     daemon_alerts.record_missed(store, context, {unique: back}, later)
     assert _alerts(store, unique) == [("run_error", "resolved"), ("missed", "resolved")]
     assert daemon_alerts.tick_alerts(store, later) == 0, "resolved alerts have nothing due"
@@ -170,7 +177,7 @@ def test_a_timed_out_run_cancels_its_query_and_holds_the_lease_until_it_ends(
     assert _active(pg_url, unique) == 0, "no pg_sleep left on the server"
     assert not [t for t in threading.enumerate() if t.name == f"run {unique}"]
     assert report.run_id is not None and _status(store, report.run_id) == "error"
-    assert lease_name(unique) not in scheduling.lease_holders(store, datetime.now(UTC))
+    assert scheduling.run_lease(unique) not in scheduling.lease_holders(store, datetime.now(UTC))
 
 
 def test_one_request_served_by_two_workers_runs_once(
@@ -196,12 +203,12 @@ def test_a_run_of_an_earlier_process_with_the_same_pid_is_failed(
     host, me, now = socket.gethostname(), os.getpid(), datetime.now(UTC)
     old = store.begin_run(unique, now - timedelta(minutes=5), "schedule")
     earlier = f"{host}:{me}:before"
-    scheduling.acquire_lease(store, lease_name(unique), earlier, now + timedelta(hours=1), now)
+    scheduling.acquire_lease(store, scheduling.run_lease(unique), earlier, now + timedelta(hours=1), now)
     mine = f"{host}:{me}:now"
     kept = recover(store, host=host, now=now, timeouts={}, process_id=mine, started_at=now)
     assert old in kept, "the same pid, started before this process: a dead scheduler's run"
     assert _status(store, old) == "error"
-    assert lease_name(unique) not in scheduling.lease_holders(store, now)
+    assert scheduling.run_lease(unique) not in scheduling.lease_holders(store, now)
     current = store.begin_run(unique, now + timedelta(seconds=1), "schedule")
     again = recover(store, host=host, now=now, timeouts={}, process_id=mine, started_at=now)
     assert current not in again and _status(store, current) == "running"
