@@ -26,8 +26,8 @@ test: $(STAMP) browser ## run the whole test suite (needs PostgreSQL and MariaDB
 test-fast: $(STAMP) ## the suite without the browser tests
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not e2e"
 
-browser: ## install Debian's chromium for the browser tests when it is missing
-	@test -x /usr/bin/chromium || scripts/install-chromium
+browser: ## install Debian's chromium and prometheus for the tests that drive them
+	@scripts/install-test-tools
 
 lint: $(STAMP) ## ruff and mypy strict
 	$(BIN)/ruff check .

@@ -105,6 +105,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="tests and demos: read each schedule's minute field as seconds",
     )
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="also serve Prometheus metrics from the results store on http://ADDRESS:PORT/metrics",
+    )
+    p.add_argument(
+        "--metrics-address",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="where the metrics endpoint listens (default 127.0.0.1)",
+    )
     p.set_defaults(command=_schedule)
 
     p = command("dashboard", "start the Streamlit dashboard")
@@ -212,7 +224,14 @@ def _schedule(args: argparse.Namespace) -> int:
     options = Options(
         Path(path), workers=args.workers, grace=args.grace, cron_seconds=args.cron_seconds
     )
-    return schedule(options, os.environ)
+    metrics = None
+    if args.metrics_port is not None:
+        from monitor.metrics import MetricsEndpoint
+
+        if not 1 <= args.metrics_port <= 65535:
+            raise MonitorError(f"--metrics-port {args.metrics_port}: give a port from 1 to 65535")
+        metrics = MetricsEndpoint(args.metrics_port, args.metrics_address)
+    return schedule(options, os.environ, metrics=metrics)
 
 
 def _dashboard(args: argparse.Namespace) -> int:

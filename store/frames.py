@@ -16,7 +16,7 @@ from store.types import UTCDateTime
 
 def read_frame(store: ResultStore, stmt: sa.Select[Any]) -> pd.DataFrame:
     """The rows of `stmt` as a DataFrame, its UTC datetime columns as aware timestamps."""
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         result = connection.execute(stmt)
         names = list(result.keys())
         frame = pd.DataFrame(result.all(), columns=names)

@@ -85,6 +85,17 @@ class ResultStore:
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"{self.masked_url}: {exc.orig}") from exc
 
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """A connection for reads; a database that cannot be reached is `StoreUnavailable`."""
+        try:
+            with self._engine.connect() as connection:
+                yield connection
+        except sa.exc.OperationalError as exc:
+            raise self._unavailable(exc) from exc
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"{self.masked_url}: {exc.orig}") from exc
+
     def begin_run(self, integration: str, started_at: datetime, trigger: str = "manual") -> int:
         """Record a run as `running`; returns its id."""
         with self.transaction() as tx:

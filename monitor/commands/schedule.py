@@ -13,13 +13,17 @@ from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.daemon.scheduler import Options, Scheduler, utcnow
 from monitor.errors import MonitorError
+from monitor.metrics import MetricsEndpoint, serve_metrics
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore
 
 
-def schedule(options: Options, env: Mapping[str, str]) -> int:
-    """`dxq schedule`: load the monitor file, then serve until stopped."""
+def schedule(
+    options: Options, env: Mapping[str, str], *, metrics: MetricsEndpoint | None = None
+) -> int:
+    """`dxq schedule`: load the monitor file, then serve until stopped (and serve Prometheus
+    metrics from the store beside it when `metrics` says where)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -40,6 +44,16 @@ def schedule(options: Options, env: Mapping[str, str]) -> int:
     except StoreError as exc:
         print(f"dxq: {exc}", file=sys.stderr)
         return 2
+    if metrics is not None:
+        try:
+            serve_metrics(ResultStore.open(config.store, migrate=False), metrics)
+        except OSError as exc:
+            print(
+                f"dxq: --metrics-port {metrics.port}: cannot listen on "
+                f"{metrics.address}:{metrics.port}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            return 2
     return scheduler.serve()
 
 
