@@ -1,8 +1,10 @@
-"""The dashboard's writes, each one store transaction: acknowledge, silence, expire a silence,
-queue a run. They return a plain-words message; problems come back as `ActionFailed`."""
+"""The writes a person makes through the dashboard or the HTTP API, each one store transaction:
+acknowledge, silence, expire a silence, queue a run, retry a delivery. They return a
+plain-words message; problems come back as `ActionFailed`."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from alerts.errors import AlertsError
@@ -18,32 +20,56 @@ class ActionFailed(Exception):
     """A dashboard action could not be carried out; the message says why."""
 
 
+# Letters, marks, numbers, punctuation and symbols are visible; spaces (Z*), controls (Cc),
+# format characters such as the zero-width space (Cf) and unassigned code points are not.
+_VISIBLE = ("L", "N", "P", "S")
+_INVISIBLE_EDGES = "".join(chr(c) for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+
+
+def printable_name(text: str) -> str:
+    """`text` trimmed of blanks and invisible characters at its ends, or "" when it is not a
+    name a person could read: no visible character, or a control character inside."""
+    name = text.strip().strip(_INVISIBLE_EDGES).strip()
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return ""
+    if not any(unicodedata.category(c)[0] in _VISIBLE for c in name):
+        return ""
+    return name
+
+
+def actor_name(actor: str, doing: str = "acting") -> str:
+    """The name recorded for an action: printable, or ActionFailed saying what to do. The one
+    rule for every action (and for the Viewer's actor)."""
+    name = printable_name(actor)
+    if not name:
+        raise ActionFailed(f"Say who you are before {doing} (your name or sign in).")
+    return name
+
+
 def acknowledge(store: ResultStore, alert_id: int, actor: str, comment: str = "") -> str:
     """Acknowledge a firing alert as `actor`."""
-    if not actor.strip():
-        raise ActionFailed("Say who you are before acknowledging (your name or sign in).")
+    actor = actor_name(actor, "acknowledging")
     try:
         with store.transaction() as tx:
             done = alerting.acknowledge_alert(
-                tx.connection, alert_id, actor.strip(), datetime.now(UTC), comment
+                tx.connection, alert_id, actor, datetime.now(UTC), comment
             )
     except (StoreError, AlertsError) as exc:
         raise ActionFailed(str(exc)) from exc
     if done is None:
         raise ActionFailed("This alert is not firing any more (already acknowledged or resolved).")
-    return f"Acknowledged by {actor.strip()}. Reminders and escalation stop."
+    return f"Acknowledged by {actor}. Reminders and escalation stop."
 
 
 def silence(
     store: ResultStore, labels: dict[str, str], hours: float, author: str, comment: str
 ) -> str:
     """Silence alerts whose labels equal all of `labels` for `hours` from now."""
-    if not author.strip():
-        raise ActionFailed("Say who you are before silencing (your name or sign in).")
+    author = actor_name(author, "silencing")
     now = datetime.now(UTC)
     try:
         matchers = tuple(Matcher(label, "=", value) for label, value in labels.items() if value)
-        rule = Silence(matchers, now, now + timedelta(hours=hours), author.strip(), comment.strip())
+        rule = Silence(matchers, now, now + timedelta(hours=hours), author, comment.strip())
         with store.transaction() as tx:
             silence_id = alert_state.create_silence(tx.connection, rule, now)
     except (StoreError, AlertsError) as exc:
@@ -54,39 +80,34 @@ def silence(
 
 def expire(store: ResultStore, silence_id: int, actor: str) -> str:
     """End a silence now, recording who ended it."""
-    if not actor.strip():
-        raise ActionFailed("Say who you are before ending a silence (your name or sign in).")
+    actor = actor_name(actor, "ending a silence")
     try:
         with store.transaction() as tx:
             ended = alert_state.expire_silence(
-                tx.connection, silence_id, datetime.now(UTC), actor=actor.strip()
+                tx.connection, silence_id, datetime.now(UTC), actor=actor
             )
     except StoreError as exc:
         raise ActionFailed(str(exc)) from exc
     if not ended:
         raise ActionFailed(f"Silence #{silence_id} had already ended.")
-    return f"Silence #{silence_id} ended by {actor.strip()}."
+    return f"Silence #{silence_id} ended by {actor}."
 
 
 def run_now(store: ResultStore, integration: str, actor: str) -> int:
     """Queue a run of `integration` for the scheduler as `actor`; returns the request id."""
-    if not actor.strip():
-        raise ActionFailed("Say who you are before running (your name or sign in).")
+    actor = actor_name(actor, "running")
     try:
-        return scheduling.enqueue_run(store, integration, actor.strip(), datetime.now(UTC))
+        return scheduling.enqueue_run(store, integration, actor, datetime.now(UTC))
     except StoreError as exc:
         raise ActionFailed(str(exc)) from exc
 
 
 def retry_delivery(store: ResultStore, notification_id: int, actor: str) -> str:
     """Send a dead-lettered notification again, recording who asked."""
-    if not actor.strip():
-        raise ActionFailed("Say who you are before retrying (your name or sign in).")
+    actor = actor_name(actor, "retrying")
     try:
         with store.transaction() as tx:
-            done = outbox.retry_dead(
-                tx.connection, notification_id, actor.strip(), datetime.now(UTC)
-            )
+            done = outbox.retry_dead(tx.connection, notification_id, actor, datetime.now(UTC))
     except StoreError as exc:
         raise ActionFailed(str(exc)) from exc
     if not done:
