@@ -24,7 +24,7 @@ from checks.volume import datasource_reason
 from datasources.connection import read_only
 from datasources.dataset import Dataset, FileSystem, SqlSystem
 from datasources.durations import format_duration
-from datasources.errors import DatasourceError
+from datasources.errors import Cause, DatasourceError
 from datasources.files import iter_batches
 from datasources.introspection import require_columns, selectable
 
@@ -40,10 +40,19 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
         newest = read_newest(spec.dataset, spec.column)
     except DatasourceError as exc:
         reason = datasource_reason(spec.dataset, exc)
-        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason, side=spec.side)
+        return error_result(
+            spec.name, CheckKind.FRESHNESS, spec.severity, reason, cause=exc.cause, side=spec.side
+        )
     except ValueError as exc:
         reason = f"{spec.dataset.label}: {spec.column} does not hold timestamps ({exc})"
-        return error_result(spec.name, CheckKind.FRESHNESS, spec.severity, reason, side=spec.side)
+        return error_result(
+            spec.name,
+            CheckKind.FRESHNESS,
+            spec.severity,
+            reason,
+            cause=Cause.BAD_QUERY,
+            side=spec.side,
+        )
     return _judge(spec, newest, now, time.perf_counter() - started)
 
 

@@ -25,7 +25,7 @@ from checks.spec import ReferenceSpec
 from checks.volume import datasource_reason
 from datasources.connection import read_only
 from datasources.dataset import Dataset, FileSystem, SqlSystem
-from datasources.errors import DatasourceError
+from datasources.errors import Cause, DatasourceError
 from datasources.files import iter_batches
 from datasources.introspection import columns, require_columns, selectable
 
@@ -61,7 +61,9 @@ def check_references(spec: ReferenceSpec) -> CheckResult:
             families.append(type_family(columns(dataset)[column]))
         except DatasourceError as exc:
             reason = datasource_reason(dataset, exc)
-            return error_result(spec.name, CheckKind.REFERENCES, spec.severity, reason)
+            return error_result(
+                spec.name, CheckKind.REFERENCES, spec.severity, reason, cause=exc.cause
+            )
     kinds = [_NATIVE.get(family, "text") for family in families]
     differ = kinds[0] != kinds[1]  # integer against text, say: compare as text
     try:
@@ -71,13 +73,15 @@ def check_references(spec: ReferenceSpec) -> CheckResult:
             tally = _tally_across(spec, differ or kinds[0] == "text")
     except DatasourceError as exc:
         reason = f"{spec.dataset.label} -> {spec.referenced.label}: {exc}"
-        return error_result(spec.name, CheckKind.REFERENCES, spec.severity, reason)
+        return error_result(spec.name, CheckKind.REFERENCES, spec.severity, reason, cause=exc.cause)
     except (_OrderMismatch, TypeError) as exc:
         reason = (
             f"cannot compare {spec.dataset.label}.{spec.column} with "
             f"{spec.referenced.label}.{spec.referenced_column}: {exc}"
         )
-        return error_result(spec.name, CheckKind.REFERENCES, spec.severity, reason)
+        return error_result(
+            spec.name, CheckKind.REFERENCES, spec.severity, reason, cause=Cause.BAD_QUERY
+        )
     return _result(spec, tally, time.perf_counter() - started)
 
 

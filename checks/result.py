@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from datasources.errors import Cause
+
 
 class Outcome(StrEnum):
     """What one check concluded.
@@ -77,7 +79,8 @@ class CheckResult:
     - `observed` / `expected` are short human-readable strings for the drill-down.
     - `sample` is a bounded list of JSON-serialisable rows (PII already masked).
     - `query` selects the failing rows, for the on-call engineer to reproduce.
-    - `reason` explains an `error` (or a failure) in plain words.
+    - `reason` explains an `error` (or a failure) in plain words; an `error` also carries its
+      machine-readable cause in `metrics["cause"]` (see `cause`), so the store keeps it.
     - `mismatched_keys` carries reconcile's differing keys (bounded) so the store can age them.
     """
 
@@ -104,6 +107,12 @@ class CheckResult:
         value = self.metrics.get(self.headline)
         return float(value) if isinstance(value, int | float) else None
 
+    @property
+    def cause(self) -> Cause | None:
+        """Why an `error` could not be evaluated (`datasources.errors.Cause`); None otherwise."""
+        value = self.metrics.get("cause") if self.outcome is Outcome.ERROR else None
+        return next((cause for cause in Cause if cause.value == value), None)
+
     def to_json(self) -> dict[str, Any]:
         """The shape of one check in `dxq run --format json` (DESIGN section 4)."""
         doc: dict[str, Any] = {
@@ -115,17 +124,30 @@ class CheckResult:
         }
         if self.sample:
             doc["sample"] = self.sample
-        for name in ("observed", "expected", "query", "reason", "side"):
+        for name in ("observed", "expected", "query", "reason", "side", "cause"):
             value = getattr(self, name)
             if value is not None:
-                doc[name] = value
+                doc[name] = str(value) if name == "cause" else value
         return doc
 
 
 def error_result(
-    check: str, kind: CheckKind, severity: Severity, reason: str, *, side: str | None = None
+    check: str,
+    kind: CheckKind,
+    severity: Severity,
+    reason: str,
+    *,
+    cause: Cause = Cause.INTERNAL,
+    side: str | None = None,
 ) -> CheckResult:
-    """A check that could not be evaluated."""
+    """A check that could not be evaluated, and why: `cause` is the exception's (its `cause`,
+    or `cause_of(exc)`); `internal` when a defect, not a system, stopped the check."""
     return CheckResult(
-        check=check, kind=kind, outcome=Outcome.ERROR, severity=severity, reason=reason, side=side
+        check=check,
+        kind=kind,
+        outcome=Outcome.ERROR,
+        severity=severity,
+        metrics={"cause": str(cause)},
+        reason=reason,
+        side=side,
     )

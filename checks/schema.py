@@ -51,7 +51,9 @@ def check_schema(spec: SchemaSpec) -> CheckResult:
             current[side] = columns(dataset)
         except DatasourceError as exc:
             reason = datasource_reason(dataset, exc)
-            return error_result(spec.name, CheckKind.SCHEMA, spec.severity, reason, side=side)
+            return error_result(
+                spec.name, CheckKind.SCHEMA, spec.severity, reason, cause=exc.cause, side=side
+            )
     previous = spec.previous or {}
     drift = {
         side: diff_columns(previous[side], current[side])

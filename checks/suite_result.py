@@ -6,13 +6,15 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from checks.masking import is_pii, mask_columns, mask_deep
-from checks.result import CheckKind, CheckResult, Outcome
+from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import SuiteSpec
 from checks.suite_file import SuiteExpectation
+from datasources.errors import Cause
 
 SAMPLE_SIZE = 20
 _METRICS = ("unexpected_count", "unexpected_percent", "element_count", "observed_value")
@@ -36,15 +38,11 @@ def to_check_result(
     severity = expectation.severity_or(spec.severity)
     problem = exception_message(gx_result.get("exception_info"))
     if problem is not None:
-        return CheckResult(
-            check=name,
-            kind=CheckKind.EXPECTATION,
-            outcome=Outcome.ERROR,
-            severity=severity,
-            expected=describe_expected(expectation),
-            reason=f"GX could not evaluate {expectation.type} on {spec.dataset.label}: {problem}",
-            side=spec.side,
+        reason = f"GX could not evaluate {expectation.type} on {spec.dataset.label}: {problem}"
+        error = error_result(
+            name, CheckKind.EXPECTATION, severity, reason, cause=Cause.BAD_QUERY, side=spec.side
         )
+        return replace(error, expected=describe_expected(expectation))
     result = gx_result.get("result") or {}
     metrics = {k: json_safe(result[k]) for k in _METRICS if k in result}
     for count in ("unexpected_count", "element_count"):  # MariaDB sums come back as DECIMAL

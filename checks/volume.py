@@ -21,7 +21,9 @@ def check_volume(spec: VolumeSpec) -> CheckResult:
             counts.append(count_rows(dataset))
         except DatasourceError as exc:
             reason = datasource_reason(dataset, exc)
-            return error_result(spec.name, CheckKind.VOLUME, spec.severity, reason, side=side)
+            return error_result(
+                spec.name, CheckKind.VOLUME, spec.severity, reason, cause=exc.cause, side=side
+            )
     source_rows, target_rows = counts
     difference = target_rows - source_rows
     base = max(source_rows, 1)

@@ -19,6 +19,7 @@ from sqlalchemy import event
 from datasources.budget import statement_timeout_s, track_checkouts
 from datasources.dataset import SqlSystem
 from datasources.errors import (
+    AuthenticationFailed,
     DatasetNotFound,
     DatasourceError,
     QueryFailed,
@@ -34,10 +35,18 @@ _SECRET_PARAM = re.compile(r"(?i)((?:[?&;]|%3B)(?:password|pwd|passwd)(?:=|%3D))
 _USERINFO_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
 
 # Driver error codes, by what they mean for dxq.
-_PG_UNREACHABLE = ("08", "28", "3D000", "53300", "57P01", "57P02", "57P03")
+_PG_UNREACHABLE = ("08", "3D000", "53300", "57P01", "57P02", "57P03")
+_PG_AUTH = ("28",)
+# libpq reports a refused login without a SQLSTATE; these are the server's FATAL messages.
+_PG_AUTH_MESSAGE = re.compile(
+    r"password authentication failed|authentication failed for user|role .* does not exist"
+    r"|no pg_hba\.conf entry|permission denied for database|password must be|no password supplied",
+    re.IGNORECASE,
+)
 _PG_NOT_FOUND = ("42P01", "3F000")
 _PG_TIMEOUT = ("57014",)
-_MYSQL_UNREACHABLE = {1044, 1045, 1049, 1130, 2002, 2003, 2005, 2006, 2013, 2055}
+_MYSQL_UNREACHABLE = {1049, 2002, 2003, 2005, 2006, 2013, 2055}
+_MYSQL_AUTH = {1044, 1045, 1130, 1698, 1251}
 _MYSQL_NOT_FOUND = {1146, 1051}
 _MYSQL_TIMEOUT = {1317, 1969, 3024}
 
@@ -186,7 +195,7 @@ def translate_error(
     if isinstance(exc, sa.exc.TimeoutError):
         return QueryTimeout(f"{where}: no free connection in time: {detail}")
     kind = _classify(exc)
-    if kind == "unreachable":
+    if kind in ("unreachable", "auth"):
         return _unreachable(system, exc)
     if kind == "not_found":
         return DatasetNotFound(f"{where}: {detail}")
@@ -197,10 +206,11 @@ def translate_error(
     return QueryFailed(f"{where}: {detail}")
 
 
-def _unreachable(system: SqlSystem, exc: BaseException) -> SystemUnreachable:
-    return SystemUnreachable(
-        f"system {system.name!r} ({mask_url(system.url)}) is unreachable: {_driver_message(exc)}"
-    )
+def _unreachable(system: SqlSystem, exc: BaseException) -> DatasourceError:
+    shown = f"system {system.name!r} ({mask_url(system.url)})"
+    if _classify(exc) == "auth":
+        return AuthenticationFailed(f"{shown} refused the login: {_driver_message(exc)}")
+    return SystemUnreachable(f"{shown} is unreachable: {_driver_message(exc)}")
 
 
 def _classify(exc: BaseException) -> str:
@@ -211,7 +221,11 @@ def _classify(exc: BaseException) -> str:
     module = type(orig).__module__
     if module.startswith(("psycopg", "psycopg2")):
         if sqlstate is None:
-            return "unreachable" if type(orig).__name__ == "OperationalError" else "failed"
+            if type(orig).__name__ != "OperationalError":
+                return "failed"
+            return "auth" if _PG_AUTH_MESSAGE.search(str(orig)) else "unreachable"
+        if sqlstate.startswith(_PG_AUTH):
+            return "auth"
         if sqlstate.startswith(_PG_UNREACHABLE):
             return "unreachable"
         if sqlstate in _PG_NOT_FOUND:
@@ -221,6 +235,8 @@ def _classify(exc: BaseException) -> str:
         code = orig.args[0] if orig.args and isinstance(orig.args[0], int) else None
         if code in _MYSQL_TIMEOUT or (code == 2013 and "timed out" in str(orig)):
             return "timeout"
+        if code in _MYSQL_AUTH:
+            return "auth"
         if code in _MYSQL_UNREACHABLE:
             return "unreachable"
         return "not_found" if code in _MYSQL_NOT_FOUND else "failed"

@@ -32,7 +32,7 @@ from checks.result import CheckKind, CheckResult, error_result
 from checks.spec import ReconcileSpec
 from datasources.connection import read_only
 from datasources.dataset import Dataset, SqlSystem
-from datasources.errors import DatasourceError
+from datasources.errors import Cause, DatasourceError, cause_of
 
 
 def reconcile(spec: ReconcileSpec, now: datetime) -> CheckResult:
@@ -41,10 +41,14 @@ def reconcile(spec: ReconcileSpec, now: datetime) -> CheckResult:
     try:
         plan, tally, extra = _evaluate(spec, now)
     except (ReconcileError, DatasourceError) as exc:
-        return error_result(spec.name, CheckKind.RECONCILE, spec.severity, str(exc))
+        return error_result(
+            spec.name, CheckKind.RECONCILE, spec.severity, str(exc), cause=cause_of(exc)
+        )
     except Exception as exc:  # a check never raises: anything else is still an error result
         reason = f"reconcile failed unexpectedly: {type(exc).__name__}: {exc}"
-        return error_result(spec.name, CheckKind.RECONCILE, spec.severity, reason)
+        return error_result(
+            spec.name, CheckKind.RECONCILE, spec.severity, reason, cause=Cause.INTERNAL
+        )
     return build_result(plan, tally, time.monotonic() - started, extra)
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from datasources.errors import Cause
+
 
 class ReconcileError(Exception):
-    """The reconcile check could not be evaluated."""
+    """The reconcile check could not be evaluated (the spec does not fit the data)."""
+
+    cause: ClassVar[Cause] = Cause.BAD_QUERY
 
 
 class DuplicateKeys(ReconcileError):
@@ -17,6 +23,8 @@ class IncomparableTypes(ReconcileError):
 
 class BadColumn(ReconcileError):
     """A key, field or updated column named in the spec does not exist."""
+
+    cause: ClassVar[Cause] = Cause.MISSING_TABLE
 
 
 class NullKeys(ReconcileError):
