@@ -3,34 +3,14 @@ secrets) or the single local user, and the roles that person holds by owner e-ma
 
 from __future__ import annotations
 
-import getpass
-from dataclasses import dataclass
-
 import streamlit as st
 
+from monitor.access import MAINTAINER, RESPONDER, VIEWER, Viewer, roles_for
+from monitor.actions import printable_name
 from monitor.config.model import Config
 
-VIEWER, RESPONDER, MAINTAINER, ONCALL = "viewer", "responder", "maintainer", "oncall"
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The person using the dashboard and what they may do."""
-
-    actor: str  # recorded in audit events: an e-mail or a local name
-    signed_in: bool
-    roles: frozenset[str]
-    owner_ids: frozenset[str]  # the owners of the monitor file this person is
-
-    def may_run(self) -> bool:
-        """Queue a run now: the local user or anyone holding the responder role."""
-        return RESPONDER in self.roles
-
-    def may_respond(self, owners: list[str]) -> bool:
-        """Acknowledge and silence: the local user, on-call, maintenance, or an owner of it."""
-        if not self.signed_in:
-            return RESPONDER in self.roles
-        return bool({ONCALL, MAINTAINER} & self.roles) or bool(self.owner_ids & set(owners))
+ACTOR_KEY = "dxq_actor"  # the local user's name, kept in the browser session
+_ROUTED = "dxq_name_drawn_by_router"
 
 
 def auth_configured() -> bool:
@@ -44,29 +24,11 @@ def auth_configured() -> bool:
 def current_viewer(config: Config) -> Viewer:
     """The signed-in user's roles, or every role for the single local user."""
     if not auth_configured():
-        # The field's own value, even when emptied: actions refuse a blank name.
-        local = str(st.session_state.get("dxq_actor", "")).strip()
+        # The field's own value, even when emptied: actions refuse a blank or invisible name.
+        local = printable_name(str(st.session_state.get(ACTOR_KEY, "")))
         return Viewer(local, False, frozenset({VIEWER, RESPONDER, MAINTAINER}), frozenset())
     email = str(st.user.get("email") or "") if st.user.is_logged_in else ""
     return roles_for(config, email)
-
-
-def roles_for(config: Config, email: str) -> Viewer:
-    """The roles of a signed-in e-mail address from the owners it appears under."""
-    mine = {
-        owner_id
-        for owner_id, owner in config.owners.items()
-        if email and email.lower() in (e.lower() for e in owner.email)
-    }
-    roles = {VIEWER}
-    owner_roles = {config.owners[o].role for o in mine}
-    if mine:
-        roles.add(RESPONDER)
-    if "oncall" in owner_roles:
-        roles.add(ONCALL)
-    if "maintenance" in owner_roles:
-        roles.add(MAINTAINER)
-    return Viewer(email or "anonymous", bool(email), frozenset(roles), frozenset(mine))
 
 
 def sign_in_bar(config: Config) -> Viewer:
@@ -84,13 +46,8 @@ def sign_in_bar(config: Config) -> Viewer:
                 st.caption(f"Signed in as {st.user.get('email')}")
                 if st.button("Sign out", key="dxq_logout"):
                     st.logout()
-        else:
-            st.text_input(
-                "Your name (recorded when you acknowledge)",
-                key="dxq_actor",
-                placeholder=_os_user(),
-                help="Single-user mode on localhost. Configure [auth] in secrets to sign in.",
-            )
+        elif not st.session_state.get(_ROUTED):  # a page run on its own (tests)
+            _name_input()
     if auth_configured() and not st.user.is_logged_in:
         st.title("Sign in")
         st.info(
@@ -101,8 +58,22 @@ def sign_in_bar(config: Config) -> Viewer:
     return current_viewer(config)
 
 
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in a container
-        return "local user"
+def name_field() -> None:
+    """The local user's name in the sidebar, drawn by the router (streamlit_app.py) before
+    the page: a widget of the entrypoint is one widget on every page, so the name typed once
+    is kept for the browser session (a widget drawn by a page is that page's own)."""
+    if auth_configured():
+        return
+    st.session_state[_ROUTED] = True
+    with st.sidebar:
+        _name_input()
+
+
+def _name_input() -> None:
+    # No placeholder: a greyed name (the OS user) looked like a filled-in value.
+    st.text_input(
+        "Your name (recorded when you act)",
+        key=ACTOR_KEY,
+        help="Recorded when you acknowledge, silence or run. Single-user mode on localhost; "
+        "configure [auth] in secrets to sign in.",
+    )
