@@ -55,7 +55,7 @@ from checks.suite_source import (
 )
 from datasources.connection import translate_error
 from datasources.dataset import Dataset, FileSystem, SqlSystem
-from datasources.errors import ColumnNotFound, DatasourceError
+from datasources.errors import Cause, ColumnNotFound, DatasourceError
 
 _lock = threading.RLock()
 _context: AbstractDataContext | None = None
@@ -71,13 +71,15 @@ def run_suite(spec: SuiteSpec) -> list[CheckResult]:
     started = time.perf_counter()
     document = load_suite(spec.path)
     if document.problems:
-        return [_suite_error(spec, "invalid suite file: " + "; ".join(document.problems))]
+        problems = "; ".join(document.problems)
+        return [_suite_error(spec, "invalid suite file: " + problems, Cause.BAD_QUERY)]
     try:
         results = _run(spec, document)
     except DatasourceError as exc:
-        return [_suite_error(spec, str(exc))]
+        return [_suite_error(spec, str(exc), exc.cause)]
     except Exception as exc:  # GX failing in a way we did not foresee is still data
-        return [_suite_error(spec, f"GX failed on {where(spec.dataset)}: {condense(str(exc))}")]
+        reason = f"GX failed on {where(spec.dataset)}: {condense(str(exc))}"
+        return [_suite_error(spec, reason, Cause.INTERNAL)]
     share = round((time.perf_counter() - started) / max(1, len(results)), 4)
     return [_with_duration(r, share) for r in results]
 
@@ -174,7 +176,8 @@ def _common_failure(spec: SuiteSpec, gx_results: list[dict[str, Any]]) -> CheckR
     messages = {exception_message(r.get("exception_info")) for r in gx_results}
     if len(gx_results) < 2 or len(messages) != 1 or None in messages:
         return None
-    return _suite_error(spec, f"GX could not read {where(spec.dataset)}: {messages.pop()}")
+    reason = f"GX could not read {where(spec.dataset)}: {messages.pop()}"
+    return _suite_error(spec, reason, Cause.BAD_QUERY)
 
 
 def _context_now() -> AbstractDataContext:
@@ -309,7 +312,7 @@ def _validation(
             expectations.append(config.to_domain_obj())
         except Exception as exc:
             problem = f"expectations[{index}] ({expectation.type}): {condense(str(exc))}"
-            return _suite_error(spec, f"invalid suite file {spec.path}: {problem}")
+            return _suite_error(spec, f"invalid suite file {spec.path}: {problem}", Cause.BAD_QUERY)
     name = f"{spec.label}-{next(_names)}"
     suite = ExpectationSuite(name=name, expectations=expectations, meta=document.meta)
     suite = context.suites.add(suite)
@@ -342,8 +345,10 @@ def _forget_stored_results() -> None:
             store.remove_key(key)  # type: ignore[no-untyped-call]
 
 
-def _suite_error(spec: SuiteSpec, reason: str) -> CheckResult:
-    return error_result(spec.label, CheckKind.EXPECTATION, spec.severity, reason, side=spec.side)
+def _suite_error(spec: SuiteSpec, reason: str, cause: Cause) -> CheckResult:
+    return error_result(
+        spec.label, CheckKind.EXPECTATION, spec.severity, reason, cause=cause, side=spec.side
+    )
 
 
 def _with_duration(result: CheckResult, seconds: float) -> CheckResult:
