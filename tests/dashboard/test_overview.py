@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import APP, open_page, text_of
+from tests.dashboard.support import APP, open_page, text_of
 
 NAMES = ("product-catalog", "stock-levels", "orders", "customers", "payments")
 

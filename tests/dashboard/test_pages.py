@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from store.schema import alert_events, alerts, run_requests, silences
-from tests.dashboard.conftest import open_page, text_of
+from tests.dashboard.support import APP, open_page, text_of
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
 
@@ -101,9 +101,7 @@ def test_check_page_unknown_check_is_an_error() -> None:
 def test_signed_in_stranger_cannot_acknowledge() -> None:
     failing = _failing()
     row = failing[failing["integration"] == "product-catalog"].iloc[0]
-    at = AppTest.from_file(
-        str(__import__("tests.dashboard.conftest").dashboard.conftest.APP), default_timeout=60
-    )
+    at = AppTest.from_file(str(APP), default_timeout=60)
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
     at.user = {"is_logged_in": True, "email": "finance@example.com"}
     at.query_params["integration"] = row["integration"]

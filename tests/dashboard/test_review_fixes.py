@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from streamlit.testing.v1 import AppTest
 
 from dashboard import charts
 from dashboard.check import flat_row
@@ -18,52 +17,9 @@ from monitor import cli
 from store import reads
 from store.schema import alerts
 from store.store import ResultStore
-from tests.dashboard.conftest import APP, open_page, text_of
+from tests.dashboard.support import open_page, text_of
 
 T0 = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
-
-
-def _signed_out(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
-    at.user = {"is_logged_in": False}
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.switch_page(f"dashboard/pages/{page}.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-@pytest.mark.usefixtures("demo_dashboard")
-@pytest.mark.parametrize(
-    ("page", "params"),
-    [
-        ("overview", {}),
-        ("runs", {"runs_integration": "orders"}),
-        ("check", {"integration": "orders", "check": "reconcile"}),
-        ("alerts", {}),
-        ("suites", {}),
-    ],
-)
-def test_a_visitor_not_signed_in_sees_only_the_sign_in_prompt(
-    page: str, params: dict[str, str]
-) -> None:
-    at = _signed_out(page, **params)
-    assert [t.value for t in at.title] == ["Sign in"]
-    assert [b.label for b in at.button] == ["Sign in"]
-    assert not at.dataframe and not at.code and not at.get("plotly_chart")
-
-
-@pytest.mark.usefixtures("demo_dashboard")
-def test_run_now_needs_the_responder_role() -> None:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
-    at.user = {"is_logged_in": True, "email": "stranger@example.com"}
-    at.query_params["runs_integration"] = "orders"
-    at.switch_page("dashboard/pages/runs.py").run()
-    assert not at.exception
-    assert not [b for b in at.button if "now" in b.label]
-    assert "Only owners, on-call and maintenance may run" in text_of(at)
 
 
 def test_dashboard_on_a_public_address_without_sign_in_is_refused(
@@ -85,28 +41,6 @@ def test_dashboard_on_a_public_address_without_sign_in_is_refused(
     secrets.write_text('[auth]\nredirect_uri = "https://dxq.example.com/oauth2callback"\n')
     cli.main(args)
     assert served == ["::1", "0.0.0.0"]
-
-
-@pytest.mark.usefixtures("demo_dashboard")
-def test_an_emptied_name_is_refused_not_recorded_as_the_os_user(demo_dashboard: str) -> None:
-    engine = sa.create_engine(demo_dashboard)
-    with engine.connect() as c:
-        firing = c.execute(
-            sa.select(alerts.c.id, alerts.c.integration, alerts.c.check)
-            .where(alerts.c.state == "firing", alerts.c.check.is_not(None))
-            .limit(1)
-        ).one()
-    at = open_page("check", integration=firing.integration, check=firing.check)
-    field = at.text_input(key="dxq_actor")
-    assert field.value == ""  # the OS user is only a placeholder hint
-    field.input("someone").run()
-    at.text_input(key="dxq_actor").input("").run()
-    next(b for b in at.button if b.label == "Acknowledge").click().run()
-    assert any("Say who you are" in e.value for e in at.error), [e.value for e in at.error]
-    with engine.connect() as c:
-        state = c.execute(sa.select(alerts.c.state).where(alerts.c.id == firing.id)).scalar_one()
-    engine.dispose()
-    assert state == "firing"
 
 
 @pytest.mark.usefixtures("demo_dashboard")

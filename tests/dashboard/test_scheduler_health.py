@@ -9,7 +9,7 @@ import pytest
 
 from store import scheduling
 from store.store import ResultStore
-from tests.dashboard.conftest import open_page, text_of
+from tests.dashboard.support import open_page, text_of
 
 
 def _beat(url: str, *, age: timedelta, **info: object) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from demo.command import DEMO_CONFIG
 from monitor.commands.serving import PROJECT_ROOT, dashboard_command
-from tests.dashboard.conftest import copy_store
+from tests.dashboard.support import copy_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"

@@ -95,7 +95,7 @@ def test_click_through_to_acknowledge(browser: Any, dashboard_url: str, artifact
     _wait(page)
     expect(page.get_by_role("heading", name="reconcile", exact=True)).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("Firing").first).to_be_visible(timeout=WAIT_MS)
-    name = page.get_by_role("textbox", name="Your name (recorded when you acknowledge)")
+    name = page.get_by_role("textbox", name="Your name (recorded when you act)")
     name.fill("Dana On-Call")
     name.press("Enter")
     _wait(page)

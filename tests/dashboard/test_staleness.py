@@ -1,4 +1,4 @@
-"""Roles by owner e-mail, and when an integration counts as not reporting."""
+"""When an integration counts as not reporting (roles are in test_access.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard.access import MAINTAINER, ONCALL, RESPONDER, roles_for
 from dashboard.staleness import is_stale, stale_at
 from demo.command import DEMO_CONFIG
 from monitor.config.loading import load_config
@@ -18,24 +17,6 @@ NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def config():  # type: ignore[no-untyped-def]
     return load_config(DEMO_CONFIG, {**os.environ, "DXQ_DEMO_DIR": "/nonexistent"})
-
-
-@pytest.mark.parametrize(
-    ("email", "roles", "may_ack_catalog"),
-    [
-        ("oncall@example.com", {RESPONDER, ONCALL}, True),
-        ("DATA-TEAM@example.com", {RESPONDER, MAINTAINER}, True),
-        ("shop-owner@example.com", {RESPONDER}, True),  # owns product-catalog
-        ("finance@example.com", {RESPONDER}, False),  # owns orders, not the catalogue
-        ("stranger@example.com", set(), False),
-        ("", set(), False),
-    ],
-)
-def test_roles_come_from_owner_emails(config, email, roles, may_ack_catalog) -> None:  # type: ignore[no-untyped-def]
-    viewer = roles_for(config, email)
-    assert viewer.roles - {"viewer"} == roles
-    owners = list(config.integrations["product-catalog"].owners)
-    assert viewer.may_respond(owners) is may_ack_catalog
 
 
 def test_stale_after_the_next_firing_plus_timeout_and_half_a_gap(config) -> None:  # type: ignore[no-untyped-def]
