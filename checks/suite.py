@@ -355,21 +355,13 @@ def _with_duration(result: CheckResult, seconds: float) -> CheckResult:
     return replace(result, duration_s=seconds)
 
 
-def validate_expectation(type_name: str, kwargs: dict[str, Any]) -> list[str]:
-    """What GX's own model of the expectation says is wrong with `kwargs`, in plain words."""
-    return validate_expectation_document({"type": type_name, "kwargs": kwargs})
-
-
 def validate_expectation_document(item: dict[str, Any]) -> list[str]:
-    """Problems GX finds building one expectation ({"type", "kwargs", "meta", ...})."""
+    """Problems GX's model finds building one expectation that checks.suite_file accepted
+    (the argument values: types, ranges)."""
     from great_expectations.exceptions.exceptions import GreatExpectationsError
     from pydantic.v1 import ValidationError
 
     type_name = item.get("type")
-    if not isinstance(type_name, str) or not type_name:
-        return ["type: name a GX expectation, e.g. expect_column_values_to_not_be_null"]
-    if not isinstance(item.get("kwargs"), dict):
-        return ["kwargs: must be an object of the expectation's arguments"]
     fields = {k: v for k, v in item.items() if k != "id"}
     try:
         ExpectationConfiguration(**fields).to_domain_obj()
@@ -383,27 +375,6 @@ def validate_expectation_document(item: dict[str, Any]) -> list[str]:
     except (TypeError, ValueError) as exc:
         return [condense(str(exc))]
     return []
-
-
-def validate_suite_document(doc: Any) -> list[str]:
-    """Problems GX finds in a whole suite document; each names the expectation it is about."""
-    if not isinstance(doc, dict):
-        return ["a GX suite is a JSON object with 'name' and 'expectations'"]
-    problems: list[str] = []
-    if not isinstance(doc.get("name"), str) or not doc["name"]:
-        problems.append("name: the suite needs a name (a non-empty string)")
-    if not isinstance(doc.get("meta", {}), dict):
-        problems.append("meta: must be an object")
-    items = doc.get("expectations")
-    if not isinstance(items, list):
-        return [*problems, "expectations: must be a list"]
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            problems.append(f"expectations[{index}]: must be an object with 'type' and 'kwargs'")
-            continue
-        where = f"expectations[{index}] ({item.get('type', '?')})"
-        problems.extend(f"{where}: {p}" for p in validate_expectation_document(item))
-    return problems
 
 
 def _plain_errors(errors: list[dict[str, Any]]) -> list[str]:

@@ -1,32 +1,55 @@
-"""GX suite files read without importing GX: the expectations, their columns and severities.
+"""GX suite files read and validated without importing GX: the one validator of a suite file.
 
 A suite file is GX's own JSON: {"name": ..., "expectations": [{"type": ..., "kwargs": {...},
-"meta": {...}}], "meta": {...}}. Problems are returned as data, never raised.
+"meta": {...}}], "meta": {...}}. `suite_problems` is the rule: `dxq validate`, the run (through
+`load_suite`) and the Suites page all ask it, so a file they accept is the same file. Problems
+are returned as data, never raised; each has the place in the document it is about.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from checks.expectation_types import COMMON_ARGUMENTS, EXPECTATION_ARGUMENTS
 from checks.result import Severity
+from datasources.statement import statement_problem
+
+Loc = tuple[str | int, ...]
 
 # GX 1.x writes `"severity": "critical"` on every expectation it saves, so only a lowered GX
 # severity overrides the integration's; `meta.severity` may name any dxq severity.
 _GX_SEVERITIES = {"warning": Severity.WARNING, "info": Severity.WARNING}
-_EXPECTATION_KEYS = {
-    "type",
-    "kwargs",
-    "meta",
-    "id",
-    "severity",
-    "notes",
-    "description",
-    "rendered_content",
-}
+_META_SEVERITIES = {s.value for s in Severity} | set(_GX_SEVERITIES)
+_EXPECTATION_KEYS = {"type", "kwargs", "meta", "id", "severity", "notes", "description"}
+_EXPECTATION_KEYS |= {"rendered_content"}
+_COMMON = frozenset(COMMON_ARGUMENTS.split())
+# Arguments that hold query text the expectation runs: exactly one read statement each.
+_QUERY_ARGUMENTS = ("unexpected_rows_query", "base_query", "comparison_query")
+
+
+@dataclass(frozen=True)
+class SuiteProblem:
+    """One thing wrong in a suite file: where in the document (`loc`), and what."""
+
+    loc: Loc
+    message: str
+    line: int | None = None  # known only for JSON syntax errors; callers map `loc` to a line
+
+    @property
+    def where(self) -> str:
+        """ "expectations[2].type" for the location; "" for the whole document."""
+        text = ""
+        for part in self.loc:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        return text
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.loc else self.message
 
 
 @dataclass(frozen=True)
@@ -55,12 +78,7 @@ class SuiteExpectation:
         """The expectation's own severity (GX field, then meta.severity), else `default`."""
         if self.severity in _GX_SEVERITIES:
             return _GX_SEVERITIES[self.severity]
-        meta_severity = self.meta.get("severity")
-        if meta_severity in {s.value for s in Severity}:
-            return Severity(meta_severity)
-        if meta_severity in _GX_SEVERITIES:
-            return _GX_SEVERITIES[meta_severity]
-        return default
+        return meta_severity(self.meta) or default
 
     def to_gx(self) -> dict[str, Any]:
         """The expectation as GX's ExpectationSuite accepts it (no stored id)."""
@@ -68,6 +86,14 @@ class SuiteExpectation:
         if self.severity is not None:
             doc["severity"] = self.severity
         return doc
+
+
+def meta_severity(meta: Any) -> Severity | None:
+    """The dxq severity an expectation's `meta.severity` names, if any."""
+    value = meta.get("severity") if isinstance(meta, dict) else None
+    if value in {s.value for s in Severity}:
+        return Severity(value)
+    return _GX_SEVERITIES.get(value) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -79,65 +105,121 @@ class SuiteDocument:
     expectations: tuple[SuiteExpectation, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     digest: str = ""  # of the file's bytes: a changed file is a new suite
-    problems: tuple[str, ...] = ()
+    findings: tuple[SuiteProblem, ...] = ()
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The findings as "file: place: message" lines."""
+        return tuple(f"{self.path}: {finding}" for finding in self.findings)
 
 
 def load_suite(path: Path) -> SuiteDocument:
-    """Read and check the shape of a suite file; every problem is listed, nothing raised."""
+    """Read and validate a suite file; every problem is listed, nothing raised."""
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        return SuiteDocument(path, findings=(SuiteProblem((), "suite file not found"),))
     except OSError as exc:
-        return SuiteDocument(path, problems=(f"cannot read suite file {path}: {exc.strerror}",))
+        problem = SuiteProblem((), f"cannot read the suite file: {exc.strerror or exc}")
+        return SuiteDocument(path, findings=(problem,))
     digest = hashlib.sha256(raw).hexdigest()
     try:
         doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        problem = SuiteProblem((), f"invalid JSON: {exc.msg}", exc.lineno)
+        return SuiteDocument(path, digest=digest, findings=(problem,))
     except (ValueError, UnicodeDecodeError) as exc:
-        return SuiteDocument(path, digest=digest, problems=(f"{path}: not valid JSON: {exc}",))
+        problem = SuiteProblem((), f"invalid JSON: {exc}")
+        return SuiteDocument(path, digest=digest, findings=(problem,))
+    findings = tuple(suite_problems(doc))
+    if findings:
+        return SuiteDocument(path, digest=digest, findings=findings)
+    return SuiteDocument(
+        path,
+        name=doc["name"],
+        expectations=tuple(
+            SuiteExpectation(
+                e["type"], dict(e["kwargs"]), dict(e.get("meta") or {}), e.get("severity")
+            )
+            for e in doc["expectations"]
+        ),
+        meta=dict(doc.get("meta") or {}),
+        digest=digest,
+    )
+
+
+def suite_problems(doc: Any) -> list[SuiteProblem]:
+    """Everything wrong in a decoded suite document; empty when dxq can run it."""
     if not isinstance(doc, dict):
-        return SuiteDocument(
-            path, digest=digest, problems=(f"{path}: a GX suite is a JSON object",)
-        )
-    problems: list[str] = []
-    name = doc.get("name", path.stem)
-    if not isinstance(name, str) or not name:
-        problems.append(f"{path}: name: must be a non-empty string")
-        name = path.stem
-    meta = doc.get("meta") or {}
-    if not isinstance(meta, dict):
-        problems.append(f"{path}: meta: must be an object")
-        meta = {}
-    items = doc.get("expectations")
-    if not isinstance(items, list):
-        problems.append(f"{path}: expectations: must be a list")
-        items = []
-    expectations = []
-    for index, item in enumerate(items):
-        expectation = _read_expectation(item, f"{path}: expectations[{index}]", problems)
-        if expectation is not None:
-            expectations.append(expectation)
-    return SuiteDocument(path, name, tuple(expectations), meta, digest, problems=tuple(problems))
+        return [SuiteProblem((), "expected a JSON object with 'name' and 'expectations'")]
+    problems: list[SuiteProblem] = []
+    if not isinstance(doc.get("name"), str) or not doc["name"].strip():
+        loc: Loc = ("name",) if "name" in doc else ()
+        problems.append(SuiteProblem(loc, "missing the suite 'name' (a non-empty string)"))
+    if not isinstance(doc.get("meta") or {}, dict):
+        problems.append(SuiteProblem(("meta",), "must be an object"))
+    expectations = doc.get("expectations")
+    if not isinstance(expectations, list):
+        loc = ("expectations",) if "expectations" in doc else ()
+        problems.append(SuiteProblem(loc, "expected a list 'expectations'"))
+        return problems
+    for index, expectation in enumerate(expectations):
+        for found in expectation_problems(expectation):
+            problems.append(SuiteProblem(("expectations", index, *found.loc), found.message))
+    return problems
 
 
-def _read_expectation(item: Any, where: str, problems: list[str]) -> SuiteExpectation | None:
+def expectation_problems(item: Any) -> list[SuiteProblem]:
+    """Everything wrong in one expectation ({"type", "kwargs", "meta", ...})."""
     if not isinstance(item, dict):
-        problems.append(f"{where}: must be an object")
-        return None
-    kind = item.get("type", item.get("expectation_type"))
-    kwargs = item.get("kwargs", {})
-    meta = item.get("meta") or {}
-    severity = item.get("severity")
-    found = len(problems)
-    if not isinstance(kind, str) or not kind.startswith("expect_"):
-        problems.append(f"{where}: type: must name a GX expectation (expect_...)")
+        return [SuiteProblem((), "expected an object with 'type' and 'kwargs'")]
+    problems: list[SuiteProblem] = []
+    kind = item.get("type")
+    if "expectation_type" in item:
+        message = "GX 0.x form: rename 'expectation_type' to 'type'"
+        problems.append(SuiteProblem(("expectation_type",), message))
+    elif kind is None:
+        problems.append(SuiteProblem((), "missing the expectation 'type'"))
+    elif not isinstance(kind, str) or kind not in EXPECTATION_ARGUMENTS:
+        close = difflib.get_close_matches(str(kind), sorted(EXPECTATION_ARGUMENTS), 1, 0.8)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        problems.append(SuiteProblem(("type",), f"unknown expectation type '{kind}'{hint}"))
+    kwargs = item.get("kwargs")
     if not isinstance(kwargs, dict):
-        problems.append(f"{where}: kwargs: must be an object")
-    if not isinstance(meta, dict):
-        problems.append(f"{where}: meta: must be an object")
+        loc: Loc = ("kwargs",) if "kwargs" in item else ()
+        message = "expected 'kwargs', an object of the expectation's arguments"
+        problems.append(SuiteProblem(loc, message))
+    elif isinstance(kind, str) and kind in EXPECTATION_ARGUMENTS:
+        problems.extend(_argument_problems(kind, kwargs))
+    meta = item.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        problems.append(SuiteProblem(("meta",), "must be an object"))
+    elif isinstance(meta, dict) and "severity" in meta and meta["severity"] not in _META_SEVERITIES:
+        message = "must be critical, error or warning"
+        problems.append(SuiteProblem(("meta", "severity"), message))
+    severity = item.get("severity")
     if severity is not None and severity not in ("critical", "warning", "info"):
-        problems.append(f"{where}: severity: must be critical, warning or info")
-    unknown = sorted(set(item) - _EXPECTATION_KEYS - {"expectation_type"})
-    if unknown:
-        problems.append(f"{where}: unknown keys: {', '.join(unknown)}")
-    if len(problems) > found:
-        return None
-    return SuiteExpectation(str(kind), dict(kwargs), dict(meta), severity)
+        message = "GX's own severity: critical, warning or info (dxq's: meta.severity)"
+        problems.append(SuiteProblem(("severity",), message))
+    for key in sorted(set(item) - _EXPECTATION_KEYS - {"expectation_type"}):
+        problems.append(SuiteProblem((key,), "not a key of a GX expectation"))
+    return problems
+
+
+def _argument_problems(kind: str, kwargs: dict[str, Any]) -> list[SuiteProblem]:
+    required, optional = (set(names.split()) for names in EXPECTATION_ARGUMENTS[kind])
+    known = required | optional | _COMMON
+    problems: list[SuiteProblem] = []
+    for name in sorted(required - set(kwargs)):
+        problems.append(SuiteProblem(("kwargs",), f"{kind} needs the argument '{name}'"))
+    for name in sorted(set(kwargs) - known):
+        close = difflib.get_close_matches(name, sorted(known), 1, 0.8)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        message = f"not an argument of {kind}{hint}"
+        problems.append(SuiteProblem(("kwargs", name), message))
+    for name in _QUERY_ARGUMENTS:
+        query = kwargs.get(name)
+        problem = statement_problem(query) if isinstance(query, str) else None
+        if problem is not None:
+            problems.append(SuiteProblem(("kwargs", name), problem))
+    return problems

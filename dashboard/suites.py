@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.access import MAINTAINER, Viewer, sign_in_bar
+from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context
 from dashboard.format import ago
-from monitor.config.expectation_types import EXPECTATION_TYPES
+from monitor.access import MAINTAINER, Viewer
 from monitor.errors import MonitorError
 from monitor.suites import editing
 from store.errors import StoreError
@@ -116,7 +116,7 @@ def _editor(ctx: AppContext, entry: editing.SuiteEntry, viewer: Viewer) -> None:
 
 def _add_form(entry: editing.SuiteEntry, gen: int) -> None:
     st.subheader("Add an expectation")
-    types = sorted(EXPECTATION_TYPES)
+    types = editing.expectation_types()
     st.selectbox(
         "Type",
         types,

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from checks.expectation_types import EXPECTATION_TYPES
 from checks.result import CheckResult
 from checks.spec import SuiteSpec
-from checks.suite_file import load_suite
+from checks.suite_file import expectation_problems, load_suite, suite_problems
 from monitor.config.model import Config
 from monitor.errors import SuiteEditError
 from monitor.run.plan import plan_integrations
@@ -161,25 +162,47 @@ def _number_or_text(text: str) -> Any:
             return text
 
 
-def validate_expectation(type_name: str, kwargs: dict[str, Any]) -> list[str]:
-    """Problems GX's own model of the expectation finds in `kwargs` (imports GX)."""
-    from checks.suite import validate_expectation as through_gx
+def expectation_types() -> list[str]:
+    """The expectation types a suite may use, sorted."""
+    return sorted(EXPECTATION_TYPES)
 
-    return through_gx(type_name, kwargs)
+
+def validate_expectation(type_name: str, kwargs: dict[str, Any]) -> list[str]:
+    """Problems in an expectation's `kwargs`: the suite validator's, then GX's model's."""
+    return validate_expectation_item({"type": type_name, "kwargs": kwargs})
 
 
 def validate_expectation_item(item: dict[str, Any]) -> list[str]:
-    """Problems GX finds in one whole expectation ({"type", "kwargs", "meta", ...})."""
-    from checks.suite import validate_expectation_document
-
-    return validate_expectation_document(item)
+    """Problems in one whole expectation ({"type", "kwargs", "meta", ...}): the suite
+    validator's (the rule `dxq validate` and the run apply), then what GX's model says of the
+    argument values (imports GX)."""
+    problems = [str(p) for p in expectation_problems(item)]
+    return problems + _gx_value_problems(item)
 
 
 def validate_suite(doc: dict[str, Any]) -> list[str]:
-    """Problems GX finds in a whole suite document (imports GX)."""
-    from checks.suite import validate_suite_document
+    """Problems in a whole suite document: the suite validator's, then GX's (imports GX)."""
+    problems = [str(p) for p in suite_problems(doc)]
+    items = doc.get("expectations") if isinstance(doc, dict) else None
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        where = f"expectations[{index}] ({item.get('type', '?')})" if isinstance(item, dict) else ""
+        problems.extend(f"{where}: {p}" for p in _gx_value_problems(item))
+    return problems
 
-    return validate_suite_document(doc)
+
+def _gx_value_problems(item: Any) -> list[str]:
+    """What GX's model says of the argument values of an expectation whose type and kwargs
+    the suite validator can read; what it already reports (missing or unknown arguments, the
+    other fields) is left out."""
+    if not isinstance(item, dict) or not isinstance(item.get("kwargs"), dict):
+        return []
+    if item.get("type") not in EXPECTATION_TYPES or "expectation_type" in item:
+        return []
+    from checks.suite import validate_expectation_document
+
+    said = ("field required", "not an argument of this expectation")
+    values = {"type": item["type"], "kwargs": item["kwargs"]}  # the rest is the validator's
+    return [p for p in validate_expectation_document(values) if not p.endswith(said)]
 
 
 def dry_run(spec: SuiteSpec, doc: dict[str, Any]) -> list[CheckResult]:

@@ -135,13 +135,13 @@ def test_failed_result_without_keys_samples_values(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ("{not json", "not valid JSON"),
-        ("[]", "a GX suite is a JSON object"),
-        ('{"expectations": {}}', "expectations: must be a list"),
-        ('{"expectations": [{"type": "check_it", "kwargs": {}}]}', "type: must name"),
-        ('{"expectations": [{"type": "expect_x", "kwargs": [], "colour": 1}]}', "kwargs: must"),
-        ('{"expectations": [{"type": "expect_x", "colour": 1}]}', "unknown keys: colour"),
-        ('{"expectations": [{"type": "expect_x", "severity": "huge"}]}', "severity: must"),
+        ("{not json", "invalid JSON"),
+        ("[]", "expected a JSON object"),
+        ('{"expectations": {}}', "expectations: expected a list"),
+        ('{"expectations": [{"type": "check_it", "kwargs": {}}]}', "unknown expectation type"),
+        ('{"expectations": [{"type": "expect_x", "kwargs": [], "colour": 1}]}', "kwargs: expected"),
+        ('{"expectations": [{"type": "expect_x", "colour": 1}]}', "colour: not a key of"),
+        ('{"expectations": [{"type": "expect_x", "severity": "huge"}]}', "severity: GX's own"),
     ],
 )
 def test_suite_file_problems(tmp_path: Path, content: str, problem: str) -> None:

@@ -91,7 +91,7 @@ def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
     path.write_text("{not json")
     (entry,) = editing.list_suites(config, store)
     assert entry.expectations == 0
-    assert "not valid JSON" in entry.problems[0]
+    assert "invalid JSON" in entry.problems[0]
     with pytest.raises(SuiteEditError, match="not valid JSON"):
         editing.read_suite(path)
 
@@ -99,7 +99,11 @@ def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
 @pytest.mark.parametrize(
     ("type_name", "kwargs", "expected"),
     [
-        ("expect_column_values_to_not_be_null", {}, ["column: field required"]),
+        (
+            "expect_column_values_to_not_be_null",
+            {},
+            ["kwargs: expect_column_values_to_not_be_null needs the argument 'column'"],
+        ),
         (
             "expect_column_values_to_not_be_null",
             {"column": "sku", "mostly": 1.5},
@@ -108,12 +112,19 @@ def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
         (
             "expect_column_values_to_not_be_nul",
             {"column": "sku"},
-            ["type: GX has no expectation named 'expect_column_values_to_not_be_nul'"],
+            [
+                "type: unknown expectation type 'expect_column_values_to_not_be_nul'; "
+                "did you mean 'expect_column_values_to_not_be_null'?"
+            ],
         ),
         (
             "expect_column_values_to_be_in_set",
             {"column": "sku", "value_set": 3, "colum": "x"},
-            ["value_set: value is not a valid list", "colum: not an argument of this expectation"],
+            [
+                "kwargs.colum: not an argument of expect_column_values_to_be_in_set; "
+                "did you mean 'column'?",
+                "value_set: value is not a valid list",
+            ],
         ),
         ("expect_column_values_to_be_in_set", {"column": "sku", "value_set": ["A-1"]}, []),
     ],
@@ -134,10 +145,18 @@ def test_a_whole_suite_is_validated_with_each_problem_located() -> None:
         ],
     }
     problems = editing.validate_suite(doc)
-    assert problems[0].startswith("name:")
-    assert problems[1].startswith("expectations[1] (expect_column_values_to_not_be_null): ")
-    assert "loud" in problems[1] or "column: field required" in problems[1]
-    assert problems[2].startswith("expectations[2]:")
+    assert problems == [
+        "name: missing the suite 'name' (a non-empty string)",
+        "expectations[1].kwargs: expect_column_values_to_not_be_null needs the argument 'column'",
+        "expectations[1].severity: GX's own severity: critical, warning or info "
+        "(dxq's: meta.severity)",
+        "expectations[2]: expected an object with 'type' and 'kwargs'",
+    ]
+    mostly = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "mostly": 2}}
+    assert editing.validate_suite({"name": "s", "expectations": [mostly]}) == [
+        "expectations[0] (expect_column_values_to_not_be_null): "
+        "mostly: ensure this value is less than or equal to 1.0"
+    ]
     assert editing.validate_suite(SUITE) == []
 
 
@@ -221,7 +240,7 @@ def test_save_requires_an_author_and_a_comment(
 def test_save_refuses_a_suite_gx_rejects_and_an_unchanged_one(monitor: Any) -> None:
     config, store, path = monitor
     bad = {"name": "products", "expectations": [{"type": "expect_column_to_exist", "kwargs": {}}]}
-    with pytest.raises(SuiteEditError, match="column: field required"):
+    with pytest.raises(SuiteEditError, match="needs the argument 'column'"):
         editing.save_suite(store, config, path, bad, "ana", "oops")
     with pytest.raises(SuiteEditError, match="unchanged"):
         editing.save_suite(store, config, path, SUITE, "ana", "the file as it is")
@@ -314,3 +333,27 @@ def test_form_fields_become_kwargs(fields: dict[str, str], expected: dict[str, A
 def test_a_form_field_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(ValueError, match="mostly: 'most' is not a number"):
         editing.form_kwargs({"mostly": "most"})
+
+
+def test_validation_and_dry_run_refuse_a_query_of_two_statements(
+    monitor: Any, tmp_path: Path
+) -> None:
+    config, store, path = monitor
+    (entry,) = editing.list_suites(config, store)
+    query = "SELECT * FROM {batch} WHERE price < 0; CREATE TABLE pwned (a int)"
+    doc = {
+        "name": "products",
+        "expectations": [
+            {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": query}}
+        ],
+    }
+    [problem] = editing.validate_suite(doc)
+    assert problem.startswith("expectations[0].kwargs.unexpected_rows_query: the query holds 2")
+    (result,) = editing.dry_run(entry.uses[0].spec, doc)
+    assert result.outcome is Outcome.ERROR
+    assert "the query holds 2 statements" in (result.reason or "")
+    with sqlite3.connect(tmp_path / "shop.db") as conn:
+        assert conn.execute("select name from sqlite_master where name = 'pwned'").fetchall() == []
+    conn.close()
+    with pytest.raises(SuiteEditError, match="the query holds 2 statements"):
+        editing.save_suite(store, config, path, doc, "ana", "try")
