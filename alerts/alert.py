@@ -27,6 +27,23 @@ class AlertKind(StrEnum):
     DEAD_LETTER = "dead_letter"  # a notification could not be delivered
 
 
+class Severity(StrEnum):
+    """How bad a failing check is, worst first (the values are the monitor file's words)."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Outcome(StrEnum):
+    """A check's verdict as `alerts` reads it (the values `checks` records)."""
+
+    PASSED = "passed"
+    WARNED = "warned"
+    FAILED = "failed"
+    ERROR = "error"  # could not be evaluated
+
+
 class AlertState(StrEnum):
     """Where an alert is in its life; `pending` waits for `after_failures`."""
 

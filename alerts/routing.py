@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from alerts.matcher import Matcher, describe, match_all
+from alerts.matcher import Matcher, describe, label_text, match_all
 from alerts.owner import Owner, Role
 from datasources.durations import format_duration
 
@@ -166,7 +166,7 @@ def explain_route(
     tree: Route | None = None,
 ) -> list[str]:
     """Lines for `dxq alerts route key=value…`: the matched routes, the owners, the result."""
-    shown = ", ".join(f"{k}={v}" for k, v in labels.items()) or "(no labels)"
+    shown = ", ".join(label_text(k, v) for k, v in labels.items()) or "(no labels)"
     lines = [f"labels: {shown}"]
     kind = labels.get("kind", "data_quality")
     if integration_owners:

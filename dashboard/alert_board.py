@@ -4,22 +4,24 @@ and timings, notification delivery with dead letters, silences, and the route te
 from __future__ import annotations
 
 import functools
-import io
-import shlex
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from alerts.matcher import LABELS, describe, split_matchers
 from alerts.silence import Silence
-from dashboard import actions, data
-from dashboard.access import Viewer, sign_in_bar
+from dashboard import data
+from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names
 from dashboard.flash import perform, show_flash
 from dashboard.format import duration
 from dashboard.overview import CHECK_PAGE
-from monitor.commands.alerts import route_command
+from monitor import actions
+from monitor.access import Viewer
+from monitor.commands.alerts import explain_labels
+from monitor.run.alerting import alert_context
 from store import alert_state
 
 STATES = ["firing", "acknowledged", "pending", "resolved", "silenced"]
@@ -245,7 +247,7 @@ def _silences(ctx: AppContext, viewer: Viewer, active: list[Silence]) -> None:
         st.caption("No silence is in force.")
     for silence in active:
         left, right = st.columns([5, 1])
-        shown = ", ".join(f"{m.label}{m.op}{m.value}" for m in silence.matchers)
+        shown = describe(silence.matchers)
         left.markdown(
             f":material/notifications_off: **{shown}**"
             f" until {silence.ends_at:%Y-%m-%d %H:%M} UTC · "
@@ -279,25 +281,21 @@ def _silences(ctx: AppContext, viewer: Viewer, active: list[Silence]) -> None:
 
 def _route_tester(ctx: AppContext) -> None:
     st.caption(
-        "Who receives an alert with these labels? Labels: integration, source_system, "
-        "target_system, check, kind, severity."
+        f"Who receives an alert with these labels? Labels: {', '.join(LABELS)}. Write "
+        "label=value, separated by blanks; quote a value with blanks (check='row count')."
     )
     text = st.text_input(
         "Labels", placeholder="integration=orders severity=critical", key="route_labels"
     )
     if not text.strip():
         return
-    try:
-        pairs = shlex.split(text)
-    except ValueError as exc:
-        st.error(f"Cannot read the labels: {exc}")
+    answer = explain_labels(alert_context(ctx.config), split_matchers(text))
+    if answer.problems:
+        st.error("\n\n".join(answer.problems))
         return
-    out, err = io.StringIO(), io.StringIO()
-    route_command(ctx.config, pairs, out, err)
-    if err.getvalue():
-        st.error(err.getvalue().strip())
-    if out.getvalue():
-        st.code(out.getvalue(), language=None)
+    st.code("\n".join(answer.lines), language=None)
+    for warning in answer.warnings:
+        st.warning(warning)
 
 
 def _dead_label(dead: pd.DataFrame, notification_id: object) -> str:

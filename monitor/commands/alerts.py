@@ -1,57 +1,67 @@
-"""`dxq alerts route key=value…` and `dxq alerts test OWNER`."""
+"""`dxq alerts route key=value…` and `dxq alerts test OWNER`, and the route explanation behind
+both `dxq alerts route` and the dashboard's route tester (`explain_labels`)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
-from alerts.matcher import LABELS
-from alerts.routing import explain_route
+from alerts.alert import AlertKind, Severity
+from alerts.errors import InvalidMatcher
+from alerts.matcher import LABELS, Matcher
+from alerts.routing import explain_route, receivers_for
 from monitor.config.model import Config
-from monitor.run.alerting import alert_context
+from monitor.run.alerting import AlertContext, alert_context
 
 USAGE_ERROR = 2
-ALLOWED = {
-    "kind": ("data_quality", "run_error", "missed", "dead_letter"),
-    "severity": ("critical", "error", "warning"),
-}
+REACHES_NOBODY = 1
+ALLOWED = {"kind": tuple(AlertKind), "severity": tuple(Severity)}
 
 
-def read_labels(pairs: Sequence[str]) -> tuple[dict[str, str], list[str]]:
-    """Labels from `key=value` words, and a problem line for each word that is not one."""
+def read_labels(words: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Labels from `key=value` words read by the one matcher grammar (`alerts.matcher`: quotes
+    and escapes as in the monitor file), and a problem line for each word that is not one."""
     labels: dict[str, str] = {}
     problems: list[str] = []
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            problems.append(f"cannot read {pair!r}; write label=value")
-        elif key not in LABELS:
-            problems.append(f"unknown label {key!r}; known labels: {', '.join(LABELS)}")
-        elif key in ALLOWED and value.strip() not in ALLOWED[key]:
-            allowed = "|".join(ALLOWED[key])
-            problems.append(f"unknown {key} {value.strip()!r}; allowed: {allowed}")
+    for word in words:
+        try:
+            matcher = Matcher.parse(word)
+        except InvalidMatcher:
+            problems.append(f"cannot read {word!r}; write label=value")
+            continue
+        if matcher.op != "=":
+            problems.append(f"{word!r}: an alert has values, not conditions; write label=value")
+        elif matcher.label not in LABELS:
+            problems.append(f"unknown label {matcher.label!r}; known labels: {', '.join(LABELS)}")
+        elif matcher.label in ALLOWED and matcher.value not in ALLOWED[matcher.label]:
+            allowed = "|".join(ALLOWED[matcher.label])
+            problems.append(f"unknown {matcher.label} {matcher.value!r}; allowed: {allowed}")
         else:
-            labels[key] = value.strip()
+            labels[matcher.label] = matcher.value
     return labels, problems
 
 
-def route_command(
-    config: Config, pairs: Sequence[str], out: TextIO | None = None, err: TextIO | None = None
-) -> int:
-    """Print who receives an alert with these labels and which routes chose them.
+@dataclass(frozen=True)
+class RouteExplanation:
+    """Who receives an alert with some labels, in lines; `problems` when the words were not
+    labels, `warnings` when the alert would reach nobody."""
 
-    An integration named in the labels brings its owners and, when not given, its source and
-    target systems."""
-    out, err = out or sys.stdout, err or sys.stderr
-    labels, problems = read_labels(pairs)
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def explain_labels(context: AlertContext, words: Sequence[str]) -> RouteExplanation:
+    """The routing explanation for `key=value` words (the library call behind `dxq alerts route`
+    and the dashboard's route tester). An integration named in the labels brings its owners and,
+    when not given, its source and target systems; the kind defaults to data_quality."""
+    labels, problems = read_labels(words)
     if problems:
-        for problem in problems:
-            print(f"dxq: {problem}", file=err)
-        return USAGE_ERROR
-    context = alert_context(config)
+        return RouteExplanation(problems=problems)
+    lines: list[str] = []
     integration = context.integrations.get(labels.get("integration", ""))
     owners: tuple[str, ...] = ()
     if integration is not None:
@@ -60,11 +70,59 @@ def route_command(
         labels.setdefault("target_system", integration.target_system)
     elif "integration" in labels:
         known = ", ".join(context.integrations) or "none"
-        print(f"note: no integration {labels['integration']!r} (known: {known})", file=out)
-    labels.setdefault("kind", "data_quality")
-    for line in explain_route(labels, owners, context.owners, context.tree):
+        lines.append(f"note: no integration {labels['integration']!r} (known: {known})")
+    labels.setdefault("kind", str(AlertKind.DATA_QUALITY))
+    lines += explain_route(labels, owners, context.owners, context.tree)
+    recipients = receivers_for(labels, owners, context.owners, context.tree)
+    warnings = [] if recipients.receivers else [nobody_warning(labels["kind"])]
+    return RouteExplanation(lines=lines, warnings=warnings)
+
+
+def nobody_warning(kind: str, integration: str = "") -> str:
+    """The warning for an alert kind that reaches nobody, with the fix."""
+    whose = f" of {integration}" if integration else ""
+    return (
+        f"warning: {kind} alerts{whose} reach nobody; give the integration an owner who may "
+        "receive them (run_error and missed: oncall or maintenance), add a maintenance owner, "
+        "or give `routes` a root receiver"
+    )
+
+
+def reach_warnings(config: Config) -> list[str]:
+    """For `dxq validate`: every alert kind of every integration that would reach nobody."""
+    context = alert_context(config)
+    found: list[str] = []
+    for name, integration in context.integrations.items():
+        for kind in AlertKind:
+            labels = {
+                "integration": name,
+                "source_system": integration.source_system,
+                "target_system": integration.target_system,
+                "kind": str(kind),
+            }
+            if not receivers_for(
+                labels, integration.owners, context.owners, context.tree
+            ).receivers:
+                found.append(f"integrations.{name}: {nobody_warning(str(kind))}")
+    return found
+
+
+def route_command(
+    config: Config, words: Sequence[str], out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Print who receives an alert with these labels and which routes chose them: 0 when
+    someone does, 1 (with a warning line) when nobody would, 2 for words that are not labels."""
+    out, err = out or sys.stdout, err or sys.stderr
+    answer = explain_labels(alert_context(config), words)
+    for problem in answer.problems:
+        print(f"dxq: {problem}", file=err)
+    if answer.problems:
+        return USAGE_ERROR
+    for line in answer.lines:
         print(line, file=out)
-    return 0
+    for warning in answer.warnings:
+        print(f"dxq: {warning}", file=err)
+    return REACHES_NOBODY if answer.warnings else 0
 
 
 def test_command(

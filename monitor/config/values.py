@@ -106,15 +106,6 @@ OptionalText = Annotated[str | None, BeforeValidator(blank_as_none)]
 Names = Annotated[list[str], BeforeValidator(as_list)]
 
 
-def compile_regex(pattern: str) -> str:
-    """The pattern, if it compiles."""
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression '{pattern}': {exc}") from None
-    return pattern
-
-
 class Model(BaseModel):
     """Base of every section: frozen, unknown keys are errors."""
 

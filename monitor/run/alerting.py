@@ -19,7 +19,6 @@ from alerts.alert import (
     Target,
 )
 from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, notifications_for, retire, tick
-from alerts.matcher import Matcher
 from alerts.message import describe
 from alerts.owner import Owner, Role, SmtpSettings
 from alerts.routing import EscalationStep, Route
@@ -135,7 +134,7 @@ def convert_route(route: routes_config.Route) -> Route:
     """A node of the routes tree and its children; unset settings stay None (inherited)."""
     return Route(
         receiver=route.receiver,
-        matchers=tuple(Matcher(m.label, m.op, m.value) for m in route.all_matchers()),
+        matchers=route.all_matchers(),
         continue_=route.continue_,
         repeat_interval_s=route.repeat_interval,
         escalate=(

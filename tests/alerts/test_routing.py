@@ -88,7 +88,10 @@ def test_root_matchers_are_ignored_and_flagged() -> None:
     ("tree", "fragment"),
     [
         (Route(receiver="r", routes=(Route(matchers=(M("sevrity=critical"),)),)), "unknown label"),
-        (Route(receiver="r", routes=(Route(matchers=(M("check=~(unclosed"),)),)), "bad regular"),
+        (
+            Route(receiver="r", routes=(Route(matchers=(M("check=~(unclosed"),)),)),
+            "invalid regular expression",
+        ),
         (Route(routes=()), "needs a receiver"),
         (Route(receiver="r", routes=(Route(receiver="ghost"),)), "unknown receiver 'ghost'"),
         (Route(receiver="r", repeat_interval_s=0), "must be positive"),
