@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +10,8 @@ from urllib.parse import urlencode
 
 from alerts.alert import Alert, AlertKind, Notification, NotificationKind
 from alerts.owner import Owner
+from datasources.credentials import mask_credentials
 from datasources.durations import format_duration
-
-_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s:@]*):[^/\s@]*@")
 
 
 @dataclass(frozen=True)
@@ -34,11 +32,6 @@ class Message:
     key: str
     fingerprint: str
     episode: int
-
-
-def mask_credentials(text: str) -> str:
-    """Every `scheme://user:password@` in the text becomes `scheme://user:***@`."""
-    return _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
 
 
 def check_link(dashboard_url: str, integration: str, check: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 
 class Role(StrEnum):
@@ -92,18 +92,6 @@ class SmtpSettings:
     timeout: float = 10.0
     verify: bool = True  # verify the server's TLS certificate
     ca_file: str | None = None  # CA certificates (PEM) to verify against instead of the system's
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by `***` (user name and path kept)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def hide_url(url: str) -> str:

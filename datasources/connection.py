@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from datasources.budget import statement_timeout_s, track_checkouts
+from datasources.credentials import mask_url as mask_url  # re-exported for its callers
 from datasources.dataset import SqlSystem
 from datasources.errors import (
     AuthenticationFailed,
@@ -31,8 +32,6 @@ log = logging.getLogger("dxq.datasources")
 _engines: dict[tuple[str, float, float], sa.Engine] = {}
 _engines_lock = threading.Lock()
 
-_SECRET_PARAM = re.compile(r"(?i)((?:[?&;]|%3B)(?:password|pwd|passwd)(?:=|%3D))(?:(?!%3B)[^&;])*")
-_USERINFO_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]*@")
 
 # Driver error codes, by what they mean for dxq.
 _PG_UNREACHABLE = ("08", "3D000", "53300", "57P01", "57P02", "57P03")
@@ -49,15 +48,6 @@ _MYSQL_UNREACHABLE = {1049, 2002, 2003, 2005, 2006, 2013, 2055}
 _MYSQL_AUTH = {1044, 1045, 1130, 1698, 1251}
 _MYSQL_NOT_FOUND = {1146, 1051}
 _MYSQL_TIMEOUT = {1317, 1969, 3024}
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by `***`; never raises."""
-    try:
-        shown = sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        shown = _USERINFO_PASSWORD.sub(r"\1***@", url)
-    return _SECRET_PARAM.sub(r"\1***", shown)
 
 
 def engine_for(system: SqlSystem) -> sa.Engine:

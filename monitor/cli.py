@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from datasources.credentials import mask_credentials
 from monitor.errors import ConfigError, MonitorError
 from store.errors import StoreError
 
@@ -32,10 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dxq: {n} problem{'s' if n != 1 else ''}; nothing was run", file=sys.stderr)
         return USAGE_ERROR
     except MonitorError as exc:
-        print(f"dxq: {exc}", file=sys.stderr)
+        print(f"dxq: {mask_credentials(str(exc))}", file=sys.stderr)
         return USAGE_ERROR
     except StoreError as exc:
-        print(f"dxq: results database: {exc}", file=sys.stderr)
+        print(f"dxq: results database: {mask_credentials(str(exc))}", file=sys.stderr)
         return CANNOT_EVALUATE
     except KeyboardInterrupt:
         return 130
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("DXQ_DEBUG"):
             raise
         print(
-            f"dxq: internal error: {type(exc).__name__}: {exc} "
+            f"dxq: internal error: {type(exc).__name__}: {mask_credentials(str(exc))} "
             "(set DXQ_DEBUG=1 for the traceback, and please report it)",
             file=sys.stderr,
         )

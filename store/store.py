@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.result import CheckResult
+from datasources.credentials import mask_url
 from store.errors import MigrationFailed, StoreError, StoreUnavailable
 from store.migration import is_current, upgrade_to_head
 from store.transaction import Transaction
@@ -32,17 +33,23 @@ class ResultStore:
     def open(cls, url: str, *, migrate: bool = True) -> ResultStore:
         """Connect to the store at `url` (creating a SQLite file's directory) and bring it to
         the current schema unless `migrate` is false."""
+        masked = mask_url(url)
         try:
             parsed = sa.make_url(url)
-        except sa.exc.ArgumentError as exc:
-            raise StoreError(f"not a database URL: {url!r}") from exc
-        masked = parsed.render_as_string(hide_password=True)
+        except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
+            raise StoreError(
+                f"not a database URL: {masked}; expected one like sqlite:///results.db or "
+                "postgresql://user@host:5432/database"
+            ) from exc
         if parsed.get_backend_name() not in SUPPORTED_DIALECTS:
             raise StoreError(
                 f"{masked}: the results store must be "
                 f"{' or '.join(SUPPORTED_DIALECTS)}, not {parsed.get_backend_name()}"
             )
-        store = cls(_create_engine(parsed))
+        try:
+            store = cls(_create_engine(parsed))
+        except (sa.exc.NoSuchModuleError, ImportError) as exc:
+            raise StoreError(f"{masked}: cannot load its database driver: {exc}") from exc
         if migrate:
             try:
                 if not store._is_current():
@@ -59,7 +66,7 @@ class ResultStore:
     @property
     def masked_url(self) -> str:
         """The URL with its password hidden, for messages and logs."""
-        return self._engine.url.render_as_string(hide_password=True)
+        return mask_url(self._engine.url.render_as_string(hide_password=False))
 
     def upgrade(self) -> None:
         """Bring the database to the current schema (idempotent)."""

@@ -81,8 +81,18 @@ def resolve_path(text: str, info: ValidationInfo) -> str:
 
 def resolve_url(url: str, info: ValidationInfo) -> str:
     """A SQLAlchemy URL, with a relative SQLite path made absolute."""
-    if not _URL.match(url):
-        raise ValueError(f"invalid URL '{url}'; expected a SQLAlchemy URL like sqlite:///data.db")
+    from sqlalchemy import make_url
+
+    from datasources.credentials import mask_url
+
+    try:
+        if not _URL.match(url):
+            raise ValueError(url)
+        make_url(url)
+    except Exception:  # SQLAlchemy raises ArgumentError, or ValueError for a bad port
+        raise ValueError(
+            f"invalid URL '{mask_url(url)}'; expected a SQLAlchemy URL like sqlite:///data.db"
+        ) from None
     match = _RELATIVE_SQLITE.match(url)
     if match is None or match.group(2) == ":memory:":
         return url
