@@ -192,26 +192,45 @@ def explain_route(
 
 
 def validate_tree(tree: Route, known_receivers: Collection[str] | None = None) -> list[str]:
-    """Every problem in a tree, each as `routes.routes[1]: message` (empty when fine)."""
-    problems: list[str] = []
-    if tree.matchers:
-        problems.append("routes: the root route must not have matchers (it catches every alert)")
-    if not tree.receiver:
-        problems.append("routes: the root route needs a receiver")
+    """Every problem in a tree, each as `routes.routes[1]: message` (empty when fine): the
+    root's own rules (`root_problems`) and every node's (`node_problems`), plus receivers
+    unknown to `known_receivers` when given. The monitor file is validated by the same two
+    functions, so `dxq validate` and this agree."""
+    problems = [f"routes: {p}" for p in root_problems(tree)]
     _check(tree, "routes", known_receivers, problems)
     return problems
 
 
-def _check(node: Route, where: str, known: Collection[str] | None, out: list[str]) -> None:
-    for m in node.matchers:
-        out.extend(f"{where}: {problem}" for problem in m.problems())
-    if known is not None and node.receiver and node.receiver not in known:
-        out.append(f"{where}: unknown receiver {node.receiver!r}")
+def root_problems(tree: Route) -> list[str]:
+    """The root route's own rules: it catches every alert, so it has a receiver and no
+    matchers."""
+    problems: list[str] = []
+    if tree.matchers:
+        problems.append("the root route matches every alert: remove its matchers")
+    if not tree.receiver:
+        problems.append("the root route needs a 'receiver': it catches every alert")
+    return problems
+
+
+def node_problems(node: Route) -> list[str]:
+    """The rules of every route (not its children): valid matchers, a positive
+    repeat_interval, escalation steps that do not go back in time."""
+    problems = [problem for m in node.matchers for problem in m.problems()]
     if node.repeat_interval_s is not None and node.repeat_interval_s <= 0:
-        out.append(f"{where}: repeat_interval must be positive")
+        problems.append(
+            "repeat_interval must be positive (leave it out to use the default of the parent)"
+        )
     for i, step in enumerate(node.escalate or ()):
         if step.after_s < 0:
-            out.append(f"{where}.escalate[{i}]: after must not be negative")
+            problems.append(f"escalate[{i}]: after must not be negative")
+    return problems
+
+
+def _check(node: Route, where: str, known: Collection[str] | None, out: list[str]) -> None:
+    out.extend(f"{where}: {problem}" for problem in node_problems(node))
+    if known is not None and node.receiver and node.receiver not in known:
+        out.append(f"{where}: unknown receiver {node.receiver!r}")
+    for i, step in enumerate(node.escalate or ()):
         if known is not None and step.receiver not in known:
             out.append(f"{where}.escalate[{i}]: unknown receiver {step.receiver!r}")
     for i, child in enumerate(node.routes):

@@ -24,7 +24,7 @@ from pydantic import (
 
 from alerts.owner import hide_url
 from monitor.config.integration import Integration, SuiteRef
-from monitor.config.routes import Route
+from monitor.config.routes import Route, check_root
 from monitor.config.values import (
     Duration,
     Model,
@@ -164,11 +164,7 @@ class Config(Model):
     @field_validator("routes")
     @classmethod
     def _check_root(cls, root: Route | None) -> Route | None:
-        if root is not None and root.receiver is None:
-            raise ValueError("the root route needs a 'receiver': it catches every alert")
-        if root is not None and root.all_matchers():
-            raise ValueError("the root route matches every alert: remove its matchers")
-        return root
+        return check_root(root)
 
     _base_dir: Path = PrivateAttr(default=Path("."))
 

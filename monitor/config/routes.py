@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from alerts.errors import InvalidMatcher
 from alerts.matcher import Matcher, check_label, regex_problems
+from alerts.routing import EscalationStep, node_problems, root_problems
+from alerts.routing import Route as Tree
 from monitor.config.values import Duration, Model
 
 Label = Annotated[str, AfterValidator(check_label)]
@@ -54,3 +57,34 @@ class Route(Model):
             *(Matcher(k, "=~", v) for k, v in self.match_re.items()),
             *(Matcher.parse(text) for text in self.matchers),
         )
+
+    def tree(self) -> Tree:
+        """This node and its children as `alerts.routing` routes them; unset settings stay None
+        (inherited)."""
+        return Tree(
+            receiver=self.receiver,
+            matchers=self.all_matchers(),
+            continue_=self.continue_,
+            repeat_interval_s=self.repeat_interval,
+            escalate=(
+                tuple(EscalationStep(e.after, e.receiver) for e in self.escalate)
+                if self.escalate
+                else None
+            ),
+            routes=tuple(child.tree() for child in self.routes),
+        )
+
+    @model_validator(mode="after")
+    def _check_node(self) -> Route:
+        problems = node_problems(replace(self.tree(), routes=()))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def check_root(root: Route | None) -> Route | None:
+    """The root route, if it keeps the root's rules (`alerts.routing.root_problems`)."""
+    problems = root_problems(root.tree()) if root is not None else []
+    if problems:
+        raise ValueError("; ".join(problems))
+    return root

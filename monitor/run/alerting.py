@@ -21,7 +21,7 @@ from alerts.alert import (
 from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, notifications_for, retire, tick
 from alerts.message import describe
 from alerts.owner import Owner, Role, SmtpSettings
-from alerts.routing import EscalationStep, Route
+from alerts.routing import Route
 from alerts.watchdog import dead_letter, delivered
 from checks.result import CheckKind, CheckResult
 from monitor.config import model as cfg
@@ -132,18 +132,7 @@ def convert_smtp(smtp: cfg.Smtp) -> SmtpSettings:
 
 def convert_route(route: routes_config.Route) -> Route:
     """A node of the routes tree and its children; unset settings stay None (inherited)."""
-    return Route(
-        receiver=route.receiver,
-        matchers=route.all_matchers(),
-        continue_=route.continue_,
-        repeat_interval_s=route.repeat_interval,
-        escalate=(
-            tuple(EscalationStep(e.after, e.receiver) for e in route.escalate)
-            if route.escalate
-            else None
-        ),
-        routes=tuple(convert_route(child) for child in route.routes),
-    )
+    return route.tree()
 
 
 def outcomes_of(

@@ -115,7 +115,8 @@ CASES: dict[str, list[str]] = {
         "{f}:20: integrations.catalog.references[0].references: unknown system 'crm'; known "
         "systems: pim, wms",
         "{f}:21: integrations.orders: missing required key 'source'",
-        "{f}:23: routes: the root route needs a 'receiver': it catches every alert",
+        "{f}:23: routes: the root route matches every alert: remove its matchers; the root "
+        "route needs a 'receiver': it catches every alert",
         "{f}:25: routes.routes[0].receiver: unknown receiver 'pager'; known owners: po",
     ],
 }
