@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from monitor.access import MAINTAINER, RESPONDER, VIEWER, Viewer, roles_for
-from monitor.actions import printable_name
 from monitor.config.model import Config
+from monitor.config.values import printable_name
 
 ACTOR_KEY = "dxq_actor"  # the local user's name, kept in the browser session
 _ROUTED = "dxq_name_drawn_by_router"

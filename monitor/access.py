@@ -3,6 +3,7 @@ for the dashboard's signed-in users and the HTTP API's tokens (docs/operations.m
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -55,3 +56,14 @@ def roles_for(config: Config, email: str) -> Viewer:
     }
     viewer = roles_of(config, email or "anonymous", mine)
     return Viewer(viewer.actor, bool(email), viewer.roles, viewer.owner_ids)
+
+
+def is_loopback(address: str) -> bool:
+    """Whether `address` is this machine only: the dashboard and the API serve anywhere else
+    only with sign-in or tokens."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False

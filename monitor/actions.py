@@ -4,12 +4,12 @@ plain-words message; problems come back as `ActionFailed`."""
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from alerts.errors import AlertsError
 from alerts.matcher import Matcher
 from alerts.silence import Silence
+from monitor.config.values import printable_name
 from monitor.run import alerting
 from store import alert_state, outbox, scheduling
 from store.errors import StoreError
@@ -18,23 +18,6 @@ from store.store import ResultStore
 
 class ActionFailed(Exception):
     """A dashboard action could not be carried out; the message says why."""
-
-
-# Letters, marks, numbers, punctuation and symbols are visible; spaces (Z*), controls (Cc),
-# format characters such as the zero-width space (Cf) and unassigned code points are not.
-_VISIBLE = ("L", "N", "P", "S")
-_INVISIBLE_EDGES = "".join(chr(c) for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
-
-
-def printable_name(text: str) -> str:
-    """`text` trimmed of blanks and invisible characters at its ends, or "" when it is not a
-    name a person could read: no visible character, or a control character inside."""
-    name = text.strip().strip(_INVISIBLE_EDGES).strip()
-    if any(unicodedata.category(c) == "Cc" for c in name):
-        return ""
-    if not any(unicodedata.category(c)[0] in _VISIBLE for c in name):
-        return ""
-    return name
 
 
 def actor_name(actor: str, doing: str = "acting") -> str:

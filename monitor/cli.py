@@ -125,6 +125,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default="127.0.0.1")
     p.set_defaults(command=_dashboard)
 
+    p = command("api", "serve the HTTP API (JSON; bearer tokens from the monitor file)")
+    p.add_argument("--host", default="127.0.0.1", help="where to listen (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.set_defaults(command=_api)
+
     p = sub.add_parser("demo", help="build the e-commerce demo and its history, then serve it")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--no-serve", action="store_true", help="build the demo and exit")
@@ -164,7 +169,11 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from monitor.commands.alerts import reach_warnings
+
     config = _load(args)
+    for warning in reach_warnings(config):
+        print(f"dxq: {warning}", file=sys.stderr)
     n = len(config.integrations)
     print(f"ok: {n} integration{'s' if n != 1 else ''}, {len(config.systems)} systems")
     return 0
@@ -239,7 +248,9 @@ def _dashboard(args: argparse.Namespace) -> int:
     from monitor.commands.serving import PROJECT_ROOT, serve_dashboard
 
     config_path = _config_path(args)
-    if not _is_loopback(args.address) and not _sign_in_configured(PROJECT_ROOT):
+    from monitor.access import is_loopback
+
+    if not is_loopback(args.address) and not _sign_in_configured(PROJECT_ROOT):
         print(
             f"dxq: refusing to serve the dashboard on {args.address}: without sign-in it is a "
             "single-user tool on localhost. Configure [auth] (OIDC) in .streamlit/secrets.toml "
@@ -250,15 +261,10 @@ def _dashboard(args: argparse.Namespace) -> int:
     return serve_dashboard(config_path, port=args.port, address=args.address)
 
 
-def _is_loopback(address: str) -> bool:
-    import ipaddress
+def _api(args: argparse.Namespace) -> int:
+    from monitor.commands.api import serve_api
 
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
+    return serve_api(_config_path(args), os.environ, host=args.host, port=args.port)
 
 
 def _sign_in_configured(app_dir: Path) -> bool:

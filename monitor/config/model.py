@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from alerts.owner import hide_url
+from monitor.config.api import Api
 from monitor.config.integration import Integration, SuiteRef
 from monitor.config.routes import Route, check_root
 from monitor.config.values import (
@@ -155,6 +156,7 @@ class Config(Model):
     systems: dict[str, System] = {}
     integrations: dict[str, Integration] = {}
     routes: Route | None = None
+    api: Api = Api()
 
     @field_validator("store")
     @classmethod

@@ -7,6 +7,7 @@ sees, or raises ValueError with a message pydantic shows next to the offending k
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -120,3 +121,20 @@ class Model(BaseModel):
     """Base of every section: frozen, unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# Letters, marks, numbers, punctuation and symbols are visible; spaces (Z*), controls (Cc),
+# format characters such as the zero-width space (Cf) and unassigned code points are not.
+_VISIBLE = ("L", "N", "P", "S")
+_INVISIBLE_EDGES = "".join(chr(c) for c in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF))
+
+
+def printable_name(text: str) -> str:
+    """`text` trimmed of blanks and invisible characters at its ends, or "" when it is not a
+    name a person could read: no visible character, or a control character inside."""
+    name = text.strip().strip(_INVISIBLE_EDGES).strip()
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return ""
+    if not any(unicodedata.category(c)[0] in _VISIBLE for c in name):
+        return ""
+    return name
