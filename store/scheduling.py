@@ -9,6 +9,9 @@ runs once even when two schedulers fire it.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +24,34 @@ from store.errors import StoreError
 from store.schema import alerts, heartbeats, leases, run_requests, runs
 from store.store import ResultStore
 from store.types import require_utc
+
+RUN_LEASE = "run:"  # the lease an integration's run holds: `run:<integration>`
+SLOT_LEASE = "slot:"  # the last claimed cron firing of an integration: `slot:<integration>`
+
+
+def process_id(host: str | None = None, pid: int | None = None) -> str:
+    """A new id for one scheduler or dispatcher, `host:pid:tag`, as leases name their owner."""
+    host = host if host is not None else socket.gethostname()
+    pid = pid if pid is not None else os.getpid()
+    return f"{host}:{pid}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_pid(owner: str, host: str) -> int | None:
+    """The pid in a process id (`process_id`) when it is on `host`."""
+    parts = owner.split(":")
+    if len(parts) >= 3 and ":".join(parts[:-2]) == host and parts[-2].isdigit():
+        return int(parts[-2])
+    return None
+
+
+def run_lease(integration: str) -> str:
+    """The name of the lease an integration's run holds."""
+    return f"{RUN_LEASE}{integration}"
+
+
+def leased_integration(name: str) -> str | None:
+    """The integration a run lease is about; None for any other lease."""
+    return name.removeprefix(RUN_LEASE) if name.startswith(RUN_LEASE) else None
 
 
 @dataclass(frozen=True)
@@ -114,7 +145,7 @@ def claim_slot(store: ResultStore, integration: str, fire_time: datetime, owner:
     """Claim the cron firing of `integration` at `fire_time`; only the first claimer wins."""
     at = require_utc(fire_time, "fire_time")
     with store.transaction() as tx:
-        return _take(tx.connection, f"slot:{integration}", owner, at, at)
+        return _take(tx.connection, f"{SLOT_LEASE}{integration}", owner, at, at)
 
 
 def enqueue_run(store: ResultStore, integration: str, requested_by: str, now: datetime) -> int:
@@ -227,6 +258,14 @@ def fail_run(store: ResultStore, run_id: int, reason: str, now: datetime) -> boo
         .where(runs.c.id == run_id, runs.c.status == "running")
         .values(status="error", reason=reason, finished_at=require_utc(now, "now"))
     )
+    with store.transaction() as tx:
+        return tx.connection.execute(stmt).rowcount == 1
+
+
+def note_running(store: ResultStore, run_id: int, note: str) -> bool:
+    """Show what a running run is doing (waiting for a system) as its reason; False when it
+    is no longer running. Its completion replaces the note."""
+    stmt = runs.update().where(runs.c.id == run_id, runs.c.status == "running").values(reason=note)
     with store.transaction() as tx:
         return tx.connection.execute(stmt).rowcount == 1
 

@@ -11,23 +11,35 @@ and e-mail `Message-ID`.
 
 from __future__ import annotations
 
-import os
+import logging
 import random
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy, DeliveryResult, next_attempt
 from alerts.message import build_message
 from alerts.sender import deliver
 from monitor.config.model import Config
 from monitor.run.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
+from store import scheduling
+from store.errors import StoreError
 from store.outbox import Claimed, claim_due, mark_dead, mark_sent, schedule_retry
 from store.store import ResultStore
+
+log = logging.getLogger("dxq.dispatch")
+
+
+class AttemptStatus(StrEnum):
+    """What became of one claimed notification."""
+
+    SENT = "sent"
+    RETRY = "retry"  # pending again, after a backoff
+    DEAD = "dead"  # given up: a dead-letter alert was raised
+    LOST = "lost"  # another dispatcher took over the lease
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,7 @@ class Attempt:
     key: str
     receiver: str
     channel: str
-    status: str  # sent | retry | dead | lost (another dispatcher took over the lease)
+    status: AttemptStatus
     error: str | None = None
     next_attempt_at: datetime | None = None
 
@@ -55,7 +67,7 @@ class DispatchReport:
 
 def worker_id() -> str:
     """A name for this dispatcher, unique per process and call."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return scheduling.process_id()
 
 
 LEASE_MARGIN_S = 30.0  # a claim's lease: the hard timeout of its one send plus this
@@ -85,6 +97,14 @@ class _Pass:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
     def serve(self) -> None:
+        """Serve until done (`_serve`); a store that goes away ends this thread's part of the
+        pass with one line in the log (what it claimed is claimed again after its lease)."""
+        try:
+            self._serve()
+        except StoreError as exc:
+            log.error("dispatcher %s: results store: %s", self.worker, exc)
+
+    def _serve(self) -> None:
         """Claim one due notification at a time (of a receiver nobody here is serving), send
         it and record it, until nothing is due, `limit` is reached or the budget is spent."""
         while True:
@@ -170,7 +190,7 @@ def _dispatch(state: _Pass, claimed: Claimed, timeout_s: float) -> Attempt:
         if result.delivered:
             mark_sent(tx.connection, claimed.id, now)
             record_delivered(tx.connection, n.receiver, n.channel, now)
-            return Attempt(n.key, n.receiver, n.channel, "sent")
+            return Attempt(n.key, n.receiver, n.channel, AttemptStatus.SENT)
         error = result.error or "not delivered"
         retry_at = None
         if result.retryable:
@@ -179,18 +199,18 @@ def _dispatch(state: _Pass, claimed: Claimed, timeout_s: float) -> Attempt:
             )
         if retry_at is not None:
             kept = schedule_retry(tx.connection, claimed.id, state.worker, retry_at, error)
-            status = "retry" if kept else "lost"
+            status = AttemptStatus.RETRY if kept else AttemptStatus.LOST
             return Attempt(n.key, n.receiver, n.channel, status, error, retry_at)
         if not result.retryable:
             error = f"permanent: {error}"
         else:
             error = f"gave up after {claimed.attempts} attempts: {error}"
         if not mark_dead(tx.connection, claimed.id, state.worker, error):
-            return Attempt(n.key, n.receiver, n.channel, "lost", error)
+            return Attempt(n.key, n.receiver, n.channel, AttemptStatus.LOST, error)
         record_dead_letter(
             tx.connection, state.context, claimed.alert, n.receiver, n.channel, error, now
         )
-        return Attempt(n.key, n.receiver, n.channel, "dead", error)
+        return Attempt(n.key, n.receiver, n.channel, AttemptStatus.DEAD, error)
 
 
 def attempt(

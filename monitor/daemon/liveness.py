@@ -35,14 +35,6 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
-def owner_pid(owner: str, host: str) -> int | None:
-    """The pid in a process id `host:pid:tag` when it is on `host`."""
-    parts = owner.split(":")
-    if len(parts) >= 3 and ":".join(parts[:-2]) == host and parts[-2].isdigit():
-        return int(parts[-2])
-    return None
-
-
 def recover(
     store: ResultStore,
     *,
@@ -61,14 +53,14 @@ def recover(
     another host fails only when nobody holds its integration's lease and it started longer ago
     than its timeout plus the lease margin, so a live scheduler elsewhere keeps its runs.
     """
-    from monitor.run.guarded import LEASE_MARGIN_S, lease_name
+    from monitor.run.guarded import LEASE_MARGIN_S
 
     me = os.getpid()
     held = scheduling.lease_holders(store, now)
     dead_owners = [
         owner
         for owner in set(held.values())
-        if (pid := owner_pid(owner, host)) is not None
+        if (pid := scheduling.owner_pid(owner, host)) is not None
         and (
             (pid == me and process_id is not None and owner != process_id)
             or (pid != me and not alive(pid))
@@ -87,7 +79,7 @@ def recover(
                 continue
         else:
             budget = timeouts.get(run.integration, DEFAULT_TIMEOUT_S) + LEASE_MARGIN_S
-            if lease_name(run.integration) in held or run.started_at > now - timedelta(
+            if scheduling.run_lease(run.integration) in held or run.started_at > now - timedelta(
                 seconds=budget
             ):
                 continue
@@ -95,7 +87,7 @@ def recover(
         if scheduling.fail_run(store, run.id, reason, now):
             log.warning("run %s of %s: %s", run.id, run.integration, reason)
             failed.append(run.id)
-    busy = [name.removeprefix("run:") for name in held if name.startswith("run:")]
+    busy = [i for name in held if (i := scheduling.leased_integration(name)) is not None]
     requeued = scheduling.requeue_orphans(store, busy)
     if requeued:
         log.info("re-queued %d run request(s) of a stopped scheduler", requeued)

@@ -11,7 +11,6 @@ import signal
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,10 +25,11 @@ from monitor.daemon import daemon_alerts
 from monitor.daemon.cron import CronClock
 from monitor.daemon.liveness import missed_outcomes, recover
 from monitor.errors import ConfigError
-from monitor.run.alerting import AlertContext, alert_context
-from monitor.run.guarded import RunJob, RunReport, Worker, record_retrying
+from monitor.run.alerting import alert_context
+from monitor.run.guarded import RunJob, RunReport, RunStatus, Trigger, Worker
 from monitor.run.plan import IntegrationPlan, plan_integrations
-from monitor.run.runner import warm_up
+from monitor.run.registry import warm_up
+from monitor.run.runner import record_integration
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore
@@ -57,13 +57,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def record_run(
-    store: ResultStore, plan: IntegrationPlan, trigger: str, alerting: AlertContext
-) -> int | None:
-    """Run one integration and record it with its alerts, rerun once past transient errors."""
-    return record_retrying(store, plan, trigger, alerting, utcnow)
-
-
 class Scheduler:
     """One `dxq schedule` process."""
 
@@ -77,7 +70,7 @@ class Scheduler:
     ) -> None:
         self.options, self.env, self.clock = options, env, clock
         self.host, self.pid = socket.gethostname(), os.getpid()
-        self.process_id = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
+        self.process_id = scheduling.process_id(self.host, self.pid)
         self.started_at = clock()
         self.stopping, self.abort = threading.Event(), threading.Event()
         self._signalled = 0  # the first SIGTERM/SIGINT received (set by the handler only)
@@ -96,12 +89,19 @@ class Scheduler:
             self.process_id,
             host=self.host,
             pid=self.pid,
-            record=lambda plan, trigger: record_run(self.store, plan, trigger, self.alerting),
+            record=self._record,
             clock=clock,
             abort=self.abort,
         )
         self.clock_ = CronClock(self._on_fire, seconds=options.cron_seconds)
         self._apply(config)
+
+    def _record(self, plan: IntegrationPlan, trigger: str) -> int | None:
+        """The one run path, with the monitor file's alerting as it is now."""
+        run = record_integration(
+            plan, self.store, trigger=trigger, clock=self.clock, alerting=self.alerting
+        )
+        return run.run_id
 
     # -- the main loop ------------------------------------------------------------------
 
@@ -179,7 +179,7 @@ class Scheduler:
     def _on_fire(self, integration: str, fire_time: datetime) -> None:
         plan = self.plans.get(integration)
         if plan is not None:
-            self.submit(RunJob(plan, "schedule", fire_time))
+            self.submit(RunJob(plan, Trigger.SCHEDULE, fire_time))
 
     def submit(self, job: RunJob) -> bool:
         """Hand a job to the pool unless the integration is already busy here."""
@@ -207,13 +207,13 @@ class Scheduler:
         try:
             report = self.worker.execute(job)
             now, name = self.clock(), report.integration
-            if report.status == "timed_out":
+            if report.status is RunStatus.TIMED_OUT:
                 self._guard(
                     lambda: daemon_alerts.record_timeout(
                         self.store, self.alerting, name, report.detail, now
                     )
                 )
-            elif report.status == "ran":
+            elif report.status is RunStatus.RAN:
                 self._guard(
                     lambda: daemon_alerts.clear_timeout(self.store, self.alerting, name, now)
                 )
@@ -245,7 +245,7 @@ class Scheduler:
                     )
                     unknown.append(request.id)
                 continue  # it may be in the monitor file at the next reload
-            self.submit(RunJob(plan, "request"))
+            self.submit(RunJob(plan, Trigger.REQUEST))
         scheduling.drop_requests(self.store, unknown)
 
     # -- configuration ------------------------------------------------------------------

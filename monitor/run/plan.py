@@ -20,6 +20,7 @@ from datasources.dataset import Dataset, FileSystem, SqlSystem, System
 from monitor.config.integration import CompareField, DatasetRef, Integration
 from monitor.config.model import Config
 from monitor.errors import ConfigError, Problem
+from monitor.run.registry import in_run_order
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def build_specs(
     target: Dataset,
     systems: dict[str, System],
 ) -> list[CheckSpec]:
-    """The checks in run order: freshness, volume, reconcile, references, schema, suites."""
+    """The checks of an integration, in the registry's run order (monitor/run/registry.py)."""
     severity = integration.severity
     specs: list[CheckSpec] = []
     if integration.freshness is not None:
@@ -190,7 +191,7 @@ def build_specs(
                 pii_columns=pii_columns(integration, suite.side),
             )
         )
-    return specs
+    return in_run_order(specs)
 
 
 def pii_columns(integration: Integration, side: str) -> tuple[str, ...]:

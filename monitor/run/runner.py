@@ -5,6 +5,7 @@ result, and one broken integration never stops the others."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,20 +13,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from checks.result import CheckKind, CheckResult, Outcome, error_result
-from checks.spec import (
-    CheckSpec,
-    FreshnessSpec,
-    ReconcileSpec,
-    ReferenceSpec,
-    SchemaSpec,
-    SuiteSpec,
-    VolumeSpec,
-)
+from checks.spec import CheckSpec, SchemaSpec
+from datasources.budget import RunBudget, within
+from datasources.errors import Cause
+from monitor.run.registry import check_type
+from monitor.run.retry import RETRY, RetryPolicy, Systems, await_systems
+from store import scheduling
+from store.errors import StoreError
 
 if TYPE_CHECKING:
     from monitor.run.alerting import AlertContext
     from monitor.run.plan import IntegrationPlan
     from store.store import ResultStore
+
+log = logging.getLogger("dxq.run")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class IntegrationRun:
     finished_at: datetime
     results: tuple[CheckResult, ...]
     run_id: int | None = None
+    not_recorded: str | None = None  # why the results could not be stored, when they could not
 
     @property
     def outcome(self) -> Outcome:
@@ -50,62 +52,25 @@ class IntegrationRun:
             "started_at": self.started_at.isoformat().replace("+00:00", "Z"),
             "duration_s": round((self.finished_at - self.started_at).total_seconds(), 3),
             "checks": [r.to_json() for r in self.results],
+            **({"not_recorded": self.not_recorded} if self.not_recorded else {}),
         }
 
 
 def evaluate(spec: CheckSpec, now: datetime) -> list[CheckResult]:
-    """Evaluate one check; the GX adapter is imported only when a suite is evaluated."""
+    """Evaluate one check through its registered type (monitor/run/registry.py)."""
     started = time.perf_counter()
+    kind = check_type(spec)
     try:
-        results = _dispatch(spec, now)
+        results = kind.evaluate(spec, now)
     except Exception as exc:  # a bug in an engine must not stop the run: report it as data
-        results = [_crash_result(spec, exc)]
+        reason = f"internal error in the {kind.kind} check: {type(exc).__name__}: {exc}"
+        results = [
+            error_result(kind.name(spec), kind.kind, spec.severity, reason, cause=Cause.INTERNAL)
+        ]
     elapsed = time.perf_counter() - started
     if len(results) == 1 and results[0].duration_s == 0.0:
         results = [dataclasses.replace(results[0], duration_s=round(elapsed, 4))]
     return results
-
-
-def _dispatch(spec: CheckSpec, now: datetime) -> list[CheckResult]:
-    if isinstance(spec, SuiteSpec):
-        from checks.suite import run_suite  # GX costs seconds to import: only when needed
-
-        return run_suite(spec)
-    if isinstance(spec, ReconcileSpec):
-        from checks.reconcile import reconcile
-
-        return [reconcile(spec, now)]
-    if isinstance(spec, FreshnessSpec):
-        from checks.freshness import check_freshness
-
-        return [check_freshness(spec, now)]
-    if isinstance(spec, VolumeSpec):
-        from checks.volume import check_volume
-
-        return [check_volume(spec)]
-    if isinstance(spec, ReferenceSpec):
-        from checks.references import check_references
-
-        return [check_references(spec)]
-    from checks.schema import check_schema
-
-    return [check_schema(spec)]
-
-
-_KINDS: dict[type, CheckKind] = {
-    SuiteSpec: CheckKind.EXPECTATION,
-    ReconcileSpec: CheckKind.RECONCILE,
-    FreshnessSpec: CheckKind.FRESHNESS,
-    VolumeSpec: CheckKind.VOLUME,
-    ReferenceSpec: CheckKind.REFERENCES,
-    SchemaSpec: CheckKind.SCHEMA,
-}
-
-
-def _crash_result(spec: CheckSpec, exc: Exception) -> CheckResult:
-    name = spec.label if isinstance(spec, SuiteSpec) else spec.name
-    reason = f"internal error in the {_KINDS[type(spec)]} check: {type(exc).__name__}: {exc}"
-    return error_result(name, _KINDS[type(spec)], spec.severity, reason)
 
 
 def run_integration(
@@ -137,45 +102,111 @@ def run_and_record(
     clock: Callable[[], datetime],
     now: datetime | None = None,
     alerting: AlertContext | None = None,
+    retry: RetryPolicy = RETRY,
 ) -> list[IntegrationRun]:
-    """Run each integration and record it; `now` fixes a simulated time (the demo's history).
+    """Run and record each integration in turn (`record_integration`); one that cannot be
+    recorded does not stop the others, and every computed result is returned."""
+    return [
+        record_integration(
+            plan, store, trigger=trigger, clock=clock, now=now, alerting=alerting, retry=retry
+        )
+        for plan in plans
+    ]
 
-    The run's results, its schema snapshot and (given `alerting`) its alert changes and outbox
-    rows are written in one transaction, at the run's finishing time."""
-    runs: list[IntegrationRun] = []
-    for plan in plans:
-        started = now if now is not None else clock()
+
+def record_integration(
+    plan: IntegrationPlan,
+    store: ResultStore,
+    *,
+    trigger: str,
+    clock: Callable[[], datetime],
+    now: datetime | None = None,
+    alerting: AlertContext | None = None,
+    retry: RetryPolicy = RETRY,
+    budget: RunBudget | None = None,
+) -> IntegrationRun:
+    """The one path that runs an integration and records it, for `dxq run`, the scheduler's
+    worker and any other executor: given a plan, a store and (optionally) a run budget.
+
+    1. The run is recorded as `running`.
+    2. Systems that cannot be reached are waited for as `retry` says; the wait shows as the
+       running run's reason (the Runs page).
+    3. Every check is evaluated. When checks erred because a system could not be reached
+       (cause `unreachable`) and it answers again within the policy, the checks run once
+       more; only that attempt counts.
+    4. Results, schema snapshot, alert changes and outbox rows commit in one transaction at
+       the run's finishing time. When that fails (a value the store refuses, a locked or lost
+       store), the run is closed as `error` with the reason in a fresh transaction, and the
+       computed results are still returned (`not_recorded` says why).
+
+    `now` fixes a simulated time (the demo's history). Never raises `StoreError`."""
+    if budget is not None:
+        with within(budget):
+            return record_integration(
+                plan, store, trigger=trigger, clock=clock, now=now, alerting=alerting, retry=retry
+            )
+    started = now if now is not None else clock()
+    run_clock = None if now is not None else clock
+    try:
         run_id = store.begin_run(plan.name, started, trigger=trigger)
         previous = store.last_schema_snapshot(plan.name)
-        run = run_integration(
-            plan, started, previous_schema=previous, clock=None if now is not None else clock
+    except StoreError as exc:
+        why = f"the run could not be recorded: {exc}"
+        log.error("%s: %s", plan.name, why)
+        run = run_integration(plan, started, clock=run_clock)
+        return dataclasses.replace(run, not_recorded=why)
+
+    def waiting(note: str) -> None:
+        try:
+            scheduling.note_running(store, run_id, note)
+        except StoreError as exc:
+            log.error("%s: run %d: the wait could not be shown: %s", plan.name, run_id, exc)
+
+    systems = await_systems(plan, retry, waiting)
+    run = run_integration(plan, started, previous_schema=previous, clock=run_clock)
+    if (
+        systems is not Systems.DOWN
+        and any(r.cause is Cause.UNREACHABLE for r in run.results)
+        and await_systems(plan, retry, waiting) is Systems.RECOVERED
+    ):
+        log.warning(
+            "%s: a system was unreachable during the run and answers again: rerun", plan.name
         )
-        record_run(store, run_id, run, alerting)
-        runs.append(dataclasses.replace(run, run_id=run_id))
-    return runs
+        run = run_integration(plan, started, previous_schema=previous, clock=run_clock)
+    failed = _complete(store, run_id, run, alerting)
+    return dataclasses.replace(run, run_id=run_id, not_recorded=failed)
 
 
-def record_run(
+def _complete(
     store: ResultStore, run_id: int, run: IntegrationRun, alerting: AlertContext | None
-) -> None:
-    """Complete a begun run: results, schema snapshot, alerts and outbox in one transaction."""
-    with store.transaction() as tx:
-        tx.complete_run(run_id, run.finished_at, list(run.results))
-        for result in run.results:
-            snapshot = result.metrics.get("snapshot") if result.kind is CheckKind.SCHEMA else None
-            if isinstance(snapshot, dict) and snapshot:
-                tx.save_schema_snapshot(run.integration, snapshot, run.finished_at)
-        if alerting is not None:
-            from monitor.run.alerting import outcomes_of, record_alerts
+) -> str | None:
+    """Complete a begun run: results, schema snapshot, alerts and outbox in one transaction.
+    When that fails, close the run as `error` in a fresh transaction; returns why, or None."""
+    try:
+        with store.transaction() as tx:
+            tx.complete_run(run_id, run.finished_at, list(run.results))
+            for result in run.results:
+                snapshot = (
+                    result.metrics.get("snapshot") if result.kind is CheckKind.SCHEMA else None
+                )
+                if isinstance(snapshot, dict) and snapshot:
+                    tx.save_schema_snapshot(run.integration, snapshot, run.finished_at)
+            if alerting is not None:
+                from monitor.run.alerting import outcomes_of, record_alerts
 
-            outcomes = outcomes_of(run.results)
-            record_alerts(tx.connection, alerting, run.integration, outcomes, run.finished_at)
-
-
-def warm_up() -> None:
-    """Import the check engines now, so the first firings are not late (GX stays lazy)."""
-    import checks.freshness
-    import checks.reconcile
-    import checks.references
-    import checks.schema
-    import checks.volume  # noqa: F401
+                outcomes = outcomes_of(run.results)
+                record_alerts(tx.connection, alerting, run.integration, outcomes, run.finished_at)
+    except StoreError as exc:
+        reason = f"the results could not be recorded: {exc}"
+        log.error("%s: run %d: %s", run.integration, run_id, reason)
+        try:
+            scheduling.fail_run(store, run_id, reason, run.finished_at)
+        except StoreError as again:
+            log.error(
+                "%s: run %d could not be closed either (housekeeping closes it): %s",
+                run.integration,
+                run_id,
+                again,
+            )
+        return reason
+    return None

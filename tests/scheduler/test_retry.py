@@ -1,5 +1,6 @@
-"""A run whose only errors are transient connection errors runs again once, within its budget,
-when its systems answer again; otherwise the errors are recorded."""
+"""The one run path waits for systems that cannot be reached, a bounded number of quick retries
+within its budget (shown on the running run), then records what it finds: an `error` result
+and a `run_error` alert well before the budget ends; other errors are never waited for."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from datasources.budget import RunBudget, within
+from datasources.budget import RunBudget
 from monitor.config.loading import load_config
 from monitor.daemon.scheduler import utcnow
-from monitor.run.guarded import record_retrying
+from monitor.run.alerting import alert_context
 from monitor.run.plan import IntegrationPlan, plan_integrations
+from monitor.run.retry import RETRY
+from monitor.run.runner import IntegrationRun, record_integration
 from store.store import ResultStore
 from tests.scheduler.world import integration, make_source, runs_of, write_monitor_file
 
@@ -94,7 +97,12 @@ def _products(pg_url: str, table: str) -> None:
     engine.dispose()
 
 
-def test_a_system_back_during_the_backoff_gets_one_rerun_recorded_as_one_run(
+def _record(store: ResultStore, plan: IntegrationPlan, budget_s: float) -> IntegrationRun:
+    budget = RunBudget(time.monotonic() + budget_s)
+    return record_integration(plan, store, trigger="request", clock=utcnow, budget=budget)
+
+
+def test_a_system_back_during_the_backoff_is_run_once_and_passes(
     pg_url: str,
     late_proxy: LateProxy,
     store: ResultStore,
@@ -108,17 +116,17 @@ def test_a_system_back_during_the_backoff_gets_one_rerun_recorded_as_one_run(
     proxied = sa.make_url(pg_url).set(host="127.0.0.1", port=late_proxy.port)
     plan = _plan(tmp_path, store_url, proxied.render_as_string(False), f"p_{unique}", unique)
     started = time.monotonic()
-    with within(RunBudget(time.monotonic() + 30)):
-        run_id = record_retrying(store, plan, "request", None, utcnow)
+    run = _record(store, plan, 30)
     took = time.monotonic() - started
     runs = runs_of(store_url, unique)
-    assert [(r.id, r.status) for r in runs] == [(run_id, "passed")], "one run, the rerun's result"
+    assert [(r.id, r.status, r.reason) for r in runs] == [(run.run_id, "passed", None)]
     assert 1.5 <= took < 15, "it waited for the proxy, within its budget"
-    assert caplog.text.count("the systems answer again: rerun") == 1
+    assert caplog.text.count("waiting for system 'db'") >= 1
+    assert "rerun" not in caplog.text, "waited before the checks: nothing to run again"
     assert late_proxy.accepted >= 1
 
 
-def test_a_system_that_stays_down_is_rerun_never_and_bounded_by_the_budget(
+def test_a_system_that_stays_down_is_bounded_by_half_the_budget(
     store: ResultStore,
     store_url: str,
     tmp_path: Path,
@@ -129,14 +137,47 @@ def test_a_system_that_stays_down_is_rerun_never_and_bounded_by_the_budget(
     down = f"postgresql+psycopg://u@127.0.0.1:{_free_port()}/x"
     plan = _plan(tmp_path, store_url, down, "products", unique)
     started = time.monotonic()
-    with within(RunBudget(time.monotonic() + 4)):
-        record_retrying(store, plan, "request", None, utcnow)
+    _record(store, plan, 4)
     assert time.monotonic() - started < 4, "gave up waiting at half the budget left"
     assert [r.status for r in runs_of(store_url, unique)] == ["error"]
-    assert "not rerunning" in caplog.text and "rerun\n" not in caplog.text
+    assert "no budget left to wait" in caplog.text and "rerun" not in caplog.text
 
 
-def test_a_missing_table_is_not_a_transient_error_and_is_not_rerun(
+def test_a_system_that_stays_down_gives_an_error_and_an_alert_well_before_the_budget(
+    store: ResultStore, store_url: str, tmp_path: Path, unique: str
+) -> None:
+    """Issue 11 item 4: with the default 10-minute budget, the run used to wait for minutes."""
+    down = f"postgresql+psycopg://u@127.0.0.1:{_free_port()}/x"
+    plan = _plan(tmp_path, store_url, down, "products", unique)
+    context = alert_context(load_config(tmp_path / "dxq.yml", {}))
+    seen: list[str] = []
+    done = threading.Event()
+
+    def run() -> None:
+        budget = RunBudget(time.monotonic() + 600)
+        record_integration(
+            plan, store, trigger="schedule", clock=utcnow, alerting=context, budget=budget
+        )
+        done.set()
+
+    started = time.monotonic()
+    threading.Thread(target=run, daemon=True).start()
+    while not done.wait(0.1):
+        seen += [r.reason for r in runs_of(store_url, unique) if r.status == "running" and r.reason]
+    took = time.monotonic() - started
+    assert took < sum(RETRY.waits()) + 10 < 30, f"took {took:.1f} s"
+    assert seen and "waiting for system 'db'" in seen[-1], "the wait shows on the running run"
+    assert f"retry {RETRY.attempts} of {RETRY.attempts}" in seen[-1]
+    (row,) = runs_of(store_url, unique)
+    assert row.status == "error" and row.reason is None
+    with store.engine.connect() as conn:
+        alerts = conn.execute(
+            sa.text("SELECT kind, state FROM alerts WHERE integration = :i"), {"i": unique}
+        ).all()
+    assert [tuple(a) for a in alerts] == [("run_error", "firing")]
+
+
+def test_a_missing_table_is_not_waited_for(
     pg_url: str,
     store: ResultStore,
     store_url: str,
@@ -146,7 +187,8 @@ def test_a_missing_table_is_not_a_transient_error_and_is_not_rerun(
 ) -> None:
     caplog.set_level(logging.INFO, "dxq.schedule")
     plan = _plan(tmp_path, store_url, pg_url, f"missing_{unique}", unique)
-    with within(RunBudget(time.monotonic() + 30)):
-        record_retrying(store, plan, "request", None, utcnow)
+    started = time.monotonic()
+    _record(store, plan, 30)
+    assert time.monotonic() - started < 3
     assert [r.status for r in runs_of(store_url, unique)] == ["error"]
-    assert "rerun" not in caplog.text
+    assert "waiting" not in caplog.text and "rerun" not in caplog.text

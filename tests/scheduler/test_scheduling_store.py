@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.daemon.liveness import missed_outcomes, owner_pid, pid_alive, recover
+from monitor.daemon.liveness import missed_outcomes, pid_alive, recover
 from store import scheduling
 from store.store import ResultStore
 
@@ -103,7 +103,8 @@ def test_recover_fails_only_runs_whose_scheduler_is_gone(store: ResultStore, uni
     assert crashed not in runs and mine in runs
     reason = f"scheduler on {HOST} pid {dead} stopped during the run"
     assert not scheduling.fail_run(store, crashed, reason, now), "already failed"
-    assert owner_pid(dead_owner, HOST) == dead and owner_pid("far:2:x", HOST) is None
+    assert scheduling.owner_pid(dead_owner, HOST) == dead
+    assert scheduling.owner_pid("far:2:x", HOST) is None
 
 
 @pytest.mark.parametrize(("age_s", "outcome"), [(100, "passed"), (200, "failed")])

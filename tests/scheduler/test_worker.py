@@ -20,9 +20,9 @@ from monitor.daemon import daemon_alerts
 from monitor.daemon.liveness import recover
 from monitor.run.alerting import alert_context
 from monitor.run.guarded import RunJob, RunStatus, Worker
+from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.retry import is_transient, probe
 from monitor.run.runner import record_integration
-from monitor.run.plan import IntegrationPlan, plan_integrations
 from store import scheduling
 from store.store import ResultStore
 from tests.scheduler.test_budget import SLOW, _active
@@ -53,9 +53,11 @@ def _worker(store: ResultStore, record=None, tag: str = "test") -> Worker:  # ty
         pid=os.getpid(),
         record=record
         or (
-            lambda plan, trigger: record_integration(
-                plan, store, trigger=trigger, clock=lambda: datetime.now(UTC), alerting=context
-            ).run_id
+            lambda plan, trigger: (
+                record_integration(
+                    plan, store, trigger=trigger, clock=lambda: datetime.now(UTC), alerting=context
+                ).run_id
+            )
         ),
         clock=lambda: datetime.now(UTC),
         abort=threading.Event(),
@@ -86,7 +88,7 @@ def test_a_refused_connection_is_retried_within_half_the_budget(
 def test_a_permanent_error_is_not_retried(
     store: ResultStore, store_url: str, tmp_path: Path, pg_url: str, unique: str
 ) -> None:
-    missing = sa.make_url(pg_url).set(database="no_such_database_here").render_as_string(False)
+    missing = sa.make_url(pg_url).set(username="no_such_role_here").render_as_string(False)
     plan = _plans(tmp_path, store_url, missing, unique, "20s")[0]
     error = probe(plan.source.system)  # type: ignore[arg-type]
     assert error is not None and not is_transient(error)
@@ -203,7 +205,9 @@ def test_a_run_of_an_earlier_process_with_the_same_pid_is_failed(
     host, me, now = socket.gethostname(), os.getpid(), datetime.now(UTC)
     old = store.begin_run(unique, now - timedelta(minutes=5), "schedule")
     earlier = f"{host}:{me}:before"
-    scheduling.acquire_lease(store, scheduling.run_lease(unique), earlier, now + timedelta(hours=1), now)
+    scheduling.acquire_lease(
+        store, scheduling.run_lease(unique), earlier, now + timedelta(hours=1), now
+    )
     mine = f"{host}:{me}:now"
     kept = recover(store, host=host, now=now, timeouts={}, process_id=mine, started_at=now)
     assert old in kept, "the same pid, started before this process: a dead scheduler's run"

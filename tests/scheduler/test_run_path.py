@@ -1,0 +1,70 @@
+"""The check-type registry the one run path evaluates through: every declaration type and every
+kind has exactly one entry, the plan's order is the registry's, and an engine that crashes is
+an `internal` error result named after its kind."""
+
+from __future__ import annotations
+
+import typing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from checks.result import CheckKind, Outcome
+from checks.spec import CheckSpec
+from datasources.errors import Cause
+from monitor.config.loading import load_config
+from monitor.run import registry
+from monitor.run.plan import plan_integrations
+from monitor.run.runner import evaluate
+from tests.scheduler.world import make_source, write_monitor_file
+
+
+def test_every_check_declaration_and_kind_is_registered_once() -> None:
+    specs = set(typing.get_args(CheckSpec))
+    assert {t.spec for t in registry.CHECK_TYPES} == specs
+    assert len(registry.CHECK_TYPES) == len(specs)
+    assert sorted(t.kind for t in registry.CHECK_TYPES) == sorted(CheckKind)
+
+
+def test_the_plan_runs_checks_in_the_registry_order(tmp_path: Path) -> None:
+    url = make_source(tmp_path)
+    body = {
+        "source": "shop.products",
+        "target": "shop.products",
+        "schema": True,
+        "references": [{"column": "sku", "references": "shop.products.sku"}],
+        "volume": {"tolerance": "0%"},
+        "freshness": {"column": "qty", "max_age": "1h"},
+    }
+    path = write_monitor_file(
+        tmp_path / "dxq.yml", "sqlite://", {"shop": {"url": url}}, {"i": body}
+    )
+    (plan,) = plan_integrations(load_config(path, {}))
+    kinds = [registry.check_type(s).kind for s in plan.specs]
+    order = [t.kind for t in registry.CHECK_TYPES]
+    assert kinds == sorted(kinds, key=order.index)
+    assert kinds[0] is CheckKind.FRESHNESS and kinds[-1] is CheckKind.SCHEMA
+
+
+def test_a_crashing_engine_is_an_internal_error_of_its_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = make_source(tmp_path)
+    body = {"source": "shop.products", "target": "shop.products", "volume": {"tolerance": "0%"}}
+    path = write_monitor_file(
+        tmp_path / "dxq.yml", "sqlite://", {"shop": {"url": url}}, {"i": body}
+    )
+    (plan,) = plan_integrations(load_config(path, {}))
+    (spec,) = plan.specs
+    entry = registry.check_type(spec)
+
+    def boom(_spec: object, _now: datetime) -> list[object]:
+        raise ZeroDivisionError("engine bug")
+
+    crashing = registry.CheckType(entry.kind, entry.spec, boom)  # type: ignore[arg-type]
+    monkeypatch.setitem(registry._BY_SPEC, entry.spec, crashing)
+    (result,) = evaluate(spec, datetime.now(UTC))
+    assert result.outcome is Outcome.ERROR and result.kind is CheckKind.VOLUME
+    assert result.check == "volume" and result.cause is Cause.INTERNAL
+    assert result.reason == "internal error in the volume check: ZeroDivisionError: engine bug"
