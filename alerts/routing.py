@@ -6,8 +6,9 @@ How the integration's owners and the `routes` tree combine (`receivers_for`):
   Without a tree the owners alone receive them; an integration without owners falls back to the
   maintenance owners (or the tree's root receiver).
 - `run_error`, `dead_letter` and `missed` alerts go to the receivers the tree matches plus the
-  integration's maintenance owners (`missed` also its on-call owners), but never to an owner with
-  role `business`. If that leaves nobody: every maintenance owner, else the root receiver.
+  integration's maintenance owners (`run_error` and `missed` also its on-call owners: a check that
+  cannot run or a run that never came is theirs to look at), but never to an owner with role
+  `business`. If that leaves nobody: every maintenance owner, else the root receiver.
 - Repeat interval and escalation come from the tree's matches (shortest repeat, all escalation
   steps merged); `None`/empty means "use the monitor-wide default".
 """
@@ -23,6 +24,12 @@ from alerts.owner import Owner, Role
 from datasources.durations import format_duration
 
 _T = TypeVar("_T")
+# The integration's own owners who receive dxq's alerts about itself, by alert kind.
+OWN_ROLES = {
+    "run_error": {Role.MAINTENANCE, Role.ONCALL},
+    "missed": {Role.MAINTENANCE, Role.ONCALL},
+    "dead_letter": {Role.MAINTENANCE},
+}
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def receivers_for(
         if not chosen:
             chosen = _maintenance(owners) or _root(tree)
     else:
-        roles = {Role.MAINTENANCE, Role.ONCALL} if kind == "missed" else {Role.MAINTENANCE}
+        roles = OWN_ROLES.get(kind, {Role.MAINTENANCE})
         own = [o for o in integration_owners if o in owners and owners[o].role in roles]
         chosen = [r for r in _unique([*routed, *own]) if not _is_business(r, owners)]
         if not chosen:

@@ -147,7 +147,7 @@ SMALL = Route(
         ({"kind": "data_quality"}, ["po", "oncall", "maint"], None, ("po", "oncall", "maint")),
         ({"kind": "data_quality", "severity": "critical"}, ["po"], SMALL, ("po", "oncall")),
         ({"kind": "data_quality"}, [], None, ("maint", "ops")),
-        ({"kind": "run_error"}, ["po", "oncall", "maint"], None, ("maint",)),
+        ({"kind": "run_error"}, ["po", "oncall", "maint"], None, ("oncall", "maint")),
         ({"kind": "run_error"}, ["po"], None, ("maint", "ops")),
         ({"kind": "run_error"}, ["po"], SMALL, ("maint", "ops")),
         ({"kind": "run_error", "severity": "critical"}, ["po"], SMALL, ("oncall",)),
