@@ -6,12 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import actions, charts, data
-from dashboard.access import Viewer, sign_in_bar
+from dashboard import charts, data
+from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
 from dashboard.flash import perform, show_flash
-from dashboard.format import ago, as_datetime, badge, duration
+from dashboard.format import ago, as_datetime, badge, duration, literal
 from dashboard.integration import pick_integration
+from monitor import actions
+from monitor.access import Viewer
 from store.queries import CheckDetail
 
 MEANINGS = {
@@ -42,7 +44,7 @@ def render_check() -> None:
     names = list(checks["check"])
     asked = st.query_params.get("check")
     if asked is not None and asked not in names:
-        st.error(f"{name} has no check named “{asked}” (or it never ran).")
+        st.error(f"{literal(name)} has no check named “{literal(asked)}” (or it never ran).")
     check = str(st.selectbox("Check", names, index=names.index(asked) if asked in names else 0))
     if st.query_params.get("check") != check:
         st.query_params["check"] = check
@@ -58,9 +60,10 @@ def render_check() -> None:
 
 
 def _summary(ctx: AppContext, d: CheckDetail) -> None:
-    st.title(d.check)
+    st.title(literal(d.check))
     st.markdown(
-        f"{badge(d.outcome)} &nbsp; severity **{d.severity}** · integration **{d.integration}**"
+        f"{badge(d.outcome)} &nbsp; severity **{literal(d.severity)}** · "
+        f"integration **{literal(d.integration)}**"
     )
     side = result_side(ctx, d)
     shown = side_label(ctx.config, d.integration, side) if side else "checked"
@@ -68,12 +71,12 @@ def _summary(ctx: AppContext, d: CheckDetail) -> None:
     left, right = st.columns(2)
     with left.container(border=True):
         st.caption("Observed")
-        st.markdown(f"**{d.observed or '—'}**")
+        st.markdown(f"**{literal(d.observed or '—')}**")
     with right.container(border=True):
         st.caption("Expected")
-        st.markdown(f"**{d.expected or '—'}**")
+        st.markdown(f"**{literal(d.expected or '—')}**")
     if d.reason:
-        (st.error if d.outcome == "error" else st.warning)(d.reason)
+        (st.error if d.outcome == "error" else st.warning)(literal(d.reason))
     since = as_datetime(d.since)
     st.caption(
         f"In this state since {since:%Y-%m-%d %H:%M} UTC ({ago(since)}) · last checked "
@@ -119,7 +122,7 @@ def _alert(ctx: AppContext, viewer: Viewer, d: CheckDetail) -> None:
         st.caption(pending_text(ctx, d.integration))
     if state == "acknowledged":
         st.write(
-            f"Acknowledged by **{alert['acknowledged_by']}** "
+            f"Acknowledged by **{literal(alert['acknowledged_by'])}** "
             f"{ago(as_datetime(alert['acknowledged_at']))}."
         )
     owners = list(ctx.config.integrations[d.integration].owners)

@@ -4,6 +4,7 @@ only signal), durations, rates and times."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -25,6 +26,23 @@ def badge(status: str | None) -> str:
     """A Streamlit markdown badge: icon, word and colour together."""
     icon, word, colour = STATUS_BADGE.get(status, STATUS_BADGE[None])
     return f":{colour}-badge[{icon} {word}]"
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation mark
+_AUTOLINK = re.compile(r"(?:https?|www)(?=[:.])|[\w.+-](?=@)", re.IGNORECASE)
+
+
+def literal(value: object) -> str:
+    """Any value (from the systems, a suite or a person) as literal text inside Streamlit
+    markdown: every ASCII punctuation mark backslash-escaped, so links, images, emphasis,
+    `:color[...]` directives, emoji codes, LaTeX and HTML stay text; line breaks are kept.
+    Bare URLs and e-mail addresses are not linked either.
+    The one escaping helper for st.markdown, st.caption, st.error, st.warning and titles."""
+    # Escapes do not stop GFM's bare-URL and e-mail autolinks (found in the parsed text): an
+    # invisible word joiner splits `http:`, `www.` and `name@` so they are not recognised.
+    unlinked = _AUTOLINK.sub("\\g<0>\u2060", str(value))
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", unlinked)
+    return "  \n".join(line.strip() for line in escaped.splitlines()) or escaped
 
 
 def status_word(status: str | None) -> str:

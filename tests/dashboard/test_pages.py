@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from dashboard.format import literal
 from store.schema import alert_events, alerts, run_requests, silences
 from tests.dashboard.support import APP, open_page, text_of
 
@@ -55,7 +56,7 @@ def test_check_page_of_a_failing_check_explains_and_reproduces() -> None:
     assert at.title[0].value == "reconcile"
     text = text_of(at)
     assert "agree field by field" in text
-    assert str(row["observed"]) in text
+    assert literal(row["observed"]) in text  # escaped: shown as text
     assert at.code and "SELECT" in at.code[0].value.upper()
     frames = [d.value for d in at.dataframe]
     assert any(any(str(c).startswith("key ") for c in f.columns) for f in frames)

@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard import charts
-from dashboard.check import flat_row
 from monitor import cli
 from store import reads
 from store.schema import alerts
@@ -41,20 +40,6 @@ def test_dashboard_on_a_public_address_without_sign_in_is_refused(
     secrets.write_text('[auth]\nredirect_uri = "https://dxq.example.com/oauth2callback"\n')
     cli.main(args)
     assert served == ["::1", "0.0.0.0"]
-
-
-@pytest.mark.usefixtures("demo_dashboard")
-def test_source_side_freshness_names_the_source_system() -> None:
-    at = open_page("check", integration="stock-levels", check="freshness")
-    text = text_of(at)
-    assert "Is the newest record on the wms side recent enough?" in text, text
-
-
-@pytest.mark.usefixtures("demo_dashboard")
-def test_reconcile_reproduce_query_says_where_to_run_it() -> None:
-    at = open_page("check", integration="orders", check="reconcile")
-    assert at.code
-    assert "Run on **erp (target)**" in text_of(at)
 
 
 @pytest.mark.usefixtures("demo_dashboard")
@@ -151,10 +136,3 @@ def test_sparkline_fits_its_range_to_the_data() -> None:
 def test_overview_cards_show_latest_and_lowest_pass_rate() -> None:
     text = text_of(open_page())
     assert "passing: latest" in text and "lowest" in text
-
-
-def test_a_missing_record_shows_only_its_source_values() -> None:
-    row = {"key": {"sku": "A1"}, "kind": "missing_in_target", "fields": {"price": [9.5, None]}}
-    assert flat_row(row) == {"key sku": "A1", "kind": "missing_in_target", "price (source)": 9.5}
-    changed = {**row, "kind": "changed", "fields": {"price": [9.5, 9.0]}}
-    assert flat_row(changed)["price (target)"] == 9.0
