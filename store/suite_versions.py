@@ -48,10 +48,12 @@ def add_version(
     return int(tx.connection.execute(stmt, row).scalar_one())
 
 
-def count_versions(tx: Transaction, path: str) -> int:
-    """How many versions of the suite at `path` are recorded."""
-    stmt = sa.select(sa.func.count()).where(suite_versions.c.path == path)
-    return int(tx.connection.execute(stmt).scalar_one())
+def latest_version(tx: Transaction, path: str) -> SuiteVersion | None:
+    """The last recorded version of the suite at `path` (as `latest_versions`), inside `tx`."""
+    c = suite_versions.c
+    stmt = sa.select(suite_versions).where(c.path == path).order_by(c.id.desc()).limit(1)
+    row = tx.connection.execute(stmt).mappings().first()
+    return _version(row) if row is not None else None
 
 
 def list_versions(store: ResultStore, path: str) -> list[SuiteVersion]:
@@ -62,14 +64,6 @@ def list_versions(store: ResultStore, path: str) -> list[SuiteVersion]:
     )
     with store.engine.connect() as connection:
         return [_version(row) for row in connection.execute(stmt).mappings()]
-
-
-def get_version(store: ResultStore, version_id: int) -> SuiteVersion | None:
-    """One version by id, or None."""
-    stmt = sa.select(suite_versions).where(suite_versions.c.id == version_id)
-    with store.engine.connect() as connection:
-        row = connection.execute(stmt).mappings().first()
-    return _version(row) if row is not None else None
 
 
 def latest_versions(store: ResultStore, paths: list[str]) -> dict[str, SuiteVersion]:

@@ -27,17 +27,20 @@ from checks.suite_file import expectation_problems, load_suite, suite_problems
 from monitor.config.model import Config
 from monitor.errors import SuiteEditError
 from monitor.run.plan import plan_integrations
+from monitor.suites import save_guard
 from store.errors import StoreError
 from store.store import ResultStore
 from store.suite_versions import (
     SuiteVersion,
     add_version,
-    count_versions,
+    latest_version,
     latest_versions,
     list_versions,
 )
+from store.transaction import Transaction
 
 ON_DISK_AUTHOR = "(file on disk)"
+CHANGED_OUTSIDE = "(changed outside dxq)"
 _dry_run_lock = threading.Lock()
 
 
@@ -70,6 +73,9 @@ def list_suites(config: Config, store: ResultStore | None = None) -> list[SuiteE
             if isinstance(spec, SuiteSpec):
                 uses.setdefault(spec.path, []).append(SuiteUse(plan.name, spec.side, spec))
     keys = {path: suite_key(config, path) for path in uses}
+    if store is not None:
+        for path, key in keys.items():
+            record_unrecorded(store, key, path)
     latest = latest_versions(store, list(keys.values())) if store is not None else {}
     entries = []
     for path, found in uses.items():
@@ -230,7 +236,8 @@ def save_suite(
 ) -> int:
     """Write the suite file and record the version (author and comment required); its id.
 
-    The first save of a file records its previous content first, so history has a base."""
+    A file nobody recorded yet (first edit, a change by hand, a save that died) is recorded
+    first, so history has the base the diff starts from."""
     author, comment = author.strip(), comment.strip()
     if not author:
         raise SuiteEditError("say who is saving: an author is required")
@@ -239,28 +246,84 @@ def save_suite(
     problems = validate_suite(doc)
     if problems:
         raise SuiteEditError("the suite is not valid: " + "; ".join(problems))
-    previous = _read_text(path)
-    text = dump_suite(doc, like=previous)
-    if text == previous:
-        raise SuiteEditError("nothing to save: the suite is unchanged")
     at = now or datetime.now(UTC)
     key = suite_key(config, path)
-    written = False
-    try:
-        with store.transaction() as tx:
-            if previous is not None and count_versions(tx, key) == 0:
-                before = min(at, datetime.fromtimestamp(path.stat().st_mtime, UTC))
-                add_version(tx, key, previous, ON_DISK_AUTHOR, "before the first edit", before)
-            version = add_version(tx, key, text, author, comment, at)
-            write_atomically(path, text)
-            written = True
-    except OSError as exc:
-        raise SuiteEditError(f"cannot write {path}: {exc.strerror or exc}; nothing saved") from exc
-    except StoreError as exc:
-        if written:
-            _restore(path, previous)
-        raise SuiteEditError(f"cannot record the version: {exc}; {path} is unchanged") from exc
+    with save_guard.locked(path) as lock:
+        assert lock is not None  # waited for it
+        previous = _read_text(path)
+        text = dump_suite(doc, like=previous)
+        if text == previous:
+            raise SuiteEditError("nothing to save: the suite is unchanged")
+        left = lock.left_behind()
+        lock.remove_stale_temp_files()
+        lock.intend(save_guard.intent_for(text, author, comment, at))
+        written = False
+        try:
+            with store.transaction() as tx:
+                _record_file(tx, key, path, (previous, left), first_edit_at=at)
+                version = add_version(tx, key, text, author, comment, at)
+                write_atomically(path, text)
+                written = True
+        except OSError as exc:
+            lock.intend(left)
+            raise SuiteEditError(
+                f"cannot write {path}: {exc.strerror or exc}; nothing saved"
+            ) from exc
+        except StoreError as exc:
+            if written:
+                _restore(path, previous)
+            lock.intend(left)
+            raise SuiteEditError(f"cannot record the version: {exc}; {path} is unchanged") from exc
+        lock.intend(None)
     return version
+
+
+def record_unrecorded(store: ResultStore, key: str, path: Path) -> int | None:
+    """Make a suite's history agree with its file, unless a save is under way: remove the temp
+    files of saves that died, and record a content nobody recorded (with the author of the
+    save that wrote it, else as changed outside dxq). The id recorded, if any."""
+    with save_guard.locked(path, wait=False) as lock:
+        if lock is None:
+            return None
+        lock.remove_stale_temp_files()
+        try:
+            text = _read_text(path)
+        except SuiteEditError:
+            return None  # an unreadable file: its problems are shown with the suite
+        with store.transaction() as tx:
+            version = _record_file(tx, key, path, (text, lock.left_behind()), None)
+        lock.intend(None)
+        return version
+
+
+def _record_file(
+    tx: Transaction,
+    key: str,
+    path: Path,
+    found: tuple[str | None, save_guard.Intent | None],
+    first_edit_at: datetime | None,
+) -> int | None:
+    """Record the file's content if the history does not end with it: as the save that wrote
+    it (its intent), as changed outside dxq, or (before a first edit) as on disk."""
+    text, intent = found
+    latest = latest_version(tx, key)
+    if text is None or (latest is not None and latest.content == text):
+        return None
+    if intent is not None and intent.digest == save_guard.digest(text):
+        comment = f"{intent.comment} (the save was interrupted; recorded afterwards)"
+        return add_version(tx, key, text, intent.author, comment, intent.at)
+    if latest is not None:
+        at = max(_mtime(path), latest.created_at)
+        comment = "the file was changed outside dxq"
+        return add_version(tx, key, text, CHANGED_OUTSIDE, comment, at)
+    if first_edit_at is not None:
+        at = min(first_edit_at, _mtime(path))
+        return add_version(tx, key, text, ON_DISK_AUTHOR, "before the first edit", at)
+    return None
+
+
+def _mtime(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def suite_history(store: ResultStore, config: Config, path: Path) -> list[SuiteVersion]:
@@ -283,7 +346,8 @@ def diff_texts(old: str, new: str, old_label: str, new_label: str) -> str:
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` with `text` in one step (temp file in the same directory + rename)."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    prefix = save_guard.temp_prefix(path)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)

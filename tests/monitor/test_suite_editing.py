@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,10 +21,10 @@ from checks.spec import SuiteSpec
 from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.errors import SuiteEditError
-from monitor.suites import editing
+from monitor.suites import editing, save_guard
 from store.errors import StoreError
 from store.store import ResultStore
-from store.suite_versions import get_version, list_versions
+from store.suite_versions import list_versions
 from store.transaction import Transaction
 
 SUITE = {
@@ -208,7 +211,6 @@ def test_save_writes_gx_json_and_records_the_previous_file_then_the_new_version(
     )
     assert new.created_at == now and new.content == path.read_text()
     assert initial.author == editing.ON_DISK_AUTHOR and initial.content == SUITE_TEXT
-    assert get_version(store, version_id) == new
     (entry,) = editing.list_suites(config, store)
     assert entry.last_version == new
     diff = editing.diff_versions(initial, new)
@@ -357,3 +359,119 @@ def test_validation_and_dry_run_refuse_a_query_of_two_statements(
     conn.close()
     with pytest.raises(SuiteEditError, match="the query holds 2 statements"):
         editing.save_suite(store, config, path, doc, "ana", "try")
+
+
+# A save in its own process, stopped at one step: after the file is replaced and before the
+# version row commits ("replace"), or while the temp file is written ("write").
+_SAVER = """
+import os, sys, time
+from pathlib import Path
+from monitor.config.loading import load_config
+from monitor.suites import editing
+from store.store import ResultStore
+
+config_file, step = sys.argv[1], sys.argv[2]
+config = load_config(Path(config_file), os.environ)
+path = config.base_dir / "suites" / "products.json"
+doc = editing.read_suite(path)
+doc["name"] = "products-v2"
+
+def pause():
+    print("paused", flush=True)
+    time.sleep(120)
+
+if step == "replace":
+    real = editing.write_atomically
+    def write_then_pause(target, text):
+        real(target, text)
+        pause()
+    editing.write_atomically = write_then_pause
+else:
+    editing.os.replace = lambda src, dst: pause()
+editing.save_suite(ResultStore.open(config.store), config, path, doc, "bo", "rename it")
+"""
+
+
+def _killed_saver(config_file: Path, step: str) -> None:
+    saver = subprocess.Popen(
+        [sys.executable, "-c", _SAVER, str(config_file), step],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert saver.stdout is not None and saver.stdout.readline() == "paused\n"
+    finally:
+        saver.send_signal(signal.SIGKILL)
+        saver.wait(timeout=30)
+    assert saver.returncode == -signal.SIGKILL
+
+
+def _with_history(monitor: Any) -> None:
+    config, store, path = monitor
+    edited = {**SUITE, "meta": {"owner": "ana"}}
+    editing.save_suite(store, config, path, edited, "ana", "first edit")
+
+
+def test_a_save_killed_between_replacing_the_file_and_recording_is_recorded_with_its_author(
+    monitor: Any,
+) -> None:
+    config, store, path = monitor
+    _with_history(monitor)
+    _killed_saver(config.base_dir / "dxq.yml", "replace")
+    assert json.loads(path.read_text())["name"] == "products-v2"  # replaced, not recorded
+    assert len(editing.suite_history(store, config, path)) == 2
+    (entry,) = editing.list_suites(config, store)  # loading finds it
+    assert entry.last_version is not None
+    assert (entry.last_version.author, entry.last_version.content) == ("bo", path.read_text())
+    assert entry.last_version.comment.startswith("rename it (the save was interrupted")
+    editing.list_suites(config, store)  # recorded once
+    assert len(editing.suite_history(store, config, path)) == 3
+
+
+def test_a_save_killed_while_writing_leaves_no_temp_file_and_no_version(monitor: Any) -> None:
+    config, store, path = monitor
+    _with_history(monitor)
+    before = path.read_text()
+    _killed_saver(config.base_dir / "dxq.yml", "write")
+    [temp] = path.parent.glob(".products.json.*.tmp")
+    assert json.loads(temp.read_text())["name"] == "products-v2"
+    editing.list_suites(config, store)
+    assert list(path.parent.iterdir()) == [path]
+    assert path.read_text() == before
+    assert [v.author for v in editing.suite_history(store, config, path)] == [
+        "ana",
+        editing.ON_DISK_AUTHOR,
+    ]
+
+
+def test_a_change_by_hand_is_recorded_as_changed_outside_dxq(monitor: Any) -> None:
+    config, store, path = monitor
+    _with_history(monitor)
+    path.write_text(path.read_text().replace("products", "by-hand"))
+    (entry,) = editing.list_suites(config, store)
+    assert entry.last_version is not None
+    assert entry.last_version.author == editing.CHANGED_OUTSIDE
+    assert entry.last_version.content == path.read_text()
+    edited = json.loads(path.read_text())
+    edited["meta"] = {}
+    editing.save_suite(store, config, path, edited, "ana", "again")
+    authors = [v.author for v in editing.suite_history(store, config, path)]
+    assert authors == ["ana", editing.CHANGED_OUTSIDE, "ana", editing.ON_DISK_AUTHOR]
+
+
+def test_loading_leaves_a_save_under_way_alone(monitor: Any) -> None:
+    config, store, path = monitor
+    _with_history(monitor)
+    stray = path.parent / ".products.json.abc.tmp"
+    stray.write_text("{}")
+    path.write_text(path.read_text().replace("products", "mid-save"))
+    with save_guard.locked(path) as lock:  # as a save in another process holds it
+        assert lock is not None
+        assert editing.record_unrecorded(store, editing.suite_key(config, path), path) is None
+        editing.list_suites(config, store)
+        assert stray.exists()
+        assert len(editing.suite_history(store, config, path)) == 2
+    editing.list_suites(config, store)
+    assert not stray.exists()
+    assert len(editing.suite_history(store, config, path)) == 3
