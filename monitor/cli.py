@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="dxq",
         description="Data-exchange quality monitor: checks the data your systems exchange.",
     )
+    parser.add_argument("--version", action="version", version=f"dxq {_version()}")
     sub = parser.add_subparsers(metavar="COMMAND")
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
@@ -259,6 +260,16 @@ def _dashboard(args: argparse.Namespace) -> int:
         )
         return USAGE_ERROR
     return serve_dashboard(config_path, port=args.port, address=args.address)
+
+
+def _version() -> str:
+    """The installed package's version (a clone not installed says so)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dxq")
+    except PackageNotFoundError:
+        return "(not installed: run `pip install -e .`)"
 
 
 def _api(args: argparse.Namespace) -> int:

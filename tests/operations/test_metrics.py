@@ -166,3 +166,17 @@ def test_metrics_port_taken_is_one_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert lines[-1].startswith(f"dxq: --metrics-port {port}: cannot listen on 127.0.0.1:{port}")
     assert "Traceback" not in done.stderr
+
+
+def test_version_is_the_package_version() -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"dxq {version('dxq')}"
