@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from alerts.alert import CheckOutcome
+from alerts.alert import CheckOutcome, Outcome, Severity
 from monitor.run.alerting import AlertContext, record_alerts, tick_integration
 from store.alert_state import open_integrations
 from store.store import ResultStore
@@ -18,17 +18,10 @@ RUN_CHECK = "run"  # the check name of a run's own problems (its overall time bu
 def record_timeout(
     store: ResultStore, context: AlertContext, integration: str, reason: str, now: datetime
 ) -> None:
-    """Raise a `run_error` alert for a run stopped by its time budget."""
-    outcome = CheckOutcome(RUN_CHECK, "timeout", "error", "error", reason=reason)
-    with store.transaction() as tx:
-        record_alerts(tx.connection, context, integration, [outcome], now)
-
-
-def clear_timeout(
-    store: ResultStore, context: AlertContext, integration: str, now: datetime
-) -> None:
-    """Resolve the timeout alert of an integration whose run finished within its budget."""
-    outcome = CheckOutcome(RUN_CHECK, "timeout", "passed", "error")
+    """Raise (or keep) the integration's `run_error` alert for a run stopped by its time
+    budget. Nothing here resolves it: only a later run of the integration whose checks all
+    ran does (alerts.lifecycle), so an alert resolves only because a real run passed."""
+    outcome = CheckOutcome(RUN_CHECK, "timeout", Outcome.ERROR, Severity.ERROR, reason=reason)
     with store.transaction() as tx:
         record_alerts(tx.connection, context, integration, [outcome], now)
 

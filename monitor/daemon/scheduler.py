@@ -213,10 +213,6 @@ class Scheduler:
                         self.store, self.alerting, name, report.detail, now
                     )
                 )
-            elif report.status is RunStatus.RAN:
-                self._guard(
-                    lambda: daemon_alerts.clear_timeout(self.store, self.alerting, name, now)
-                )
             slot = job.fire_time.isoformat() if job.fire_time else "-"
             log.info(
                 "%s %s: %s slot=%s run_id=%s %s",

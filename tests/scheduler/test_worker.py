@@ -129,7 +129,11 @@ def test_timeout_and_missed_alerts_fire_and_resolve(
     daemon_alerts.record_missed(store, context, {unique: missed}, now)
     assert _alerts(store, unique) == [("run_error", "firing"), ("missed", "firing")]
     later = now + timedelta(seconds=5)
-    daemon_alerts.clear_timeout(store, context, unique, later)
+    (plan,) = plan_integrations(load_config(path, {}))
+    passed = record_integration(
+        plan, store, trigger="schedule", clock=lambda: later, now=later, alerting=context
+    )
+    assert passed.outcome == "passed", "a real run that passed resolves the run_error alert"
     back = missed_alert(unique, later, later + timedelta(minutes=2), later)
     daemon_alerts.record_missed(store, context, {unique: back}, later)
     assert _alerts(store, unique) == [("run_error", "resolved"), ("missed", "resolved")]
