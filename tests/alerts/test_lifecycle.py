@@ -236,13 +236,13 @@ def test_pending_pass_is_cleared_without_messages() -> None:
     assert d.transitions[0].kind is TransitionKind.CLEAR and d.notifications == ()
 
 
-def test_error_opens_run_error_for_maintenance_and_keeps_data_quality() -> None:
+def test_error_opens_run_error_for_oncall_and_keeps_data_quality() -> None:
     alerts = apply([], evaluate([], [FAIL], SETTINGS, [], T0))
     d = evaluate(alerts, [ERROR], SETTINGS, [], at(5))
     (t,) = d.transitions
     assert t.alert.kind is AlertKind.RUN_ERROR and t.alert.reason == "reconcile: ERP is down"
     assert t.alert.check == "*"
-    assert {n.receiver for n in d.notifications} == {"maint"}
+    assert {n.receiver for n in d.notifications} == {"oncall"}  # the integration's on-call
     alerts = apply(alerts, d)
     assert len(alerts) == 2
     d = evaluate(alerts, [FAIL], SETTINGS, [], at(10))  # evaluable again: run_error resolves
@@ -251,7 +251,7 @@ def test_error_opens_run_error_for_maintenance_and_keeps_data_quality() -> None:
         (AlertKind.DATA_QUALITY, TransitionKind.STILL_FIRING),
         (AlertKind.RUN_ERROR, TransitionKind.RESOLVE),
     }
-    assert sent(d) == {("resolved", "maint", "email"), ("resolved", "maint", "webhook")}
+    assert sent(d) == {("resolved", "oncall", "slack")}
 
 
 def test_warned_opens_alert_with_warning_severity() -> None:
@@ -317,7 +317,7 @@ def test_an_outage_is_one_run_error_alert_listing_its_checks() -> None:
     assert (t.alert.kind, t.alert.check) == (AlertKind.RUN_ERROR, "*")
     assert t.alert.metrics["checks"] == ["reconcile", "volume", "freshness"]
     assert "volume: volume: connection refused" in (t.alert.reason or "")
-    assert len({n.key for n in d.notifications}) == len(d.notifications) == 2  # maint's 2 channels
+    assert len({n.key for n in d.notifications}) == len(d.notifications) == 1  # on-call: slack
     alerts = apply([], d)
     again = evaluate(alerts, [replace(d_, outcome="error") for d_ in down[:1]], SETTINGS, [], at(5))
     assert [x.kind for x in again.transitions] == [TransitionKind.STILL_FIRING]
