@@ -105,8 +105,8 @@ class CheckOutcome:
 
     check: str
     check_kind: str
-    outcome: str
-    severity: str = "error"
+    outcome: Outcome
+    severity: Severity = Severity.ERROR
     metrics: Mapping[str, Any] = field(default_factory=dict)
     reason: str | None = None
     observed: str | None = None
@@ -114,6 +114,11 @@ class CheckOutcome:
     side: str | None = None  # source | target | None (both sides)
     subject: str = ""  # what was measured, e.g. "erp.sales_orders" (set by the monitor)
     limit: float | None = None  # the check's limit from the monitor file (reconcile: a rate)
+
+    def __post_init__(self) -> None:
+        # the words `checks` records read as the enums (ValueError for a word that is neither)
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        object.__setattr__(self, "severity", Severity(self.severity))
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,7 @@ class Alert:
     check: str
     episode: int
     state: AlertState
-    severity: str
+    severity: Severity
     check_kind: str
     opened_at: datetime
     last_seen_at: datetime
@@ -163,6 +168,11 @@ class Alert:
     side: str | None = None  # the side the check measured (source | target | None: both)
     subject: str = ""  # what the check measured, e.g. "erp.sales_orders"
     limit: float | None = None  # the check's limit from the monitor file
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", AlertKind(self.kind))
+        object.__setattr__(self, "state", AlertState(self.state))
+        object.__setattr__(self, "severity", Severity(self.severity))
 
     @property
     def fingerprint(self) -> str:

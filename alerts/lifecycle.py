@@ -30,6 +30,8 @@ from alerts.alert import (
     Decision,
     Notification,
     NotificationKind,
+    Outcome,
+    Severity,
     Target,
     Transition,
     TransitionKind,
@@ -39,7 +41,7 @@ from alerts.alert import (
 from alerts.rerouting import recipients, reminded, reroute, targets_text
 from alerts.silence import Silence, silencing
 
-_FAILING = {"failed", "warned"}
+_FAILING = {Outcome.FAILED, Outcome.WARNED}
 _TICKED = (AlertState.FIRING, AlertState.ACKNOWLEDGED)  # acknowledged: late firings only
 ALL_CHECKS = "*"  # the check of an integration's one run_error alert
 RUN_ERROR_KIND = "run_error"  # the check_kind of the outcome that alert is decided on
@@ -81,14 +83,14 @@ def evaluate(
 
 
 def _verdicts(outcome: CheckOutcome) -> list[tuple[AlertKind, bool]]:
-    failing = outcome.outcome in _FAILING or outcome.outcome == "error"
+    failing = outcome.outcome in _FAILING or outcome.outcome is Outcome.ERROR
     if outcome.check_kind == "missed":
         return [(AlertKind.MISSED, failing)]
     if outcome.check_kind == "dead_letter":
         return [(AlertKind.DEAD_LETTER, failing)]
     if outcome.check_kind == RUN_ERROR_KIND:
         return [(AlertKind.RUN_ERROR, failing)]
-    if outcome.outcome == "error":
+    if outcome.outcome is Outcome.ERROR:
         return []  # folded into the integration's one run_error alert
     return [
         (AlertKind.DATA_QUALITY, outcome.outcome in _FAILING),
@@ -102,17 +104,17 @@ def _run_error(outcomes: Sequence[CheckOutcome]) -> list[CheckOutcome]:
     checked = [o for o in outcomes if o.check_kind not in ("missed", "dead_letter")]
     if not checked:
         return []
-    errors = [o for o in checked if o.outcome == "error"]
+    errors = [o for o in checked if o.outcome is Outcome.ERROR]
     if not errors:
-        return [CheckOutcome(ALL_CHECKS, RUN_ERROR_KIND, "passed")]
+        return [CheckOutcome(ALL_CHECKS, RUN_ERROR_KIND, Outcome.PASSED)]
     reason = "; ".join(f"{o.check}: {o.reason or 'unknown error'}" for o in errors)
     severities = [o.severity for o in errors]
-    severity = next((s for s in ("critical", "error", "warning") if s in severities), "error")
+    severity = next((s for s in Severity if s in severities), Severity.ERROR)
     return [
         CheckOutcome(
             ALL_CHECKS,
             RUN_ERROR_KIND,
-            "error",
+            Outcome.ERROR,
             severity,
             metrics={"checks": [o.check for o in errors]},
             reason=reason,
@@ -128,7 +130,7 @@ def _fail(
     silences: tuple[Silence, ...],
     now: datetime,
 ) -> tuple[Transition, list[Notification]]:
-    severity = "warning" if outcome.outcome == "warned" else outcome.severity
+    severity = Severity.WARNING if outcome.outcome is Outcome.WARNED else outcome.severity
     labels = {
         "integration": settings.integration,
         "source_system": settings.source_system,
@@ -184,7 +186,7 @@ def _fail(
 
 
 def _observe(
-    alert: Alert, severity: str, labels: dict[str, str], outcome: CheckOutcome, now: datetime
+    alert: Alert, severity: Severity, labels: dict[str, str], outcome: CheckOutcome, now: datetime
 ) -> Alert:
     return replace(
         alert,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alerts.alert import CheckOutcome
+from alerts.alert import CheckOutcome, Outcome, Severity
 
 
 def missed_alert(
@@ -25,8 +25,8 @@ def missed_alert(
     return CheckOutcome(
         check="schedule",
         check_kind="missed",
-        outcome="failed" if overdue > 0 else "passed",
-        severity="error",
+        outcome=Outcome.FAILED if overdue > 0 else Outcome.PASSED,
+        severity=Severity.ERROR,
         metrics=metrics,
         reason=f"{integration} has not reported since {last_report_at:%Y-%m-%d %H:%M} UTC"
         if overdue > 0
@@ -39,8 +39,8 @@ def dead_letter(receiver: str, channel: str, error: str) -> CheckOutcome:
     return CheckOutcome(
         check=f"delivery to {receiver} by {channel}",
         check_kind="dead_letter",
-        outcome="failed",
-        severity="error",
+        outcome=Outcome.FAILED,
+        severity=Severity.ERROR,
         metrics={"receiver": receiver, "channel": channel},
         reason=error,
     )
@@ -51,7 +51,7 @@ def delivered(receiver: str, channel: str) -> CheckOutcome:
     return CheckOutcome(
         check=f"delivery to {receiver} by {channel}",
         check_kind="dead_letter",
-        outcome="passed",
-        severity="error",
+        outcome=Outcome.PASSED,
+        severity=Severity.ERROR,
         metrics={"receiver": receiver, "channel": channel},
     )

@@ -16,6 +16,8 @@ from alerts.alert import (
     CheckOutcome,
     Decision,
     NotificationKind,
+    Outcome,
+    Severity,
     Target,
 )
 from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, notifications_for, retire, tick
@@ -144,8 +146,8 @@ def outcomes_of(
         CheckOutcome(
             check=r.check,
             check_kind=str(r.kind),
-            outcome=str(r.outcome),
-            severity=str(r.severity),
+            outcome=Outcome(r.outcome),
+            severity=Severity(r.severity),
             metrics={k: v for k, v in r.metrics.items() if k != "snapshot"},
             reason=r.reason,
             observed=r.observed,
