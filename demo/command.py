@@ -9,22 +9,47 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from monitor.commands.serving import PROJECT_ROOT, dashboard_command, supervise
 from monitor.errors import MonitorError
 from store.errors import StoreUnavailable
 
-DEMO_CONFIG = PROJECT_ROOT / "demo" / "dxq.yml"
+# The demo's monitor file and suites as shipped (package data of `demo`): read, never edited.
+DEMO_FILES = resources.files("demo")
+DEMO_CONFIG = Path(str(DEMO_FILES / "dxq.yml"))
 DEMO_STATE = PROJECT_ROOT / ".dxq"
 
 
+def demo_config(state_dir: Path = DEMO_STATE) -> Path:
+    """The demo's own copy of its monitor file (suites beside it), which the demo runs and
+    the Suites page edits: `<state_dir>/demo/dxq.yml`."""
+    return state_dir / "demo" / "dxq.yml"
+
+
+def copy_demo_files(state_dir: Path = DEMO_STATE) -> Path:
+    """Copy the shipped monitor file and suites to the demo's state directory (replacing an
+    earlier copy, as the history is rebuilt too); the copy's monitor file."""
+    target = demo_config(state_dir)
+    suites = target.parent / "suites"
+    suites.mkdir(parents=True, exist_ok=True)
+    for old in suites.glob("*.json"):
+        old.unlink()
+    for item in (DEMO_FILES / "suites").iterdir():
+        if item.name.endswith(".json"):
+            (suites / item.name).write_bytes(item.read_bytes())
+    target.write_bytes((DEMO_FILES / "dxq.yml").read_bytes())
+    return target
+
+
 def demo_env(state_dir: Path = DEMO_STATE, store_url: str | None = None) -> dict[str, str]:
-    """The environment the demo's monitor file reads: where its systems and results live.
+    """The environment the demo runs in: its monitor file (the copy), systems and results.
 
     The results go to the demo's own SQLite file under `state_dir`, whatever DXQ_STORE_URL is
     exported, unless `store_url` names another store explicitly."""
     return {
+        "DXQ_CONFIG": str(demo_config(state_dir)),
         "DXQ_DEMO_DIR": str(state_dir / "demo"),
         "DXQ_STORE_URL": store_url or f"sqlite:///{state_dir}/results.db",
     }
@@ -57,7 +82,7 @@ def build_demo(
     else:
         refuse_non_empty(store_url)
     world = DemoWorld(state_dir / "demo", days=days, end=end)
-    config = load_config(DEMO_CONFIG, env)
+    config = load_config(copy_demo_files(state_dir), env)
     plans = plan_integrations(config)
     store = ResultStore.open(config.store)
     alerting = alert_context(config)
@@ -91,8 +116,8 @@ def run_demo(
     build_demo(days=days, store_url=store_url)
     if not serve:
         return 0
-    env = {**os.environ, **demo_env(store_url=store_url), "DXQ_CONFIG": str(DEMO_CONFIG)}
-    scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", str(DEMO_CONFIG)]
+    env = {**os.environ, **demo_env(store_url=store_url)}
+    scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", env["DXQ_CONFIG"]]
     with running_sink(DEMO_STATE / "demo" / "inbox.jsonl") as inbox:
         children = [
             subprocess.Popen(dashboard_command(port, "127.0.0.1"), env=env, cwd=PROJECT_ROOT),

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from demo.command import DEMO_CONFIG
 from tests.dashboard.support import copy_store
 
 
@@ -21,7 +20,7 @@ def demo_dashboard(
     url = copy_store(demo_env["DXQ_STORE_URL"], tmp_path / "results.db")
     monkeypatch.setenv("DXQ_DEMO_DIR", demo_env["DXQ_DEMO_DIR"])
     monkeypatch.setenv("DXQ_STORE_URL", url)
-    monkeypatch.setenv("DXQ_CONFIG", str(DEMO_CONFIG))
+    monkeypatch.setenv("DXQ_CONFIG", demo_env["DXQ_CONFIG"])  # the demo's copy
     st.cache_data.clear()
     st.cache_resource.clear()
     yield url

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from demo.command import DEMO_CONFIG
 from monitor.commands.serving import PROJECT_ROOT, dashboard_command
 from tests.dashboard.support import copy_store
 
@@ -34,7 +33,7 @@ def dashboard_url(
     here = tmp_path_factory.mktemp("streamlit")
     log = here / "streamlit.log"
     store = copy_store(demo_env["DXQ_STORE_URL"], here / "results.db")  # the tests acknowledge
-    env = {**demo_env, "DXQ_CONFIG": str(DEMO_CONFIG), "DXQ_STORE_URL": store}
+    env = {**demo_env, "DXQ_STORE_URL": store}  # DXQ_CONFIG: the demo's copy
     with log.open("w") as out:
         proc = subprocess.Popen(
             dashboard_command(port, "127.0.0.1"),
