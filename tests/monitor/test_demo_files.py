@@ -82,3 +82,13 @@ def test_a_built_demo_runs_its_copy(tmp_path: Path) -> None:
     build_demo(days=1, state_dir=tmp_path, end=end, quiet=True)
     assert demo_config(tmp_path).is_file()
     assert (tmp_path / "demo" / "suites" / "shop_orders.json").is_file()
+
+
+def test_the_license_is_an_spdx_expression_with_its_file() -> None:
+    # setuptools deprecates `license = {text = ...}` (a warning on every install); the SPDX
+    # string and `license-files` need setuptools 77 or later in the build requirements.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["license"] == "Apache-2.0"
+    assert pyproject["project"]["license-files"] == ["LICENSE"]
+    assert "Apache License" in (ROOT / "LICENSE").read_text(encoding="utf-8")[:200]
+    assert pyproject["build-system"]["requires"] == ["setuptools>=77"]
