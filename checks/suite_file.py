@@ -128,7 +128,7 @@ def load_suite(path: Path) -> SuiteDocument:
     except json.JSONDecodeError as exc:
         problem = SuiteProblem((), f"invalid JSON: {exc.msg}", exc.lineno)
         return SuiteDocument(path, digest=digest, findings=(problem,))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # too deeply nested
         problem = SuiteProblem((), f"invalid JSON: {exc}")
         return SuiteDocument(path, digest=digest, findings=(problem,))
     findings = tuple(suite_problems(doc))

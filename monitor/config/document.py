@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
+from monitor.config.aliases import alias_problem
 from monitor.config.model import Config
 from monitor.errors import Problem
 
@@ -70,6 +71,11 @@ class Document:
                 self.problems.append(
                     Problem(self.file, node.start_mark.line + 1, "", "expected a mapping of keys")
                 )
+                return None
+            aliases = alias_problem(node)
+            if aliases is not None:
+                where = format_loc(aliases.loc)
+                self.problems.append(Problem(self.file, aliases.line, where, aliases.message))
                 return None
             return self._build(node, (), loader)
         except yaml.MarkedYAMLError as exc:

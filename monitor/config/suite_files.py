@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from checks.suite_file import Loc, SuiteProblem, load_suite
+from monitor.config.aliases import alias_problem
 from monitor.config.document import LOADER
 from monitor.errors import Problem
 
@@ -22,7 +23,7 @@ def check_suite_file(path: Path) -> list[Problem]:
         return []
     try:
         lines = json_lines(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError, RecursionError):
         lines = {}
     return [_problem(str(path), finding, lines) for finding in document.findings]
 
@@ -53,6 +54,6 @@ def json_lines(text: str) -> dict[Loc, int]:
                 lines[(*loc, index)] = item.start_mark.line + 1
                 walk(item, (*loc, index))
 
-    if root is not None:
+    if root is not None and alias_problem(root) is None:  # JSON has no aliases
         walk(root, ())
     return lines
