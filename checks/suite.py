@@ -55,7 +55,8 @@ from checks.suite_source import (
 )
 from datasources.connection import translate_error
 from datasources.dataset import Dataset, FileSystem, SqlSystem
-from datasources.errors import Cause, ColumnNotFound, DatasourceError
+from datasources.errors import Cause, ColumnNotFound, DatasourceError, QueryRefused
+from datasources.statement import literal_colons, query_clause, single_statement
 
 _lock = threading.RLock()
 _context: AbstractDataContext | None = None
@@ -209,7 +210,9 @@ def _batch_definition(dataset: Dataset) -> BatchDefinition[Any]:
         sql_source = _sql_source(system)
         try:
             if dataset.query is not None:
-                asset: Any = sql_source.add_query_asset(name, query=dataset.query)
+                # One read statement; GX parses it with sa.text() twice (asset, then batch).
+                query = literal_colons(single_statement(dataset.query), parses=2)
+                asset: Any = sql_source.add_query_asset(name, query=query)
             else:
                 schema, _, table = (dataset.table or "").rpartition(".")
                 with warnings.catch_warnings():
@@ -308,7 +311,7 @@ def _validation(
     expectations = []
     for index, expectation in enumerate(document.expectations):
         try:
-            config = ExpectationConfiguration(**expectation.to_gx())
+            config = ExpectationConfiguration(**_with_prepared_queries(expectation.to_gx()))
             expectations.append(config.to_domain_obj())
         except Exception as exc:
             problem = f"expectations[{index}] ({expectation.type}): {condense(str(exc))}"
@@ -324,6 +327,19 @@ def _validation(
     return validation, ids
 
 
+def _with_prepared_queries(doc: dict[str, Any]) -> dict[str, Any]:
+    """GX runs an expectation's SQL arguments (`unexpected_rows_query`, `base_query`, any
+    `*_query`) as sa.text(): each must be one read statement (else `QueryRefused`), and is
+    passed without its trailing `;` and with colons taken literally."""
+    kwargs = {
+        name: query_clause(value).text
+        if isinstance(value, str) and (name == "query" or name.endswith("_query"))
+        else value
+        for name, value in (doc.get("kwargs") or {}).items()
+    }
+    return {**doc, "kwargs": kwargs}
+
+
 def _failing_rows(
     spec: SuiteSpec, query: str, columns: tuple[str, ...]
 ) -> list[dict[str, Any]] | None:
@@ -332,7 +348,7 @@ def _failing_rows(
     try:
         with _engine(spec.dataset.system).connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(failing_rows_select(query))]
-    except sa.exc.SQLAlchemyError:
+    except (sa.exc.SQLAlchemyError, QueryRefused):
         return None  # keep GX's unexpected values as the sample
     return [sample_row(row, spec.key_columns, columns) for row in rows]
 

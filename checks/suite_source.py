@@ -12,9 +12,15 @@ from sqlalchemy import event
 
 from checks.suite_result import SAMPLE_SIZE, condense
 from datasources.budget import statement_timeout_s, track_checkouts
-from datasources.connection import install_sqlite_deadline, mask_url, translate_error
+from datasources.connection import (
+    install_sqlite_deadline,
+    mask_url,
+    single_statement_args,
+    translate_error,
+)
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasetNotFound, DatasourceError, QueryFailed
+from datasources.statement import query_clause
 
 _guarded: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
@@ -36,6 +42,7 @@ def engine_kwargs(url: sa.URL, system: SqlSystem) -> dict[str, Any]:
         args["connect_timeout"] = whole_seconds
     elif backend == "sqlite":
         args["timeout"] = system.connect_timeout_s
+    args.update(single_statement_args(url))
     return {"connect_args": args, "pool_pre_ping": True} if args else {"pool_pre_ping": True}
 
 
@@ -107,7 +114,7 @@ def _postgres_budget(timeout_s: float, dbapi_conn: Any, record: Any, proxy: Any)
 
 def _selectable(dataset: Dataset) -> sa.FromClause:
     if dataset.query is not None:
-        return sa.text(dataset.query.rstrip().rstrip(";")).columns().subquery("dxq_dataset")
+        return query_clause(dataset.query).columns().subquery("dxq_dataset")
     schema, _, table = (dataset.table or "").rpartition(".")
     return sa.table(table, schema=schema or None)
 
@@ -119,8 +126,7 @@ def probe_select(dataset: Dataset) -> sa.Select[Any]:
 
 def failing_rows_select(query: str) -> sa.Select[Any]:
     """GX's failing-rows query, limited to the sample size in the dialect's own way."""
-    text = query.strip().rstrip(";").replace(":", r"\:")
-    failing = sa.text(text).columns().subquery("failing")
+    failing = query_clause(query).columns().subquery("failing")
     return sa.select(sa.literal_column("*")).select_from(failing).limit(SAMPLE_SIZE)
 
 

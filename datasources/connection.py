@@ -48,6 +48,9 @@ _MYSQL_UNREACHABLE = {1049, 2002, 2003, 2005, 2006, 2013, 2055}
 _MYSQL_AUTH = {1044, 1045, 1130, 1698, 1251}
 _MYSQL_NOT_FOUND = {1146, 1051}
 _MYSQL_TIMEOUT = {1317, 1969, 3024}
+# MySQL client capability flags (as SQLAlchemy sets FOUND_ROWS itself by default).
+_CLIENT_FOUND_ROWS = 1 << 1
+_CLIENT_MULTI_STATEMENTS = 1 << 16
 
 
 def engine_for(system: SqlSystem) -> sa.Engine:
@@ -90,6 +93,7 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
         connect_args["connect_timeout"] = whole_seconds
     elif backend == "sqlite":
         connect_args["timeout"] = system.connect_timeout_s
+    connect_args.update(single_statement_args(url))
     try:
         engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
@@ -100,6 +104,26 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
         install_sqlite_deadline(engine, system.query_timeout_s)
     track_checkouts(engine)
     return engine
+
+
+def single_statement_args(url: sa.URL) -> dict[str, Any]:
+    """connect_args with which the driver runs at most one statement per query text, so text
+    that slipped past `datasources.statement` still cannot run a second (writing) statement.
+
+    - psycopg 3 sends a text without parameters with the simple query protocol, which runs
+      every statement in it; preparing every query (`prepare_threshold=0`) sends it with the
+      extended protocol, where PostgreSQL refuses "multiple commands".
+    - PyMySQL and mysqlclient run several statements only with the MULTI_STATEMENTS client
+      flag, which a URL's `client_flag` could set: it is cleared.
+    - SQLite's driver runs one statement per `execute` already (psycopg2 cannot be told to).
+    """
+    backend, _, driver = url.drivername.partition("+")  # no dialect is loaded here
+    if backend == "postgresql" and driver == "psycopg":
+        return {"prepare_threshold": 0}
+    if backend in ("mysql", "mariadb") and driver in ("pymysql", "mysqldb", ""):
+        flag = int(url.query.get("client_flag", 0) or 0)  # type: ignore[arg-type]
+        return {"client_flag": (flag | _CLIENT_FOUND_ROWS) & ~_CLIENT_MULTI_STATEMENTS}
+    return {}
 
 
 def install_sqlite_deadline(engine: sa.Engine, timeout_s: float) -> None:

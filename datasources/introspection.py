@@ -22,6 +22,7 @@ from datasources import files
 from datasources.connection import read_only, translate_error
 from datasources.dataset import Dataset, FileSystem, SqlSystem
 from datasources.errors import ColumnNotFound, DatasetNotFound, DatasourceError
+from datasources.statement import query_clause
 
 Bind = sa.Connection | sa.Engine
 
@@ -186,8 +187,7 @@ def _not_found(dataset: Dataset) -> DatasetNotFound:
 
 def _query_text(dataset: Dataset) -> sa.TextClause:
     assert dataset.query is not None
-    # Colons are escaped so that literals like '10:00' are not taken for bind parameters.
-    return sa.text(dataset.query.strip().rstrip(";").replace(":", r"\:"))
+    return query_clause(dataset.query)
 
 
 def _describe_query(dataset: Dataset, bind: Bind) -> dict[str, str]:

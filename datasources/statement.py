@@ -30,8 +30,8 @@ def statement_problem(text: str) -> str | None:
         return "the query is empty: " + _FIX
     if len(statements) > 1:
         return (
-            f"the query holds {len(statements)} statements; only one is run: remove every "
-            "statement after the first `;` (a `;` is allowed only at the end)"
+            f"the query holds {len(statements)} statements; dxq runs exactly one: remove "
+            "everything after the first `;` (a `;` may only end the query)"
         )
     tokens = _tokens(statements[0])
     for token in tokens:
@@ -64,7 +64,15 @@ def single_statement(text: str) -> str:
 
 def query_clause(text: str) -> sa.TextClause:
     """The clause that runs user query text: one read statement, colons taken literally."""
-    return sa.text(single_statement(text).replace(":", r"\:"))
+    return sa.text(literal_colons(single_statement(text)))
+
+
+def literal_colons(text: str, parses: int = 1) -> str:
+    """`text` with each colon escaped for `parses` rounds of `sa.text()` and compiling, so
+    `':x'` never becomes a bind parameter. `sa.text` reads `\\:` as a literal colon and each
+    compile drops one backslash; GX parses a query asset's text twice (once for the asset,
+    once more for the batch)."""
+    return text.replace(":", "\\" * parses + ":")
 
 
 def _statements(text: str) -> list[sql.Statement]:

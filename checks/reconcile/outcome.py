@@ -12,6 +12,7 @@ from checks.reconcile.tally import Tally
 from checks.result import CheckKind, CheckResult, MismatchedKey, Outcome
 from datasources.connection import engine_for
 from datasources.dataset import Dataset, SqlSystem
+from datasources.statement import query_clause
 
 
 def percent(rate: float) -> str:
@@ -121,7 +122,7 @@ def _select_keys(
     assert isinstance(dataset.system, SqlSystem)
     cols: list[sa.ColumnClause[Any]] = [sa.column(n) for n in names]
     if dataset.query is not None:
-        rel: sa.FromClause = sa.text(dataset.query).columns(*cols).subquery("q")
+        rel: sa.FromClause = query_clause(dataset.query).columns(*cols).subquery("q")
     else:
         schema, _, table = str(dataset.table).rpartition(".")
         rel = sa.table(table, *cols, schema=schema or None)

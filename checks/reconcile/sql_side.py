@@ -18,6 +18,7 @@ from datasources import canonical as c
 from datasources.connection import translate_error
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
+from datasources.statement import query_clause
 
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
 SPANS_PER_QUERY = 500
@@ -343,6 +344,6 @@ def relation(dataset: Dataset, columns: dict[str, Column]) -> sa.FromClause:
         for col in columns.values()
     ]
     if dataset.query is not None:
-        return sa.text(dataset.query).columns(*cols).subquery("q")
+        return query_clause(dataset.query).columns(*cols).subquery("q")
     schema, _, name = str(dataset.table).rpartition(".")
     return sa.table(name, *cols, schema=schema or None)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from checks.result import Severity
+from datasources.statement import statement_problem
 from monitor.config.values import (
     Duration,
     Fraction,
@@ -31,6 +32,14 @@ class DatasetRef(Model):
         if isinstance(value, str):
             system, _, table = value.partition(".")
             return {"system": system, "table": table or None}
+        return value
+
+    @field_validator("query")
+    @classmethod
+    def _check_query(cls, value: str | None) -> str | None:
+        problem = None if value is None else statement_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
