@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from dashboard.access import name_field
+from dashboard.access import name_field, refuse_foreign_host
 from dashboard.navigation import pages
 from store.errors import StoreError
 
 st.set_page_config(page_title="dxq — data-exchange quality", page_icon="🔁", layout="wide")
+refuse_foreign_host()  # DNS rebinding: a local dashboard answers only to local names
 try:
     page = st.navigation(pages())
     name_field()  # here, not in a page, so the name stays when the page changes

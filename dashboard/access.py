@@ -3,6 +3,8 @@ secrets) or the single local user, and the roles that person holds by owner e-ma
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from monitor.access import MAINTAINER, RESPONDER, VIEWER, Viewer, roles_for
@@ -11,6 +13,9 @@ from monitor.config.values import printable_name
 
 ACTOR_KEY = "dxq_actor"  # the local user's name, kept in the browser session
 _ROUTED = "dxq_name_drawn_by_router"
+# The names a browser uses for a dashboard served on this machine. Any other Host in local
+# mode is a page of another site whose name now resolves here (DNS rebinding).
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def auth_configured() -> bool:
@@ -19,6 +24,30 @@ def auth_configured() -> bool:
         return "auth" in st.secrets
     except Exception:  # no secrets file at all
         return False
+
+
+def local_host(host: str) -> bool:
+    """Whether a Host header (`localhost:8501`, `[::1]:8501`, `127.0.0.1`) names this machine."""
+    try:
+        name = urlsplit(f"//{host}").hostname
+    except ValueError:
+        return False
+    return name is not None and name.rstrip(".") in LOCAL_HOSTS
+
+
+def refuse_foreign_host() -> None:
+    """In local mode (no sign-in configured), stop the page unless the browser asked for
+    localhost, 127.0.0.1 or [::1]: called by the router before any page reads or acts.
+    (Without a request, as under AppTest, there is no Host to check.)"""
+    host = st.context.headers.get("Host")
+    if auth_configured() or host is None or local_host(host):
+        return
+    st.error(
+        "This dashboard runs in single-user mode and answers only at localhost, 127.0.0.1 or "
+        "[::1]. Open it at http://localhost:<port>, or configure sign-in ([auth]) to serve it "
+        "under another name."
+    )
+    st.stop()
 
 
 def current_viewer(config: Config) -> Viewer:
