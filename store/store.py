@@ -20,6 +20,7 @@ from datasources.credentials import mask_url
 from store.errors import MigrationFailed, StoreError, StoreUnavailable
 from store.migration import is_current, upgrade_to_head
 from store.transaction import Transaction
+from store.types import storable_text
 from store.upserts import SUPPORTED_DIALECTS
 
 
@@ -91,6 +92,8 @@ class ResultStore:
             raise self._unavailable(exc) from exc
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"{self.masked_url}: {exc.orig}") from exc
+        except sa.exc.StatementError as exc:  # a value a column's type refused
+            raise StoreError(f"{self.masked_url}: {exc.orig}") from exc
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -148,14 +151,37 @@ class ResultStore:
         return StoreUnavailable(f"cannot use the results database {self.masked_url}: {exc.orig}")
 
 
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another writer's lock
+
+
 def _create_engine(url: sa.URL) -> sa.Engine:
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
-    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30})
-    sa.event.listen(engine, "connect", _tune_sqlite)
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    else:
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        sa.event.listen(engine, "connect", _tune_sqlite)
+    sa.event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
     return engine
+
+
+def _storable_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """Every text parameter as the store can keep it (`store.types.storable_text`): a NUL in
+    a reason or an observed value would otherwise fail the whole run on PostgreSQL."""
+    if executemany and isinstance(parameters, list | tuple):
+        return statement, type(parameters)(_storable(p) for p in parameters)
+    return statement, _storable(parameters)
+
+
+def _storable(parameters: Any) -> Any:
+    if isinstance(parameters, dict):
+        return {k: storable_text(v) if isinstance(v, str) else v for k, v in parameters.items()}
+    if isinstance(parameters, list | tuple):
+        return type(parameters)(storable_text(v) if isinstance(v, str) else v for v in parameters)
+    return parameters
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -6,7 +6,9 @@ engines keep a naive `DATETIME(6)` holding UTC. A naive datetime is refused, nev
 
 JSON documents are normalised before they are written: Decimal becomes float, datetime and date
 become ISO text (aware datetimes in UTC), tuples and sets become lists, non-finite floats become
-null. Anything else JSON cannot hold is refused with `NotStorable`.
+null, and text goes through `storable_text` (a NUL or a lone surrogate becomes U+FFFD), so any
+value a system holds can be stored. Anything else JSON cannot hold is refused with
+`NotStorable`.
 """
 
 from __future__ import annotations
@@ -76,9 +78,25 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def storable_text(text: str) -> str:
+    """`text` as every store engine keeps it: PostgreSQL refuses a NUL in text and in JSONB,
+    and a lone surrogate is not UTF-8; each becomes U+FFFD. The one rule for text written to
+    the store (JSON documents here, text parameters in store.store)."""
+    if text.isascii():
+        return text.replace("\x00", "\ufffd") if "\x00" in text else text
+    text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 def to_jsonable(value: Any, where: str = "value") -> Any:
     """`value` as plain JSON data (see the module docstring for the conversions)."""
-    if value is None or isinstance(value, bool | str | int):
+    if isinstance(value, str):
+        return storable_text(value)
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -89,7 +107,7 @@ def to_jsonable(value: Any, where: str = "value") -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v, f"{where}.{k}") for k, v in value.items()}
+        return {storable_text(str(k)): to_jsonable(v, f"{where}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, set | frozenset):

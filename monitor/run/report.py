@@ -20,7 +20,10 @@ _MARK = {
 
 
 def exit_code(runs: Sequence[IntegrationRun]) -> int:
-    """0 all passed (warnings allowed), 1 a check failed, 3 a check could not be evaluated."""
+    """0 all passed (warnings allowed), 1 a check failed, 3 a check could not be evaluated or
+    a run's results could not be recorded."""
+    if any(run.not_recorded for run in runs):
+        return 3
     worst = Outcome.worst([run.outcome for run in runs])
     return {Outcome.ERROR: 3, Outcome.FAILED: 1}.get(worst, 0)
 
@@ -72,6 +75,8 @@ def render_table(runs: Sequence[IntegrationRun], alerts: AlertTally | None = Non
         counts = {o: sum(1 for r in run.results if r.outcome is o) for o in Outcome}
         tally = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         lines.append(f"{run.integration}: {str(run.outcome).upper()}  ({tally or 'no checks'})")
+        if run.not_recorded:
+            lines.append(f"  results not recorded: {run.not_recorded}")
         width = max((len(r.check) for r in run.results), default=10)
         width = min(width, 70)
         for result in run.results:
@@ -81,7 +86,9 @@ def render_table(runs: Sequence[IntegrationRun], alerts: AlertTally | None = Non
             )
         lines.append("")
     total = len(runs)
-    bad = sum(1 for run in runs if run.outcome in (Outcome.FAILED, Outcome.ERROR))
+    bad = sum(
+        1 for run in runs if run.outcome in (Outcome.FAILED, Outcome.ERROR) or run.not_recorded
+    )
     lines.append(f"{total} integration{'s' if total != 1 else ''} run, {bad} with problems")
     if alerts is not None:
         lines.append(alerts.line())
