@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -38,6 +39,25 @@ class Outcome(StrEnum):
 
 
 _RANK = {Outcome.PASSED: 0, Outcome.WARNED: 1, Outcome.FAILED: 2, Outcome.ERROR: 3}
+
+SAMPLE_VALUE_CHARS = 1024  # longer text in a sample is cut here, and says so
+_TRUNCATED = re.compile(r"… \[truncated from [\d,]+ characters\]")
+
+
+def bounded(value: Any) -> Any:
+    """A sample value as results keep it: text longer than `SAMPLE_VALUE_CHARS` is cut there and
+    ends in "… [truncated from N characters]"; dicts, lists and tuples are bounded item by item."""
+    if isinstance(value, str) and len(value) > SAMPLE_VALUE_CHARS:
+        if _TRUNCATED.fullmatch(value, SAMPLE_VALUE_CHARS):
+            return value  # bounded already (a result read back from the store)
+        return f"{value[:SAMPLE_VALUE_CHARS]}… [truncated from {len(value):,} characters]"
+    if isinstance(value, dict):
+        return {k: bounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [bounded(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(bounded(v) for v in value)
+    return value
 
 
 class Severity(StrEnum):
@@ -77,7 +97,9 @@ class CheckResult:
     - `metrics` is JSON-serialisable; `headline` names the key of the one metric the dashboard
       trends (e.g. "mismatch_rate", "lag_seconds", "unexpected_percent").
     - `observed` / `expected` are short human-readable strings for the drill-down.
-    - `sample` is a bounded list of JSON-serialisable rows (PII already masked).
+    - `sample` is a bounded list of JSON-serialisable rows (PII already masked); each value
+      in it, in `mismatched_keys`' fields and in `observed` is bounded here (`bounded`), so
+      no check stores a 1 MB value with every run.
     - `query` selects the failing rows, for the on-call engineer to reproduce.
     - `reason` explains an `error` (or a failure) in plain words; an `error` also carries its
       machine-readable cause in `metrics["cause"]` (see `cause`), so the store keeps it.
@@ -98,6 +120,12 @@ class CheckResult:
     side: str | None = None  # "source" | "target" | None (both)
     duration_s: float = 0.0
     mismatched_keys: tuple[MismatchedKey, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sample", [bounded(row) for row in self.sample])
+        object.__setattr__(self, "observed", bounded(self.observed))
+        keys = tuple(replace(k, fields=bounded(k.fields)) for k in self.mismatched_keys)
+        object.__setattr__(self, "mismatched_keys", keys)
 
     @property
     def headline_value(self) -> float | None:
