@@ -8,11 +8,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import actions, data
+from dashboard import data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context
 from dashboard.format import STATUS_BADGE, ago, status_word
 from dashboard.scheduler_health import render_scheduler_health
+from monitor import actions
 
 # The filter offers the words the table shows.
 RUN_STATUSES = {STATUS_BADGE[s][1]: s for s in ("passed", "warned", "failed", "error", "running")}
@@ -49,10 +50,28 @@ def render_runs() -> None:
             st.success(f"Queued request #{request}; the scheduler picks it up on its next tick.")
     if integration is None:
         st.caption("Choose an integration to run it now.")
-    _progress(ctx, integration)
+    _live(ctx, integration, tuple(RUN_STATUSES[s] for s in statuses))
+
+
+LIVE_EVERY = "3s"  # how often the requests and the runs table are read again
+
+
+@st.fragment(run_every=LIVE_EVERY)
+def _live(ctx: AppContext, integration: str | None, statuses: tuple[str, ...]) -> None:
+    """Run-now requests and the runs table, redrawn every few seconds without a reload: a
+    request goes queued -> running -> done, and a running run shows what it waits for (its
+    reason, e.g. a system that cannot be reached) until it ends."""
+    path = str(ctx.config_path)
+    requests = _progress(ctx, integration)
     runs = data.recent_runs(path, integration, 200)
+    seen = tuple(requests["status"]) if not requests.empty else ()
+    moving = "running" in set(runs["status"]) or any(s != "done" for s in seen)
+    if moving or st.session_state.get("dxq_runs_seen") != seen:
+        data.recent_runs.clear()  # the store changes under a live request or run: read it now
+        runs = data.recent_runs(path, integration, 200)
+    st.session_state["dxq_runs_seen"] = seen
     if statuses:
-        runs = runs[runs["status"].isin([RUN_STATUSES[s] for s in statuses])]
+        runs = runs[runs["status"].isin(statuses)]
     if runs.empty:
         st.info("No run matches these filters.")
         return
@@ -83,11 +102,11 @@ RUN_COLUMNS: dict[str, Any] = {
 }
 
 
-@st.fragment(run_every="3s")
-def _progress(ctx: AppContext, integration: str | None) -> None:
+def _progress(ctx: AppContext, integration: str | None) -> pd.DataFrame:
+    """The newest run-now requests and where they are; returns them (uncached)."""
     requests = data.run_requests(str(ctx.config_path), integration)
     if requests.empty:
-        return
+        return requests
     st.subheader("Run-now requests")
     words = {"queued": "queued", "running": "running", "done": "done"}
     now = datetime.now(UTC)
@@ -97,3 +116,4 @@ def _progress(ctx: AppContext, integration: str | None) -> None:
             f"#{row['id']} {row['integration']}: {words.get(row['status'], row['status'])}{run} · "
             f"asked by {row['requested_by']} {ago(row['requested_at'].to_pydatetime(), now)}"
         )
+    return requests
