@@ -81,21 +81,28 @@ def _judge(
         )
     lag = (now - newest).total_seconds()
     future = lag < 0
-    lag = max(lag, 0.0)
-    metrics.update(lag_seconds=lag, max_value=newest.isoformat())
-    stale = lag > spec.max_age_s
-    observed = f"{format_duration(lag)} old"
+    metrics.update(lag_seconds=max(lag, 0.0), max_value=newest.isoformat())
+    bad = lag > spec.max_age_s
+    observed = f"{format_duration(max(lag, 0.0))} old"
     reason: str | None = None
     if future:
-        ahead = format_duration((newest - now).total_seconds())
+        ahead = format_duration(-lag)
+        metrics["ahead_seconds"] = -lag
         observed = f"0s old (newest value is {ahead} in the future)"
         reason = f"the newest {spec.column} in {spec.dataset.label} lies {ahead} in the future"
-    elif stale:
+        if -lag > spec.future_tolerance_s:  # a wrong clock or value, not a fresh dataset
+            bad = True
+            observed = f"{ahead} in the future"
+            reason += (
+                f", more than the {format_duration(spec.future_tolerance_s)} allowed for clock "
+                "differences: a clock or a value is wrong"
+            )
+    elif bad:
         reason = f"the newest {spec.column} in {spec.dataset.label} is {observed}"
     return CheckResult(
         check=spec.name,
         kind=CheckKind.FRESHNESS,
-        outcome=Outcome.for_failure(spec.severity) if stale else Outcome.PASSED,
+        outcome=Outcome.for_failure(spec.severity) if bad else Outcome.PASSED,
         severity=spec.severity,
         metrics=metrics,
         headline="lag_seconds",
@@ -163,8 +170,17 @@ def to_utc(value: object, zone: ZoneInfo) -> datetime | None:
     if isinstance(value, numbers.Real | Decimal):
         return datetime.fromtimestamp(float(value), UTC)
     if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=zone)
-        return aware.astimezone(UTC)
+        return _as_utc(value if value.tzinfo is not None else value.replace(tzinfo=zone))
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=zone).astimezone(UTC)
+        return _as_utc(datetime(value.year, value.month, value.day, tzinfo=zone))
     raise ValueError(f"{value!r} is not a timestamp")
+
+
+def _as_utc(aware: datetime) -> datetime:
+    """In UTC; a value whose UTC time lies outside years 1-9999 (year 1 in a zone east of
+    UTC, 9999-12-31 west of it) is the first or last representable instant."""
+    try:
+        return aware.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if aware.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)

@@ -54,6 +54,7 @@ class FreshnessSpec:
     severity: Severity
     name: str = "freshness"
     side: str = "target"  # which side of the integration `dataset` is
+    future_tolerance_s: float = 300.0  # a newest value further ahead of now fails (bad clock)
 
 
 @dataclass(frozen=True)

@@ -114,8 +114,10 @@ def test_sqlite_iso_text_naive_and_with_offset(
     aware = check_freshness(spec_for(sqlite_url, name, zone="Asia/Tokyo", column="other"), NOW)
     assert aware.metrics["max_value"] == "2026-11-29T13:00:00+00:00"
     assert aware.metrics["lag_seconds"] == 0
-    assert aware.outcome is Outcome.PASSED
-    assert "1h in the future" in (aware.observed or "")
+    assert aware.metrics["ahead_seconds"] == 3600
+    # an hour ahead is past the 5 minutes allowed for clock skew: a wrong clock or zone
+    assert aware.outcome is Outcome.FAILED
+    assert aware.observed == "1h in the future"
     assert "future" in (aware.reason or "")
 
 
