@@ -26,6 +26,12 @@ def check_name(spec: SuiteSpec, expectation: SuiteExpectation) -> str:
     return f"{spec.label}: {expectation.type}({', '.join(expectation.columns)})"
 
 
+def in_suite(check: str, label: str) -> bool:
+    """Whether `check` names an expectation of the suite `label` (as `check_name` builds it);
+    a suite that cannot be evaluated has one result named `label`."""
+    return check.startswith(f"{label}: ")
+
+
 def to_check_result(
     spec: SuiteSpec,
     expectation: SuiteExpectation,

@@ -26,6 +26,7 @@ from alerts.owner import Owner, Role, SmtpSettings
 from alerts.routing import Route
 from alerts.watchdog import dead_letter, delivered
 from checks.result import CheckKind, CheckResult
+from checks.suite_result import in_suite
 from monitor.config import model as cfg
 from monitor.config import routes as routes_config
 from store.alert_state import (
@@ -218,10 +219,15 @@ def record_alerts(
     if known is not None:
         outcomes = [with_settings(o, known) for o in outcomes]
     ran = {o.check for o in outcomes if o.check_kind in _CHECK_FAMILIES}
+    suites_down = [
+        o.check for o in outcomes if o.check_kind == "expectation" and o.outcome == "error"
+    ]
 
     def decide(current: list[Alert]) -> Decision:
         decision = evaluate(current, outcomes, settings, silences, now)
-        gone = retire([a for a in current if ran and _removed(a, ran)], REMOVED_REASON, now)
+        gone = retire(
+            [a for a in current if ran and _removed(a, ran, suites_down)], REMOVED_REASON, now
+        )
         return Decision(
             decision.transitions + gone.transitions, decision.notifications + gone.notifications
         )
@@ -229,14 +235,17 @@ def record_alerts(
     return decide_alerts(connection, integration, decide, now)
 
 
-def _removed(alert: Alert, ran: set[str]) -> bool:
-    """An open alert about a check of the monitor file that this run no longer has."""
+def _removed(alert: Alert, ran: set[str], suites_down: Sequence[str] = ()) -> bool:
+    """An open alert about a check of the monitor file that this run no longer has. An
+    expectation of a suite that could not be evaluated (`suites_down`: one error result named
+    after the suite) is neither passed nor removed: its alert stays open."""
     return (
         alert.is_open
         and str(alert.kind) in ("data_quality", "run_error")
         and alert.check != ALL_CHECKS
         and alert.check_kind in _CHECK_FAMILIES
         and alert.check not in ran
+        and not any(in_suite(alert.check, suite) for suite in suites_down)
     )
 
 

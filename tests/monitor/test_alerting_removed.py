@@ -55,3 +55,67 @@ def test_alerts_the_scheduler_raises_itself_are_not_removed_checks(
     store.dispose()
     assert [str(a.state) for a in broken] == ["firing"]
     assert {a.check for a in orders if a.is_open} == {"volume"}
+
+
+def test_a_suite_that_cannot_be_evaluated_keeps_its_expectation_alerts_open(
+    tmp_path: Path, receiver: HttpReceiver, mailbox: Mailbox
+) -> None:
+    """Issue 12 item 2: a table renamed during an outage is not a check removed from the
+    monitor file. No RESOLVED goes out, and no new episode fires when the table is back."""
+    import json
+    import sqlite3
+
+    config = make_world(tmp_path, receiver, mailbox)
+    (tmp_path / "suites").mkdir()
+    suite = {
+        "name": "erp_orders",
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "total", "min_value": 0, "max_value": 5},
+                "meta": {},
+            }
+        ],
+        "meta": {},
+    }
+    (tmp_path / "suites" / "erp_orders.json").write_text(json.dumps(suite), encoding="utf-8")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace(
+            "    schema: true\n",
+            "    schema: true\n    suites: [{suite: suites/erp_orders.json, side: target}]\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    check = "suites/erp_orders.json: expect_column_values_to_be_between(total)"
+
+    def expectation_alerts() -> list[tuple[int, str]]:
+        store = ResultStore.open(f"sqlite:///{tmp_path}/results.db")
+        with store.engine.connect() as connection:
+            found = [
+                (a.episode, str(a.state))
+                for a in latest_alerts(connection, "orders")
+                if a.check == check
+            ]
+        store.dispose()
+        return found
+
+    def events() -> list[tuple[str, str]]:
+        return [
+            (s.body["event"], s.body["alert"]["check"])
+            for s in receiver.at("/shop")
+            if s.body["alert"]["check"] == check
+        ]
+
+    assert main(["run", "-c", str(config), "orders"]) == 1
+    assert expectation_alerts() == [(1, "firing")]
+    with sqlite3.connect(tmp_path / "erp.db") as db:
+        db.execute("ALTER TABLE orders RENAME TO orders_old")  # the outage
+    assert main(["run", "-c", str(config), "orders"]) == 3
+    assert expectation_alerts() == [(1, "firing")], "could not run: neither passed nor removed"
+    with sqlite3.connect(tmp_path / "erp.db") as db:
+        db.execute("ALTER TABLE orders_old RENAME TO orders")
+    assert main(["run", "-c", str(config), "orders"]) == 1
+    assert expectation_alerts() == [(1, "firing")], "the same episode, still failing"
+    assert events() == [("firing", check)], "one FIRING, no false RESOLVED, no new episode"
