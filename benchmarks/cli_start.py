@@ -1,4 +1,5 @@
-"""How fast `dxq --help` and `dxq validate` start (DESIGN section 11: under 0.5 s, no GX import).
+"""How fast `dxq --help` and `dxq validate` start (benchmarks/README.md: under 0.5 s, no GX
+import; docs/architecture.md#import-rules).
 
 Prints the best of N wall times for each command and the ratio to a lower bound measured in the
 same run: a bare `python -c pass` in the same interpreter. Also proves that neither command

@@ -4,7 +4,7 @@ results over 365 days for 50 integrations (plus matching latest_results and dail
 
     .venv/bin/python benchmarks/dashboard.py [--results 1000000] [--engines sqlite,postgresql]
 
-Targets (DESIGN section 11): every query under 200 ms, every page rendered under 1 s warm.
+Targets (benchmarks/README.md): every query under 200 ms, every page rendered under 1 s warm.
 Each figure is also printed as a ratio to a lower bound measured in the same run (the round
 trip of `SELECT 1`). The PostgreSQL store is a fresh database at 127.0.0.1, dropped at the end.
 """

@@ -142,7 +142,7 @@ class CheckResult:
         return next((cause for cause in Cause if cause.value == value), None)
 
     def to_json(self) -> dict[str, Any]:
-        """The shape of one check in `dxq run --format json` (DESIGN section 4)."""
+        """The shape of one check in `dxq run --format json` (docs/cli.md#the-json-document)."""
         doc: dict[str, Any] = {
             "check": self.check,
             "kind": str(self.kind),

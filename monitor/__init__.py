@@ -1,0 +1,1 @@
+"""The application: config/, run/, daemon/, commands/, suites/, api/, the dxq command."""

@@ -1,0 +1,1 @@
+"""The longer dxq subcommands (schedule, alerts, dashboard, api); parser: monitor/cli.py."""

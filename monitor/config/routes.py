@@ -39,7 +39,7 @@ class Escalation(Model):
 
 
 class Route(Model):
-    """A node of the routing tree (Alertmanager semantics, section 8)."""
+    """A node of the routing tree (Alertmanager semantics, docs/monitor-file.md#routes)."""
 
     receiver: str | None = None
     match: dict[Label, str] = {}

@@ -1,0 +1,1 @@
+"""`dxq schedule`: the scheduler, cron and missed runs, liveness, outbox dispatch."""

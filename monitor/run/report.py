@@ -1,4 +1,5 @@
-"""How `dxq run` prints a summary: a readable table, or the JSON document of DESIGN section 4."""
+"""How `dxq run` prints a summary: a readable table, or the JSON document of docs/cli.md
+(#the-json-document)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ class AlertTally:
 def render_json(
     runs: Sequence[IntegrationRun], started_at: datetime, alerts: AlertTally | None = None
 ) -> str:
-    """The JSON document of DESIGN section 4, plus an `alerts` object when given."""
+    """The JSON document of docs/cli.md#the-json-document, with `alerts` when given."""
     doc: dict[str, Any] = {
         "run_started_at": started_at.isoformat().replace("+00:00", "Z"),
         "integrations": [run.to_json() for run in runs],

@@ -1,0 +1,1 @@
+"""Editing GX suite files from the dashboard: validation, dry run, saves with versions."""
