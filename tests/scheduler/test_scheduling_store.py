@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitor.daemon.cron import build_trigger
 from monitor.daemon.liveness import missed_outcomes, pid_alive, recover
 from store import scheduling
 from store.store import ResultStore
@@ -108,15 +109,18 @@ def test_recover_fails_only_runs_whose_scheduler_is_gone(store: ResultStore, uni
 
 
 @pytest.mark.parametrize(("age_s", "outcome"), [(100, "passed"), (200, "failed")])
-def test_a_scheduled_integration_is_missed_after_1_5_intervals_and_its_timeout(
+def test_a_scheduled_integration_is_missed_after_its_next_firing_timeout_and_half_a_gap(
     store: ResultStore, unique: str, age_s: int, outcome: str
 ) -> None:
-    now = datetime.now(UTC)
+    now = datetime(2026, 11, 20, 12, 0, 30, tzinfo=UTC)
     run_id = store.begin_run(unique, now - timedelta(seconds=age_s + 1))
     store.complete_run(run_id, now - timedelta(seconds=age_s), [])
-    found = missed_outcomes(store, {unique: (60.0, 90.0)}, since=now, now=now)
-    assert found[unique].outcome == outcome  # 1.5 * 60 + 90 = 180 s
-    never = missed_outcomes(store, {f"{unique}-new": (60.0, 90.0)}, since=now, now=now)
+    every_minute = build_trigger("* * * * *", "UTC")
+    found = missed_outcomes(store, {unique: (every_minute, 90.0)}, since=now, now=now)
+    # 200 s ago (11:57:10): due at 11:58 + 90 s + 30 s = 12:00:00; 100 s ago: due 12:01:00
+    assert found[unique].outcome == outcome
+    schedules = {f"{unique}-new": (every_minute, 90.0)}
+    never = missed_outcomes(store, schedules, since=now, now=now)
     assert never[f"{unique}-new"].outcome == "passed", "counted from the scheduler's start"
 
 
@@ -125,7 +129,7 @@ def test_missed_counts_from_when_the_schedule_began_and_gone_ones_pass(
 ) -> None:
     now = datetime.now(UTC)
     started = now - timedelta(hours=1)
-    schedules = {unique: (60.0, 30.0)}
+    schedules = {unique: (build_trigger("* * * * *", "UTC"), 30.0)}
     stale = missed_outcomes(store, schedules, since=started, now=now)
     assert stale[unique].outcome == "failed", "scheduled an hour ago and never reported"
     added = {unique: now - timedelta(seconds=10)}
