@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from demo.progress import ProgressBar
 from monitor.commands.serving import PROJECT_ROOT, dashboard_command, supervise
 from monitor.errors import MonitorError
 from store.errors import StoreUnavailable
@@ -69,6 +69,7 @@ def build_demo(
     empty (MonitorError otherwise), so the demo never mixes its runs into real results."""
     from demo.world import DemoWorld
     from monitor.config.loading import load_config
+    from monitor.daemon.daemon_alerts import tick_alerts
     from monitor.run.alerting import alert_context
     from monitor.run.plan import plan_integrations
     from monitor.run.runner import run_and_record
@@ -87,18 +88,21 @@ def build_demo(
     store = ResultStore.open(config.store)
     alerting = alert_context(config)
     times = world.run_times()
-    started = time.perf_counter()
-    for i, moment in enumerate(times, 1):
+    progress = None if quiet else ProgressBar("demo history", len(times))
+    for moment in times:
         world.advance_to(moment)
-        run_and_record(
+        runs = run_and_record(
             plans, store, trigger="demo", clock=_fixed(moment), now=moment, alerting=alerting
         )
-        if not quiet:
-            print(f"\rdemo history: day {i}/{len(times)} ({moment:%Y-%m-%d})", end="", flush=True)
+        # Reminders and escalations fall due in the simulated past too: decide them as the
+        # day's runs end, so the scheduler starting after `end` sends none for days gone by.
+        tick_alerts(store, max((r.finished_at for r in runs), default=moment))
+        if progress is not None:
+            progress.step(f"day {moment:%Y-%m-%d}")
     with store.transaction() as tx:  # simulated history: its notifications are never sent
         settle_pending(tx.connection, end, "demo history: recorded, not sent")
-    if not quiet:
-        print(f"\rdemo history: {len(times)} days recorded in {time.perf_counter() - started:.0f}s")
+    if progress is not None:
+        progress.finish(f"{len(times)} days recorded")
     return end
 
 
