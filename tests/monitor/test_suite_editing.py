@@ -62,6 +62,7 @@ def make_monitor(tmp: Path, suites: bool = True) -> Path:
     config = tmp / "dxq.yml"
     config.write_text(
         f"version: 1\nstore: sqlite:///{tmp}/results.db\n"
+        "smtp: {host: 127.0.0.1, port: 8025, sender: dxq@example.com}\n"
         "owners: {team: {role: maintenance, email: team@example.com}}\n"
         f"systems: {{shop: {{url: 'sqlite:///{tmp}/shop.db'}}}}\n"
         "integrations:\n  catalog:\n    source: shop.products\n    target: shop.products\n"
