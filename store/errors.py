@@ -6,6 +6,10 @@ from __future__ import annotations
 class StoreError(Exception):
     """The results database could not be opened, migrated or written."""
 
+    def line(self) -> str:
+        """The error as one log line (a driver's message may run over several)."""
+        return " ".join(part.strip() for part in str(self).splitlines() if part.strip())
+
 
 class StoreUnavailable(StoreError):
     """The results database did not accept a connection."""

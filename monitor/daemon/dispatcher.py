@@ -102,7 +102,7 @@ class _Pass:
         try:
             self._serve()
         except StoreError as exc:
-            log.error("dispatcher %s: results store: %s", self.worker, exc)
+            log.error("dispatcher %s: results store: %s", self.worker, exc.line())
 
     def _serve(self) -> None:
         """Claim one due notification at a time (of a receiver nobody here is serving), send
@@ -200,7 +200,9 @@ def _dispatch(state: _Pass, claimed: Claimed, timeout_s: float) -> Attempt:
         if retry_at is not None:
             kept = schedule_retry(tx.connection, claimed.id, state.worker, retry_at, error)
             status = AttemptStatus.RETRY if kept else AttemptStatus.LOST
-            return Attempt(n.key, n.receiver, n.channel, status, error, retry_at)
+            done = Attempt(n.key, n.receiver, n.channel, status, error, retry_at)
+            _log_failed(claimed, done)
+            return done
         if not result.retryable:
             error = f"permanent: {error}"
         else:
@@ -210,7 +212,25 @@ def _dispatch(state: _Pass, claimed: Claimed, timeout_s: float) -> Attempt:
         record_dead_letter(
             tx.connection, state.context, claimed.alert, n.receiver, n.channel, error, now
         )
-        return Attempt(n.key, n.receiver, n.channel, AttemptStatus.DEAD, error)
+        done = Attempt(n.key, n.receiver, n.channel, AttemptStatus.DEAD, error)
+        _log_failed(claimed, done)
+        return done
+
+
+def _log_failed(claimed: Claimed, done: Attempt) -> None:
+    """One log line per failed attempt, with its reason and what happens next."""
+    n = claimed.notification
+    what = f"notification #{claimed.id} ({n.kind}) to {n.receiver} by {n.channel}"
+    if done.status is AttemptStatus.RETRY and done.next_attempt_at is not None:
+        log.warning(
+            "%s: attempt %d failed: %s; retrying at %s UTC",
+            what,
+            claimed.attempts,
+            done.error,
+            f"{done.next_attempt_at:%H:%M:%S}",
+        )
+    elif done.status is AttemptStatus.DEAD:
+        log.error("%s: attempt %d failed: %s; dead letter", what, claimed.attempts, done.error)
 
 
 def attempt(

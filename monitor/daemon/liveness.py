@@ -44,6 +44,7 @@ def recover(
     alive: Callable[[int], bool] = pid_alive,
     process_id: str | None = None,
     started_at: datetime | None = None,
+    busy: Callable[[], Collection[str]] | None = None,
 ) -> list[int]:
     """Fail runs whose scheduler is gone and free what it held; returns the failed run ids.
 
@@ -52,11 +53,19 @@ def recover(
     this pid held under another process id (`process_id`) is freed the same way. A run from
     another host fails only when nobody holds its integration's lease and it started longer ago
     than its timeout plus the lease margin, so a live scheduler elsewhere keeps its runs.
+
+    With `busy` (the integrations this process is running now, read after the store), this
+    process's own orphans go too: a run still `running` and a run lease still held for an
+    integration it no longer runs, left when the store was away as the run ended.
     """
     from monitor.run.guarded import LEASE_MARGIN_S
 
     me = os.getpid()
     held = scheduling.lease_holders(store, now)
+    running = scheduling.running_runs(store)
+    here = set(busy()) if busy is not None else None  # after the reads: no run begins unseen
+    if here is not None and process_id is not None:
+        held = _free_own_leases(store, held, process_id, here)
     dead_owners = [
         owner
         for owner in set(held.values())
@@ -70,11 +79,14 @@ def recover(
         log.info("freed the leases of stopped schedulers: %s", ", ".join(sorted(dead_owners)))
         held = {name: owner for name, owner in held.items() if owner not in dead_owners}
     failed: list[int] = []
-    for run in scheduling.running_runs(store):
+    for run in running:
+        reason = f"scheduler on {run.host} pid {run.pid} stopped during the run"
         if run.host == host and run.pid is not None:
             if run.pid == me:
                 if started_at is None or run.started_at >= started_at:
-                    continue
+                    if here is None or run.integration in here:
+                        continue
+                    reason = f"scheduler on {run.host} pid {run.pid} lost the run's end: {LOST}"
             elif alive(run.pid):
                 continue
         else:
@@ -83,15 +95,35 @@ def recover(
                 seconds=budget
             ):
                 continue
-        reason = f"scheduler on {run.host} pid {run.pid} stopped during the run"
         if scheduling.fail_run(store, run.id, reason, now):
             log.warning("run %s of %s: %s", run.id, run.integration, reason)
             failed.append(run.id)
-    busy = [i for name in held if (i := scheduling.leased_integration(name)) is not None]
-    requeued = scheduling.requeue_orphans(store, busy)
+    leased = [i for name in held if (i := scheduling.leased_integration(name)) is not None]
+    requeued = scheduling.requeue_orphans(store, leased)
     if requeued:
         log.info("re-queued %d run request(s) of a stopped scheduler", requeued)
     return failed
+
+
+LOST = "the results store was unavailable when it ended"
+
+
+def _free_own_leases(
+    store: ResultStore, held: dict[str, str], process_id: str, here: Collection[str]
+) -> dict[str, str]:
+    """Give back this process's run leases of integrations it no longer runs; returns the
+    leases still held."""
+    freed = [
+        name
+        for name, owner in held.items()
+        if owner == process_id
+        and (integration := scheduling.leased_integration(name)) is not None
+        and integration not in here
+    ]
+    for name in freed:
+        if scheduling.release_lease(store, name, process_id):
+            log.warning("%s: freed this scheduler's lease left when %s", name, LOST)
+    return {name: owner for name, owner in held.items() if name not in freed}
 
 
 def missed_outcomes(

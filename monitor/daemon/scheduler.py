@@ -170,7 +170,7 @@ class Scheduler:
         try:
             step()
         except StoreError as exc:
-            log.error("results store: %s", exc)
+            log.error("results store: %s", exc.line())
         except Exception:
             log.exception("unexpected error in the scheduler")
 
@@ -198,6 +198,10 @@ class Scheduler:
         future = self._pool.submit(self._execute, job)
         future.add_done_callback(lambda f: self._release(name) if f.cancelled() else None)
         return True
+
+    def _busy_now(self) -> set[str]:
+        with self._lock:
+            return set(self._busy)
 
     def _release(self, name: str) -> None:
         with self._lock:
@@ -301,6 +305,7 @@ class Scheduler:
                 timeouts=timeouts,
                 process_id=self.process_id,
                 started_at=self.started_at,
+                busy=self._busy_now,
             )
         )
         self._guard(self._check_missed)

@@ -98,7 +98,10 @@ class Worker:
         name = job.plan.name
         try:
             return self._execute(job)
-        except (StoreError, DatasourceError) as exc:
+        except StoreError as exc:
+            log.error("%s: the run could not be managed: %s", name, exc.line())
+            return RunReport(name, RunStatus.FAILED, detail=exc.line())
+        except DatasourceError as exc:
             log.error("%s: the run could not be managed: %s", name, exc)
             return RunReport(name, RunStatus.FAILED, detail=str(exc))
 
@@ -172,9 +175,9 @@ class Worker:
                 return
             except StoreError as exc:
                 if wait is None or self.abort.is_set():
-                    log.error("%s: the lease could not be given back: %s", lease, exc)
+                    log.error("%s: the lease could not be given back: %s", lease, exc.line())
                     return
-                log.warning("%s: the lease could not be given back yet: %s", lease, exc)
+                log.warning("%s: the lease could not be given back yet: %s", lease, exc.line())
                 self.abort.wait(wait)
 
     def _await_end(self, name: str, done: threading.Event, budget: RunBudget) -> None:

@@ -151,7 +151,7 @@ def record_integration(
         run_id = store.begin_run(plan.name, started, trigger=trigger)
         previous = store.last_schema_snapshot(plan.name)
     except StoreError as exc:
-        why = f"the run could not be recorded: {exc}"
+        why = f"the run could not be recorded: {exc.line()}"
         log.error("%s: %s", plan.name, why)
         run = run_integration(plan, started, clock=run_clock)
         return dataclasses.replace(run, not_recorded=why)
@@ -160,7 +160,7 @@ def record_integration(
         try:
             scheduling.note_running(store, run_id, note)
         except StoreError as exc:
-            log.error("%s: run %d: the wait could not be shown: %s", plan.name, run_id, exc)
+            log.error("%s: run %d: the wait could not be shown: %s", plan.name, run_id, exc.line())
 
     systems = await_systems(plan, retry, waiting)
     run = run_integration(plan, started, previous_schema=previous, clock=run_clock)
@@ -197,7 +197,7 @@ def _complete(
                 outcomes = outcomes_of(run.results)
                 record_alerts(tx.connection, alerting, run.integration, outcomes, run.finished_at)
     except StoreError as exc:
-        reason = f"the results could not be recorded: {exc}"
+        reason = f"the results could not be recorded: {exc.line()}"
         log.error("%s: run %d: %s", run.integration, run_id, reason)
         try:
             scheduling.fail_run(store, run_id, reason, run.finished_at)
@@ -206,7 +206,7 @@ def _complete(
                 "%s: run %d could not be closed either (housekeeping closes it): %s",
                 run.integration,
                 run_id,
-                again,
+                again.line(),
             )
         return reason
     return None

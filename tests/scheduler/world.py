@@ -146,3 +146,84 @@ def migrated(store_url: str) -> str:
 
     ResultStore.open(store_url).dispose()
     return store_url
+
+
+class Outage:
+    """A TCP proxy on 127.0.0.1 in front of a database: `cut()` drops every connection and
+    refuses new ones (the store goes away), `restore()` serves again on the same port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        import socket
+        import threading
+
+        self.target = target
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._server: socket.socket | None = None
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.restore()
+
+    def url(self, database_url: str) -> str:
+        """`database_url` pointed at this proxy."""
+        return (
+            sa.make_url(database_url)
+            .set(host="127.0.0.1", port=self.port)
+            .render_as_string(hide_password=False)
+        )
+
+    def restore(self) -> None:
+        import socket
+        import threading
+
+        server = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        server.settimeout(0.1)
+        self._server = server
+        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
+
+    def cut(self) -> None:
+        import contextlib
+        import socket
+
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        with self._lock:
+            held, self._open = self._open, []
+        for sock in held:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, server: Any) -> None:
+        import socket
+        import threading
+
+        while self._server is server:
+            try:
+                client, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+
+
+def _pipe(src: Any, dst: Any) -> None:
+    import contextlib
+    import socket
+
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
