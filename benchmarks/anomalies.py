@@ -99,20 +99,20 @@ def _one(rng: np.random.Generator, days: int) -> Labelled:
             ramp = np.minimum(np.arange(n - at) / length, 1.0)
             factor[at:] *= 1 + rng.uniform(0.3, 0.6) * ramp
         after.append((at, min(end, n), kind, size))
+    seconds = grid + rng.integers(0, 300, n)  # runs start up to 5 minutes late
     values = level * factor * (1 + daily * shape) * week * (1 + noise * rng.standard_normal(n))
     for at, end, kind, size in after:
         if kind in ("spike", "drop"):
             values[at:end] *= size
         elif kind == "flat_line":
             values[at:end] = values[at - 1]
-        windows.append((int(grid[at]), int(grid[end - 1]) + 1, kind))
+        windows.append((int(seconds[at]), int(seconds[end - 1]) + 1, kind))
     keep = rng.random(n) > 0.02  # missing runs
     if rng.random() < 0.5:  # an outage of 2-10 hours
         at = int(rng.integers(2 * 24, n - 24))
         keep[at : at + int(rng.integers(2, 11))] = False
     for start, _end, _ in windows:  # every window keeps its first run, so it can be seen
-        keep[(start - START) // HOUR] = True
-    seconds = grid + rng.integers(0, 300, n)  # runs start up to 5 minutes late
+        keep[int(np.searchsorted(seconds, start))] = True
     return Labelled(seconds[keep], np.maximum(values[keep], 0.0), windows)
 
 

@@ -39,7 +39,10 @@ WEEK = 7 * DAY
 MIN_DAY_POINTS = 7  # a day's median needs this many runs; sparser series use the week
 MIN_WEEK_POINTS = 3
 MIN_SLOT = 3  # past values of a calendar slot before its offset counts
+SLOT_SLACK = 3600  # a slot's window reaches this much further: runs start a little late
 MIN_SCALE_DAYS = 3  # past days of residuals before a band can be drawn
+FLAT_RUN = 3  # repeats of the value before (4 equal values) before a flat-line is one
+FLAT_CHANCE = 1e-4  # how unlikely, by the past repeat rate, such a run must be
 MAD_TO_SIGMA = 1.4826
 AUTO_MARGIN = 0.9
 RELATIVE_FLOOR = 1e-6  # a constant series still gets a (tiny) band
@@ -60,6 +63,7 @@ class Scores:
     anomalous: NDArray[np.bool_]
     judged: NDArray[np.bool_]
     scheme: NDArray[np.int64]
+    flat: NDArray[np.bool_]
 
 
 SCHEMES = (Seasonality.NONE, Seasonality.DAILY, Seasonality.WEEKLY)
@@ -67,6 +71,10 @@ SCHEMES = (Seasonality.NONE, Seasonality.DAILY, Seasonality.WEEKLY)
 
 def score_series(seconds: Seconds, values: Floats, settings: AnomalySettings) -> Scores:
     """Score every point of one series (strictly increasing epoch seconds, finite values)."""
+    if len(seconds) == 0:
+        nothing = np.empty(0)
+        none = np.empty(0, dtype=bool)
+        return Scores(nothing, nothing, nothing, nothing, none, none, np.empty(0, np.int64), none)
     training = int(settings.training.total_seconds())
     index = pd.DatetimeIndex(seconds.astype("datetime64[s]"))
     values = to_log(values)
@@ -78,6 +86,7 @@ def score_series(seconds: Seconds, values: Floats, settings: AnomalySettings) ->
     ]
     residual, sigma, chosen = _choose(fits)
     history = _rolling(index, np.ones(len(values)), training, 1).count().to_numpy()
+    flat = _flat(index, values, training)
     judged = (history >= settings.min_history) & np.isfinite(residual) & np.isfinite(sigma)
     expected = values - residual
     sigma = np.maximum(sigma, RELATIVE_FLOOR * np.maximum(1.0, np.abs(expected)))
@@ -94,7 +103,8 @@ def score_series(seconds: Seconds, values: Floats, settings: AnomalySettings) ->
         low=from_log(np.where(judged, expected - k * sigma, np.nan)),
         high=from_log(np.where(judged, expected + k * sigma, np.nan)),
         score=score,
-        anomalous=anomalous & judged,
+        anomalous=(anomalous | flat) & judged,
+        flat=flat & judged,
         judged=judged,
         scheme=np.where(judged, chosen, -1),
     )
@@ -162,20 +172,44 @@ def _window_medians(values: Floats, starts: Seconds, ends: Seconds, least: int) 
     return np.where(count >= least, (lo + hi) / 2, np.nan)
 
 
+def _flat(index: pd.DatetimeIndex, values: Floats, training: int) -> NDArray[np.bool_]:
+    """A flat-line (a feed that stopped, a value no longer updated): the point repeats the
+    value before it for a run that the series' own past makes unlikely. With a past repeat
+    rate p (a point equal to the one before it, over the training window), a run of r
+    repeats needs p^r < FLAT_CHANCE, and r >= FLAT_RUN; a series that often repeats itself
+    (small counts, constants) needs long runs, or never gets there."""
+    same = np.concatenate(([False], values[1:] == values[:-1]))
+    breaks = np.flatnonzero(~same)
+    run = (
+        np.arange(len(values))
+        - breaks[np.searchsorted(breaks, np.arange(len(values)), "right") - 1]
+    )
+    window = _rolling(index, same.astype(np.float64), training, 1)
+    repeats, count = window.sum().to_numpy(), window.count().to_numpy()
+    rate = (repeats + 1) / (count + 2)
+    needed = np.maximum(FLAT_RUN, np.ceil(np.log(FLAT_CHANCE) / np.log(rate)))
+    flat: NDArray[np.bool_] = run >= needed
+    return flat
+
+
 def _choose(fits: list[_Fit]) -> tuple[Floats, Floats, Seconds]:
     """Residual, sigma and scheme per point: the only fit, or for `auto` (daily, weekly) the
     one that raised fewer alarms on the training window's past days, and on a tie the weekly
     one only when its mean |residual| is smaller by AUTO_MARGIN. `auto` judges a point only
-    when both can be compared, so a weekly pattern is never mistaken for anomalies."""
+    once the weekly scheme has been measured (on MIN_SCALE_DAYS past days), so a weekly
+    pattern is not mistaken for anomalies in a young series; daily serves the points whose
+    hour-of-week slot lacks values."""
     if len(fits) == 1:
         (fit,) = fits
         return fit.residual, fit.sigma, np.full(len(fit.residual), SCHEMES.index(fit.scheme))
     daily, weekly = fits
-    weekly_wins = (weekly.alarms < daily.alarms) | (
-        (weekly.alarms == daily.alarms) & (weekly.spread < AUTO_MARGIN * daily.spread)
+    weekly_wins = weekly.usable & (
+        (weekly.alarms < daily.alarms)
+        | ((weekly.alarms == daily.alarms) & (weekly.spread < AUTO_MARGIN * daily.spread))
     )
-    both = daily.usable & weekly.usable
-    residual = np.where(both, np.where(weekly_wins, weekly.residual, daily.residual), np.nan)
+    daily_serves = ~weekly_wins & daily.usable & np.isfinite(weekly.alarms)
+    residual = np.where(weekly_wins, weekly.residual, np.nan)
+    residual = np.where(daily_serves, daily.residual, residual)
     sigma = np.where(weekly_wins, weekly.sigma, daily.sigma)
     chosen = np.where(weekly_wins, SCHEMES.index(weekly.scheme), SCHEMES.index(daily.scheme))
     return residual, sigma, chosen
@@ -221,11 +255,12 @@ def _fit(
     slots = _slots(seconds, scheme)
     order = np.lexsort((seconds, slots))
     start = int(seconds[0])
-    stride = int(seconds[-1]) - start + training + 1  # slots never share a window
+    stride = int(seconds[-1]) - start + training + SLOT_SLACK + 1  # slots never share a window
     keys = slots[order] * stride + (seconds[order] - start)
     by_slot = pd.DatetimeIndex(keys.astype("datetime64[s]"))
     offsets = np.empty(len(seconds))
-    offsets[order] = _rolling(by_slot, detrended[order], training, MIN_SLOT).median().to_numpy()
+    reach = training + SLOT_SLACK
+    offsets[order] = _rolling(by_slot, detrended[order], reach, MIN_SLOT).median().to_numpy()
     residual = detrended - offsets
     size = pd.Series(np.abs(residual)).groupby(days)
     day_medians = size.median()
@@ -235,8 +270,10 @@ def _fit(
     medians = _rolling(day_index, day_medians.to_numpy(), training, MIN_SCALE_DAYS)
     sigma = MAD_TO_SIGMA * medians.median().to_numpy()[position]
     means = _rolling(day_index, size.mean().to_numpy(), training, MIN_SCALE_DAYS)
-    beyond = pd.Series(np.abs(residual) > sensitivity * sigma).groupby(days).sum()
-    alarms = _rolling(day_index, beyond.to_numpy(np.float64), training, MIN_SCALE_DAYS).sum()
+    measured = np.isfinite(residual) & np.isfinite(sigma)
+    beyond = np.where(measured, np.abs(residual) > sensitivity * sigma, np.nan)
+    per_day = pd.Series(beyond).groupby(days).sum(min_count=1).to_numpy()
+    alarms = _rolling(day_index, per_day, training, MIN_SCALE_DAYS).sum()
     return _Fit(
         scheme=scheme,
         residual=residual,
