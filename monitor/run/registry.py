@@ -69,6 +69,7 @@ def _schema(spec: SchemaSpec, _now: datetime) -> list[CheckResult]:
 
 
 def _suite(spec: SuiteSpec, _now: datetime) -> list[CheckResult]:
+    quiet_gx()  # before the import: GX logs most of its INFO lines while importing
     from checks.suite import run_suite  # GX costs seconds to import: only when needed
 
     quiet_gx()
@@ -79,8 +80,16 @@ GX_LOGGER = "great_expectations"
 
 
 def quiet_gx() -> None:
-    """GX logs ~220 INFO lines a suite; a run keeps only its warnings."""
+    """GX logs ~220 INFO lines a suite; a run keeps only its warnings. GX sets the level of
+    some of its loggers itself, so each one below WARNING is raised too."""
     logging.getLogger(GX_LOGGER).setLevel(logging.WARNING)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if (
+            name.startswith(f"{GX_LOGGER}.")
+            and isinstance(logger, logging.Logger)
+            and logging.NOTSET < logger.level < logging.WARNING
+        ):
+            logger.setLevel(logging.WARNING)
 
 
 # In run order: cheap checks first, suites (GX) last.

@@ -68,3 +68,56 @@ def test_a_crashing_engine_is_an_internal_error_of_its_kind(
     assert result.outcome is Outcome.ERROR and result.kind is CheckKind.VOLUME
     assert result.check == "volume" and result.cause is Cause.INTERNAL
     assert result.reason == "internal error in the volume check: ZeroDivisionError: engine bug"
+
+
+GX_NOISE = """
+import json, logging, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from monitor.config.loading import load_config
+from monitor.run.plan import plan_integrations
+from monitor.run.runner import evaluate
+seen = []
+class Count(logging.Handler):
+    def emit(self, record):
+        if record.name.startswith("great_expectations") and record.levelno < logging.WARNING:
+            seen.append(record.name)
+logging.basicConfig(level=logging.INFO)
+logging.getLogger().addHandler(Count())
+(plan,) = plan_integrations(load_config(Path(sys.argv[1]), {}))
+outcomes = [str(r.outcome) for spec in plan.specs for r in evaluate(spec, datetime.now(UTC))]
+print(json.dumps({"outcomes": outcomes, "gx_info": len(seen)}))
+"""
+
+
+def test_a_suite_run_logs_no_gx_info_lines(tmp_path: Path) -> None:
+    """Issue 12 item 14: each scheduled run logged ~220 lines of GX INFO (a fresh process, so
+    GX is imported by the run as under `dxq schedule`)."""
+    import json
+    import subprocess
+    import sys
+
+    suite = {
+        "name": "s",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "qty"}}
+        ],
+    }
+    (tmp_path / "s.json").write_text(json.dumps(suite), encoding="utf-8")
+    body = {
+        "source": "shop.products",
+        "target": "shop.products",
+        "suites": [{"suite": "s.json", "side": "source", "key": ["sku"]}],
+    }
+    systems = {"shop": {"url": make_source(tmp_path)}}
+    path = write_monitor_file(tmp_path / "dxq.yml", "sqlite://", systems, {"i": body})
+    done = subprocess.run(
+        [sys.executable, "-c", GX_NOISE, str(path)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"outcomes": ["passed"], "gx_info": 0}
