@@ -153,6 +153,10 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("owner", metavar="OWNER")
     test.set_defaults(command=_alerts_test)
 
+    from monitor.commands.anomalies import declare_anomalies
+
+    declare_anomalies(sub)
+
     p = sub.add_parser("db", help="the results database")
     db = p.add_subparsers(metavar="ACTION")
     up = db.add_parser("upgrade", help="bring the results database to the current schema")
