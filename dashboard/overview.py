@@ -71,7 +71,8 @@ def _live(ctx: AppContext, names: tuple[str, ...]) -> None:
     k5.metric("No runs yet", statuses.count(None))
     st.caption(
         f"Updated {now:%Y-%m-%d %H:%M} UTC · refreshes every minute · "
-        "“not reporting” means no run within 1.5 times its schedule plus its timeout"
+        "“not reporting” means the next scheduled run is overdue: its timeout and half a "
+        "schedule gap have passed (the rule of the missed-run alert)"
     )
     render_scheduler_health(path, now)
     if not rows:
