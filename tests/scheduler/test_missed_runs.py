@@ -106,3 +106,34 @@ def test_a_bad_day_of_week_is_a_clear_monitor_file_error(
         load_config(path, {})
     assert "integrations.orders.schedule" in str(caught.value)
     assert words in str(caught.value)
+
+
+def test_the_scheduler_raises_the_missed_alert_only_when_the_weekday_run_is_overdue(
+    store: ResultStore, store_url: str, tmp_path: Path, unique: str
+) -> None:
+    """The daemon's own housekeeping (Scheduler._check_missed) on its cron triggers."""
+    from monitor.daemon.scheduler import Options, Scheduler
+    from store import scheduling
+
+    systems = {"shop": {"url": make_source(tmp_path)}}
+    body = integration(schedule="0 9 * * 1-5", timeout="10m")
+    path = write_monitor_file(tmp_path / "dxq.yml", store_url, systems, {unique: body})
+    now = [FRIDAY_RUN - timedelta(hours=1)]  # the scheduler starts on Friday morning
+    scheduler = Scheduler(Options(path), load_config(path, {}), env={}, clock=lambda: now[0])
+    try:
+        run_id = store.begin_run(unique, FRIDAY_RUN)
+        store.complete_run(run_id, FRIDAY_RUN + timedelta(minutes=5), [])
+        verdicts = []
+        for moment in (
+            datetime(2026, 11, 21, 12, 0, tzinfo=UTC),  # Saturday
+            datetime(2026, 11, 22, 23, 0, tzinfo=UTC),  # Sunday
+            datetime(2026, 11, 23, 21, 11, tzinfo=UTC),  # Monday's run is overdue
+        ):
+            now[0] = moment
+            scheduler._check_missed()
+            verdicts.append(
+                (unique in scheduler.missed, unique in scheduling.open_missed(scheduler.store))
+            )
+        assert verdicts == [(False, False), (False, False), (True, True)]
+    finally:
+        scheduler.store.dispose()
