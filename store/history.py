@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.result import CheckKind, CheckResult, Outcome
+from checks.suite_result import in_suite
 from store.schema import check_results, daily_rollups, latest_results, mismatch_keys
 from store.types import JSONDocument, fingerprint, to_jsonable
 from store.upserts import Excluded, upsert
@@ -101,19 +102,28 @@ def update_latest(
 
 
 def forget_removed_checks(
-    connection: sa.Connection, integration: str, at: datetime, checks: Sequence[str]
+    connection: sa.Connection,
+    integration: str,
+    at: datetime,
+    checks: Sequence[str],
+    suites_down: Sequence[str] = (),
 ) -> int:
     """Drop the latest results of the integration's checks that this run (recorded at `at`)
     no longer has: they were removed from the monitor file. A run without results removes
-    nothing, nor does a run older than the stored result. Returns how many rows went."""
+    nothing, nor does a run older than the stored result, nor a suite that could not be
+    evaluated (`suites_down`: its expectations keep their last result). Returns how many rows
+    went."""
     if not checks:
         return 0
     latest = latest_results.c
-    stmt = latest_results.delete().where(
-        latest.integration == integration,
-        latest.check.not_in(list(checks)),
-        latest.result_at <= at,
-    )
+    mine = (latest.integration == integration, latest.result_at <= at)
+    stored = connection.execute(
+        sa.select(latest.check).where(*mine, latest.check.not_in(list(checks)))
+    ).scalars()
+    gone = [c for c in stored if not any(in_suite(c, suite) for suite in suites_down)]
+    if not gone:
+        return 0
+    stmt = latest_results.delete().where(*mine, latest.check.in_(gone))
     return connection.execute(stmt).rowcount
 
 

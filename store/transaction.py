@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from checks.result import CheckResult, Outcome
+from checks.result import CheckKind, CheckResult, Outcome
 from store.errors import RunNotRunning, UnknownRun
 from store.history import (
     age_mismatch_keys,
@@ -76,7 +76,14 @@ class Transaction:
         rows = [result_row(r) for r in _last_per_check(results)]
         ids = insert_results(self.connection, run_id, integration, at, rows)
         update_latest(self.connection, run_id, integration, at, rows, ids)
-        forget_removed_checks(self.connection, integration, at, [row["check"] for row in rows])
+        down = [
+            r.check
+            for r in results
+            if r.kind is CheckKind.EXPECTATION and r.outcome is Outcome.ERROR
+        ]
+        forget_removed_checks(
+            self.connection, integration, at, [row["check"] for row in rows], down
+        )
         update_rollups(self.connection, integration, at, rows)
         for result in _last_per_check(results):
             age_mismatch_keys(self.connection, run_id, integration, at, result)

@@ -252,3 +252,24 @@ def test_a_run_without_results_or_an_older_run_removes_no_latest_result(
     record(store, T0, result("volume", Outcome.PASSED))  # recorded late, out of order
     left = [(r.integration, r.check) for r in rows(store, latest_results, "integration", "check")]
     assert left == [("orders", "freshness"), ("orders", "volume"), ("other", "volume")]
+
+
+def test_a_suite_that_could_not_be_evaluated_keeps_its_expectations_latest_results(
+    store: ResultStore,
+) -> None:
+    """Issue 12 item 2: a table renamed during an outage is not a suite removed from the
+    monitor file; its expectations stay on the dashboard with their last result."""
+    expect = "suites/s.json: expect_column_values_to_not_be_null(sku)"
+    other = "suites/t.json: expect_column_values_to_be_unique(id)"
+    suite = CheckKind.EXPECTATION
+    record(
+        store,
+        T0,
+        result(expect, Outcome.FAILED, kind=suite),
+        result(other, Outcome.FAILED, kind=suite),
+        result("volume", Outcome.PASSED),
+    )
+    down = result("suites/s.json", Outcome.ERROR, kind=suite, reason="no such table")
+    record(store, T0 + timedelta(hours=1), down, result("volume", Outcome.PASSED))
+    left = [r.check for r in rows(store, latest_results, "check")]
+    assert left == ["suites/s.json", expect, "volume"], "t.json was removed, s.json is down"
