@@ -1,9 +1,11 @@
-"""YAML aliases kept in bounds before the monitor file is built into data.
+"""YAML aliases and nesting kept in bounds before the monitor file is built into data.
 
 An alias repeats the value of an anchor, so a few hundred bytes of anchors that repeat each
 other (a "billion laughs" file) expand to billions of values, and an anchor whose value holds
 its own alias never ends. Both are measured on the composed YAML nodes, where every value
-exists once, and reported as one problem on the line of the key that uses the alias.
+exists once, and reported as one problem on the line of the key that uses the alias. Values
+nested deeper than any monitor file needs (`[[[[…]]]]`) are refused the same way, before the
+recursive steps that build and validate the data could run out of stack.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import yaml
 # Values a monitor file may gain through aliases (beyond the values written in it). A file
 # that shares a block of settings among hundreds of integrations stays far below this.
 MAX_ALIAS_VALUES = 100_000
+# Levels of nesting (a route's child routes take two each); real files stay below 20.
+MAX_DEPTH = 100
 
 Loc = tuple[str | int, ...]
 
@@ -29,7 +33,8 @@ class AliasProblem:
 
 
 def alias_problem(root: yaml.Node) -> AliasProblem | None:
-    """The problem of a document whose aliases recurse or expand past MAX_ALIAS_VALUES."""
+    """The problem of a document whose aliases recurse or expand past MAX_ALIAS_VALUES, or
+    whose values nest deeper than MAX_DEPTH."""
     sizes: dict[int, int] = {}
     open_nodes: set[int] = set()  # the nodes whose values are being measured: the ancestors
     stack: list[tuple[yaml.Node, Loc, int, bool]] = [(root, (), 1, False)]
@@ -48,6 +53,13 @@ def alias_problem(root: yaml.Node) -> AliasProblem | None:
                 line,
                 "this alias repeats a value that contains the alias itself, so the value never "
                 "ends; write the value out instead",
+            )
+        if len(loc) > MAX_DEPTH:
+            return AliasProblem(
+                loc[:4],  # where the nesting starts; the line is where it goes too deep
+                line,
+                f"values nested more than {MAX_DEPTH} levels deep; a monitor file needs far "
+                "fewer (check the brackets and the indentation)",
             )
         open_nodes.add(key)
         stack.append((node, loc, line, True))

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from monitor.cli import main
-from monitor.config.aliases import MAX_ALIAS_VALUES, alias_problem
+from monitor.config.aliases import MAX_ALIAS_VALUES, MAX_DEPTH, alias_problem
 from monitor.config.document import LOADER
 from monitor.config.loading import load_config
 from monitor.errors import ConfigError
@@ -128,3 +128,25 @@ def test_a_suite_file_holding_an_alias_bomb_or_deep_nesting_is_a_problem(
     assert all("invalid JSON" in p for p in problems)
     assert main(["validate", "-c", str(path)]) == 2
     assert "internal error" not in "".join(capsys.readouterr())
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 500, 990])
+def test_values_nested_too_deep_are_one_problem_not_a_recursion_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], depth: int
+) -> None:
+    path = tmp_path / "dxq.yml"
+    path.write_text(f"version: 1\nstore: {'[' * depth}{']' * depth}\n", encoding="utf-8")
+    assert _problems(path) == [
+        f"{path}:2: store[0][0][0]: values nested more than {MAX_DEPTH} levels deep; a monitor "
+        "file needs far fewer (check the brackets and the indentation)"
+    ]
+    assert main(["validate", "-c", str(path)]) == 2
+    assert "internal error" not in "".join(capsys.readouterr())
+
+
+def test_nesting_up_to_the_bound_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "dxq.yml"
+    nested = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
+    path.write_text(f"version: 1\nstore: sqlite:///r.db\nx-deep: {nested}\n", encoding="utf-8")
+    (problem,) = _problems(path)
+    assert ":3: x-deep: unknown key 'x-deep'" in problem
