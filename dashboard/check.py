@@ -3,10 +3,9 @@ history, sample records, the query that reproduces them, and the alert with ackn
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, data, sample
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
 from dashboard.flash import perform, show_flash
@@ -180,10 +179,15 @@ def _sample(ctx: AppContext, d: CheckDetail) -> None:
     if not d.sample:
         st.caption("No sample was kept for this result (nothing failed, or the check keeps none).")
     else:
-        st.caption("Values of fields marked pii are masked before they are stored.")
-        st.dataframe(
-            pd.DataFrame([flat_row(row) for row in d.sample]), hide_index=True, width="stretch"
+        integration = ctx.config.integrations[d.integration]
+        source, target = str(integration.source.system), str(integration.target.system)
+        table = sample.sample_table(d.sample, source, target)
+        st.caption(
+            f"Each field's value in {source} and in {target}; the fields that differ are named "
+            f"in “differs in” and shaded. {sample.MISSING} = the record is not in that system, "
+            f"{sample.EMPTY} = the field holds no value. Fields marked pii are masked."
         )
+        st.dataframe(sample.styled(table, source, target), hide_index=True, width="stretch")
     queries = reproduce_queries(ctx, d)
     if queries:
         st.subheader("Reproduce")
@@ -223,32 +227,6 @@ def _query_side(ctx: AppContext, d: CheckDetail) -> str:
 def _where(ctx: AppContext, integration: str, side: str) -> str:
     system = getattr(ctx.config.integrations[integration], side).system
     return f"{system} ({side})"
-
-
-def flat_row(row: object) -> dict[str, object]:
-    """One sample record as flat columns: key columns, then each field's source and target
-    (only the source value for a record missing in the target, and the reverse)."""
-    if not isinstance(row, dict):
-        return {"value": row}
-    kind = row.get("kind")
-    flat: dict[str, object] = {}
-    for key, value in row.items():
-        if key == "key" and isinstance(value, dict):
-            flat.update({f"key {k}": v for k, v in value.items()})
-        elif key == "fields" and isinstance(value, dict):
-            for field, pair in value.items():
-                if isinstance(pair, list | tuple) and len(pair) == 2:
-                    if kind != "missing_in_source":
-                        flat[f"{field} (source)"] = pair[0]
-                    if kind != "missing_in_target":
-                        flat[f"{field} (target)"] = pair[1]
-                else:
-                    flat[field] = pair
-        elif key in ("source", "target") and isinstance(value, dict):
-            flat.update({f"{field} ({key})": v for field, v in value.items()})
-        else:
-            flat[key] = value if not isinstance(value, dict | list) else str(value)
-    return flat
 
 
 def _detail_text(detail: object) -> str:

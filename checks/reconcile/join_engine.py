@@ -121,7 +121,7 @@ def _run(
         s_vals = tuple(r[f"sf{i}"] for i in range(nf)) if r["sp"] is not None else None
         t_vals = tuple(r[f"tf{i}"] for i in range(nf)) if r["tp"] is not None else None
         probe.add(tuple(_text(v) for v in key), _texts(s_vals), _texts(t_vals))
-    tally.keys = probe.keys
+    tally.keys, tally.sample_values = probe.keys, probe.sample_values
     flying = sa.select(*[sa.func.coalesce(j.c[f"sk{i}"], j.c[f"tk{i}"]) for i in range(nk)])
     for flight in conn.execute(flying.where(~keep).order_by(*order).limit(MAX_KEYS)):
         tally.add_in_flight(tuple(_text(v) for v in flight))

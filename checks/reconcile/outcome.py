@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 
+from checks.limit import describe_limit, judge
 from checks.masking import mask
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
@@ -40,20 +42,29 @@ def build_result(
     }
     keys = tuple(_masked(plan, k) for k in tally.keys)
     metrics["in_flight_keys"] = [_masked_key(plan, k) for k in tally.in_flight_keys]
-    sample = [{"key": k.key, "kind": k.kind, "fields": k.fields} for k in keys[: spec.sample]]
+    sample = [
+        {
+            "key": k.key,
+            "kind": k.kind,
+            "fields": _shown(plan, k.fields),
+            "values": _shown(plan, _masked_values(plan, values)),
+        }
+        for k, values in zip(keys[: spec.sample], tally.sample_values, strict=False)
+    ]
     queries = side_queries(plan, keys[: spec.sample])
     if queries:
         metrics["queries"] = queries
-    passed = rate <= spec.max_mismatch_rate
+    outcome = judge(rate, spec.max_mismatch_rate, spec.warn_mismatch_rate, spec.severity)
+    passed = outcome is Outcome.PASSED
     return CheckResult(
         check=spec.name,
         kind=CheckKind.RECONCILE,
-        outcome=Outcome.PASSED if passed else Outcome.for_failure(spec.severity),
+        outcome=outcome,
         severity=spec.severity,
         metrics=metrics,
         headline="mismatch_rate",
         observed=f"{percent(rate)} ({differing:,} of {tally.compared:,} keys)",
-        expected=f"at most {percent(spec.max_mismatch_rate)}",
+        expected=describe_limit(spec.max_mismatch_rate, spec.warn_mismatch_rate, percent),
         sample=sample,
         query=reproduce_query(plan, keys[: spec.sample]),
         reason=None if passed else _reason(tally),
@@ -78,6 +89,37 @@ def _masked(plan: Plan, key: MismatchedKey) -> MismatchedKey:
         for name, values in key.fields.items()
     }
     return MismatchedKey(_masked_key(plan, key.key), key.kind, fields)
+
+
+def _masked_values(plan: Plan, values: dict[str, list[str | None]]) -> dict[str, list[str | None]]:
+    pii = {p.spec.name for p in plan.fields if p.spec is not None and p.spec.pii}
+    return {name: [mask(v) for v in pair] if name in pii else pair for name, pair in values.items()}
+
+
+def _shown(plan: Plan, fields: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Sampled values as the systems hold them: a number's canonical form (`96.820000`)
+    without the zeros the comparison scale added (`96.82`, `177.1`, `5`)."""
+    numbers = {
+        p.spec.name if p.spec else p.target.name
+        for p in plan.fields
+        if "number" in (p.source_category, p.target_category)
+    }
+    return {
+        name: [_number_text(v) for v in pair] if name in numbers else pair
+        for name, pair in fields.items()
+    }
+
+
+def _number_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return value  # masked or not a number: as it came
+    if not number.is_finite():
+        return value
+    return f"{number.normalize():f}"
 
 
 def _masked_key(plan: Plan, key: dict[str, object]) -> dict[str, object]:

@@ -29,6 +29,9 @@ class Tally:
     changed_by_field: dict[str, int] = field(default_factory=dict)
     keys: list[MismatchedKey] = field(default_factory=list)
     in_flight_keys: list[dict[str, object]] = field(default_factory=list)
+    # Every compared field's [source, target] of the first `sample` differing keys (None for
+    # the missing side): the sample shows the whole record, not only what differs.
+    sample_values: list[dict[str, list[str | None]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for pair in self.plan.fields:
@@ -46,12 +49,12 @@ class Tally:
         if source is None:
             self.target_rows += 1
             self.missing_in_source += 1
-            self._remember(key, "missing_in_source", {})
+            self._remember(key, "missing_in_source", {}, None, target)
             return
         self.source_rows += 1
         if target is None:
             self.missing_in_target += 1
-            self._remember(key, "missing_in_target", {})
+            self._remember(key, "missing_in_target", {}, source, None)
             return
         self.target_rows += 1
         differing = {
@@ -63,7 +66,7 @@ class Tally:
             self.changed += 1
             for name in differing:
                 self.changed_by_field[name] += 1
-            self._remember(key, "changed", differing)
+            self._remember(key, "changed", differing, source, target)
 
     def add_in_flight(self, key: Values) -> None:
         """A key left out because it is in flight (kept, up to MAX_KEYS, so that its earlier
@@ -71,7 +74,18 @@ class Tally:
         if len(self.in_flight_keys) < MAX_KEYS:
             self.in_flight_keys.append(key_dict(self.plan, key))
 
-    def _remember(self, key: Values, kind: str, fields: dict[str, list[str | None]]) -> None:
+    def _remember(
+        self,
+        key: Values,
+        kind: str,
+        fields: dict[str, list[str | None]],
+        source: Values | None,
+        target: Values | None,
+    ) -> None:
+        if len(self.sample_values) < self.plan.spec.sample:
+            absent = (None,) * len(self.plan.fields)  # the side the record is missing from
+            pairs = zip(self.plan.fields, source or absent, target or absent, strict=True)
+            self.sample_values.append({_name(pair): [s, t] for pair, s, t in pairs})
         if len(self.keys) < MAX_KEYS:
             self.keys.append(MismatchedKey(key_dict(self.plan, key), kind, dict(fields)))
 

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from dashboard.check import flat_row
+from dashboard import sample
 from dashboard.format import literal
 from store.schema import latest_results
 from tests.dashboard.support import open_page, text_of
@@ -70,8 +70,71 @@ def test_values_from_the_systems_render_as_text_not_links_or_images(demo_dashboa
         assert not LIVE.search(text) and not AUTOLINKED.search(text), text
 
 
-def test_a_missing_record_shows_only_its_source_values() -> None:
-    row = {"key": {"sku": "A1"}, "kind": "missing_in_target", "fields": {"price": [9.5, None]}}
-    assert flat_row(row) == {"key sku": "A1", "kind": "missing_in_target", "price (source)": 9.5}
-    changed = {**row, "kind": "changed", "fields": {"price": [9.5, 9.0]}}
-    assert flat_row(changed)["price (target)"] == 9.0
+def test_sample_records_show_both_sides_real_values_and_mark_what_differs() -> None:
+    at = open_page("check", integration="orders", check="reconcile")
+    table = next(d.value for d in at.dataframe if "differs in" in d.value.columns)
+    value_columns = [c for c in table.columns if " · " in c]
+    assert {"amount · shop", "amount · erp", "customer_ref · shop", "customer_ref · erp"} <= set(
+        value_columns
+    )
+    cells = table[value_columns].astype(str)
+    assert not cells.isin(["None", "nan", ""]).any().any(), table
+    assert not cells.apply(lambda c: c.str.contains(r"\.\d*0{3,}$")).any().any(), table
+    missing = table[table["problem"] == "missing in erp (only in shop)"]
+    assert not missing.empty
+    assert (missing["amount · erp"] == sample.MISSING).all()
+    assert missing["amount · shop"].map(float).gt(0).all()  # the shop's real amount
+    changed = table[table["problem"] == "values differ"]
+    assert (changed["differs in"] == "amount").all()
+    assert (changed["amount · shop"] != changed["amount · erp"]).all()
+    assert (changed["customer_ref · shop"] == changed["customer_ref · erp"]).all()
+
+
+def test_the_differing_cells_are_shaded_and_named() -> None:
+    rows = [
+        {
+            "key": {"id": 1},
+            "kind": "changed",
+            "fields": {"price": ["9.5", "9"]},
+            "values": {"price": ["9.5", "9"], "name": ["Mug", "Mug"]},
+        },
+        {
+            "key": {"id": 2},
+            "kind": "missing_in_target",
+            "fields": {},
+            "values": {"price": ["3", None], "name": [None, None]},
+        },
+    ]
+    table = sample.sample_table(rows, "pim", "shop")
+    assert table.to_dict("records") == [
+        {
+            "key id": "1",
+            "problem": "values differ",
+            "differs in": "price",
+            "price · pim": "9.5",
+            "price · shop": "9",
+            "name · pim": "Mug",
+            "name · shop": "Mug",
+        },
+        {
+            "key id": "2",
+            "problem": "missing in shop (only in pim)",
+            "differs in": "",
+            "price · pim": "3",
+            "price · shop": "—",
+            "name · pim": "(empty)",
+            "name · shop": "—",
+        },
+    ]
+    marks = sample.differing_cells(table, "pim", "shop")
+    assert marks.values.sum() == 2 and marks.loc[0, "price · pim"] and marks.loc[0, "price · shop"]
+
+
+def test_a_sample_stored_before_values_were_kept_shows_no_none() -> None:
+    old = [
+        {"key": {"id": 1}, "kind": "changed", "fields": {"price": ["9.500000", "9.000000"]}},
+        {"key": {"id": 2}, "kind": "missing_in_target", "fields": {}},
+    ]
+    table = sample.sample_table(old, "pim", "shop")
+    assert "None" not in table.astype(str).to_numpy().tolist().__str__()
+    assert table.loc[1, "problem"] == "missing in shop (only in pim)"
