@@ -7,7 +7,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from checks.limit import describe_limit, judge
 from checks.masking import mask
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
@@ -54,17 +53,16 @@ def build_result(
     queries = side_queries(plan, keys[: spec.sample])
     if queries:
         metrics["queries"] = queries
-    outcome = judge(rate, spec.max_mismatch_rate, spec.warn_mismatch_rate, spec.severity)
-    passed = outcome is Outcome.PASSED
+    passed = rate <= spec.max_mismatch_rate
     return CheckResult(
         check=spec.name,
         kind=CheckKind.RECONCILE,
-        outcome=outcome,
+        outcome=Outcome.PASSED if passed else Outcome.for_failure(spec.severity),
         severity=spec.severity,
         metrics=metrics,
         headline="mismatch_rate",
         observed=f"{percent(rate)} ({differing:,} of {tally.compared:,} keys)",
-        expected=describe_limit(spec.max_mismatch_rate, spec.warn_mismatch_rate, percent),
+        expected=f"at most {percent(spec.max_mismatch_rate)}",
         sample=sample,
         query=reproduce_query(plan, keys[: spec.sample]),
         reason=None if passed else _reason(tally),
