@@ -19,7 +19,7 @@ from datasources.errors import Cause
 from monitor.run.registry import check_type
 from monitor.run.retry import RETRY, RetryPolicy, Systems, await_systems
 from store import scheduling
-from store.errors import StoreError
+from store.errors import RunNotRunning, StoreError
 
 if TYPE_CHECKING:
     from monitor.run.alerting import AlertContext
@@ -196,6 +196,9 @@ def _complete(
 
                 outcomes = outcomes_of(run.results)
                 record_alerts(tx.connection, alerting, run.integration, outcomes, run.finished_at)
+    except RunNotRunning as exc:  # closed meanwhile, e.g. as timed out by the worker
+        log.warning("%s: %s", run.integration, exc.line())
+        return exc.line()
     except StoreError as exc:
         reason = f"the results could not be recorded: {exc.line()}"
         log.error("%s: run %d: %s", run.integration, run_id, reason)
