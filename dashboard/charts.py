@@ -1,7 +1,16 @@
-"""Charts: DataFrame in, Plotly figure out. No Streamlit and no queries here."""
+"""Charts: DataFrame in, Plotly figure out. No Streamlit and no queries here.
+
+Every chart keeps the browser's work bounded, whatever the data: at most MAX_TICKS labels per
+axis (Plotly draws each one as SVG text, and 2,000 of them took the Integration page a minute
+to draw) and at most MAX_POINTS points per trace (longer series are thinned, keeping the worst
+point of each stretch). Time axes label day and month and end at `now`, not a day ahead."""
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -11,6 +20,11 @@ OUTCOME_COLOURS = {
     "failed": "#c62828",
     "error": "#6a1b9a",
 }
+OUTCOME_RANK = {"passed": 0, "warned": 1, "failed": 2, "error": 3}
+MAX_TICKS = 8
+MAX_POINTS = 200
+DAY_FORMAT = "%-d %b"  # "6 Dec": the day always shows, whatever the zoom
+HOVER_TIME = "%-d %b %Y %H:%M UTC"
 
 
 def _layout(fig: go.Figure, title: str, height: int = 260) -> go.Figure:
@@ -18,10 +32,52 @@ def _layout(fig: go.Figure, title: str, height: int = 260) -> go.Figure:
         title={"text": title, "font": {"size": 14}},
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h", "y": -0.25},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
         hovermode="x unified",
     )
+    fig.update_yaxes(nticks=MAX_TICKS)
     return fig
+
+
+def _time_axis(fig: go.Figure, first: object, now: datetime | None, pad: timedelta) -> None:
+    """A date axis from `first` (less `pad`, so its mark is whole) to `now`: at most MAX_TICKS
+    labels, each with day and month, level so none hides behind its neighbour or the legend."""
+    end = now or datetime.now(UTC)
+    start = pd.Timestamp(first)
+    if start.tzinfo is None:
+        start = start.tz_localize(UTC)
+    start = min(start - pad, pd.Timestamp(end) - pad)
+    fig.update_xaxes(
+        type="date",
+        range=[_plotly_time(start), _plotly_time(pd.Timestamp(end))],
+        nticks=MAX_TICKS,
+        tickformat=DAY_FORMAT,
+        tickangle=0,
+        hoverformat=HOVER_TIME,
+    )
+
+
+def _plotly_time(moment: pd.Timestamp) -> str:
+    """Plotly reads naive ISO times; every time here is UTC."""
+    return str(moment.tz_convert(UTC).tz_localize(None).isoformat())
+
+
+def _day_times(days: pd.Series) -> pd.Series:
+    """Calendar days (date objects or strings) as UTC midnights."""
+    return pd.to_datetime(days.map(str)).dt.tz_localize(UTC)
+
+
+def thin(frame: pd.DataFrame, worst: pd.Series | None = None) -> pd.DataFrame:
+    """At most MAX_POINTS rows, in order: the rows split into MAX_POINTS even stretches and
+    each keeps its row with the largest `worst` (its last row without one), so spikes stay."""
+    if len(frame) <= MAX_POINTS:
+        return frame
+    stretch = np.arange(len(frame)) * MAX_POINTS // len(frame)
+    if worst is None:
+        picked = pd.Series(np.arange(len(frame))).groupby(stretch).max()
+    else:
+        picked = pd.Series(worst.to_numpy(dtype=float)).fillna(-math.inf).groupby(stretch).idxmax()
+    return frame.iloc[picked.to_numpy()]
 
 
 def sparkline(days: pd.DataFrame) -> go.Figure:
@@ -54,16 +110,28 @@ SPARK_HEIGHT = 40
 
 
 def trend_with_limit(
-    frame: pd.DataFrame, y: str, limit: float | None, title: str, unit: str, scale: float = 1.0
+    frame: pd.DataFrame,
+    y: str,
+    limit: float | None,
+    title: str,
+    unit: str,
+    scale: float = 1.0,
+    now: datetime | None = None,
 ) -> go.Figure:
     """Daily mean and worst of a metric, with its limit as a dashed red line."""
+    frame = thin(frame, frame["max_value"] if "max_value" in frame else frame[y])
+    days = _day_times(frame["day"])
     fig = go.Figure()
     fig.add_scatter(
-        x=frame["day"], y=frame[y] * scale, name=f"daily mean ({unit})", mode="lines+markers"
+        x=days,
+        y=frame[y] * scale,
+        name=f"daily mean ({unit})",
+        mode="lines+markers",
+        cliponaxis=False,
     )
     if "max_value" in frame:
         fig.add_scatter(
-            x=frame["day"],
+            x=days,
             y=frame["max_value"] * scale,
             name=f"daily worst ({unit})",
             mode="lines",
@@ -77,50 +145,87 @@ def trend_with_limit(
             annotation_position="top right",
         )
     fig.update_yaxes(rangemode="tozero", title=unit)
-    fig.update_xaxes(tickformat="%b %d", dtick=86_400_000)
+    if not days.empty:
+        _time_axis(fig, days.min(), now, timedelta(hours=12))
+        fig.update_xaxes(hoverformat="%-d %b %Y")
     return _layout(fig, title)
 
 
-def row_count_chart(frame: pd.DataFrame, source: str, target: str) -> go.Figure:
-    """Source and target row counts per run."""
+def row_count_chart(
+    frame: pd.DataFrame, source: str, target: str, now: datetime | None = None
+) -> go.Figure:
+    """Source and target row counts per run (at most MAX_POINTS runs: where there are more,
+    each stretch shows its run with the largest difference)."""
+    frame = thin(frame, (frame["source_rows"] - frame["target_rows"]).abs())
     fig = go.Figure()
-    fig.add_scatter(x=frame["created_at"], y=frame["source_rows"], name=f"source ({source})")
+    fig.add_scatter(
+        x=frame["created_at"], y=frame["source_rows"], name=f"source ({source})", cliponaxis=False
+    )
     fig.add_scatter(
         x=frame["created_at"],
         y=frame["target_rows"],
         name=f"target ({target})",
         line={"dash": "dash"},
+        cliponaxis=False,
     )
-    fig.update_yaxes(title="rows", tickformat=",d", rangemode="tozero")
-    span = pd.concat([frame["source_rows"], frame["target_rows"]]).dropna()
-    if not span.empty and span.max() - span.min() < 10:
-        fig.update_yaxes(dtick=1)  # a few rows: whole-number ticks only
+    fig.update_yaxes(title="rows", tickformat=",d")
+    counts = pd.concat([frame["source_rows"], frame["target_rows"]]).dropna()
+    if not counts.empty:
+        fig.update_yaxes(**_count_axis(float(counts.min()), float(counts.max())))
+        _time_axis(fig, frame["created_at"].min(), now, timedelta(hours=1))
     return _layout(fig, "Row counts: source and target")
 
 
-def pass_rate_heatmap(trend: pd.DataFrame) -> go.Figure:
-    """Checks down, days across, the share of runs that passed in each cell."""
+def _count_axis(low: float, high: float) -> dict[str, object]:
+    """A y axis for whole counts between `low` and `high`: fitted to them (a 5-row gap in 2,000
+    rows stays visible), at least 10 rows tall, ticks on whole numbers, at most MAX_TICKS."""
+    pad = max((high - low) * 0.1, (10 - (high - low)) / 2, 1.0)
+    bottom, top = max(low - pad, 0.0), high + pad
+    step = _nice_step((top - bottom) / (MAX_TICKS - 1))
+    return {"range": [bottom, top], "dtick": step, "tick0": 0}
+
+
+def _nice_step(raw: float) -> int:
+    """The smallest whole step of 1, 2 or 5 times a power of ten that is at least `raw`."""
+    power = 10 ** max(math.floor(math.log10(max(raw, 1.0))), 0)
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return int(factor * power)
+    return int(10 * power)
+
+
+def pass_rate_heatmap(trend: pd.DataFrame, now: datetime | None = None) -> go.Figure:
+    """Checks down, days across, the share of runs that passed in each cell. Each cell covers
+    its day (noon-centred), so the newest ends at `now`, the part of today that has passed."""
     grid = trend.pivot_table(index="check", columns="day", values="pass_rate", aggfunc="mean")
     labels = [name if len(name) <= 60 else f"…{name[-59:]}" for name in grid.index]
+    days = _day_times(pd.Series(list(grid.columns), dtype=object))
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy() * 100,
-            x=[str(d) for d in grid.columns],
+            x=days + pd.Timedelta(hours=12),
             y=labels,
             zmin=0,
             zmax=100,
             colorscale=[[0, "#c62828"], [0.5, "#fdd835"], [1, "#2e7d32"]],
             colorbar={"title": "% passed"},
-            hovertemplate="%{y}<br>%{x}: %{z:.0f}% passed<extra></extra>",
+            hovertemplate="%{y}<br>%{x|%-d %b %Y}: %{z:.0f}% passed<extra></extra>",
         )
     )
-    fig.update_xaxes(type="category")
-    return _layout(fig, "Pass rate per check and day", height=max(260, 26 * len(grid) + 90))
+    if not days.empty:
+        _time_axis(fig, days.min(), now, timedelta(0))
+    fig = _layout(fig, "Pass rate per check and day", height=max(260, 26 * len(grid) + 90))
+    # every check's name: the chart grows 26 px a check, so the labels never crowd
+    fig.update_yaxes(tickmode="array", tickvals=labels, ticktext=labels, nticks=None)
+    return fig
 
 
-def history_strip(history: pd.DataFrame) -> go.Figure:
-    """One mark per recent result, coloured and shaped by outcome (not by colour alone)."""
+def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figure:
+    """One mark per recent result, coloured and shaped by outcome (not by colour alone); at
+    most MAX_POINTS marks, the worst outcome of each stretch kept."""
     symbols = {"passed": "circle", "warned": "diamond", "failed": "x", "error": "square"}
+    history = history.sort_values("created_at")
+    history = thin(history, history["outcome"].map(OUTCOME_RANK).fillna(0))
     fig = go.Figure()
     for outcome, part in history.groupby("outcome"):
         fig.add_scatter(
@@ -134,7 +239,15 @@ def history_strip(history: pd.DataFrame) -> go.Figure:
                 "symbol": symbols.get(str(outcome), "circle"),
             },
             customdata=part[["observed"]],
-            hovertemplate="%{x}<br>%{customdata[0]}<extra></extra>",
+            hovertemplate="%{x|" + HOVER_TIME + "}<br>%{customdata[0]}<extra></extra>",
+            cliponaxis=False,
         )
     fig.update_yaxes(visible=False)
-    return _layout(fig, "Recent results (newest right)", height=170)
+    if not history.empty:
+        _time_axis(fig, history["created_at"].min(), now, timedelta(hours=1))
+    fig = _layout(fig, "Recent results (newest right)", height=170)
+    fig.update_layout(  # above the marks: below, it would hide the first date
+        hovermode="closest",
+        legend={"yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+    )
+    return fig

@@ -56,7 +56,7 @@ def render_integration() -> None:
     c.metric("Open alerts", row["open_alerts"])
 
     _checks(ctx, name)
-    _trends(ctx, name)
+    _trends(ctx, name, datetime.now(UTC))
     st.subheader("Recent runs")
     runs = data.recent_runs(path, name, 20)
     if runs.empty:
@@ -105,7 +105,7 @@ def _checks(ctx: AppContext, name: str) -> None:
         )
 
 
-def _trends(ctx: AppContext, name: str) -> None:
+def _trends(ctx: AppContext, name: str, now: datetime) -> None:
     path = str(ctx.config_path)
     integration = ctx.config.integrations[name]
     trend = data.integration_trend(path, name)
@@ -118,14 +118,18 @@ def _trends(ctx: AppContext, name: str) -> None:
     if not reconcile.empty:
         limit = integration.reconcile.max_mismatch_rate if integration.reconcile else None
         left.plotly_chart(
-            charts.trend_with_limit(reconcile, "avg_value", limit, "Mismatch rate", "%", 100),
+            charts.trend_with_limit(
+                reconcile, "avg_value", limit, "Mismatch rate", "%", 100, now=now
+            ),
             key="mismatch-trend",
         )
     freshness = trend[trend["kind"] == "freshness"]
     if not freshness.empty:
         max_age = integration.freshness.max_age if integration.freshness else None
         right.plotly_chart(
-            charts.trend_with_limit(freshness, "avg_value", max_age, "Data age", "hours", 1 / 3600),
+            charts.trend_with_limit(
+                freshness, "avg_value", max_age, "Data age", "hours", 1 / 3600, now=now
+            ),
             key="freshness-trend",
         )
     count_check = next((c for c in ("volume", "reconcile") if c in set(trend["check"])), None)
@@ -137,10 +141,11 @@ def _trends(ctx: AppContext, name: str) -> None:
                     counts,
                     side_label(ctx.config, name, "source"),
                     side_label(ctx.config, name, "target"),
+                    now=now,
                 ),
                 key="row-counts",
             )
-    st.plotly_chart(charts.pass_rate_heatmap(trend), key="heatmap")
+    st.plotly_chart(charts.pass_rate_heatmap(trend, now=now), key="heatmap")
 
 
 def _keys(ctx: AppContext, name: str) -> None:

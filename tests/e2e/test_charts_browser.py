@@ -1,0 +1,68 @@
+"""The Integration and Check pages' charts as Chromium draws them: a bounded number of tick
+labels per axis (the "Row counts" chart once drew 2,000 and took a minute), date labels with day
+and month, and no axis running past today."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.pages import DRAWN
+from dashboard.charts import MAX_TICKS
+from monitor.config.loading import load_config
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+
+WAIT_MS = 120_000
+DAY_MONTH = re.compile(r"^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
+
+# Per chart: its title, its tick labels per axis, and whether its x axis is a date axis.
+CHART_TICKS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot => ({
+  title: (plot.querySelector('.gtitle') || {}).textContent || '',
+  x: Array.from(plot.querySelectorAll('g.xtick text')).map(t => t.textContent),
+  y: Array.from(plot.querySelectorAll('g.ytick text')).map(t => t.textContent),
+  dates: plot._fullLayout.xaxis.type === 'date',
+  end: plot._fullLayout.xaxis.type === 'date' ? plot._fullLayout.xaxis.range[1] : null,
+}))"""
+
+
+def _drawn_charts(browser: Any, url: str) -> list[dict[str, Any]]:
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    try:
+        page.goto(url)
+        page.wait_for_function(DRAWN, polling=100, timeout=WAIT_MS)
+        assert page.get_by_test_id("stException").count() == 0
+        return list(page.evaluate(CHART_TICKS))
+    finally:
+        page.close()
+
+
+def _integrations(demo_env: dict[str, str]) -> list[str]:
+    return list(load_config(Path(demo_env["DXQ_CONFIG"]), demo_env).integrations)
+
+
+def test_integration_charts_draw_few_ticks_and_day_month_dates(
+    browser: Any, dashboard_url: str, demo_env: dict[str, str]
+) -> None:
+    for name in _integrations(demo_env):
+        charts = _drawn_charts(browser, f"{dashboard_url}/integration?integration={name}")
+        titles = [c["title"] for c in charts]
+        assert "Pass rate per check and day" in titles, (name, titles)
+        for chart in charts:
+            where = (name, chart["title"])
+            assert 0 < len(chart["x"]) <= MAX_TICKS, (where, chart["x"])
+            if chart["title"] != "Pass rate per check and day":  # one label per check there
+                assert len(chart["y"]) <= MAX_TICKS, (where, chart["y"])
+            assert chart["dates"], where
+            assert all(DAY_MONTH.match(label) for label in chart["x"]), (where, chart["x"])
+            assert len(set(chart["x"])) == len(chart["x"]), (where, chart["x"])  # no "Nov Nov"
+
+
+def test_check_history_strip_draws_day_month_dates(browser: Any, dashboard_url: str) -> None:
+    charts = _drawn_charts(browser, f"{dashboard_url}/check?integration=orders&check=reconcile")
+    (strip,) = charts
+    assert strip["dates"] and 0 < len(strip["x"]) <= MAX_TICKS
+    assert all(DAY_MONTH.match(label) for label in strip["x"]), strip["x"]
