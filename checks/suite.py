@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import re
 import threading
 import time
 import warnings
@@ -38,7 +39,7 @@ from checks.spec import SuiteSpec
 from checks.suite_file import SuiteDocument, load_suite
 from checks.suite_result import (
     SAMPLE_SIZE,
-    check_name,
+    check_names,
     condense,
     exception_message,
     sample_row,
@@ -142,6 +143,7 @@ def _validate(
             "success": r.success,
             "result": r.result,
             "exception_info": r.exception_info,
+            "description": description(r.expectation_config),
         }
         for r in outcome.results
         if r.expectation_config is not None
@@ -157,19 +159,44 @@ def _check_results(
     spec: SuiteSpec, document: SuiteDocument, gx_results: list[dict[str, Any]]
 ) -> list[CheckResult]:
     results: list[CheckResult] = []
-    seen: dict[str, int] = {}
-    for expectation, gx_result in zip(document.expectations, gx_results, strict=True):
-        name = check_name(spec, expectation)
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            name = f"{name} #{seen[name]}"
+    names = check_names(spec, document.expectations)
+    for expectation, name, gx_result in zip(document.expectations, names, gx_results, strict=True):
         query = (gx_result.get("result") or {}).get("unexpected_index_query")
         sample = None
         if query and not gx_result.get("success"):
             sample = _failing_rows(spec, query, expectation.columns)
             query = query if sample is not None else None  # only a query that ran is shown
-        results.append(to_check_result(spec, expectation, name, gx_result, sample, query))
+        result = to_check_result(spec, expectation, name, gx_result, sample, query)
+        if gx_result.get("description"):  # GX's own words, for the dashboard
+            result = replace(
+                result, metrics={**result.metrics, "description": gx_result["description"]}
+            )
+        results.append(result)
     return results
+
+
+def description(config: ExpectationConfiguration) -> str | None:
+    """GX's own rendered description of an expectation with its arguments ("email values must
+    be unique.", "total values must be greater than or equal to 0.01 and less than or equal to
+    100000."), or None when GX cannot render it."""
+    try:
+        expectation = config.to_domain_obj()
+        expectation.render()
+        rendered: dict[str, Any] = dict(
+            (expectation.rendered_content or [])[0].value.to_json_dict()
+        )
+    except Exception:  # words are a convenience: never let them break the run
+        return None
+    params = {name: p.get("value") for name, p in (rendered.get("params") or {}).items()}
+
+    def value(match: re.Match[str]) -> str:
+        found = params.get(match.group(1))
+        if isinstance(found, float) and found.is_integer():
+            found = int(found)
+        return match.group(0) if found is None else str(found)
+
+    template = rendered.get("template")
+    return re.sub(r"\$(\w+)", value, template) if isinstance(template, str) else None
 
 
 def _common_failure(spec: SuiteSpec, gx_results: list[dict[str, Any]]) -> CheckResult | None:
