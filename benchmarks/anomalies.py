@@ -33,7 +33,8 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from checks.anomaly import AnomalySettings, Seasonality, score_batch
+from checks.anomaly.model import score_batch
+from checks.anomaly.settings import AnomalySettings, Seasonality
 
 HOUR = 3600
 DAY = 24 * HOUR
