@@ -347,6 +347,7 @@ def write_config(url: str, folder: Path) -> Path:
         "version: 1",
         f"store: '{url}'",
         "owners: {team: {role: business, email: t@example.com}}",
+        "smtp: {host: 127.0.0.1}",
         "systems: {a: {url: 'sqlite:///sys.db'}, b: {url: 'sqlite:///sys.db'}}",
         "integrations:",
     ]

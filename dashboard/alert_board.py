@@ -184,10 +184,38 @@ def _delivery(ctx: AppContext, viewer: Viewer, path: str) -> None:
     counts = data.delivery_counts(path)
     k = st.columns(4)
     k[0].metric("Waiting", counts["pending"] + counts["sending"])
-    k[1].metric("Delivered", counts["sent"])
+    k[1].metric("Delivered", counts["sent"], help="Really handed to a channel.")
     k[2].metric("Dead letters", counts["dead"])
+    if counts["recorded"]:
+        k[3].metric(
+            "Recorded (demo history)",
+            counts["recorded"],
+            help="Notifications of the demo's simulated history: recorded, never sent.",
+        )
+    retrying = _retrying(path) if counts["pending"] + counts["sending"] else pd.DataFrame()
+    if not retrying.empty:
+        st.warning(
+            f"{len(retrying)} notification(s) failed and are being retried; the last error of "
+            "each is below."
+        )
+        st.dataframe(
+            retrying,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                **DELIVERY_COLUMNS,
+                "retrying": st.column_config.TextColumn("retrying", width="large"),
+                "next_attempt_at": st.column_config.DatetimeColumn(
+                    "next attempt (UTC)", format="YYYY-MM-DD HH:mm:ss"
+                ),
+            },
+        )
     if not counts["dead"]:
-        st.caption("No notification has failed for good.")
+        st.caption(
+            "No notification has failed for good yet."
+            if not retrying.empty
+            else "No notification has failed for good."
+        )
     else:
         st.warning("These notifications could not be delivered; maintenance has been alerted.")
         dead = data.deliveries(path, ("dead",))
@@ -240,6 +268,15 @@ def _delivery(ctx: AppContext, viewer: Viewer, path: str) -> None:
             width="stretch",
             column_config=DELIVERY_COLUMNS,
         )
+
+
+def _retrying(path: str) -> pd.DataFrame:
+    """Waiting notifications that failed at least once: "retrying: <the last error>"."""
+    waiting = data.deliveries(path, ("pending", "sending"))
+    failed = waiting[waiting["last_error"].notna() & (waiting["attempts"] > 0)]
+    return failed.assign(retrying="retrying: " + failed["last_error"].astype(str))[
+        ["id", "integration", "receiver", "channel", "attempts", "retrying", "next_attempt_at"]
+    ]
 
 
 def _silences(ctx: AppContext, viewer: Viewer, active: list[Silence]) -> None:

@@ -230,14 +230,24 @@ def _still_mine(notification_id: int, worker: str) -> sa.Update:
 
 
 def settle_pending(connection: sa.Connection, now: datetime, note: str) -> int:
-    """Mark every pending notification `sent` without sending it (the demo's simulated
-    history); `note` is kept in `last_error` to say so. Returns how many."""
+    """Settle every pending notification without sending it (the demo's simulated history):
+    it is `sent` with no attempt, which `shown_status` reads as `recorded`; `note` is kept in
+    `last_error` to say so. Returns how many."""
+    require_utc(now, "now")
     done = connection.execute(
         notifications.update()
         .where(notifications.c.status == "pending")
-        .values(status="sent", sent_at=require_utc(now, "now"), last_error=note)
+        .values(status="sent", attempts=0, sent_at=None, last_error=note)
     )
     return done.rowcount
+
+
+def shown_status() -> sa.ColumnElement[str]:
+    """A notification's status as people read it: `recorded` for one settled without ever
+    being attempted (the demo's simulated history, `settle_pending`), else its stored status
+    (pending, sending, sent: really delivered, dead)."""
+    n = notifications.c
+    return sa.case((sa.and_(n.status == "sent", n.attempts == 0), "recorded"), else_=n.status)
 
 
 def next_due_at(connection: sa.Connection) -> datetime | None:

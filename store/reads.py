@@ -13,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from store.frames import count_where, outcome_rank, read_frame, within_days
+from store.outbox import shown_status
 from store.schema import (
     alert_events,
     alerts,
@@ -181,12 +182,14 @@ def silence_list(store: ResultStore, *, active_at: datetime | None = None) -> pd
 
 
 def delivery_counts(store: ResultStore) -> dict[str, int]:
-    """How many notifications are pending, sending, sent and dead."""
-    n = notifications.c
-    stmt = sa.select(n.status, sa.func.count()).group_by(n.status)
+    """How many notifications are pending, sending, sent (really delivered), dead and recorded
+    (the demo's simulated history, never sent: `outbox.shown_status`)."""
+    status = shown_status()
+    stmt = sa.select(status, sa.func.count()).group_by(status)
     with store.engine.connect() as connection:
         counts = {str(status): int(count) for status, count in connection.execute(stmt)}
-    return {status: counts.get(status, 0) for status in ("pending", "sending", "sent", "dead")}
+    shown = ("pending", "sending", "sent", "dead", "recorded")
+    return {status: counts.get(status, 0) for status in shown}
 
 
 def delivery_list(
@@ -202,7 +205,7 @@ def delivery_list(
             alerts.c.check,
             n.receiver,
             n.channel,
-            n.status,
+            shown_status().label("status"),
             n.attempts,
             n.last_error,
             n.created_at,

@@ -44,6 +44,15 @@ def find_reference_problems(data: dict[str, Any], base_dir: Path) -> Iterator[tu
                 where = (base_dir / suite).resolve()
                 yield (*loc, "suites", index), f"suite file not found: {suite} (looked for {where})"
     yield from _check_route(data.get("routes"), ("routes",), owners)
+    if not data.get("smtp"):
+        for name, owner in _mapping(data.get("owners")).items():
+            if _mapping(owner).get("email") not in (None, "", []):
+                yield (
+                    ("owners", name, "email"),
+                    "this owner is reached by e-mail, but the monitor file has no 'smtp:' "
+                    "section; add one (smtp: {host: mail.example.com, port: 587, starttls: "
+                    "true, sender: dxq@example.com}) or remove the e-mail address",
+                )
 
 
 def _check_dataset(ref: object, loc: Loc, systems: dict[str, Any]) -> Iterator[tuple[Loc, str]]:

@@ -36,6 +36,7 @@ def make_world(tmp_path: Path) -> Path:
     config.write_text(
         f"""version: 1
 store: sqlite:///{tmp_path}/results.db
+smtp: {{host: 127.0.0.1, port: 1}}
 owners:
   po: {{role: business, email: po@example.com}}
 systems:

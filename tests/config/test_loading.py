@@ -23,7 +23,7 @@ DESIGN_ENV = {
 HEAD = """\
 version: 1
 owners:
-  po: {role: business, email: po@example.com}
+  po: {role: business, webhook: "http://127.0.0.1:1/po"}
 systems:
   pim: {url: "sqlite:///pim.db"}
   wms: {files: exports/*.csv}

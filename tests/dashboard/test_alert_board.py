@@ -1,17 +1,22 @@
 """The Alerts page's own logic through AppTest on a copy of the demo store: the route tester
-calls the routing explanation directly (same grammar and lines as `dxq alerts route`)."""
+calls the routing explanation directly (same grammar and lines as `dxq alerts route`); the
+delivery tab counts only what was really sent and shows why waiting notifications wait."""
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
 
 from alerts.matcher import split_matchers
 from monitor.commands.alerts import explain_labels
 from monitor.config.loading import load_config
 from monitor.run.alerting import alert_context
+from store.schema import notifications
 from tests.dashboard.support import open_page
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
@@ -39,3 +44,54 @@ def test_route_tester_refuses_conditions_where_values_belong() -> None:
         "\"check=~'fresh.*'\": an alert has values, not conditions; write label=value"
     ]
     assert not at.code
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_delivered_counts_only_what_was_really_sent(demo_dashboard: str) -> None:
+    """The demo's simulated history is recorded, never sent: it is counted apart."""
+    n = notifications.c
+    engine = sa.create_engine(demo_dashboard)
+    with engine.connect() as connection:
+        sent = connection.execute(
+            sa.select(sa.func.count()).where(n.status == "sent", n.attempts > 0)
+        ).scalar_one()
+        recorded = connection.execute(
+            sa.select(sa.func.count()).where(n.status == "sent", n.attempts == 0)
+        ).scalar_one()
+    engine.dispose()
+    assert recorded > 0
+    shown = _metrics(open_page("alerts"))
+    assert shown["Delivered"] == str(sent)
+    assert shown["Recorded (demo history)"] == str(recorded)
+
+
+def test_pending_notifications_show_their_last_error(demo_dashboard: str) -> None:
+    error = "smtp 127.0.0.1:25: ConnectionRefusedError: [Errno 111] Connection refused"
+    engine = sa.create_engine(demo_dashboard)
+    n = notifications.c
+    with engine.begin() as connection:
+        dead = connection.execute(sa.select(sa.func.count()).where(n.status == "dead"))
+        assert dead.scalar_one() == 0  # else the dead-letter table would be shown instead
+        first = connection.execute(sa.select(sa.func.min(n.id))).scalar_one()
+        connection.execute(
+            notifications.update()
+            .where(n.id == first)
+            .values(
+                status="pending",
+                attempts=3,
+                last_error=error,
+                next_attempt_at=datetime.now(UTC) + timedelta(minutes=5),
+            )
+        )
+    engine.dispose()
+    at = open_page("alerts")
+    table = next(d.value for d in at.dataframe if "retrying" in d.value.columns)
+    assert table["retrying"].tolist() == [f"retrying: {error}"]
+    assert table["id"].tolist() == [first]
+    captions = [c.value for c in at.caption]
+    assert "No notification has failed for good." not in captions
+    assert "No notification has failed for good yet." in captions
+    assert any("being retried" in w.value for w in at.warning)
