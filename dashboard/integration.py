@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.data_age import AGE_HELP, MISMATCH_HELP, age_caption, age_label, data_age
 from dashboard.format import badge, duration, percent, status_word
 from dashboard.overview import CHECK_PAGE, card_row
 from dashboard.runs import RUN_COLUMNS
@@ -50,13 +51,23 @@ def render_integration() -> None:
     )
     if integration.description:
         st.write(integration.description)
+    now = datetime.now(UTC)
     a, b, c = st.columns(3)
-    a.metric("Mismatch rate", percent(row["mismatch_rate"]))
-    b.metric("Data age", duration(row["freshness_lag_s"]))
+    a.metric("Mismatch rate", percent(row["mismatch_rate"]), help=MISMATCH_HELP)
+    age = data_age(data.latest_checks(path, name))
+    if age is None:
+        b.metric("Data age", "—", help="This integration has no freshness check.")
+    else:
+        b.metric(
+            age_label(side_label(ctx.config, name, age.side), age),
+            duration(age.now_s(now)),
+            help=AGE_HELP,
+        )
+        b.caption(age_caption(age, now))
     c.metric("Open alerts", row["open_alerts"])
 
     _checks(ctx, name)
-    _trends(ctx, name, datetime.now(UTC))
+    _trends(ctx, name, now)
     st.subheader("Recent runs")
     runs = data.recent_runs(path, name, 20)
     if runs.empty:

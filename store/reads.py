@@ -283,6 +283,7 @@ def latest_checks(store: ResultStore, integration: str) -> pd.DataFrame:
             latest.since,
             latest.result_at,
             latest.side,
+            latest.headline_value,
         )
         .where(latest.integration == integration)
         .order_by(outcome_rank(latest.outcome).desc(), latest.check)

@@ -1,0 +1,75 @@
+"""The Integration page's headline numbers say what they measure: the data age names the side
+its freshness check really measured and the time of the run it comes from, and is shown as the
+age now (the age then plus the time since); the mismatch rate's help counts missing records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.data_age import MISMATCH_HELP, DataAge, age_caption, age_label, data_age
+from tests.dashboard.support import open_page
+
+T_RUN = datetime(2026, 12, 6, 6, 50, tzinfo=UTC)
+
+
+def _metric(at: AppTest, starts: str) -> object:
+    found = [m for m in at.metric if m.label.startswith(starts)]
+    assert len(found) == 1, [m.label for m in at.metric]
+    return found[0]
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+@pytest.mark.parametrize(
+    ("integration", "side"), [("stock-levels", "source (wms)"), ("orders", "target (erp.")]
+)
+def test_data_age_names_the_side_measured_and_the_run(integration: str, side: str) -> None:
+    at = open_page("integration", integration=integration)
+    metric = _metric(at, "Data age")
+    assert metric.label.startswith(f"Data age now, {side}"), metric.label  # type: ignore[attr-defined]
+    captions = " ".join(c.value for c in at.caption)
+    assert "at the last run (" in captions and " UTC) + " in captions and " since" in captions
+    mismatch = _metric(at, "Mismatch rate")
+    assert "missing" in mismatch.proto.help  # type: ignore[attr-defined]
+
+
+def _checks(**freshness: object) -> pd.DataFrame:
+    rows = [
+        {"check": "reconcile", "kind": "reconcile", "side": None, "headline_value": 0.01},
+        {"check": "freshness", "kind": "freshness", "result_at": pd.Timestamp(T_RUN)} | freshness,
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_age_now_is_the_age_at_the_run_plus_the_time_since() -> None:
+    age = data_age(_checks(side="source", headline_value=1500.0))
+    assert age == DataAge("source", 1500.0, T_RUN)
+    now = T_RUN + timedelta(minutes=23)
+    assert age.now_s(now) == 1500 + 23 * 60
+    assert age_label("wms", age) == "Data age now, source (wms)"
+    assert age_caption(age, now) == "25m at the last run (6 Dec 06:50 UTC) + 23m since"
+
+
+def test_a_clock_behind_the_run_never_makes_the_data_younger() -> None:
+    age = data_age(_checks(side="target", headline_value=60.0))
+    assert age is not None and age.now_s(T_RUN - timedelta(minutes=5)) == 60.0
+
+
+def test_an_age_that_could_not_be_measured_says_so() -> None:
+    age = data_age(_checks(side="target", headline_value=None))
+    assert age is not None and age.now_s(T_RUN) is None
+    assert age_caption(age, T_RUN) == "could not be measured at the last run (6 Dec 06:50 UTC)"
+    never = DataAge("target", None, None)
+    assert age_caption(never, T_RUN) == "not measured yet"
+
+
+def test_no_freshness_check_means_no_data_age() -> None:
+    assert data_age(_checks(side="target").iloc[:1]) is None
+    assert data_age(pd.DataFrame()) is None
+
+
+def test_mismatch_help_counts_missing_records() -> None:
+    assert "missing on one side" in MISMATCH_HELP and "differ" in MISMATCH_HELP
