@@ -12,13 +12,14 @@ from alerts.delivery import DeliveryResult
 from alerts.message import Message
 from alerts.owner import ChannelAddress, SmtpSettings
 from alerts.rendering import render_email
+from datasources.printable import one_line
 
 
 def compose(address: ChannelAddress, message: Message, smtp: SmtpSettings) -> EmailMessage:
     """The e-mail: Message-ID `<key@dxq>`, plain text with an HTML alternative."""
     rendered = render_email(message)
     mail = EmailMessage()
-    mail["Subject"] = rendered.subject
+    mail["Subject"] = one_line(rendered.subject)  # data in a header: no CR/LF
     mail["From"] = smtp.sender
     mail["To"] = ", ".join(address.emails)
     mail["Message-ID"] = f"<{message.key}@dxq>"
@@ -32,7 +33,10 @@ def send(address: ChannelAddress, message: Message, smtp: SmtpSettings) -> Deliv
     """One SMTP session; 4xx replies and network trouble are retryable, 5xx permanent."""
     if not address.emails:
         return DeliveryResult.permanent("email: no recipient address")
-    mail = compose(address, message, smtp)
+    try:
+        mail = compose(address, message, smtp)
+    except (ValueError, TypeError) as exc:  # the same message would fail on every retry
+        return DeliveryResult.permanent(f"email: cannot compose the message: {exc}")
     where = f"smtp {smtp.host}:{smtp.port}"
     try:
         client: smtplib.SMTP

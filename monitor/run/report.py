@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from checks.result import CheckResult, Outcome
+from datasources.printable import one_line
 from monitor.run.runner import IntegrationRun
 
 _MARK = {
@@ -77,13 +78,13 @@ def render_table(runs: Sequence[IntegrationRun], alerts: AlertTally | None = Non
         tally = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
         lines.append(f"{run.integration}: {str(run.outcome).upper()}  ({tally or 'no checks'})")
         if run.not_recorded:
-            lines.append(f"  results not recorded: {run.not_recorded}")
-        width = max((len(r.check) for r in run.results), default=10)
-        width = min(width, 70)
-        for result in run.results:
+            lines.append(f"  results not recorded: {one_line(run.not_recorded)}")
+        checks = [one_line(r.check) for r in run.results]  # data, shown as data: no CR/LF/ESC
+        width = min(max((len(c) for c in checks), default=10), 70)
+        for result, check in zip(run.results, checks, strict=True):
             lines.append(
-                f"  {_MARK[result.outcome]}  {_shorten(result.check, width):<{width}}  "
-                f"{_detail(result)}"
+                f"  {_MARK[result.outcome]}  {_shorten(check, width):<{width}}  "
+                f"{one_line(_detail(result))}"
             )
         lines.append("")
     total = len(runs)
