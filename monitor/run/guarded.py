@@ -189,15 +189,24 @@ class Worker:
                 return
             log.warning("%s: the timed-out run has not ended yet (%d connections)", name, cancelled)
             until = self.clock() + timedelta(seconds=LEASE_MARGIN_S)
-            scheduling.renew_lease(self.store, scheduling.run_lease(name), self.process_id, until)
+            try:
+                lease = scheduling.run_lease(name)
+                scheduling.renew_lease(self.store, lease, self.process_id, until)
+            except StoreError as exc:  # keep waiting: the run must end before the lease goes
+                log.error("%s: the lease could not be renewed: %s", name, exc.line())
 
     def _fail_current(self, integration: str, reason: str) -> int | None:
-        """Mark this process's running run of `integration` as an error; returns its id."""
-        mine = [
-            r
-            for r in scheduling.running_runs(self.store)
-            if r.integration == integration and r.host == self.host and r.pid == self.pid
-        ]
-        for run in mine:
-            scheduling.fail_run(self.store, run.id, reason, self.clock())
+        """Mark this process's running run of `integration` as an error; returns its id, or
+        None when there is none or the store is away (housekeeping closes it later)."""
+        try:
+            mine = [
+                r
+                for r in scheduling.running_runs(self.store)
+                if r.integration == integration and r.host == self.host and r.pid == self.pid
+            ]
+            for run in mine:
+                scheduling.fail_run(self.store, run.id, reason, self.clock())
+        except StoreError as exc:
+            log.error("%s: the run could not be closed (%s): %s", integration, reason, exc.line())
+            return None
         return mine[-1].id if mine else None

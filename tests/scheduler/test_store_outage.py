@@ -149,3 +149,39 @@ def test_a_dispatcher_thread_that_loses_the_store_logs_one_line(
     lines = [r for r in caplog.records if r.name == "dxq.dispatch"]
     assert len(lines) == 2 and all("results store" in r.getMessage() for r in lines)
     assert all("\n" not in r.getMessage() and r.exc_info is None for r in lines)
+
+
+def test_a_run_that_times_out_while_the_store_is_away_keeps_its_lease_until_it_ends(
+    outage: Outage, pg_url: str, tmp_path: Path, unique: str
+) -> None:
+    store = ResultStore.open(outage.url(pg_url), migrate=False)
+    systems = {"shop": {"url": make_source(tmp_path)}}
+    body = integration(None, "1.5s")
+    path = write_monitor_file(tmp_path / "dxq.yml", outage.url(pg_url), systems, {unique: body})
+    (plan,) = plan_integrations(load_config(path, {}))
+    ended: list[float] = []
+
+    def hang_without_the_store(plan: IntegrationPlan, trigger: str) -> int | None:
+        outage.cut()
+        threading.Timer(2.5, outage.restore).start()
+        time.sleep(3.0)  # past the 1.5 s budget
+        ended.append(time.monotonic())
+        return None
+
+    worker = Worker(
+        store,
+        scheduling.process_id(HOST, ME),
+        host=HOST,
+        pid=ME,
+        record=hang_without_the_store,
+        clock=lambda: datetime.now(UTC),
+        abort=threading.Event(),
+    )
+    try:
+        report = worker.execute(RunJob(plan, "schedule", datetime.now(UTC)))
+        returned = time.monotonic()
+    finally:
+        store.dispose()
+    assert report.status is RunStatus.TIMED_OUT, report
+    assert ended and ended[0] <= returned, "the worker (and its lease) waited for the run's end"
+    assert _leases(pg_url, scheduling.run_lease(unique)) == []
