@@ -94,7 +94,10 @@ def _text(dialect: str, expr: Expr) -> Expr:
 def _timestamp(dialect: str, expr: Expr, zone: str, zoned: bool) -> Expr:
     if dialect == "postgresql":
         instant = expr if zoned else sa.func.timezone(zone, expr)
-        return sa.func.to_char(sa.func.timezone("UTC", instant), _TS_PG)
+        utc = sa.func.timezone("UTC", instant)
+        # to_char writes 1 BC as 0001: mark what lies before year 1 (e.g. year 1 in Berlin).
+        era = sa.case((utc < sa.literal_column("TIMESTAMP '0001-01-01'"), " BC"), else_="")
+        return sa.func.to_char(utc, _TS_PG).op("||")(era)
     # MariaDB: TIMESTAMP columns read in the session zone, which dxq sets to UTC.
     if not zoned and zone != "UTC":
         expr = _mariadb_local_to_utc(expr, zone)
@@ -253,7 +256,8 @@ def exceeds(
     if relative is not None:
         rel = sa.literal(relative, sa.Numeric) * sa.func.abs(s)
         allowed = sa.func.greatest(allowed, rel)
-    differ = sa.func.abs(s - t) > allowed
+    # Equal first: PostgreSQL's NaN equals NaN and Infinity - Infinity is NaN.
+    differ = sa.and_(s != t, sa.func.abs(s - t) > allowed)
     one_null = sa.or_(
         sa.and_(source.is_(None), target.is_not(None)),
         sa.and_(source.is_not(None), target.is_(None)),

@@ -30,7 +30,7 @@ from datasources.errors import ColumnNotFound, DatasetNotFound, QueryFailed
 
 _PATTERNS = {
     "int": r"^-?(0|[1-9][0-9]{0,17})$",
-    "float": r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$",
+    "float": r"^(-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?|(?i:[-+]?(nan|inf|infinity)))$",
     "bool": r"^(?i)(true|false)$",
     "timestamp": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?$",
     "timestamptz": (
@@ -165,6 +165,7 @@ def _csv_text_batches(files: list[str], names: list[str] | None) -> Iterator[pa.
         header = _csv_header(path)
         convert = pcsv.ConvertOptions(
             column_types={name: pa.string() for name in header},
+            null_values=[""],  # only an empty unquoted field: "NA", "NULL", "NaN" are values
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
             include_columns=wanted,
@@ -235,7 +236,7 @@ def _nullable_dtype(arrow_type: pa.DataType) -> Any:
     if pa.types.is_integer(arrow_type):
         return pd.Int64Dtype()
     if pa.types.is_floating(arrow_type):
-        return pd.Float64Dtype()
+        return pd.ArrowDtype(arrow_type)  # keeps NaN apart from NULL (Float64 merges them)
     if pa.types.is_boolean(arrow_type):
         return pd.BooleanDtype()
     return None

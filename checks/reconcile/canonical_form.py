@@ -1,9 +1,11 @@
 """The canonical form in Python: the twin of datasources.canonical's SQL, for files and SQLite.
 
 Every value is compared as canonical text: integers as digits, other numbers rounded half away
-from zero to NUMBER_SCALE decimals (doubles from their shortest round-trip decimal),
-timestamps as UTC "YYYY-MM-DD HH:MM:SS.ffffff", dates as "YYYY-MM-DD", text as normalised.
-NULL stays None, distinct from "".
+from zero to NUMBER_SCALE decimals (doubles from their shortest round-trip decimal; any number of
+digits), "NaN", "Infinity" and "-Infinity" as PostgreSQL writes them, timestamps as UTC
+"YYYY-MM-DD HH:MM:SS.ffffff" (a four-digit year; an instant before year 1 in UTC is
+"0001-12-31 … BC" and one after 9999 is "10000-01-01 …", as PostgreSQL writes them), dates as
+"YYYY-MM-DD", text as normalised. NULL stays None, distinct from "" and from NaN.
 
 Naive timestamps are read in the system's zone with PostgreSQL's rule for the hours a clock
 change makes ambiguous or skips: the smaller UTC offset wins (an autumn 02:30 is winter time,
@@ -17,8 +19,8 @@ import math
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,23 +45,30 @@ class CanonicalError(ValueError):
 
 def canon_integer(value: Any) -> str | None:
     """Digits of an integer (booleans are 0/1)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         return None
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
         return str(value)
     number = _decimal(value)
-    if number != number.to_integral_value():
+    if not number.is_finite() or number != number.to_integral_value():
         return canon_number(value)
     return str(int(number))
 
 
 def canon_number(value: Any) -> str | None:
-    """The number rounded half away from zero to NUMBER_SCALE decimals, fixed notation."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """The number rounded half away from zero to NUMBER_SCALE decimals, fixed notation with
+    every digit; NaN and ±Infinity as PostgreSQL writes them."""
+    if value is None:
         return None
-    number = _decimal(value).quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+    number = _decimal(value)
+    if number.is_nan():
+        return "NaN"
+    if number.is_infinite():
+        return "-Infinity" if number < 0 else "Infinity"
+    digits = max(28, number.adjusted() + NUMBER_SCALE + 2)  # never too few for quantize
+    number = number.quantize(_QUANTUM, rounding=ROUND_HALF_UP, context=Context(prec=digits))
     if number.is_zero():
         number = abs(number)
     return f"{number:f}"
@@ -94,7 +103,22 @@ def canon_timestamp(value: Any, zone: str) -> str | None:
             raise CanonicalError(f"{value!r} is not a timestamp")
     if value.tzinfo is None:
         value = localized(value, ZoneInfo(zone))
-    return str(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"))
+    return utc_text(value)
+
+
+def utc_text(aware: datetime) -> str:
+    """ "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, as PostgreSQL's to_char writes it: the year always
+    has four digits, an instant before year 1 ends in " BC" (year 1 BC is written 0001) and one
+    after 9999 has a five-digit year."""
+    offset = aware.utcoffset() or timedelta(0)
+    naive = aware.replace(tzinfo=None)
+    try:
+        utc = naive - offset
+    except OverflowError:  # the UTC day is 1 BC-12-31 or 10000-01-01 (offsets are < 1 day)
+        if offset > timedelta(0):
+            return f"0001-12-31 {(naive + timedelta(days=1) - offset):%H:%M:%S.%f} BC"
+        return f"10000-01-01 {(naive - timedelta(days=1) - offset):%H:%M:%S.%f}"
+    return f"{utc.year:04d}-{utc:%m-%d %H:%M:%S.%f}"
 
 
 def localized(naive: datetime, zone: ZoneInfo) -> datetime:
@@ -240,6 +264,8 @@ def exceeds_text(
     """`exceeds` over canonical texts, with NULL distinct from any number (SQLite twin)."""
     if source is None or target is None:
         return int(source is not target)
+    if source == target:  # also NaN and ±Infinity, which arithmetic cannot compare
+        return 0
     try:
         return int(exceeds(Decimal(source), Decimal(target), absolute, relative))
     except InvalidOperation:

@@ -160,7 +160,17 @@ class FileSide:
 
 
 def _values(series: pd.Series) -> list[Any]:
-    return [None if _missing(v) else v for v in series.astype(object).tolist()]
+    """Python values, None for NULL; a double's NaN stays NaN (its column's NULL mask says)."""
+    nulls = series.isna().tolist()
+    values = series.astype(object).tolist()
+    return [
+        None if null or (_missing(v) and not _is_nan(v)) else v
+        for v, null in zip(values, nulls, strict=True)
+    ]
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and value != value
 
 
 def _missing(value: Any) -> bool:
