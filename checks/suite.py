@@ -39,7 +39,7 @@ from checks.spec import SuiteSpec
 from checks.suite_file import SuiteDocument, load_suite
 from checks.suite_result import (
     SAMPLE_SIZE,
-    check_name,
+    check_names,
     condense,
     exception_message,
     sample_row,
@@ -159,12 +159,8 @@ def _check_results(
     spec: SuiteSpec, document: SuiteDocument, gx_results: list[dict[str, Any]]
 ) -> list[CheckResult]:
     results: list[CheckResult] = []
-    seen: dict[str, int] = {}
-    for expectation, gx_result in zip(document.expectations, gx_results, strict=True):
-        name = check_name(spec, expectation)
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1:
-            name = f"{name} #{seen[name]}"
+    names = check_names(spec, document.expectations)
+    for expectation, name, gx_result in zip(document.expectations, names, gx_results, strict=True):
         query = (gx_result.get("result") or {}).get("unexpected_index_query")
         sample = None
         if query and not gx_result.get("success"):

@@ -26,6 +26,17 @@ def check_name(spec: SuiteSpec, expectation: SuiteExpectation) -> str:
     return f"{spec.label}: {expectation.type}({', '.join(expectation.columns)})"
 
 
+def check_names(spec: SuiteSpec, expectations: Sequence[SuiteExpectation]) -> list[str]:
+    """The check name of each expectation of a suite; a repeated name gets " #2", " #3"."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for expectation in expectations:
+        name = check_name(spec, expectation)
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return names
+
+
 def in_suite(check: str, label: str) -> bool:
     """Whether `check` names an expectation of the suite `label` (as `check_name` builds it);
     a suite that cannot be evaluated has one result named `label`."""

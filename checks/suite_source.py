@@ -112,7 +112,8 @@ def _postgres_budget(timeout_s: float, dbapi_conn: Any, record: Any, proxy: Any)
             cursor.close()
 
 
-def _selectable(dataset: Dataset) -> sa.FromClause:
+def selectable(dataset: Dataset) -> sa.FromClause:
+    """The dataset as a FROM clause: its table, or its query as a subquery."""
     if dataset.query is not None:
         return query_clause(dataset.query).columns().subquery("dxq_dataset")
     schema, _, table = (dataset.table or "").rpartition(".")
@@ -121,7 +122,7 @@ def _selectable(dataset: Dataset) -> sa.FromClause:
 
 def probe_select(dataset: Dataset) -> sa.Select[Any]:
     """A query that returns the dataset's columns and no rows."""
-    return sa.select(sa.literal_column("*")).select_from(_selectable(dataset)).limit(0)
+    return sa.select(sa.literal_column("*")).select_from(selectable(dataset)).limit(0)
 
 
 def failing_rows_select(query: str) -> sa.Select[Any]:
