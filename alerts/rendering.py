@@ -10,9 +10,9 @@ The generic webhook body is a stable, versioned schema (`WEBHOOK_SCHEMA_VERSION`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
+from alerts.escaping import for_html, for_slack, for_teams
 from alerts.message import Message
 
 WEBHOOK_SCHEMA_VERSION = 1
@@ -34,30 +34,34 @@ def render_email(message: Message) -> Email:
     lines += [f"{name}: {value}" for name, value in message.facts]
     lines += ["", f"Owners: {owners}", f"Details: {message.link}"]
     rows = "".join(
-        f"<tr><th align='left'>{escape(n)}</th><td>{escape(v)}</td></tr>" for n, v in message.facts
+        f"<tr><th align='left'>{for_html(n)}</th><td>{for_html(v)}</td></tr>"
+        for n, v in message.facts
     )
     html = (
-        f"<html><body><h2>{escape(message.title)}</h2><p>{escape(message.headline)}</p>"
-        f"<table>{rows}</table><p>Owners: {escape(owners)}</p>"
-        f'<p><a href="{escape(message.link)}">Open the check in dxq</a></p></body></html>'
+        f"<html><body><h2>{for_html(message.title)}</h2><p>{for_html(message.headline)}</p>"
+        f"<table>{rows}</table><p>Owners: {for_html(owners)}</p>"
+        f'<p><a href="{for_html(message.link)}">Open the check in dxq</a></p></body></html>'
     )
     return Email(subject=message.title, text="\n".join(lines) + "\n", html=html)
 
 
 def render_slack(message: Message) -> dict[str, Any]:
-    """An incoming-webhook payload: a text fallback and Block Kit blocks."""
-    fields = [{"type": "mrkdwn", "text": f"*{n}*\n{v}"} for n, v in message.facts[:10]]
+    """An incoming-webhook payload: a text fallback and Block Kit blocks (mrkdwn text escaped
+    by `for_slack`; plain_text is never formatted by Slack)."""
+    fields = [
+        {"type": "mrkdwn", "text": f"*{for_slack(n)}*\n{for_slack(v)}"}
+        for n, v in message.facts[:10]
+    ]
+    owners = for_slack(", ".join(message.owners) or "nobody")
     return {
-        "text": f"{message.title}: {message.headline}",
+        "text": for_slack(f"{message.title}: {message.headline}"),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": message.title[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": message.headline}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": for_slack(message.headline)}},
             {"type": "section", "fields": fields},
             {
                 "type": "context",
-                "elements": [
-                    {"type": "mrkdwn", "text": f"Owners: {', '.join(message.owners) or 'nobody'}"}
-                ],
+                "elements": [{"type": "mrkdwn", "text": f"Owners: {owners}"}],
             },
             {
                 "type": "actions",
@@ -74,7 +78,8 @@ def render_slack(message: Message) -> dict[str, Any]:
 
 
 def render_teams(message: Message) -> dict[str, Any]:
-    """A Teams workflow webhook payload carrying one Adaptive Card."""
+    """A Teams workflow webhook payload carrying one Adaptive Card (its markdown text escaped
+    by `for_teams`)."""
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
@@ -82,16 +87,19 @@ def render_teams(message: Message) -> dict[str, Any]:
         "body": [
             {
                 "type": "TextBlock",
-                "text": message.title,
+                "text": for_teams(message.title),
                 "weight": "Bolder",
                 "size": "Medium",
                 "wrap": True,
             },
-            {"type": "TextBlock", "text": message.headline, "wrap": True},
-            {"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in message.facts]},
+            {"type": "TextBlock", "text": for_teams(message.headline), "wrap": True},
+            {
+                "type": "FactSet",
+                "facts": [{"title": for_teams(n), "value": for_teams(v)} for n, v in message.facts],
+            },
             {
                 "type": "TextBlock",
-                "text": f"Owners: {', '.join(message.owners) or 'nobody'}",
+                "text": f"Owners: {for_teams(', '.join(message.owners) or 'nobody')}",
                 "wrap": True,
                 "isSubtle": True,
             },

@@ -65,7 +65,7 @@ def test_teams_adaptive_card(http: HttpReceiver) -> None:
     assert body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["type"] == "AdaptiveCard"
     facts = {f["title"]: f["value"] for f in card["body"][2]["facts"]}
-    assert facts["missing_in_target"] == "37" and facts["mismatch_rate"] == "3.1%"
+    assert facts["missing\\_in\\_target"] == "37" and facts["mismatch\\_rate"] == "3.1%"
 
 
 def test_webhook_is_signed_and_versioned(http: HttpReceiver) -> None:
