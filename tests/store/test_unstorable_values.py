@@ -183,3 +183,34 @@ def test_text_columns_keep_a_nul_as_a_replacement_character(store_url: str) -> N
     finally:
         engine.dispose()
     assert tuple(row) == ("a\ufffdb", "row 'x\ufffd' differs")
+
+
+def test_a_store_locked_from_the_start_still_gives_every_result(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.config.loading import load_config
+    from monitor.run import runner
+    from monitor.run.plan import plan_integrations
+    from monitor.run.report import exit_code
+    from store import store as store_module
+    from store.store import ResultStore
+
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_S", 0.5)
+    config = load_config(_monitor_file(tmp_path, sqlite_url), {})
+    store = ResultStore.open(config.store)
+    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        runs = runner.run_and_record(
+            plan_integrations(config), store, trigger="manual", clock=lambda: datetime.now(UTC)
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+        store.dispose()
+    assert [(r.integration, str(r.outcome)) for r in runs] == [
+        ("bad-value", "failed"),
+        ("after-it", "passed"),
+    ]
+    assert all(r.run_id is None and "could not be recorded" in (r.not_recorded or "") for r in runs)
+    assert exit_code(runs) == 3
