@@ -14,6 +14,7 @@ from dashboard.data_age import AGE_HELP, MISMATCH_HELP, age_caption, age_label, 
 from dashboard.format import badge, duration, percent, status_word
 from dashboard.overview import CHECK_PAGE, card_row
 from dashboard.runs import RUN_COLUMNS
+from dashboard.weekly import render_week
 
 
 def pick_integration(ctx: AppContext) -> str:
@@ -65,6 +66,8 @@ def render_integration() -> None:
         )
         b.caption(age_caption(age, now))
     c.metric("Open alerts", row["open_alerts"])
+
+    render_week(path, name)
 
     _checks(ctx, name)
     _trends(ctx, name, now)

@@ -73,3 +73,35 @@ def test_no_freshness_check_means_no_data_age() -> None:
 
 def test_mismatch_help_counts_missing_records() -> None:
     assert "missing on one side" in MISMATCH_HELP and "differ" in MISMATCH_HELP
+
+
+def test_the_integration_page_shows_this_weeks_summary(demo_dashboard: str) -> None:
+    """A failing orders run an hour ago (the demo's history may be older than a week): the
+    page shows the week as the store's aggregate reads it, in plain numbers."""
+    from checks.result import CheckKind, CheckResult, Outcome, Severity
+    from store.store import ResultStore
+    from store.weekly import week_summary
+
+    now = datetime.now(UTC)
+    store = ResultStore.open(demo_dashboard)
+    run = store.begin_run("orders", now - timedelta(hours=1), trigger="schedule")
+    bad = CheckResult(
+        "reconcile", CheckKind.RECONCILE, Outcome.FAILED, Severity.CRITICAL,
+        {"mismatch_rate": 0.4321}, headline="mismatch_rate",
+    )  # fmt: skip
+    store.complete_run(run, now - timedelta(minutes=59), [bad])
+    week = week_summary(store, now, ["orders"]).iloc[0]
+    store.dispose()
+    assert week["runs"] >= 1 and week["worst_mismatch"] == pytest.approx(0.4321)
+
+    at = open_page("integration", integration="orders")
+    assert "This week" in [h.value for h in at.subheader]
+    healthy = _metric(at, "Healthy runs")
+    assert healthy.value == f"{week['healthy_share'] * 100:.0f}%"  # type: ignore[attr-defined]
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{week['healthy_runs']} of {week['runs']} runs" in captions
+    assert _metric(at, "Worst mismatch").value == "43.21%"  # type: ignore[attr-defined]
+    alerts = _metric(at, "Alerts opened / resolved")
+    expected = f"{week['alerts_opened']} / {week['alerts_resolved']}"
+    assert alerts.value == expected  # type: ignore[attr-defined]
+    _metric(at, "Longest stale period")
