@@ -11,14 +11,28 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
-from dashboard.format import ago, as_datetime, badge, duration, percent, status_word
+from dashboard.findings import SEVERITY_RANK, check_words, finding
+from dashboard.format import ago, as_datetime, badge, duration, literal, percent, status_word
 from dashboard.scheduler_health import render_scheduler_health
 from dashboard.staleness import is_stale
 
 INTEGRATION_PAGE = "dashboard/pages/integration.py"
 CHECK_PAGE = "dashboard/pages/check.py"
-# Owner sits beside the integration so it stays on screen on a narrow window.
-FAILING_COLUMNS = ("integration", "owner", "check", "status", "severity", "observed", "since")
+# Severity and what was found come first so they stay on screen on a narrow window.
+FAILING_COLUMNS = (
+    "integration",
+    "severity",
+    "found",
+    "records",
+    "check",
+    "status",
+    "owner",
+    "since",
+)
+MISMATCH_HELP = (
+    "Mismatch rate: share of the compared records (matched by key) that are missing in one "
+    "of the two systems or hold different values."
+)
 
 
 def render_overview() -> None:
@@ -59,6 +73,7 @@ def _live(ctx: AppContext, names: tuple[str, ...]) -> None:
     path = str(ctx.config_path)
     health = data.overview(path)
     daily = data.daily_health(path)
+    failing = failing_table(ctx, data.failing_checks(path))
     now = datetime.now(UTC)
     rows = [card_row(ctx, name, health, now) for name in names]
 
@@ -82,9 +97,10 @@ def _live(ctx: AppContext, names: tuple[str, ...]) -> None:
     columns = st.columns(3)
     for i, row in enumerate(rows):
         with columns[i % 3]:
-            _card(row, daily[daily["integration"] == row["name"]], now)
+            found = failing[failing["integration"] == row["name"]]
+            _card(row, daily[daily["integration"] == row["name"]], found, now)
 
-    _failing_table(ctx, names)
+    _failing_list(failing[failing["integration"].isin(names)])
 
 
 def card_row(ctx: AppContext, name: str, health: pd.DataFrame, now: datetime) -> dict[str, Any]:
@@ -114,11 +130,42 @@ def card_row(ctx: AppContext, name: str, health: pd.DataFrame, now: datetime) ->
         else None,
         "freshness_lag_s": latest.get("freshness_lag_s"),
         "max_age_s": integration.freshness.max_age if integration.freshness else None,
+        "freshness_side": integration.freshness.side if integration.freshness else "target",
         "owners": owner_names(ctx.config, name),
     }
 
 
-def _card(row: dict[str, Any], daily: pd.DataFrame, now: datetime) -> None:
+def failing_table(ctx: AppContext, failing: pd.DataFrame) -> pd.DataFrame:
+    """The failing checks with what each found, its records affected and its plain name,
+    most severe first, then most records affected, then longest failing."""
+    if failing.empty:
+        return failing.assign(found="", records=None, check_name="", owner="", status="")
+    systems = {
+        name: (str(i.source.system), str(i.target.system))
+        for name, i in ctx.config.integrations.items()
+    }
+    rows = []
+    for row in failing.to_dict("records"):
+        source, target = systems.get(row["integration"], ("source", "target"))
+        found = finding(row["kind"], row.get("metrics"), row.get("observed"), source, target)
+        words = check_words(row["check"], row["kind"], row.get("metrics"), source, target)
+        rows.append({"found": found.words, "records": found.records, "check_words": words})
+    extra = pd.DataFrame(rows, index=failing.index)
+    table = failing.assign(
+        found=extra["found"],
+        records=extra["records"].astype("Int64"),
+        check_name=failing["check"],
+        check=extra["check_words"],
+        rank=failing["severity"].map(SEVERITY_RANK).fillna(len(SEVERITY_RANK)),
+        status=failing["outcome"].map(status_word),
+        owner=failing["integration"].map(lambda name: owner_names(ctx.config, name)),
+    )
+    return table.sort_values(
+        ["rank", "records", "since"], ascending=[True, False, True], na_position="last"
+    ).reset_index(drop=True)
+
+
+def _card(row: dict[str, Any], daily: pd.DataFrame, found: pd.DataFrame, now: datetime) -> None:
     with st.container(border=True):
         stale = (
             " :gray-badge[:material/schedule: Not reporting]"
@@ -130,14 +177,16 @@ def _card(row: dict[str, Any], daily: pd.DataFrame, now: datetime) -> None:
         if row["status"] is None:
             st.write("No run has been recorded yet.")
         else:
+            _findings(found)
             st.markdown(
-                f"**{row['checks_failing']}** of {row['checks_total']} checks failing  \n"
+                f"{row['checks_failing']} of {row['checks_total']} checks failing  \n"
                 f"Mismatch rate **{percent(row['mismatch_rate'])}** · "
                 f"{_against(row['mismatch_rate'], row['mismatch_limit'], percent)}  \n"
-                f"Data age **{duration(row['freshness_lag_s'])}** · "
+                f"Data age at the last run **{duration(row['freshness_lag_s'])}** · "
                 f"{_against(row['freshness_lag_s'], row['max_age_s'], duration)}",
-                help="Mismatch rate: share of matched records that differ between the two "
-                "systems. Data age: age of the newest record on the target side.",
+                help=f"{MISMATCH_HELP} Data age: how old the newest record on the "
+                f"{row['freshness_side']} side was when the last run measured it "
+                f"({ago(row['last_run_at'], now)}); it has grown since if nothing new arrived.",
             )
             if row["checks_erroring"]:
                 st.write(f"{row['checks_erroring']} check(s) could not be evaluated")
@@ -151,6 +200,18 @@ def _card(row: dict[str, Any], daily: pd.DataFrame, now: datetime) -> None:
             icon=":material/open_in_new:",
             query_params={"integration": row["name"]},
         )
+
+
+def _findings(found: pd.DataFrame) -> None:
+    """The card's lead: what its failing checks found, worst first (at most three lines)."""
+    if found.empty:
+        st.markdown(":green[:material/check_circle:] **Nothing wrong found in the last run**")
+        return
+    lines = [literal(words) for words in found["found"].head(3) if words]
+    more = len(found) - 3
+    if more > 0:
+        lines.append(f"and {more} more failing check(s)")
+    st.markdown("  \n".join(f"**{line}**" for line in lines))
 
 
 def _spark(name: str, daily: pd.DataFrame) -> None:
@@ -179,17 +240,12 @@ def _against(value: Any, limit: float | None, show: Any) -> str:
     return f"{':red[over]' if mark == 'over' else 'within'} limit {show(limit)}"
 
 
-def _failing_table(ctx: AppContext, names: tuple[str, ...]) -> None:
+def _failing_list(table: pd.DataFrame) -> None:
     st.subheader("Failing checks")
-    failing = data.failing_checks(str(ctx.config_path))
-    failing = failing[failing["integration"].isin(names)]
-    if failing.empty:
+    if table.empty:
         st.success("No check is failing. Every integration passed its last run.")
         return
-    table = failing.assign(
-        status=failing["outcome"].map(status_word),
-        owner=failing["integration"].map(lambda name: owner_names(ctx.config, name)),
-    )
+    st.caption("Most severe first, then the most records affected.")
     event = st.dataframe(
         table[list(FAILING_COLUMNS)],
         hide_index=True,
@@ -198,8 +254,11 @@ def _failing_table(ctx: AppContext, names: tuple[str, ...]) -> None:
         on_select="rerun",
         selection_mode="single-row",
         column_config={
+            "severity": st.column_config.TextColumn("severity", width="small"),
+            "found": st.column_config.TextColumn("what was found", width="medium"),
+            "records": st.column_config.NumberColumn("records", width="small"),
+            "check": st.column_config.TextColumn("check", width="medium"),
             "since": st.column_config.DatetimeColumn("failing since", format="YYYY-MM-DD HH:mm"),
-            "check": st.column_config.TextColumn("check", width="large"),
         },
     )
     rows = event["selection"]["rows"] if event else []
@@ -207,9 +266,9 @@ def _failing_table(ctx: AppContext, names: tuple[str, ...]) -> None:
         picked = table.iloc[rows[0]]
         st.page_link(
             CHECK_PAGE,
-            label=f"Open {picked['check']} ({picked['integration']})",
+            label=f"Open {literal(picked['check'])} ({picked['integration']})",
             icon=":material/arrow_forward:",
-            query_params={"integration": picked["integration"], "check": picked["check"]},
+            query_params={"integration": picked["integration"], "check": picked["check_name"]},
         )
     else:
         st.caption("Select a row to open that check.")

@@ -105,6 +105,7 @@ def failing_checks(store: ResultStore) -> pd.DataFrame:
             latest.headline_value,
             latest.result_at,
             latest.run_id,
+            latest.metrics,  # the findings (records affected, GX's words) the Overview leads with
         )
         .where(latest.outcome != "passed")
         .order_by(outcome_rank(latest.outcome).desc(), latest.since, latest.integration)

@@ -6,9 +6,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard.findings import Finding, check_words, finding
+from dashboard.format import literal
+from store.schema import latest_results
 from tests.dashboard.support import APP, open_page, text_of
 
 NAMES = ("product-catalog", "stock-levels", "orders", "customers", "payments")
@@ -26,7 +30,7 @@ def test_overview_shows_every_integration_and_the_failing_checks() -> None:
     assert "checks failing" in text and "limit" in text
     failing = at.dataframe[0].value
     assert not failing.empty
-    assert list(failing.columns[:4]) == ["integration", "owner", "check", "status"]
+    assert list(failing.columns[:4]) == ["integration", "severity", "found", "records"]
     assert (failing["owner"] != "nobody").all()
     assert failing["status"].isin(["Failing", "Warning", "Cannot check"]).all()
     assert len(at.get("plotly_chart")) >= 1  # 30-day sparklines from the daily rollups
@@ -116,3 +120,108 @@ def test_an_unreachable_results_database_is_an_error_not_a_traceback(
     assert not at.exception
     assert "results database" in at.error[0].value
     assert "hunter2" not in at.error[0].value
+
+
+def _latest_failing(url: str) -> list[dict[str, object]]:
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        rows = c.execute(sa.select(latest_results).where(latest_results.c.outcome != "passed"))
+        found = [dict(r) for r in rows.mappings()]
+    engine.dispose()
+    return found
+
+
+def test_failing_checks_sort_by_severity_then_records_affected(demo_dashboard: str) -> None:
+    table = open_page().dataframe[0].value
+    rank = table["severity"].map({"critical": 0, "error": 1, "warning": 2})
+    assert rank.is_monotonic_increasing, table[["severity", "records"]]
+    for _, group in table.groupby("severity"):
+        counts = group["records"].dropna().tolist()
+        assert counts == sorted(counts, reverse=True), group[["severity", "records"]]
+    stored = _latest_failing(demo_dashboard)
+    assert len(table) == len(stored)
+    catalog = next(
+        r for r in stored if (r["integration"], r["check"]) == ("product-catalog", "reconcile")
+    )
+    m = catalog["metrics"]
+    row = table[
+        (table["integration"] == "product-catalog") & table["found"].str.contains("different")
+    ]
+    assert row["records"].tolist() == [
+        m["missing_in_target"] + m["missing_in_source"] + m["changed"]
+    ]
+    assert not table["check"].str.contains("expect_|suites/").any(), table["check"]
+
+
+def test_a_card_leads_with_what_was_found(demo_dashboard: str) -> None:
+    stored = _latest_failing(demo_dashboard)
+    catalog = next(
+        r for r in stored if (r["integration"], r["check"]) == ("product-catalog", "reconcile")
+    )
+    by_field = {f: n for f, n in catalog["metrics"]["changed_by_field"].items() if n}
+    assert by_field, "the demo's catalogue has wrong prices"
+    text = text_of(open_page())
+    card = text[text.index("**product-catalog**") :]
+    for field, count in by_field.items():
+        words = literal(f"{count} with a different {field}")
+        assert words in card, card[:400]
+        assert card.index(words) < card.index("checks failing")  # the finding leads
+
+
+def test_findings_in_words_for_each_kind() -> None:
+    catalog = finding(
+        "reconcile",
+        {
+            "missing_in_target": 2,
+            "missing_in_source": 0,
+            "changed": 20,
+            "changed_by_field": {"name": 0, "unit_price": 16, "state": 4},
+        },
+        "1%",
+        "pim",
+        "shop",
+    )
+    assert catalog == Finding(
+        "2 missing in shop · 16 with a different unit_price · 4 with a different state", 22
+    )
+    rule = finding("expectation", {"unexpected_count": 2}, "x", "shop", "crm")
+    assert rule == Finding("2 record(s) break the rule", 2)
+    fresh = finding("freshness", {"lag_seconds": 18900.0}, "x", "wms", "shop")
+    assert fresh.records is None and "5h 15m" in fresh.words
+    assert (
+        finding("schema", {}, "column price changed type", "a", "b").words
+        == "column price changed type"
+    )
+    assert (
+        check_words(
+            "suites/x.json: expect_column_values_to_be_unique(email)",
+            "expectation",
+            {"description": "email values must be unique."},
+            "a",
+            "b",
+        )
+        == "email values must be unique."
+    )
+    assert (
+        check_words(
+            "suites/x.json: expect_column_values_to_be_unique(email)", "expectation", {}, "a", "b"
+        )
+        == "email: column values to be unique"
+    )
+    assert (
+        check_words("reconcile", "reconcile", {}, "shop", "erp")
+        == "records agree between shop and erp"
+    )
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_card_tooltips_say_what_the_numbers_count_and_when() -> None:
+    at = open_page()
+    helps = {m.value.split("checks failing")[0]: m.help for m in at.markdown if m.help}
+    assert helps, "the cards' figures carry a tooltip"
+    text = " ".join(h for h in helps.values() if h)
+    assert "share of matched records that differ" not in text
+    assert "missing in one of the two systems or hold different values" in text
+    assert "source side was when the last run measured it" in text  # stock-levels: the wms side
+    assert "target side was when the last run measured it" in text
+    assert "Data age at the last run" in text_of(at)

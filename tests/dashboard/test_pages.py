@@ -9,14 +9,23 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from dashboard.format import literal
-from store.schema import alert_events, alerts, run_requests, silences
+from store.schema import alert_events, alerts, latest_results, run_requests, silences
 from tests.dashboard.support import APP, open_page, text_of
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
 
 
-def _failing() -> pd.DataFrame:
-    frame = open_page().dataframe[0].value
+@pytest.fixture
+def failing(demo_dashboard: str) -> pd.DataFrame:
+    """The failing checks of the demo copy, by their stored names."""
+    engine = sa.create_engine(demo_dashboard)
+    with engine.connect() as c:
+        frame = pd.DataFrame(
+            c.execute(sa.select(latest_results).where(latest_results.c.outcome != "passed"))
+            .mappings()
+            .all()
+        )
+    engine.dispose()
     assert not frame.empty
     return frame
 
@@ -25,8 +34,9 @@ def _links(at: AppTest) -> list[str]:
     return [link.proto.query_string for link in at.get("page_link")]
 
 
-def test_integration_deep_link_shows_trends_checks_and_mismatched_keys() -> None:
-    failing = _failing()
+def test_integration_deep_link_shows_trends_checks_and_mismatched_keys(
+    failing: pd.DataFrame,
+) -> None:
     name = failing[failing["check"] == "reconcile"].iloc[0]["integration"]
     at = open_page("integration", integration=name)
     assert at.title[0].value == name
@@ -49,8 +59,7 @@ def test_unknown_integration_in_the_link_is_an_error_and_falls_back() -> None:
     assert at.title[0].value == at.selectbox[0].value
 
 
-def test_check_page_of_a_failing_check_explains_and_reproduces() -> None:
-    failing = _failing()
+def test_check_page_of_a_failing_check_explains_and_reproduces(failing: pd.DataFrame) -> None:
     row = failing[failing["check"] == "reconcile"].iloc[0]
     at = open_page("check", integration=row["integration"], check="reconcile")
     assert at.title[0].value == "reconcile"
@@ -99,8 +108,7 @@ def test_check_page_unknown_check_is_an_error() -> None:
     assert "nope" in at.error[0].value
 
 
-def test_signed_in_stranger_cannot_acknowledge() -> None:
-    failing = _failing()
+def test_signed_in_stranger_cannot_acknowledge(failing: pd.DataFrame) -> None:
     row = failing[failing["integration"] == "product-catalog"].iloc[0]
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
