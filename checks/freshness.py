@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
+from checks.limit import describe_limit, judge
 from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import FreshnessSpec
 from checks.volume import datasource_reason
@@ -64,7 +65,7 @@ def _judge(
         "max_value": None,
         "max_age_seconds": spec.max_age_s,
     }
-    expected = f"at most {format_duration(spec.max_age_s)}"
+    expected = describe_limit(spec.max_age_s, spec.warn_age_s, format_duration)
     if newest is None:
         return CheckResult(
             check=spec.name,
@@ -82,7 +83,8 @@ def _judge(
     lag = (now - newest).total_seconds()
     future = lag < 0
     metrics.update(lag_seconds=max(lag, 0.0), max_value=newest.isoformat())
-    bad = lag > spec.max_age_s
+    outcome = judge(lag, spec.max_age_s, spec.warn_age_s, spec.severity)
+    bad = outcome is not Outcome.PASSED
     observed = f"{format_duration(max(lag, 0.0))} old"
     reason: str | None = None
     if future:
@@ -91,7 +93,7 @@ def _judge(
         observed = f"0s old (newest value is {ahead} in the future)"
         reason = f"the newest {spec.column} in {spec.dataset.label} lies {ahead} in the future"
         if -lag > spec.future_tolerance_s:  # a wrong clock or value, not a fresh dataset
-            bad = True
+            bad, outcome = True, Outcome.for_failure(spec.severity)
             observed = f"{ahead} in the future"
             reason += (
                 f", more than the {format_duration(spec.future_tolerance_s)} allowed for clock "
@@ -102,7 +104,7 @@ def _judge(
     return CheckResult(
         check=spec.name,
         kind=CheckKind.FRESHNESS,
-        outcome=Outcome.for_failure(spec.severity) if bad else Outcome.PASSED,
+        outcome=outcome,
         severity=spec.severity,
         metrics=metrics,
         headline="lag_seconds",

@@ -39,6 +39,7 @@ class ReconcileSpec:
     fields: tuple[FieldSpec, ...]
     severity: Severity
     max_mismatch_rate: float = 0.0
+    warn_mismatch_rate: float | None = None  # above it (up to the max) the check is warned
     grace_s: float | None = None
     source_updated_column: str | None = None
     target_updated_column: str | None = None
@@ -55,6 +56,7 @@ class FreshnessSpec:
     name: str = "freshness"
     side: str = "target"  # which side of the integration `dataset` is
     future_tolerance_s: float = 300.0  # a newest value further ahead of now fails (bad clock)
+    warn_age_s: float | None = None  # older than this (up to max_age_s) the check is warned
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class VolumeSpec:
     tolerance: float  # allowed |target - source| / source
     severity: Severity
     name: str = "volume"
+    warn_tolerance: float | None = None  # a difference above it (within tolerance) is warned
 
 
 @dataclass(frozen=True)

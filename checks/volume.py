@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from checks.limit import judge, warning_note
 from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import VolumeSpec
 from datasources.connection import mask_url
@@ -28,11 +29,13 @@ def check_volume(spec: VolumeSpec) -> CheckResult:
     difference = target_rows - source_rows
     base = max(source_rows, 1)
     rate = abs(difference) / base
-    within = abs(difference) <= spec.tolerance * base
+    warn = None if spec.warn_tolerance is None else spec.warn_tolerance * base
+    outcome = judge(abs(difference), spec.tolerance * base, warn, spec.severity)
+    passed = outcome is Outcome.PASSED
     return CheckResult(
         check=spec.name,
         kind=CheckKind.VOLUME,
-        outcome=Outcome.PASSED if within else Outcome.for_failure(spec.severity),
+        outcome=outcome,
         severity=spec.severity,
         metrics={
             "source_rows": source_rows,
@@ -42,8 +45,9 @@ def check_volume(spec: VolumeSpec) -> CheckResult:
         },
         headline="difference_rate",
         observed=describe_counts(source_rows, target_rows),
-        expected=f"target within {format_rate(spec.tolerance)} of the source row count",
-        reason=None if within else f"{spec.target.label} differs from {spec.source.label}",
+        expected=f"target within {format_rate(spec.tolerance)} of the source row count"
+        + warning_note(spec.warn_tolerance, format_rate),
+        reason=None if passed else f"{spec.target.label} differs from {spec.source.label}",
         duration_s=time.perf_counter() - started,
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from checks.limit import describe_limit, judge
 from checks.masking import mask
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
@@ -53,16 +54,17 @@ def build_result(
     queries = side_queries(plan, keys[: spec.sample])
     if queries:
         metrics["queries"] = queries
-    passed = rate <= spec.max_mismatch_rate
+    outcome = judge(rate, spec.max_mismatch_rate, spec.warn_mismatch_rate, spec.severity)
+    passed = outcome is Outcome.PASSED
     return CheckResult(
         check=spec.name,
         kind=CheckKind.RECONCILE,
-        outcome=Outcome.PASSED if passed else Outcome.for_failure(spec.severity),
+        outcome=outcome,
         severity=spec.severity,
         metrics=metrics,
         headline="mismatch_rate",
         observed=f"{percent(rate)} ({differing:,} of {tally.compared:,} keys)",
-        expected=f"at most {percent(spec.max_mismatch_rate)}",
+        expected=describe_limit(spec.max_mismatch_rate, spec.warn_mismatch_rate, percent),
         sample=sample,
         query=reproduce_query(plan, keys[: spec.sample]),
         reason=None if passed else _reason(tally),

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 
 from checks.result import Severity
 from datasources.statement import statement_problem
+from monitor.config.limits import DurationLimit, FractionLimit
 from monitor.config.values import (
     Duration,
     Fraction,
@@ -114,12 +115,12 @@ class CompareField(Model):
 
 class Freshness(Model):
     column: str
-    max_age: Duration
+    max_age: DurationLimit  # 2h, or {warn: 1h, fail: 2h}
     side: Literal["source", "target"] = "target"
 
 
 class Volume(Model):
-    tolerance: Fraction = 0.0
+    tolerance: FractionLimit = 0.0  # 1%, or {warn: 0.5%, fail: 1%}
 
 
 class SidePair(Model):
@@ -130,7 +131,7 @@ class SidePair(Model):
 
 
 class Reconcile(Model):
-    max_mismatch_rate: Fraction = 0.0
+    max_mismatch_rate: FractionLimit = 0.0  # 0.5%, or {warn: 0.2%, fail: 0.5%}
     grace: Duration | None = None
     updated_column: SidePair | None = None
     sample: int = Field(default=50, ge=0, le=1000)

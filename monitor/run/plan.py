@@ -18,6 +18,7 @@ from checks.spec import (
 )
 from datasources.dataset import Dataset, FileSystem, SqlSystem, System
 from monitor.config.integration import CompareField, DatasetRef, Integration
+from monitor.config.limits import warning_level
 from monitor.config.model import Config
 from monitor.errors import ConfigError, Problem
 from monitor.run.registry import in_run_order
@@ -143,9 +144,17 @@ def build_specs(
     if integration.freshness is not None:
         fresh = integration.freshness
         dataset = target if fresh.side == "target" else source
-        specs.append(FreshnessSpec(dataset, fresh.column, fresh.max_age, severity, side=fresh.side))
+        warn_age = warning_level(fresh.max_age)
+        specs.append(
+            FreshnessSpec(
+                dataset, fresh.column, fresh.max_age, severity, side=fresh.side, warn_age_s=warn_age
+            )
+        )
     if integration.volume is not None:
-        specs.append(VolumeSpec(source, target, integration.volume.tolerance, severity))
+        tolerance = integration.volume.tolerance
+        specs.append(
+            VolumeSpec(source, target, tolerance, severity, warn_tolerance=warning_level(tolerance))
+        )
     if integration.reconciles and integration.key is not None:
         options = integration.reconcile
         updated = options.updated_column if options else None
@@ -158,6 +167,7 @@ def build_specs(
                 fields=tuple(build_field(c) for c in integration.compare),
                 severity=severity,
                 max_mismatch_rate=options.max_mismatch_rate if options else 0.0,
+                warn_mismatch_rate=warning_level(options.max_mismatch_rate) if options else None,
                 grace_s=options.grace if options else None,
                 source_updated_column=updated.source if updated else None,
                 target_updated_column=updated.target if updated else None,
