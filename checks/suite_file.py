@@ -76,9 +76,7 @@ class SuiteExpectation:
 
     def severity_or(self, default: Severity) -> Severity:
         """The expectation's own severity (GX field, then meta.severity), else `default`."""
-        if self.severity in _GX_SEVERITIES:
-            return _GX_SEVERITIES[self.severity]
-        return meta_severity(self.meta) or default
+        return own_severity(self.to_gx()) or default
 
     def to_gx(self) -> dict[str, Any]:
         """The expectation as GX's ExpectationSuite accepts it (no stored id)."""
@@ -88,8 +86,15 @@ class SuiteExpectation:
         return doc
 
 
-def meta_severity(meta: Any) -> Severity | None:
-    """The dxq severity an expectation's `meta.severity` names, if any."""
+def own_severity(item: Any) -> Severity | None:
+    """The severity an expectation ({"type", "kwargs", "meta", "severity"}) sets for its
+    results: a lowered GX `severity`, else `meta.severity`; None to take the integration's."""
+    if not isinstance(item, dict):
+        return None
+    gx = item.get("severity")
+    if isinstance(gx, str) and gx in _GX_SEVERITIES:
+        return _GX_SEVERITIES[gx]
+    meta = item.get("meta")
     value = meta.get("severity") if isinstance(meta, dict) else None
     if value in {s.value for s in Severity}:
         return Severity(value)

@@ -87,7 +87,7 @@ def _editor(ctx: AppContext, entry: editing.SuiteEntry, viewer: Viewer) -> None:
         return
     draft = _draft(entry)
     expectations = draft.get("expectations", [])
-    st.dataframe(_expectation_table(expectations), hide_index=True, width="stretch")
+    st.dataframe(_expectation_table(entry, expectations), hide_index=True, width="stretch")
     if MAINTAINER not in viewer.roles:
         st.info("Only maintainers edit suites. Sign in with a maintenance owner's e-mail.")
         return
@@ -302,9 +302,11 @@ def _reset(entry: editing.SuiteEntry) -> None:
     st.session_state[gen] = st.session_state.get(gen, 0) + 1
 
 
-def _expectation_table(expectations: list[dict[str, Any]]) -> pd.DataFrame:
+def _expectation_table(
+    entry: editing.SuiteEntry, expectations: list[dict[str, Any]]
+) -> pd.DataFrame:
     rows = [
-        [i + 1, e.get("type"), json.dumps(e.get("kwargs", {})), e.get("severity") or "—"]
+        [i + 1, e.get("type"), json.dumps(e.get("kwargs", {})), editing.severity_shown(e, entry)]
         for i, e in enumerate(expectations)
     ]
     return pd.DataFrame(rows, columns=["#", "type", "kwargs", "severity"])

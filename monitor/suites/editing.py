@@ -23,7 +23,7 @@ from typing import Any
 from checks.expectation_types import EXPECTATION_TYPES
 from checks.result import CheckResult
 from checks.spec import SuiteSpec
-from checks.suite_file import expectation_problems, load_suite, suite_problems
+from checks.suite_file import expectation_problems, load_suite, own_severity, suite_problems
 from monitor.config.model import Config
 from monitor.errors import SuiteEditError
 from monitor.run.plan import plan_integrations
@@ -166,6 +166,17 @@ def _number_or_text(text: str) -> Any:
             return float(text)
         except ValueError:
             return text
+
+
+def severity_shown(item: Any, entry: SuiteEntry) -> str:
+    """The severity an expectation's results get, as the Suites page shows it: its own
+    ("warning", from meta.severity or GX's field), else the integration's ("critical
+    (integration)")."""
+    own = own_severity(item)
+    if own is not None:
+        return own.value
+    used = sorted({use.spec.severity.value for use in entry.uses})
+    return f"{' / '.join(used) or '—'} (integration)"
 
 
 def expectation_types() -> list[str]:

@@ -213,3 +213,13 @@ def test_adding_one_expectation_saves_a_diff_of_just_those_lines(monitor_dir: Pa
     assert (
         changed[0] == "+        }," and '+            "type": "expect_column_to_exist",' in changed
     )
+
+
+def test_each_expectation_shows_the_severity_its_results_get(monitor_dir: Path) -> None:
+    path = monitor_dir / "suites" / "products.json"
+    doc = json.loads(path.read_text())
+    doc["expectations"][0]["meta"] = {"severity": "warning"}
+    doc["expectations"][1]["severity"] = "critical"  # GX's default: the integration's applies
+    path.write_text(json.dumps(doc, indent=4))
+    at = open_page()
+    assert list(at.dataframe[1].value["severity"]) == ["warning", "error (integration)"]
