@@ -237,7 +237,7 @@ def test_query_dataset_and_bad_query(sqlite_url: str) -> None:
     [
         ("unknown_type.json", "expect_column_values_to_be_purple"),
         ("bad_kwargs.json", "expectations[0]"),
-        ("no_such_file.json", "cannot read"),
+        ("no_such_file.json", "suite file not found"),
     ],
 )
 def test_invalid_suite_file_is_an_error(sqlite_url: str, suite: str, words: str) -> None:
