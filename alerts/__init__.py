@@ -37,6 +37,8 @@ Lifecycle (all take `now`; never raise for data):
     NEW_EPISODE insert an alert row; the others update the row of (fingerprint, episode)), each
     with AlertEvents for `alert_events`, and Notifications for the outbox. `Notification.key`
     is deterministic (episode, kind, step, receiver, channel): insert with ON CONFLICT DO NOTHING.
+    `Decision.in_installation(id)` makes the keys unique to one results store (the monitor
+    does it in its one write path).
     Alert.to_json() / Alert.from_json() round-trip an alert for storage.
 
 Delivery (the dispatcher):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -258,6 +258,14 @@ class Decision:
     transitions: tuple[Transition, ...] = ()
     notifications: tuple[Notification, ...] = ()
 
+    def in_installation(self, installation: str) -> Decision:
+        """The decision with each notification's key made unique to one installation (one
+        results store, `installation_key`)."""
+        notifications = tuple(
+            replace(n, key=installation_key(n.key, installation)) for n in self.notifications
+        )
+        return replace(self, notifications=notifications)
+
 
 def fingerprint(kind: AlertKind | str, integration: str, check: str) -> str:
     """The identity of an alert across runs."""
@@ -275,3 +283,12 @@ def notification_key(
         [alert.fingerprint, str(alert.episode), str(kind), str(step), receiver, channel]
     )
     return "dxq-" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def installation_key(key: str, installation: str) -> str:
+    """`key` (a `notification_key`) within one installation: the same firing gives the same key
+    in one results store, and two stores never give the same key for their own firings (their
+    episodes, kinds and receivers may coincide). Same form: `dxq-` and 40 hex digits."""
+    if not installation:
+        return key
+    return "dxq-" + hashlib.sha256(f"{installation}|{key}".encode()).hexdigest()[:40]

@@ -277,3 +277,12 @@ leases = sa.Table(
     sa.Column("owner", NAME, nullable=False),
     sa.Column("until", UTCDateTime, nullable=False),
 )
+
+installation = sa.Table(
+    "installation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("installation_id", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("id = 1", name="one_row"),
+)

@@ -37,6 +37,7 @@ from store.alert_state import (
     lock_integration,
     open_alert_integrations,
 )
+from store.installation import installation_id
 
 DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0
 REMOVED_REASON = "check removed from the monitor file"
@@ -178,9 +179,11 @@ def decide_alerts(
     now: datetime,
 ) -> Decision:
     """The one path every alert write takes: lock the integration until the transaction ends,
-    re-read its alerts inside the lock, decide on what is stored now, and write the decision."""
+    re-read its alerts inside the lock, decide on what is stored now, and write the decision.
+    Notification keys are made unique to this results store (its installation id)."""
     lock_integration(connection, integration)
     decision = decide(latest_alerts(connection, integration))
+    decision = decision.in_installation(installation_id(connection))
     apply_decision(connection, decision, now, describe)
     return decision
 
