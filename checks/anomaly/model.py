@@ -38,13 +38,12 @@ DAY = 86_400
 WEEK = 7 * DAY
 MIN_DAY_POINTS = 7  # a day's median needs this many runs; sparser series use the week
 MIN_WEEK_POINTS = 3
-MIN_SLOT = 3  # past values of a calendar slot before its offset counts
+MIN_SLOT = 2  # past values of a calendar slot before its offset counts
 SLOT_SLACK = 3600  # a slot's window reaches this much further: runs start a little late
 MIN_SCALE_DAYS = 3  # past days of residuals before a band can be drawn
 FLAT_RUN = 3  # repeats of the value before (4 equal values) before a flat-line is one
 FLAT_CHANCE = 1e-4  # how unlikely, by the past repeat rate, such a run must be
 MAD_TO_SIGMA = 1.4826
-AUTO_MARGIN = 0.9
 RELATIVE_FLOOR = 1e-6  # a constant series still gets a (tiny) band
 
 Floats = NDArray[np.float64]
@@ -78,15 +77,14 @@ def score_series(seconds: Seconds, values: Floats, settings: AnomalySettings) ->
     training = int(settings.training.total_seconds())
     index = pd.DatetimeIndex(seconds.astype("datetime64[s]"))
     values = to_log(values)
-    detrended = values - _level(index, seconds, values)
-    days = seconds // DAY
+    detrended = values - _rolling(index, values, WEEK, MIN_WEEK_POINTS).median().to_numpy()
     fits = [
-        _fit(seconds, days, detrended, scheme, training, index, settings.sensitivity)
+        _fit(seconds, values, detrended, scheme, training)
         for scheme in _schemes(settings.seasonality)
     ]
     residual, sigma, chosen = _choose(fits)
     history = _rolling(index, np.ones(len(values)), training, 1).count().to_numpy()
-    flat = _flat(index, values, training)
+    flat = _flat(seconds, values, training)
     judged = (history >= settings.min_history) & np.isfinite(residual) & np.isfinite(sigma)
     expected = values - residual
     sigma = np.maximum(sigma, RELATIVE_FLOOR * np.maximum(1.0, np.abs(expected)))
@@ -149,9 +147,10 @@ def _rolling(index: pd.DatetimeIndex, values: Floats, seconds: int, least: int) 
 
 
 def _level(index: pd.DatetimeIndex, seconds: Seconds, values: Floats) -> Floats:
-    """Median of the day before each point (>= 7 points), else of the week before (>= 3)."""
+    """Per point, the median of the values of the day before it (>= 7 points), else of the
+    week before it (>= 3): the current level of a deseasoned series (NaN values left out)."""
     level: Floats = _rolling(index, values, DAY, MIN_DAY_POINTS).median().to_numpy(copy=True)
-    sparse = np.flatnonzero(np.isnan(level))
+    sparse = np.flatnonzero(np.isnan(level) & np.isfinite(values))  # only where it can count
     if len(sparse):
         starts = np.searchsorted(seconds, seconds[sparse] - WEEK, side="left")
         level[sparse] = _window_medians(values, starts, sparse, MIN_WEEK_POINTS)
@@ -159,59 +158,58 @@ def _level(index: pd.DatetimeIndex, seconds: Seconds, values: Floats) -> Floats:
 
 
 def _window_medians(values: Floats, starts: Seconds, ends: Seconds, least: int) -> Floats:
-    """Median of values[starts[j]:ends[j]] for each j, NaN under `least` values."""
+    """Median of the finite values[starts[j]:ends[j]] for each j, NaN under `least` of them."""
     width = int(max(1, (ends - starts).max(initial=1)))
     columns = starts[:, None] + np.arange(width)
-    inside = columns < ends[:, None]
-    window = np.where(inside, values[np.minimum(columns, len(values) - 1)], np.nan)
-    window.sort(axis=1)
-    count = inside.sum(axis=1)
+    window = np.where(columns < ends[:, None], values[np.minimum(columns, len(values) - 1)], np.nan)
+    window.sort(axis=1)  # NaN last
+    count = np.isfinite(window).sum(axis=1)
     rows = np.arange(len(ends))
     lo = window[rows, np.maximum(count - 1, 0) // 2]
     hi = window[rows, count // 2]
     return np.where(count >= least, (lo + hi) / 2, np.nan)
 
 
-def _flat(index: pd.DatetimeIndex, values: Floats, training: int) -> NDArray[np.bool_]:
+def _flat(seconds: Seconds, values: Floats, training: int) -> NDArray[np.bool_]:
     """A flat-line (a feed that stopped, a value no longer updated): the point repeats the
-    value before it for a run that the series' own past makes unlikely. With a past repeat
-    rate p (a point equal to the one before it, over the training window), a run of r
-    repeats needs p^r < FLAT_CHANCE, and r >= FLAT_RUN; a series that often repeats itself
-    (small counts, constants) needs long runs, or never gets there."""
+    value before it for a run that the series' own past makes unlikely. With p the share of
+    the training window's past points that had this value, a run of r repeats needs
+    p^r < FLAT_CHANCE, and r >= FLAT_RUN; values a series often takes (zero counts, a
+    constant) need long runs, or never get there."""
     same = np.concatenate(([False], values[1:] == values[:-1]))
     breaks = np.flatnonzero(~same)
-    run = (
-        np.arange(len(values))
-        - breaks[np.searchsorted(breaks, np.arange(len(values)), "right") - 1]
-    )
-    window = _rolling(index, same.astype(np.float64), training, 1)
-    repeats, count = window.sum().to_numpy(), window.count().to_numpy()
-    rate = (repeats + 1) / (count + 2)
-    needed = np.maximum(FLAT_RUN, np.ceil(np.log(FLAT_CHANCE) / np.log(rate)))
+    positions = np.arange(len(values))
+    run = positions - breaks[np.searchsorted(breaks, positions, "right") - 1]
+    _, ids = np.unique(values, return_inverse=True)
+    start = int(seconds[0])
+    stride = int(seconds[-1]) - start + training + 1  # one value's points never meet another's
+    order = np.lexsort((seconds, ids))
+    keys = pd.DatetimeIndex((ids[order] * stride + seconds[order] - start).astype("datetime64[s]"))
+    equal = np.empty(len(values))
+    equal[order] = _rolling(keys, np.ones(len(values)), training, 0).count().to_numpy()
+    index = pd.DatetimeIndex(seconds.astype("datetime64[s]"))
+    count = _rolling(index, np.ones(len(values)), training, 0).count().to_numpy()
+    share = (equal + 1) / (count + 2)
+    needed = np.maximum(FLAT_RUN, np.ceil(np.log(FLAT_CHANCE) / np.log(share)))
     flat: NDArray[np.bool_] = run >= needed
     return flat
 
 
 def _choose(fits: list[_Fit]) -> tuple[Floats, Floats, Seconds]:
-    """Residual, sigma and scheme per point: the only fit, or for `auto` (daily, weekly) the
-    one that raised fewer alarms on the training window's past days, and on a tie the weekly
-    one only when its mean |residual| is smaller by AUTO_MARGIN. `auto` judges a point only
-    once the weekly scheme has been measured (on MIN_SCALE_DAYS past days), so a weekly
-    pattern is not mistaken for anomalies in a young series; daily serves the points whose
-    hour-of-week slot lacks values."""
+    """Residual, sigma and scheme per point: the only fit's, or for `auto` (daily and weekly)
+    the one that explains the point better (the smaller |residual| / sigma), so a point is
+    anomalous only when both schemes say so. `auto` judges a point only when both can: a
+    weekly pattern is not mistaken for anomalies in a series too young to have measured it."""
     if len(fits) == 1:
         (fit,) = fits
-        return fit.residual, fit.sigma, np.full(len(fit.residual), SCHEMES.index(fit.scheme))
+        residual = np.where(fit.usable, fit.residual, np.nan)
+        return residual, fit.sigma, np.full(len(residual), SCHEMES.index(fit.scheme))
     daily, weekly = fits
-    weekly_wins = weekly.usable & (
-        (weekly.alarms < daily.alarms)
-        | ((weekly.alarms == daily.alarms) & (weekly.spread < AUTO_MARGIN * daily.spread))
-    )
-    daily_serves = ~weekly_wins & daily.usable & np.isfinite(weekly.alarms)
-    residual = np.where(weekly_wins, weekly.residual, np.nan)
-    residual = np.where(daily_serves, daily.residual, residual)
-    sigma = np.where(weekly_wins, weekly.sigma, daily.sigma)
-    chosen = np.where(weekly_wins, SCHEMES.index(weekly.scheme), SCHEMES.index(daily.scheme))
+    both = daily.usable & weekly.usable
+    weekly_fits = np.abs(weekly.residual) * daily.sigma < np.abs(daily.residual) * weekly.sigma
+    residual = np.where(both, np.where(weekly_fits, weekly.residual, daily.residual), np.nan)
+    sigma = np.where(weekly_fits, weekly.sigma, daily.sigma)
+    chosen = np.where(weekly_fits, SCHEMES.index(weekly.scheme), SCHEMES.index(daily.scheme))
     return residual, sigma, chosen
 
 
@@ -232,26 +230,26 @@ def _slots(seconds: Seconds, scheme: Seasonality) -> Seconds:
 
 @dataclass(frozen=True)
 class _Fit:
+    """One slot scheme's residuals and their scale."""
+
     scheme: Seasonality
     residual: Floats
     sigma: Floats
-    spread: Floats  # mean |residual| of the past days, to compare schemes
-    alarms: Floats  # points beyond the band on the past days, to compare schemes
 
     @property
     def usable(self) -> NDArray[np.bool_]:
-        return np.isfinite(self.residual) & np.isfinite(self.sigma) & np.isfinite(self.alarms)
+        return np.isfinite(self.residual) & np.isfinite(self.sigma)
 
 
 def _fit(
     seconds: Seconds,
-    days: Seconds,
+    values: Floats,
     detrended: Floats,
     scheme: Seasonality,
     training: int,
-    index: pd.DatetimeIndex,
-    sensitivity: float,
 ) -> _Fit:
+    """Offsets of the scheme's slots (median of the slot's detrended past values in the
+    training window), the level of the deseasoned values, the residual and its scale."""
     slots = _slots(seconds, scheme)
     order = np.lexsort((seconds, slots))
     start = int(seconds[0])
@@ -261,23 +259,19 @@ def _fit(
     offsets = np.empty(len(seconds))
     reach = training + SLOT_SLACK
     offsets[order] = _rolling(by_slot, detrended[order], reach, MIN_SLOT).median().to_numpy()
-    residual = detrended - offsets
-    size = pd.Series(np.abs(residual)).groupby(days)
-    day_medians = size.median()
-    day_numbers = day_medians.index.to_numpy()
-    day_index = pd.DatetimeIndex((day_numbers * DAY).astype("datetime64[s]"))
-    position = np.searchsorted(day_numbers, days)
-    medians = _rolling(day_index, day_medians.to_numpy(), training, MIN_SCALE_DAYS)
-    sigma = MAD_TO_SIGMA * medians.median().to_numpy()[position]
-    means = _rolling(day_index, size.mean().to_numpy(), training, MIN_SCALE_DAYS)
-    measured = np.isfinite(residual) & np.isfinite(sigma)
-    beyond = np.where(measured, np.abs(residual) > sensitivity * sigma, np.nan)
-    per_day = pd.Series(beyond).groupby(days).sum(min_count=1).to_numpy()
-    alarms = _rolling(day_index, per_day, training, MIN_SCALE_DAYS).sum()
-    return _Fit(
-        scheme=scheme,
-        residual=residual,
-        sigma=sigma,
-        spread=means.mean().to_numpy()[position],
-        alarms=alarms.to_numpy()[position],
-    )
+    deseasoned = values - offsets
+    index = pd.DatetimeIndex(seconds.astype("datetime64[s]"))
+    residual = deseasoned - _level(index, seconds, deseasoned)
+    sigma = MAD_TO_SIGMA * _past_days(seconds // DAY, np.abs(residual), training)
+    return _Fit(scheme=scheme, residual=residual, sigma=sigma)
+
+
+def _past_days(days: Seconds, values: Floats, training: int) -> Floats:
+    """Per point, the median of the daily medians of the complete days before its own within
+    the training window (at least MIN_SCALE_DAYS of them); NaN values are left out."""
+    per_day = pd.Series(values).groupby(days).median()
+    numbers = per_day.index.to_numpy()
+    index = pd.DatetimeIndex((numbers * DAY).astype("datetime64[s]"))
+    window = _rolling(index, per_day.to_numpy(np.float64), training, MIN_SCALE_DAYS)
+    past: Floats = window.median().to_numpy()[np.searchsorted(numbers, days)]
+    return past
