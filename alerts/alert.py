@@ -53,6 +53,9 @@ class AlertState(StrEnum):
     RESOLVED = "resolved"
 
 
+PASSED_AGAIN = "passed again"  # the resolution of an alert whose check really passed again
+
+
 class NotificationKind(StrEnum):
     """Why a notification is sent."""
 
@@ -168,6 +171,7 @@ class Alert:
     side: str | None = None  # the side the check measured (source | target | None: both)
     subject: str = ""  # what the check measured, e.g. "erp.sales_orders"
     limit: float | None = None  # the check's limit from the monitor file
+    resolution: str | None = None  # why it resolved: PASSED_AGAIN, or another reason
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", AlertKind(self.kind))

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from alerts.alert import (
+    PASSED_AGAIN,
     Alert,
     AlertEvent,
     AlertKind,
@@ -219,11 +220,17 @@ def _route(alert: Alert, settings: AlertSettings, now: datetime) -> Alert:
 def _pass(current: Alert | None, now: datetime) -> tuple[Transition, list[Notification]] | None:
     if current is None or not current.is_open:
         return None
-    return _resolve(current, now, "passed again")
+    return _resolve(current, now, PASSED_AGAIN)
 
 
 def _resolve(current: Alert, now: datetime, why: str) -> tuple[Transition, list[Notification]]:
-    alert = replace(current, state=AlertState.RESOLVED, resolved_at=now, consecutive_failures=0)
+    alert = replace(
+        current,
+        state=AlertState.RESOLVED,
+        resolved_at=now,
+        consecutive_failures=0,
+        resolution=why,
+    )
     if current.state is AlertState.PENDING:
         event = AlertEvent("cleared", now, detail=f"{why} before it fired")
         return Transition(TransitionKind.CLEAR, alert, (event,)), []

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from alerts.alert import Alert, AlertKind, Notification, NotificationKind
+from alerts.alert import PASSED_AGAIN, Alert, AlertKind, Notification, NotificationKind
 from alerts.owner import Owner
 from datasources.credentials import mask_credentials
 from datasources.durations import format_duration
@@ -64,7 +64,8 @@ def build_message(
     }[alert.kind]
     headline = describe(alert)
     if notification.kind is NotificationKind.RESOLVED:
-        headline = f"Resolved: {alert.check} passes again. It had reported: {headline}"
+        what, sentence = resolved_words(alert)
+        headline = f"Resolved: {sentence} It had reported: {headline}"
     return Message(
         kind=str(notification.kind),
         alert_kind=str(alert.kind),
@@ -81,6 +82,27 @@ def build_message(
         fingerprint=alert.fingerprint,
         episode=alert.episode,
     )
+
+
+def resolved_words(alert: Alert) -> tuple[str, str]:
+    """For a resolved alert, what the title says ("data check passes again") and the sentence
+    that opens the message, from why it resolved: its check passed again, or another reason
+    (such as the check leaving the monitor file), which is then named as it is."""
+    if alert.resolution not in (None, PASSED_AGAIN):
+        return f"alert closed: {alert.resolution}", f"the alert was closed: {alert.resolution}."
+    m = alert.metrics
+    return {
+        AlertKind.DATA_QUALITY: ("data check passes again", f"{alert.check} passes again."),
+        AlertKind.RUN_ERROR: (
+            "checks run again",
+            f"every check of {alert.integration} could be evaluated again.",
+        ),
+        AlertKind.MISSED: ("runs report again", f"{alert.integration} reports again."),
+        AlertKind.DEAD_LETTER: (
+            "notifications delivered again",
+            f"notifications to {m.get('receiver')} by {m.get('channel')} are delivered again.",
+        ),
+    }[alert.kind]
 
 
 def describe(alert: Alert) -> str:

@@ -119,7 +119,7 @@ def test_build_message_and_renderings() -> None:
     owners = {"po": Owner("po", "Orders PO", Role.BUSINESS, emails=("po@x",))}
     n = Notification("dxq-abc", NotificationKind.RESOLVED, 0, "po", "email", a.fingerprint, 1, NOW)
     msg = build_message(a, n, owners, "http://dash")
-    assert msg.title == "[RESOLVED] orders: data check failed (freshness)"
+    assert msg.title == "[RESOLVED] orders: data check passes again (freshness)"
     assert msg.headline.startswith("Resolved: freshness passes again.")
     assert msg.owners == ("Orders PO",)
     mail = render_email(msg)
