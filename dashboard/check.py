@@ -8,9 +8,11 @@ import streamlit as st
 from dashboard import charts, data, sample
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.findings import check_words
 from dashboard.flash import perform, show_flash
 from dashboard.format import ago, as_datetime, badge, duration, literal
 from dashboard.integration import pick_integration
+from dashboard.run_now import run_now_button
 from monitor import actions
 from monitor.access import Viewer
 from store.queries import CheckDetail
@@ -53,13 +55,18 @@ def render_check() -> None:
         return
     show_flash()
     _summary(ctx, detail)
+    run_now_button(ctx, detail.integration, key="run-now-check")
     _alert(ctx, viewer, detail)
     _history(ctx, detail)
     _sample(ctx, detail)
 
 
 def _summary(ctx: AppContext, d: CheckDetail) -> None:
-    st.title(literal(d.check))
+    # An expectation is titled in GX's own words, not by its suite path and expect_… name.
+    title = check_words(d.check, d.kind, d.metrics, "source", "target")
+    st.title(literal(title if d.kind == "expectation" else d.check))
+    if d.kind == "expectation":
+        st.caption(f"Suite and expectation: {literal(d.check)}")
     st.markdown(
         f"{badge(d.outcome)} &nbsp; severity **{literal(d.severity)}** · "
         f"integration **{literal(d.integration)}**"

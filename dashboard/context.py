@@ -10,6 +10,7 @@ import streamlit as st
 
 from monitor.config.loading import load_config, resolve_config_path
 from monitor.config.model import Config
+from monitor.daemon.cron_words import schedule_words
 from monitor.errors import MonitorError
 from store.errors import StoreError
 from store.store import ResultStore
@@ -57,3 +58,19 @@ def side_label(config: Config, integration: str, side: str) -> str:
     if ref.table:
         return f"{ref.system}.{ref.table}"
     return f"{ref.system} (query)" if ref.query else str(ref.system)
+
+
+def integration_facts(config: Config, integration: str) -> str:
+    """One line for people: the flow, which system holds the correct record, how often it is
+    checked (in words, in its time zone) and who owns it."""
+    i = config.integrations[integration]
+    golden = str(getattr(i, i.golden).system)
+    direction = "kept in step both ways" if i.direction == "two-way" else "flows one way"
+    when = schedule_words(i.schedule)
+    if i.schedule and i.timezone != "UTC":
+        when = f"{when} ({i.timezone})"
+    return (
+        f"{side_label(config, integration, 'source')} → {side_label(config, integration, 'target')}"
+        f" · {direction}; {golden} holds the correct record (the reference) · checked {when} · "
+        f"owner: {owner_names(config, integration)}"
+    )

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboard import actions, data
+from dashboard import data
+from monitor import actions
 
 _KEY = "dxq_flash"
 

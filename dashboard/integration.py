@@ -9,10 +9,11 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
-from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.context import AppContext, app_context, integration_facts, side_label
 from dashboard.data_age import AGE_HELP, MISMATCH_HELP, age_caption, age_label, data_age
 from dashboard.format import badge, duration, percent, status_word
 from dashboard.overview import CHECK_PAGE, card_row
+from dashboard.run_now import run_now_button
 from dashboard.runs import RUN_COLUMNS
 from dashboard.weekly import render_week
 
@@ -45,11 +46,8 @@ def render_integration() -> None:
         badge(row["status"])
         + (" :gray-badge[:material/schedule: Not reporting]" if row["stale"] else "")
     )
-    st.caption(
-        f"{side_label(ctx.config, name, 'source')} → {side_label(ctx.config, name, 'target')} · "
-        f"{integration.direction}, golden record in the {integration.golden} · "
-        f"schedule {integration.schedule or 'on demand'} · owner: {owner_names(ctx.config, name)}"
-    )
+    st.caption(integration_facts(ctx.config, name))  # plain words: who holds the truth, when
+    run_now_button(ctx, name, key="run-now-integration")
     if integration.description:
         st.write(integration.description)
     now = datetime.now(UTC)

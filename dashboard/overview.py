@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.data_age import MISMATCH_HELP
 from dashboard.findings import SEVERITY_RANK, check_words, finding
 from dashboard.format import ago, as_datetime, badge, duration, literal, percent, status_word
 from dashboard.scheduler_health import render_scheduler_health
@@ -28,10 +29,6 @@ FAILING_COLUMNS = (
     "status",
     "owner",
     "since",
-)
-MISMATCH_HELP = (
-    "Mismatch rate: share of the compared records (matched by key) that are missing in one "
-    "of the two systems or hold different values."
 )
 
 
@@ -184,7 +181,7 @@ def _card(row: dict[str, Any], daily: pd.DataFrame, found: pd.DataFrame, now: da
                 f"{_against(row['mismatch_rate'], row['mismatch_limit'], percent)}  \n"
                 f"Data age at the last run **{duration(row['freshness_lag_s'])}** · "
                 f"{_against(row['freshness_lag_s'], row['max_age_s'], duration)}",
-                help=f"{MISMATCH_HELP} Data age: how old the newest record on the "
+                help=f"Mismatch rate: {MISMATCH_HELP} Data age: how old the newest record on the "
                 f"{row['freshness_side']} side was when the last run measured it "
                 f"({ago(row['last_run_at'], now)}); it has grown since if nothing new arrived.",
             )

@@ -221,7 +221,7 @@ def test_card_tooltips_say_what_the_numbers_count_and_when() -> None:
     assert helps, "the cards' figures carry a tooltip"
     text = " ".join(h for h in helps.values() if h)
     assert "share of matched records that differ" not in text
-    assert "missing in one of the two systems or hold different values" in text
+    assert "missing on one side or differ in a compared field" in text
     assert "source side was when the last run measured it" in text  # stock-levels: the wms side
     assert "target side was when the last run measured it" in text
     assert "Data age at the last run" in text_of(at)
