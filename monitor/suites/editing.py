@@ -267,7 +267,8 @@ def save_suite(
             raise SuiteEditError("nothing to save: the suite is unchanged")
         left = lock.left_behind()
         lock.remove_stale_temp_files()
-        lock.intend(save_guard.intent_for(text, author, comment, at))
+        first = previous if not suite_history(store, config, path) else None
+        lock.intend(save_guard.intent_for(text, author, comment, at, first))
         written = False
         try:
             with store.transaction() as tx:
@@ -321,6 +322,9 @@ def _record_file(
     if text is None or (latest is not None and latest.content == text):
         return None
     if intent is not None and intent.digest == save_guard.digest(text):
+        if latest is None and intent.base is not None:
+            base = ON_DISK_AUTHOR, "before the first edit", intent.at
+            add_version(tx, key, intent.base, *base)
         comment = f"{intent.comment} (the save was interrupted; recorded afterwards)"
         return add_version(tx, key, text, intent.author, comment, intent.at)
     if latest is not None:

@@ -26,12 +26,14 @@ from typing import IO
 
 @dataclass(frozen=True)
 class Intent:
-    """A save that was under way: who, why, when, and the digest of the text it wrote."""
+    """A save that was under way: who, why, when, the digest of the text it wrote, and the
+    file's text before it when nothing was recorded yet (the base of the history)."""
 
     digest: str
     author: str
     comment: str
     at: datetime
+    base: str | None = None
 
 
 class SuiteLock:
@@ -46,7 +48,8 @@ class SuiteLock:
         self._handle.seek(0)
         try:
             data = json.loads(self._handle.read() or "null")
-            return Intent(data["digest"], data["author"], data["comment"], _at(data["at"]))
+            fields = (data["digest"], data["author"], data["comment"], _at(data["at"]))
+            return Intent(*fields, data.get("base"))
         except (ValueError, TypeError, KeyError):
             return None
 
@@ -57,7 +60,7 @@ class SuiteLock:
             self._write("")
             return
         record = {"digest": intent.digest, "author": intent.author, "comment": intent.comment}
-        self._write(json.dumps({**record, "at": intent.at.isoformat()}))
+        self._write(json.dumps({**record, "at": intent.at.isoformat(), "base": intent.base}))
 
     def remove_stale_temp_files(self) -> list[Path]:
         """Temp files of saves that died while writing (none is being written: we hold the
@@ -92,9 +95,11 @@ def locked(path: Path, *, wait: bool = True) -> Iterator[SuiteLock | None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def intent_for(text: str, author: str, comment: str, at: datetime) -> Intent:
-    """The intent of saving `text`."""
-    return Intent(digest(text), author, comment, at)
+def intent_for(
+    text: str, author: str, comment: str, at: datetime, base: str | None = None
+) -> Intent:
+    """The intent of saving `text` (over `base`, the file's unrecorded text, if any)."""
+    return Intent(digest(text), author, comment, at, base)
 
 
 def temp_prefix(path: Path) -> str:

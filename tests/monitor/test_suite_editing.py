@@ -476,3 +476,13 @@ def test_loading_leaves_a_save_under_way_alone(monitor: Any) -> None:
     editing.list_suites(config, store)
     assert not stray.exists()
     assert len(editing.suite_history(store, config, path)) == 3
+
+
+def test_a_killed_first_save_keeps_the_file_it_replaced_as_the_base(monitor: Any) -> None:
+    config, store, path = monitor
+    _killed_saver(config.base_dir / "dxq.yml", "replace")
+    editing.list_suites(config, store)
+    new, base = editing.suite_history(store, config, path)
+    assert (new.author, new.content) == ("bo", path.read_text())
+    assert (base.author, base.content) == (editing.ON_DISK_AUTHOR, SUITE_TEXT)
+    assert '-    "name": "products",' in editing.diff_versions(base, new)
