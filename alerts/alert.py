@@ -117,6 +117,7 @@ class CheckOutcome:
     side: str | None = None  # source | target | None (both sides)
     subject: str = ""  # what was measured, e.g. "erp.sales_orders" (set by the monitor)
     limit: float | None = None  # the check's limit from the monitor file (reconcile: a rate)
+    keys: tuple[str, ...] = ()  # a few failing records' keys, as text (`message.failing_keys`)
 
     def __post_init__(self) -> None:
         # the words `checks` records read as the enums (ValueError for a word that is neither)
@@ -172,6 +173,7 @@ class Alert:
     subject: str = ""  # what the check measured, e.g. "erp.sales_orders"
     limit: float | None = None  # the check's limit from the monitor file
     resolution: str | None = None  # why it resolved: PASSED_AGAIN, or another reason
+    keys: tuple[str, ...] = ()  # a few keys of failing records, from the latest run
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", AlertKind(self.kind))
@@ -215,6 +217,7 @@ class Alert:
         values["state"] = AlertState(values["state"])
         for name in ("targets", "notified"):
             values[name] = tuple(Target(r, c) for r, c in values.get(name, ()))
+        values["keys"] = tuple(values.get("keys", ()))
         values["escalate"] = tuple(
             Step(after, tuple(Target(r, c) for r, c in targets))
             for after, targets in values.get("escalate", ())

@@ -202,6 +202,7 @@ def _observe(
         side=outcome.side,
         subject=outcome.subject,
         limit=outcome.limit,
+        keys=outcome.keys,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,8 @@ from alerts.alert import PASSED_AGAIN, Alert, AlertKind, Notification, Notificat
 from alerts.owner import Owner
 from datasources.credentials import mask_credentials
 from datasources.durations import format_duration
+
+KEYS_SHOWN = 5  # failing keys named in a message: a few, the Check page lists them all
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ def describe(alert: Alert) -> str:
         text, numbers = alert.reason or f"{alert.check} failed.", False
     if not numbers and alert.observed and alert.expected and alert.kind is AlertKind.DATA_QUALITY:
         text += f" Observed {alert.observed}; expected {alert.expected}."
+    if alert.keys and alert.kind is AlertKind.DATA_QUALITY:
+        text += f" Failing keys include {', '.join(alert.keys)}."
     return mask_credentials(text)
 
 
@@ -170,10 +174,35 @@ def _reconcile(
     return f"{count(sum(n for n, _ in present))} of {compared} {entity} differ ({listed}){tail}"
 
 
+def failing_keys(sample: Sequence[Mapping[str, Any]], limit: int = KEYS_SHOWN) -> tuple[str, ...]:
+    """The keys of the first `limit` sample rows of a check result (rows with a `key`: a
+    reconcile's differing records, an expectation's unexpected rows), as text: `101267` for a
+    one-column key, `region=EU id=5` for a composite one. PII is already masked there."""
+    found: list[str] = []
+    for row in sample:
+        key = row.get("key") if isinstance(row, Mapping) else None
+        if key is None:
+            continue
+        if isinstance(key, Mapping):
+            text = (
+                str(next(iter(key.values())))
+                if len(key) == 1
+                else " ".join(f"{k}={v}" for k, v in key.items())
+            )
+        else:
+            text = str(key)
+        found.append(text)
+        if len(found) == limit:
+            break
+    return tuple(found)
+
+
 def facts(alert: Alert) -> tuple[tuple[str, str], ...]:
-    """The numbers behind the message, as (name, value) pairs."""
+    """The numbers behind the message, as (name, value) pairs; a few failing keys first."""
     found = [("integration", alert.integration), ("check", alert.check)]
     found += [("severity", alert.severity), ("since", f"{alert.opened_at:%Y-%m-%d %H:%M} UTC")]
+    if alert.keys:
+        found.append(("failing keys", mask_credentials(", ".join(alert.keys))))
     for name, value in alert.metrics.items():
         if isinstance(value, bool) or value is None or isinstance(value, dict | list):
             continue

@@ -21,7 +21,7 @@ from alerts.alert import (
     Target,
 )
 from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, notifications_for, retire, tick
-from alerts.message import describe
+from alerts.message import describe, failing_keys
 from alerts.owner import Owner, Role, SmtpSettings
 from alerts.routing import Route
 from alerts.watchdog import dead_letter, delivered
@@ -155,6 +155,7 @@ def outcomes_of(
             observed=r.observed,
             expected=r.expected,
             side=r.side,
+            keys=failing_keys(r.sample),
         )
         for r in results
     ]
