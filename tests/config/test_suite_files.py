@@ -126,9 +126,8 @@ def test_missing_and_unreadable_suite_files(tmp_path: Path) -> None:
     assert [str(p) for p in check_suite_file(tmp_path / "gone.json")] == [
         f"{tmp_path / 'gone.json'}: suite file not found"
     ]
-    assert [p.message for p in check_suite_file(tmp_path)][0].startswith(
-        "cannot read the suite file"
-    )
+    [problem] = check_suite_file(tmp_path)  # a directory is not a suite file
+    assert problem.message.startswith("cannot read the suite file")
 
 
 def _suite(*expectations: Any, **top: Any) -> dict[str, Any]:
