@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from monitor.config.loading import load_config
+from monitor.config.model import Config
 from monitor.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,3 +178,30 @@ def test_a_wrong_example_is_caught(tmp_path: Path) -> None:
     with pytest.raises(AssertionError, match="unknown marker"):
         problems_of(typo, tmp_path)
     assert problems_of(Example(ROOT / "README.md", 1, "file", "version: 2\n"), tmp_path)
+
+
+def _keys(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str]:
+    """Every key a monitor file can hold below `model` (field aliases as written)."""
+    if model in seen:
+        return set()
+    seen.add(model)
+    found: set[str] = set()
+    for name, field in model.model_fields.items():
+        found.add(field.alias or name)
+        for inner in _models_in(field.annotation):
+            found |= _keys(inner, seen)
+    return found
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
+def test_every_key_of_the_monitor_file_is_documented() -> None:
+    page = (ROOT / "docs" / "monitor-file.md").read_text(encoding="utf-8")
+    keys = _keys(Config, set())
+    assert len(keys) > 60, "the walk over the models found too few keys"
+    missing = sorted(key for key in keys if f"`{key}`" not in page and f"{key}:" not in page)
+    assert missing == [], f"docs/monitor-file.md does not mention: {missing}"
