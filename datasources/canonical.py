@@ -77,7 +77,8 @@ def canonical(
             if floating:  # float4 too: as the double Python reads
                 expr = sa.cast(sa.cast(expr, sa.Float(53)), sa.Text)
             return sa.cast(sa.func.round(sa.cast(expr, sa.Numeric), NUMBER_SCALE), sa.Text)
-        return _text(dialect, sa.cast(expr, sa.Numeric(38, NUMBER_SCALE)))
+        # MariaDB's widest DECIMAL: 59 integer digits (a narrower cast clamps silently).
+        return _text(dialect, sa.cast(expr, sa.Numeric(65, NUMBER_SCALE)))
     if category == "timestamp":
         return _timestamp(dialect, expr, zone, zoned)
     if category == "date":

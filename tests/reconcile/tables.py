@@ -24,6 +24,7 @@ SQL_TYPES: dict[str, Any] = {
     "key_text": sa.String(100),
     "decimal": sa.Numeric(18, 4),
     "wide_decimal": sa.Numeric(38, 6),
+    "widest_decimal": sa.Numeric(65, 6),
     "float": sa.Float(53),
     "ts": sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
     "tstz": sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
@@ -35,6 +36,7 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "key_text": pa.string(),
     "decimal": pa.decimal128(18, 4),
     "wide_decimal": pa.decimal128(38, 6),
+    "widest_decimal": pa.decimal256(65, 6),
     "float": pa.float64(),
     "ts": pa.timestamp("us"),
     "tstz": pa.timestamp("us", tz="UTC"),
@@ -84,7 +86,7 @@ def load(
 
 
 def _arrow(value: Any, kind: str) -> Any:
-    if kind in ("decimal", "wide_decimal") and isinstance(value, int | float):
+    if "decimal" in kind and isinstance(value, int | float):
         return Decimal(str(value))
     if kind == "ts" and isinstance(value, datetime):
         return value.replace(tzinfo=None)

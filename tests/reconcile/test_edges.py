@@ -124,6 +124,23 @@ def test_huge_decimals(
     _reconciled(a, _dataset(target, cols, near, "UTC", tmp_path, request), "d", changed=1)
 
 
+@pytest.mark.parametrize(
+    ("source", "target"), [("pg", "pg"), ("mariadb", "mariadb"), ("pg", "mariadb"), ("file", "pg")]
+)
+def test_decimals_of_59_integer_digits_keep_every_digit(
+    source: str, target: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """DECIMAL(65, 6) is MariaDB's widest: values that differ only in the last of 59 integer
+    digits are different (a cast to DECIMAL(38, 6) made both the same clamped value)."""
+    digits = "1" + "0" * 57  # 58 digits; Decimal arithmetic would round to 28
+    cols = [("id", "key_int"), ("d", "widest_decimal")]
+    rows = [[1, Decimal(digits + "1")], [2, Decimal("-" + digits + "0.5")]]
+    a = _dataset(source, cols, rows, "UTC", tmp_path, request)
+    _reconciled(a, _dataset(target, cols, rows, "UTC", tmp_path, request), "d")
+    other = [[1, Decimal(digits + "2")], rows[1]]
+    _reconciled(a, _dataset(target, cols, other, "UTC", tmp_path, request), "d", changed=1)
+
+
 @pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/Los_Angeles"])
 @pytest.mark.parametrize(("source", "target"), PAIRS)
 def test_first_and_last_years(
