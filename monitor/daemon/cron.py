@@ -1,5 +1,5 @@
-"""Cron schedules for the scheduler daemon: APScheduler triggers, their interval, and the cron
-clock that hands each firing (with its scheduled time) to the daemon.
+"""Cron schedules for the scheduler daemon: APScheduler triggers, when a scheduled integration
+is overdue, and the cron clock that hands each firing (with its scheduled time) to the daemon.
 
 Day-of-week numbers follow standard cron (0 and 7 are Sunday, 1 is Monday), not APScheduler
 3's own numbering (0 is Monday): `build_trigger` translates them, so `0 9 * * 1-5` fires Monday
