@@ -32,8 +32,10 @@ class Verdict:
     """The detector's judgement of one point: the expected value and band (low, high) learnt
     from its past, the score (signed: the distance from the expected value in robust standard
     deviations of past errors, negative below it) and whether it is anomalous under the
-    settings' sensitivity and direction, or because it is a flat-line (`flat`: the value
-    repeated for a run its past makes unlikely, as when a feed stops; any direction)."""
+    settings' sensitivity and direction, because it is a flat-line (`flat`: the value
+    repeated for a run its past makes unlikely, as when a feed stops; any direction) or
+    because the level is drifting (`drift`: a gradual change over the past week beyond the
+    sensitivity, in robust standard deviations of its past week-on-week changes)."""
 
     at: datetime
     value: float
@@ -44,6 +46,7 @@ class Verdict:
     anomalous: bool
     seasonality: Seasonality
     flat: bool = False
+    drift: bool = False
 
 
 def lookback(settings: AnomalySettings) -> timedelta:
@@ -120,6 +123,7 @@ def _verdict(point: Point, scores: Scores, i: int) -> Verdict | None:
         anomalous=bool(scores.anomalous[i]),
         seasonality=SCHEMES[int(scores.scheme[i])],
         flat=bool(scores.flat[i]),
+        drift=bool(scores.drift[i]),
     )
 
 

@@ -77,6 +77,22 @@ def test_a_persistent_level_shift_is_flagged_then_relearned() -> None:
     )
 
 
+def test_a_slow_drift_is_caught_while_it_lasts() -> None:
+    base = hourly(60, seed=8)
+    start, length = 35 * 24, 8 * 24  # +40% over eight days, then it stays
+
+    def factor(i: int) -> float:
+        return 1 + 0.4 * min(max(i - start, 0) / length, 1.0)
+
+    points = [Point(p.at, p.value * factor(i)) for i, p in enumerate(base)]
+    verdicts = stream(points, DEFAULT)
+    during = [v for v in verdicts[start : start + length] if v is not None]
+    assert any(v.drift and v.anomalous and v.low < v.value < v.high for v in during)
+    assert not any(v is not None and v.anomalous for v in verdicts[: start + 24])
+    later = [v for v in verdicts[start + length + 2 * 24 :] if v is not None]
+    assert len(later) > 300 and not any(v.anomalous for v in later)  # the new level is learnt
+
+
 def test_points_marked_expected_leave_the_baseline() -> None:
     points = hourly(40)
     lifted = [p if i < 39 * 24 else Point(p.at, p.value * 2) for i, p in enumerate(points)]
