@@ -78,7 +78,14 @@ def canonical(
                 expr = sa.cast(sa.cast(expr, sa.Float(53)), sa.Text)
             return sa.cast(sa.func.round(sa.cast(expr, sa.Numeric), NUMBER_SCALE), sa.Text)
         # MariaDB's widest DECIMAL: 59 integer digits (a narrower cast clamps silently).
-        return _text(dialect, sa.cast(expr, sa.Numeric(65, NUMBER_SCALE)))
+        fixed = _text(dialect, sa.cast(expr, sa.Numeric(65, NUMBER_SCALE)))
+        if not floating:
+            return fixed
+        # A double beyond DECIMAL(65) would clamp too: keep its own digits, marked, so it
+        # differs from every other value (PostgreSQL writes all its digits: a loud mismatch).
+        beyond = sa.func.abs(expr) >= sa.literal_column("1e59")
+        marked = sa.func.concat("!beyond-decimal:", sa.cast(expr, sa.String))
+        return sa.case((beyond, marked), else_=fixed)
     if category == "timestamp":
         return _timestamp(dialect, expr, zone, zoned)
     if category == "date":
@@ -259,6 +266,9 @@ def exceeds(
         allowed = sa.func.greatest(allowed, rel)
     # Equal first: PostgreSQL's NaN equals NaN and Infinity - Infinity is NaN.
     differ = sa.and_(s != t, sa.func.abs(s - t) > allowed)
+    if dialect == "mysql":  # a marked double beyond DECIMAL casts to 0: compare its text
+        marked = sa.or_(source.like("!%"), target.like("!%"))
+        differ = sa.case((marked, distinct(dialect, source, target)), else_=differ)
     one_null = sa.or_(
         sa.and_(source.is_(None), target.is_not(None)),
         sa.and_(source.is_not(None), target.is_(None)),

@@ -192,3 +192,20 @@ def test_unquoted_csv_words_are_values_not_null(pg_url: str, tmp_path: Path) -> 
     other = load(pg_url, cols, [[1, None, NAN], *rows[1:3], [4, None, NAN], rows[4]], key=["id"])
     changed = _run(csv, other, FieldSpec("t", "t"), FieldSpec("x", "x"))
     assert {k.key["id"] for k in changed.mismatched_keys} == {1, 4}
+
+
+@pytest.mark.parametrize("where", ["mariadb", "pg"])
+def test_doubles_beyond_any_decimal_are_never_clamped_equal(
+    where: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """MariaDB cannot cast a double of 1e59 or more to DECIMAL; it is compared by its own
+    digits instead of as the same clamped 99…9 (which made 1e300 equal 2e300)."""
+    cols = [("id", "key_int"), ("x", "float")]
+    rows = [[1, 1e300], [2, -1.7976931348623157e308], [3, 1e59], [4, 9.99e58]]
+    a = _dataset(where, cols, rows, "UTC", tmp_path, request)
+    _reconciled(a, _dataset(where, cols, rows, "UTC", tmp_path, request), "x")
+    other = [[1, 2e300], rows[1], [3, 2e59], rows[3]]
+    b = _dataset(where, cols, other, "UTC", tmp_path, request)
+    _reconciled(a, b, "x", changed=2)
+    loose = _run(a, b, FieldSpec("x", "x", tolerance=0.5))  # a tolerance must not hide them
+    assert loose.metrics["changed"] == 2, loose.sample
