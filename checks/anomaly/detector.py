@@ -16,7 +16,12 @@ from checks.anomaly.errors import BadSeries
 from checks.anomaly.model import SCHEMES, Scores, score_series
 from checks.anomaly.settings import AnomalySettings, Seasonality
 
-LOOKBACK_MARGIN = timedelta(days=10)
+# The furthest a verdict reaches back: the drift's scale (a training window) of its excess,
+# whose usual change (another) compares levels a week apart, each level a median of up to a
+# week of deseasoned values, whose slot offsets (a third training window, an hour more) use
+# values less a week's median; two day-aligned windows add up to a day each. 3 x training +
+# 23 days and an hour, rounded up.
+LOOKBACK_MARGIN = timedelta(days=28)
 
 
 @dataclass(frozen=True)
