@@ -117,11 +117,23 @@ def renew_lease(store: ResultStore, name: str, owner: str, until: datetime) -> b
         return tx.connection.execute(stmt).rowcount == 1
 
 
-def release_lease(store: ResultStore, name: str, owner: str) -> bool:
-    """Give a lease back; False when `owner` did not hold it."""
+def release_lease(store: ResultStore, name: str, owner: str, until: datetime | None = None) -> bool:
+    """Give a lease back; False when `owner` did not hold it (or, given `until`, holds it no
+    longer as read then: taken again since)."""
     with store.transaction() as tx:
         stmt = leases.delete().where(leases.c.name == name, leases.c.owner == owner)
+        if until is not None:
+            stmt = stmt.where(leases.c.until == require_utc(until, "until"))
         return tx.connection.execute(stmt).rowcount == 1
+
+
+def leases_of(store: ResultStore, owner: str) -> dict[str, datetime]:
+    """The leases `owner` holds: name -> until."""
+    with store.transaction() as tx:
+        found = tx.connection.execute(
+            sa.select(leases.c.name, leases.c.until).where(leases.c.owner == owner)
+        ).all()
+    return {str(name): _aware(until) for name, until in found}
 
 
 def lease_holders(store: ResultStore, now: datetime) -> dict[str, str]:

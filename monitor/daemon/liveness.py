@@ -63,9 +63,10 @@ def recover(
     me = os.getpid()
     held = scheduling.lease_holders(store, now)
     running = scheduling.running_runs(store)
+    own = scheduling.leases_of(store, process_id) if process_id is not None else {}
     here = set(busy()) if busy is not None else None  # after the reads: no run begins unseen
     if here is not None and process_id is not None:
-        held = _free_own_leases(store, held, process_id, here)
+        held = _free_own_leases(store, held, own, process_id, here)
     dead_owners = [
         owner
         for owner in set(held.values())
@@ -109,20 +110,24 @@ LOST = "the results store was unavailable when it ended"
 
 
 def _free_own_leases(
-    store: ResultStore, held: dict[str, str], process_id: str, here: Collection[str]
+    store: ResultStore,
+    held: dict[str, str],
+    own: dict[str, datetime],
+    process_id: str,
+    here: Collection[str],
 ) -> dict[str, str]:
-    """Give back this process's run leases of integrations it no longer runs; returns the
-    leases still held."""
+    """Give back this process's run leases (`own`, as read before `here`) of integrations it
+    no longer runs; a lease taken again since (another `until`) is kept. Returns the leases
+    still held."""
     freed = [
         name
-        for name, owner in held.items()
-        if owner == process_id
-        and (integration := scheduling.leased_integration(name)) is not None
+        for name, until in own.items()
+        if (integration := scheduling.leased_integration(name)) is not None
         and integration not in here
+        and scheduling.release_lease(store, name, process_id, until)
     ]
     for name in freed:
-        if scheduling.release_lease(store, name, process_id):
-            log.warning("%s: freed this scheduler's lease left when %s", name, LOST)
+        log.warning("%s: freed this scheduler's lease left when %s", name, LOST)
     return {name: owner for name, owner in held.items() if name not in freed}
 
 

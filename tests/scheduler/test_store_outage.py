@@ -119,6 +119,15 @@ def test_housekeeping_closes_this_processs_own_orphaned_run_and_lease(
                 sa.text("SELECT status, reason FROM runs WHERE id = :i"), {"i": orphan}
             ).one()
         assert status == "error" and "results store was unavailable" in reason
+        # a lease taken again after housekeeping read it is not given back on the old reading
+        first = now + timedelta(hours=1)
+        assert scheduling.acquire_lease(store, lease, me, first, now)
+        assert scheduling.leases_of(store, me) == {lease: first}
+        again = now + timedelta(hours=2)
+        assert scheduling.renew_lease(store, lease, me, again)
+        assert not scheduling.release_lease(store, lease, me, first)
+        assert _leases(pg_url, lease) == [me]
+        assert scheduling.release_lease(store, lease, me, again)
     finally:
         store.dispose()
 
