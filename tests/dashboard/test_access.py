@@ -4,12 +4,13 @@ browser session, printable, never the OS user)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from demo.command import DEMO_CONFIG
-from monitor import actions
+from monitor import actions, cli
 from monitor.access import MAINTAINER, ONCALL, RESPONDER, roles_for
 from monitor.config.loading import load_config
 from store.schema import alerts
@@ -121,3 +122,24 @@ def test_acknowledge_refuses_a_blank_or_invisible_name(demo_dashboard: str, type
         state = c.execute(sa.select(alerts.c.state).where(alerts.c.id == firing.id)).scalar_one()
     engine.dispose()
     assert state == "firing"
+
+
+def test_dashboard_on_a_public_address_without_sign_in_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from demo.command import DEMO_CONFIG
+    from monitor.commands import serving
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    served: list[str] = []
+    monkeypatch.setattr(serving, "serve_dashboard", lambda *a, **k: served.append(k["address"]))
+    args = ["dashboard", "-c", str(DEMO_CONFIG), "--address", "0.0.0.0"]
+    assert cli.main(args) == cli.USAGE_ERROR
+    assert "refusing to serve the dashboard on 0.0.0.0" in capsys.readouterr().err
+    assert served == []
+    cli.main(["dashboard", "-c", str(DEMO_CONFIG), "--address", "::1"])  # loopback is fine
+    secrets = tmp_path / ".streamlit" / "secrets.toml"
+    secrets.parent.mkdir()
+    secrets.write_text('[auth]\nredirect_uri = "https://dxq.example.com/oauth2callback"\n')
+    cli.main(args)
+    assert served == ["::1", "0.0.0.0"]

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
 
 from dashboard import sample
 from dashboard.format import literal
-from store.schema import latest_results
-from tests.dashboard.support import open_page, text_of
+from store.schema import alert_events, alerts, latest_results
+from tests.dashboard.support import APP, open_page, text_of
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
 
@@ -138,3 +140,80 @@ def test_a_sample_stored_before_values_were_kept_shows_no_none() -> None:
     table = sample.sample_table(old, "pim", "shop")
     assert "None" not in table.astype(str).to_numpy().tolist().__str__()
     assert table.loc[1, "problem"] == "missing in shop (only in pim)"
+
+
+@pytest.fixture
+def failing(demo_dashboard: str) -> pd.DataFrame:
+    """The failing checks of the demo copy, by their stored names."""
+    engine = sa.create_engine(demo_dashboard)
+    with engine.connect() as c:
+        frame = pd.DataFrame(
+            c.execute(sa.select(latest_results).where(latest_results.c.outcome != "passed"))
+            .mappings()
+            .all()
+        )
+    engine.dispose()
+    assert not frame.empty
+    return frame
+
+
+def test_check_page_of_a_failing_check_explains_and_reproduces(failing: pd.DataFrame) -> None:
+    row = failing[failing["check"] == "reconcile"].iloc[0]
+    at = open_page("check", integration=row["integration"], check="reconcile")
+    assert at.title[0].value == "reconcile"
+    text = text_of(at)
+    assert "agree field by field" in text
+    assert literal(row["observed"]) in text  # escaped: shown as text
+    assert at.code and "SELECT" in at.code[0].value.upper()
+    frames = [d.value for d in at.dataframe]
+    assert any(any(str(c).startswith("key ") for c in f.columns) for f in frames)
+    assert at.get("plotly_chart")  # the history strip
+
+
+def test_acknowledging_a_firing_alert_records_who(demo_dashboard: str) -> None:
+    engine = sa.create_engine(demo_dashboard)
+    with engine.connect() as c:
+        firing = c.execute(
+            sa.select(alerts.c.id, alerts.c.integration, alerts.c.check)
+            .where(alerts.c.state == "firing", alerts.c.check.is_not(None))
+            .limit(1)
+        ).one()
+    at = open_page("check", integration=firing.integration, check=firing.check)
+    assert "Firing" in text_of(at)
+    at.text_input(key="dxq_actor").input("Dana On-Call")
+    buttons = [b for b in at.button if b.label == "Acknowledge"]
+    assert buttons, [b.label for b in at.button]
+    buttons[0].click().run()
+    assert not at.exception
+    assert any("Acknowledged by Dana On-Call" in s.value for s in at.success)
+    assert "Acknowledged" in text_of(at)
+    with engine.connect() as c:
+        state, who = c.execute(
+            sa.select(alerts.c.state, alerts.c.acknowledged_by).where(alerts.c.id == firing.id)
+        ).one()
+        actors = (
+            c.execute(sa.select(alert_events.c.actor).where(alert_events.c.alert_id == firing.id))
+            .scalars()
+            .all()
+        )
+    assert (state, who) == ("acknowledged", "Dana On-Call")
+    assert "Dana On-Call" in actors
+    engine.dispose()
+
+
+def test_check_page_unknown_check_is_an_error() -> None:
+    at = open_page("check", integration="orders", check="nope")
+    assert "nope" in at.error[0].value
+
+
+def test_signed_in_stranger_cannot_acknowledge(failing: pd.DataFrame) -> None:
+    row = failing[failing["integration"] == "product-catalog"].iloc[0]
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
+    at.user = {"is_logged_in": True, "email": "finance@example.com"}
+    at.query_params["integration"] = row["integration"]
+    at.query_params["check"] = row["check"]
+    at.switch_page("dashboard/pages/check.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [b for b in at.button if b.label == "Acknowledge"]
+    assert "Signed in as finance@example.com" in text_of(at)

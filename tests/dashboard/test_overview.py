@@ -5,14 +5,18 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from dashboard import charts
 from dashboard.findings import Finding, check_words, finding
-from dashboard.format import literal
+from dashboard.format import literal, percent
+from store import reads
 from store.schema import latest_results
+from store.store import ResultStore
 from tests.dashboard.support import APP, open_page, text_of
 
 NAMES = ("product-catalog", "stock-levels", "orders", "customers", "payments")
@@ -225,3 +229,28 @@ def test_card_tooltips_say_what_the_numbers_count_and_when() -> None:
     assert "source side was when the last run measured it" in text  # stock-levels: the wms side
     assert "target side was when the last run measured it" in text
     assert "Data age at the last run" in text_of(at)
+
+
+def test_sparkline_fits_its_range_to_the_data() -> None:
+    days = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=5), "pass_rate": [1.0] * 5})
+    low, high = charts.sparkline(days).layout.yaxis.range
+    assert 99 <= low < 100 < high <= 101  # a flat 100% line sits mid-box, not at the top
+    days["pass_rate"] = [0.9, 0.95, 1.0, 0.8, 0.99]
+    low, high = charts.sparkline(days).layout.yaxis.range
+    assert 75 < low < 80 and 100 < high < 105
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_each_card_shows_its_latest_and_lowest_daily_pass_rate(demo_dashboard: str) -> None:
+    store = ResultStore.open(demo_dashboard)
+    daily = reads.daily_health(store, 30)
+    store.dispose()
+    shown = [c.value for c in open_page().caption if c.value.startswith("passing: latest")]
+    expected = []
+    for name in NAMES:
+        rates = daily[daily["integration"] == name]["pass_rate"]
+        assert len(rates) >= 2, name  # the demo's history has days
+        latest, lowest = percent(rates.iloc[-1], 1), percent(rates.min(), 1)
+        expected.append(f"passing: latest **{latest}** · lowest {lowest}")
+    assert sorted(shown) == sorted(expected)
+    assert any(r < 1 for r in daily["pass_rate"])  # the numbers are not all the trivial 100%

@@ -10,6 +10,7 @@ import pytest
 
 from checks.result import CheckKind, CheckResult, Outcome, Severity
 from store import reads, scheduling
+from store.schema import alerts
 from store.store import ResultStore
 
 T0 = datetime(2026, 11, 18, 8, 0, tzinfo=UTC)
@@ -99,3 +100,41 @@ def test_run_requests_and_heartbeat(store: ResultStore) -> None:
     assert (status.host, status.state, status.config_error) == ("h", "running", "dxq.yml:3: bad")
     assert status.missed == ("orders",) and status.running == ()
     assert before is None or before.last_tick_at < T0 + timedelta(days=400)
+
+
+def test_alert_stats_count_and_average_in_sql(store: ResultStore) -> None:
+    base = {
+        "kind": "data_quality",
+        "integration": "orders",
+        "severity": "error",
+        "labels": {},
+        "acknowledged_at": None,
+        "resolved_at": None,
+    }
+    rows = [
+        {**base, "fingerprint": "a", "state": "firing", "opened_at": T0},
+        {
+            **base,
+            "fingerprint": "b",
+            "state": "acknowledged",
+            "opened_at": T0,
+            "acknowledged_at": T0 + timedelta(seconds=90),
+        },
+        {
+            **base,
+            "fingerprint": "c",
+            "state": "resolved",
+            "opened_at": T0,
+            "acknowledged_at": T0 + timedelta(seconds=30),
+            "resolved_at": T0 + timedelta(minutes=10, microseconds=500_000),
+        },
+        {**base, "fingerprint": "d", "state": "pending", "opened_at": T0},
+    ]
+    with store.engine.begin() as c:
+        c.execute(alerts.delete())  # the PostgreSQL store is shared by the session's tests
+        c.execute(alerts.insert(), rows)
+    stats = reads.alert_stats(store)
+    assert (stats["firing"], stats["acknowledged"], stats["pending"]) == (1, 1, 1)
+    assert stats["to_ack"] == pytest.approx(60.0, abs=0.01)
+    assert stats["to_resolve"] == pytest.approx(600.5, abs=0.01)
+    assert len(reads.open_alert_labels(store)) == 3
