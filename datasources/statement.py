@@ -106,6 +106,11 @@ def _ambiguity(token: sql.Token) -> str | None:
             r"a string literal holds \' whose meaning differs between databases: "
             "write a quote inside a string as '' instead"
         )
+    if token.ttype in T.String.Symbol and '\\"' in token.value:
+        return (
+            r"a quoted name holds \" whose meaning differs between databases: "
+            'write a double quote inside a name as "" instead'
+        )
     if token.ttype in T.Comment and token.value.startswith(("#", "/*!", "/*M!")):
         return (
             f"the comment {token.value[:4]!r}… is code on some databases: "

@@ -40,6 +40,7 @@ REFUSED = {
     "explain analyze select 1": "not SELECT",
     "select 'a\\' ; create table t (x int); select 'b'": "''",
     "select 1 # ; create table t (x int)": "comment",
+    'select "a\\"; create table t (x int); select \\"" as b': '""',
     "select 1 /*! ; create table t (x int) */": "comment",
 }
 
@@ -56,7 +57,7 @@ def test_one_read_statement_is_accepted_without_trailing_semicolon_or_comment(
 def test_anything_else_is_refused_with_the_reason_and_fix(text: str, reason: str) -> None:
     problem = statement_problem(text)
     assert problem is not None and reason in problem
-    with pytest.raises(QueryRefused, match=r"statement|string|comment"):
+    with pytest.raises(QueryRefused, match=r"statement|string|comment|name"):
         single_statement(text)
 
 
