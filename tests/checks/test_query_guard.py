@@ -130,6 +130,22 @@ def test_a_suite_expectation_query_cannot_create_a_table(target: Target, tmp_pat
     assert not target.created()
 
 
+def test_the_suites_page_dry_run_cannot_create_a_table(target: Target, tmp_path: Path) -> None:
+    from monitor.suites.editing import dry_run
+
+    table = Dataset(target.system, table=target.items)
+    attack = target.attack("SELECT * FROM {batch} WHERE id < 0")
+    doc = {
+        "name": "s",
+        "expectations": [
+            {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": attack}}
+        ],
+    }
+    spec = SuiteSpec(tmp_path / "s.json", "suites/s.json", table, Severity.ERROR)
+    assert [r.outcome for r in dry_run(spec, doc)] == [Outcome.ERROR]
+    assert not target.created()
+
+
 def test_a_suite_expectation_query_of_one_statement_still_runs(
     target: Target, tmp_path: Path
 ) -> None:
