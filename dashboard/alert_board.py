@@ -16,7 +16,7 @@ from dashboard import data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names
 from dashboard.flash import perform, show_flash
-from dashboard.format import duration
+from dashboard.format import duration, literal
 from dashboard.overview import CHECK_PAGE
 from monitor import actions
 from monitor.access import Viewer
@@ -285,10 +285,10 @@ def _silences(ctx: AppContext, viewer: Viewer, active: list[Silence]) -> None:
     for silence in active:
         left, right = st.columns([5, 1])
         shown = describe(silence.matchers)
-        left.markdown(
-            f":material/notifications_off: **{shown}**"
+        left.markdown(  # matchers, author and comment are data: shown as typed
+            f":material/notifications_off: **{literal(shown)}**"
             f" until {silence.ends_at:%Y-%m-%d %H:%M} UTC · "
-            f"by {silence.author}: “{silence.comment}”"
+            f"by {literal(silence.author)}: “{literal(silence.comment)}”"
         )
         if viewer.may_respond([]) and right.button("Expire", key=f"expire-{silence.id}"):
             perform(
@@ -328,7 +328,7 @@ def _route_tester(ctx: AppContext) -> None:
         return
     answer = explain_labels(alert_context(ctx.config), split_matchers(text))
     if answer.problems:
-        st.error("\n\n".join(answer.problems))
+        st.error("\n\n".join(literal(problem) for problem in answer.problems))
         return
     st.code("\n".join(answer.lines), language=None)
     for warning in answer.warnings:

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from alerts.matcher import split_matchers
+from dashboard.format import literal
 from monitor.commands.alerts import explain_labels
 from monitor.config.loading import load_config
 from monitor.run.alerting import alert_context
-from store.schema import notifications
+from store.schema import notifications, silences
 from tests.dashboard.support import open_page
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
@@ -41,7 +42,7 @@ def test_route_tester_refuses_conditions_where_values_belong() -> None:
     at = open_page("alerts")
     at.text_input(key="route_labels").input("check=~'fresh.*'").run()
     assert [e.value for e in at.error] == [
-        "\"check=~'fresh.*'\": an alert has values, not conditions; write label=value"
+        literal("\"check=~'fresh.*'\": an alert has values, not conditions; write label=value")
     ]
     assert not at.code
 
@@ -95,3 +96,28 @@ def test_pending_notifications_show_their_last_error(demo_dashboard: str) -> Non
     assert "No notification has failed for good." not in captions
     assert "No notification has failed for good yet." in captions
     assert any("being retried" in w.value for w in at.warning)
+
+
+def test_a_silence_is_shown_as_typed(demo_dashboard: str) -> None:
+    engine = sa.create_engine(demo_dashboard)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            silences.insert().values(
+                matchers=["check='[Click](http://evil.example)'"],
+                starts_at=now - timedelta(minutes=1),
+                ends_at=now + timedelta(hours=1),
+                author="**Mallory**",
+                comment="![t](http://img.example/x.png)",
+                created_at=now,
+                created_by="mallory",
+            )
+        )
+    engine.dispose()
+    at = open_page("alerts")
+    shown = [m.value for m in at.markdown if "notifications_off" in m.value]
+    assert len(shown) == 1
+    assert "[Click](http" not in shown[0] and "![t](http" not in shown[0]
+    assert (
+        literal("**Mallory**") in shown[0] and literal("![t](http://img.example/x.png)") in shown[0]
+    )
