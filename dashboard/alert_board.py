@@ -174,7 +174,7 @@ def _table(alerts: pd.DataFrame) -> None:
         if row["check"]:
             st.page_link(
                 CHECK_PAGE,
-                label=f"{row['integration']} · {row['check']}",
+                label=literal(f"{row['integration']} · {row['check']}"),
                 icon=":material/search:",
                 query_params={"integration": row["integration"], "check": row["check"]},
             )
