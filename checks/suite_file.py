@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,24 @@ _EXPECTATION_KEYS |= {"rendered_content"}
 _COMMON = frozenset(COMMON_ARGUMENTS.split())
 # Arguments that hold query text the expectation runs: exactly one read statement each.
 _QUERY_ARGUMENTS = ("unexpected_rows_query", "base_query", "comparison_query")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# The values of the most used arguments, as GX's models take them (GX checks the rest when it
+# builds the suite).
+_ARGUMENT_VALUES: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "column": ("a column name (text)", lambda v: isinstance(v, str)),
+    "column_A": ("a column name (text)", lambda v: isinstance(v, str)),
+    "column_B": ("a column name (text)", lambda v: isinstance(v, str)),
+    "mostly": ("a number from 0 to 1", lambda v: _number(v) and 0 <= v <= 1),
+    "value_set": ("a list of values", lambda v: isinstance(v, list)),
+    "strict_min": ("true or false", lambda v: isinstance(v, bool)),
+    "strict_max": ("true or false", lambda v: isinstance(v, bool)),
+    "catch_exceptions": ("true or false", lambda v: isinstance(v, bool)),
+}
 
 
 @dataclass(frozen=True)
@@ -222,6 +241,13 @@ def _argument_problems(kind: str, kwargs: dict[str, Any]) -> list[SuiteProblem]:
         hint = f"; did you mean '{close[0]}'?" if close else ""
         message = f"not an argument of {kind}{hint}"
         problems.append(SuiteProblem(("kwargs", name), message))
+    for name, value in kwargs.items():
+        if isinstance(value, dict) and "$PARAMETER" in value:
+            message = "dxq gives GX no suite parameters: write the value itself"
+            problems.append(SuiteProblem(("kwargs", name), message))
+        elif name in _ARGUMENT_VALUES and not _ARGUMENT_VALUES[name][1](value):
+            message = f"must be {_ARGUMENT_VALUES[name][0]}"
+            problems.append(SuiteProblem(("kwargs", name), message))
     for name in _QUERY_ARGUMENTS:
         query = kwargs.get(name)
         problem = statement_problem(query) if isinstance(query, str) else None

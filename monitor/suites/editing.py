@@ -184,11 +184,6 @@ def expectation_types() -> list[str]:
     return sorted(EXPECTATION_TYPES)
 
 
-def validate_expectation(type_name: str, kwargs: dict[str, Any]) -> list[str]:
-    """Problems in an expectation's `kwargs`: the suite validator's, then GX's model's."""
-    return validate_expectation_item({"type": type_name, "kwargs": kwargs})
-
-
 def validate_expectation_item(item: dict[str, Any]) -> list[str]:
     """Problems in one whole expectation ({"type", "kwargs", "meta", ...}): the suite
     validator's (the rule `dxq validate` and the run apply), then what GX's model says of the
@@ -218,8 +213,13 @@ def _gx_value_problems(item: Any) -> list[str]:
     from checks.suite import validate_expectation_document
 
     said = ("field required", "not an argument of this expectation")
+    named = tuple(f"{p.loc[1]}:" for p in expectation_problems(item) if len(p.loc) == 2)
     values = {"type": item["type"], "kwargs": item["kwargs"]}  # the rest is the validator's
-    return [p for p in validate_expectation_document(values) if not p.endswith(said)]
+    return [
+        p
+        for p in validate_expectation_document(values)
+        if not p.endswith(said) and not p.startswith(named)
+    ]
 
 
 def dry_run(spec: SuiteSpec, doc: dict[str, Any]) -> list[CheckResult]:

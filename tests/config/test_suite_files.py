@@ -162,6 +162,21 @@ VERDICTS: dict[str, tuple[Any, bool]] = {
     "missing_required_kwarg": (_suite({**NOT_NULL, "kwargs": {}}), False),
     "missing_kwargs": (_suite({"type": NOT_NULL["type"]}), False),
     "kwargs_not_object": (_suite({**NOT_NULL, "kwargs": ["id"]}), False),
+    "mostly_above_one": (_suite({**NOT_NULL, "kwargs": {"column": "id", "mostly": 1.5}}), False),
+    "column_not_text": (_suite({**NOT_NULL, "kwargs": {"column": 3}}), False),
+    "value_set_not_list": (
+        _suite(
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {"column": "s", "value_set": "a"},
+            }
+        ),
+        False,
+    ),
+    "suite_parameter": (
+        _suite({**NOT_NULL, "kwargs": {"column": "id", "mostly": {"$PARAMETER": "m"}}}),
+        False,
+    ),
     "bad_gx_severity": (_suite({**NOT_NULL, "severity": "loud"}), False),
     "bad_meta_severity": (_suite({**NOT_NULL, "meta": {"severity": "loud"}}), False),
     "meta_not_object": (_suite({**NOT_NULL, "meta": "m"}), False),

@@ -111,7 +111,15 @@ def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
         (
             "expect_column_values_to_not_be_null",
             {"column": "sku", "mostly": 1.5},
-            ["mostly: ensure this value is less than or equal to 1.0"],
+            ["kwargs.mostly: must be a number from 0 to 1"],
+        ),
+        (  # values the suite validator leaves to GX's model
+            "expect_column_values_to_be_between",
+            {"column": "sku", "min_value": "abc", "max_value": 3},
+            [
+                "min_value: value is not a valid float or invalid date format or invalid "
+                "datetime format"
+            ],
         ),
         (
             "expect_column_values_to_not_be_nul",
@@ -127,7 +135,7 @@ def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
             [
                 "kwargs.colum: not an argument of expect_column_values_to_be_in_set; "
                 "did you mean 'column'?",
-                "value_set: value is not a valid list",
+                "kwargs.value_set: must be a list of values",
             ],
         ),
         ("expect_column_values_to_be_in_set", {"column": "sku", "value_set": ["A-1"]}, []),
@@ -136,7 +144,7 @@ def test_a_broken_suite_file_is_listed_with_its_problem(monitor: Any) -> None:
 def test_expectations_are_validated_by_gx_models(
     type_name: str, kwargs: dict[str, Any], expected: list[str]
 ) -> None:
-    assert editing.validate_expectation(type_name, kwargs) == expected
+    assert editing.validate_expectation_item({"type": type_name, "kwargs": kwargs}) == expected
 
 
 def test_a_whole_suite_is_validated_with_each_problem_located() -> None:
@@ -158,8 +166,15 @@ def test_a_whole_suite_is_validated_with_each_problem_located() -> None:
     ]
     mostly = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a", "mostly": 2}}
     assert editing.validate_suite({"name": "s", "expectations": [mostly]}) == [
-        "expectations[0] (expect_column_values_to_not_be_null): "
-        "mostly: ensure this value is less than or equal to 1.0"
+        "expectations[0].kwargs.mostly: must be a number from 0 to 1"
+    ]
+    between = {
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "a", "min_value": "abc", "max_value": 3},
+    }
+    assert editing.validate_suite({"name": "s", "expectations": [between]}) == [
+        "expectations[0] (expect_column_values_to_be_between): min_value: value is not a valid "
+        "float or invalid date format or invalid datetime format"
     ]
     assert editing.validate_suite(SUITE) == []
 
