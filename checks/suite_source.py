@@ -125,6 +125,19 @@ def probe_select(dataset: Dataset) -> sa.Select[Any]:
     return sa.select(sa.literal_column("*")).select_from(selectable(dataset)).limit(0)
 
 
+def prepared_query_arguments(doc: dict[str, Any]) -> dict[str, Any]:
+    """An expectation ({"type", "kwargs", ...}) whose SQL arguments (`unexpected_rows_query`,
+    `base_query`, any `*_query`), which GX runs as sa.text(), are each one read statement
+    (else `QueryRefused`), without a trailing `;`, colons taken literally."""
+    kwargs = {
+        name: query_clause(value).text
+        if isinstance(value, str) and (name == "query" or name.endswith("_query"))
+        else value
+        for name, value in (doc.get("kwargs") or {}).items()
+    }
+    return {**doc, "kwargs": kwargs}
+
+
 def failing_rows_select(query: str) -> sa.Select[Any]:
     """GX's failing-rows query, limited to the sample size in the dialect's own way."""
     failing = query_clause(query).columns().subquery("failing")
