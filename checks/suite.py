@@ -50,6 +50,7 @@ from checks.suite_source import (
     engine_kwargs,
     failing_rows_select,
     guard_engine,
+    prepared_query_arguments,
     probe_select,
     system_error,
     where,
@@ -57,7 +58,7 @@ from checks.suite_source import (
 from datasources.connection import translate_error
 from datasources.dataset import Dataset, FileSystem, SqlSystem
 from datasources.errors import Cause, ColumnNotFound, DatasourceError, QueryRefused
-from datasources.statement import literal_colons, query_clause, single_statement
+from datasources.statement import literal_colons, single_statement
 
 _lock = threading.RLock()
 _context: AbstractDataContext | None = None
@@ -338,7 +339,7 @@ def _validation(
     expectations = []
     for index, expectation in enumerate(document.expectations):
         try:
-            config = ExpectationConfiguration(**_with_prepared_queries(expectation.to_gx()))
+            config = ExpectationConfiguration(**prepared_query_arguments(expectation.to_gx()))
             expectations.append(config.to_domain_obj())
         except Exception as exc:
             problem = f"expectations[{index}] ({expectation.type}): {condense(str(exc))}"
@@ -352,19 +353,6 @@ def _validation(
     ids = [str(e.id) for e in suite.expectations]
     _validations[key] = (document.digest, validation, ids)
     return validation, ids
-
-
-def _with_prepared_queries(doc: dict[str, Any]) -> dict[str, Any]:
-    """GX runs an expectation's SQL arguments (`unexpected_rows_query`, `base_query`, any
-    `*_query`) as sa.text(): each must be one read statement (else `QueryRefused`), and is
-    passed without its trailing `;` and with colons taken literally."""
-    kwargs = {
-        name: query_clause(value).text
-        if isinstance(value, str) and (name == "query" or name.endswith("_query"))
-        else value
-        for name, value in (doc.get("kwargs") or {}).items()
-    }
-    return {**doc, "kwargs": kwargs}
 
 
 def _failing_rows(
