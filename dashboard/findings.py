@@ -31,9 +31,12 @@ class Finding:
     records: int | None
 
 
-def finding(kind: str, metrics: Any, observed: Any, source: str, target: str) -> Finding:
+def finding(
+    kind: str, metrics: Any, observed: Any, source: str, target: str, rule: str = ""
+) -> Finding:
     """The finding of a check result from its kind and metrics (`source`/`target`: the
-    systems' names); the observed text when the metrics say nothing more specific."""
+    systems' names, `rule`: the check in words); the observed text when the metrics say
+    nothing more specific."""
     m = metrics if isinstance(metrics, dict) else {}
     if kind == "reconcile" and "changed" in m:
         parts: list[str] = []
@@ -51,7 +54,8 @@ def finding(kind: str, metrics: Any, observed: Any, source: str, target: str) ->
         return Finding(" · ".join(parts) or str(observed or ""), total + int(m["changed"]))
     if kind == "expectation" and m.get("unexpected_count") is not None:
         count = int(m["unexpected_count"])
-        return Finding(f"{count:,} record(s) break the rule", count)
+        broken = f"“{rule.rstrip('.')}”" if rule else "the rule"
+        return Finding(f"{count:,} record(s) break {broken}", count)
     if kind == "references" and m.get("missing_rows") is not None:
         count = int(m["missing_rows"])
         return Finding(f"{count:,} record(s) point to nothing", count)

@@ -144,8 +144,9 @@ def failing_table(ctx: AppContext, failing: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for row in failing.to_dict("records"):
         source, target = systems.get(row["integration"], ("source", "target"))
-        found = finding(row["kind"], row.get("metrics"), row.get("observed"), source, target)
         words = check_words(row["check"], row["kind"], row.get("metrics"), source, target)
+        metrics, observed = row.get("metrics"), row.get("observed")
+        found = finding(row["kind"], metrics, observed, source, target, words)
         rows.append({"found": found.words, "records": found.records, "check_words": words})
     extra = pd.DataFrame(rows, index=failing.index)
     table = failing.assign(
@@ -243,8 +244,9 @@ def _failing_list(table: pd.DataFrame) -> None:
         st.success("No check is failing. Every integration passed its last run.")
         return
     st.caption("Most severe first, then the most records affected.")
+    shown = table.assign(records=table["records"].map(lambda n: "—" if pd.isna(n) else f"{n:,}"))
     event = st.dataframe(
-        table[list(FAILING_COLUMNS)],
+        shown[list(FAILING_COLUMNS)],
         hide_index=True,
         width="stretch",
         key="failing",
@@ -253,7 +255,7 @@ def _failing_list(table: pd.DataFrame) -> None:
         column_config={
             "severity": st.column_config.TextColumn("severity", width="small"),
             "found": st.column_config.TextColumn("what was found", width="medium"),
-            "records": st.column_config.NumberColumn("records", width="small"),
+            "records": st.column_config.TextColumn("records", width="small"),
             "check": st.column_config.TextColumn("check", width="medium"),
             "since": st.column_config.DatetimeColumn("failing since", format="YYYY-MM-DD HH:mm"),
         },

@@ -140,7 +140,7 @@ def test_failing_checks_sort_by_severity_then_records_affected(demo_dashboard: s
     rank = table["severity"].map({"critical": 0, "error": 1, "warning": 2})
     assert rank.is_monotonic_increasing, table[["severity", "records"]]
     for _, group in table.groupby("severity"):
-        counts = group["records"].dropna().tolist()
+        counts = [int(n.replace(",", "")) for n in group["records"] if n != "—"]
         assert counts == sorted(counts, reverse=True), group[["severity", "records"]]
     stored = _latest_failing(demo_dashboard)
     assert len(table) == len(stored)
@@ -151,7 +151,7 @@ def test_failing_checks_sort_by_severity_then_records_affected(demo_dashboard: s
     row = table[
         (table["integration"] == "product-catalog") & table["found"].str.contains("different")
     ]
-    assert row["records"].tolist() == [
+    assert row["records"].map(lambda n: int(n.replace(",", ""))).tolist() == [
         m["missing_in_target"] + m["missing_in_source"] + m["changed"]
     ]
     assert not table["check"].str.contains("expect_|suites/").any(), table["check"]
@@ -190,6 +190,10 @@ def test_findings_in_words_for_each_kind() -> None:
     )
     rule = finding("expectation", {"unexpected_count": 2}, "x", "shop", "crm")
     assert rule == Finding("2 record(s) break the rule", 2)
+    named = finding(
+        "expectation", {"unexpected_count": 2}, "x", "a", "b", "email values must be unique."
+    )
+    assert named.words == "2 record(s) break “email values must be unique”"
     fresh = finding("freshness", {"lag_seconds": 18900.0}, "x", "wms", "shop")
     assert fresh.records is None and "5h 15m" in fresh.words
     assert (
