@@ -189,11 +189,18 @@ def _sample(ctx: AppContext, d: CheckDetail) -> None:
         integration = ctx.config.integrations[d.integration]
         source, target = str(integration.source.system), str(integration.target.system)
         table = sample.sample_table(d.sample, source, target)
-        st.caption(
-            f"Each field's value in {source} and in {target}; the fields that differ are named "
-            f"in “differs in” and shaded. {sample.MISSING} = the record is not in that system, "
-            f"{sample.EMPTY} = the field holds no value. Fields marked pii are masked."
-        )
+        if d.kind == "reconcile":
+            st.caption(
+                f"Each field's value in {source} and in {target}; the fields that differ are "
+                f"named in “differs in” and shaded. {sample.MISSING} = the record is not in "
+                f"that system, {sample.EMPTY} = the field holds no value. Fields marked pii "
+                "are masked."
+            )
+        else:
+            st.caption(
+                f"Some of the records that break the rule. {sample.EMPTY} = the field holds no "
+                "value. Fields marked pii are masked."
+            )
         st.dataframe(sample.styled(table, source, target), hide_index=True, width="stretch")
     queries = reproduce_queries(ctx, d)
     if queries:
