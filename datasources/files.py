@@ -165,7 +165,9 @@ def _csv_text_batches(files: list[str], names: list[str] | None) -> Iterator[pa.
         header = _csv_header(path)
         convert = pcsv.ConvertOptions(
             column_types={name: pa.string() for name in header},
-            null_values=[""],  # only an empty unquoted field: "NA", "NULL", "NaN" are values
+            # NULL is an empty unquoted field or a SQL export's NULL / \N; unlike Arrow's
+            # default list, NA (Namibia), N/A and NaN are values.
+            null_values=["", "NULL", "\\N"],
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
             include_columns=wanted,

@@ -180,16 +180,17 @@ def test_the_python_twin_writes_what_postgresql_writes() -> None:
 
 
 def test_unquoted_csv_words_are_values_not_null(pg_url: str, tmp_path: Path) -> None:
-    """Only an empty unquoted CSV field is NULL: NA (Namibia), NULL, NaN and N/A are text."""
+    """An empty unquoted CSV field, NULL and \\N are NULL; NA (Namibia), N/A, NaN are values."""
     path = tmp_path / f"{unique('csv')}.csv"
-    path.write_text('id,t,x\n1,NA,NaN\n2,NULL,inf\n3,N/A,-inf\n4,,\n5,"",1.5\n')
+    path.write_text('id,t,x\n1,NA,NaN\n2,null,inf\n3,N/A,-inf\n4,,\\N\n5,"",1.5\n6,NULL,2\n')
     csv = Dataset(FileSystem(path.stem, str(path), "csv"))
     cols = [("id", "key_int"), ("t", "text"), ("x", "float")]
-    rows = [[1, "NA", NAN], [2, "NULL", INF], [3, "N/A", -INF], [4, None, None], [5, "", 1.5]]
+    rows = [[1, "NA", NAN], [2, "null", INF], [3, "N/A", -INF], [4, None, None], [5, "", 1.5]]
+    rows.append([6, None, 2.0])
     pg = load(pg_url, cols, rows, key=["id"])
     result = _run(csv, pg, FieldSpec("t", "t"), FieldSpec("x", "x"))
     assert result.outcome is Outcome.PASSED, (result.reason, result.sample)
-    other = load(pg_url, cols, [[1, None, NAN], *rows[1:3], [4, None, NAN], rows[4]], key=["id"])
+    other = load(pg_url, cols, [[1, None, NAN], *rows[1:3], [4, None, NAN], *rows[4:]], key=["id"])
     changed = _run(csv, other, FieldSpec("t", "t"), FieldSpec("x", "x"))
     assert {k.key["id"] for k in changed.mismatched_keys} == {1, 4}
 
