@@ -386,9 +386,9 @@ from monitor.config.loading import load_config
 from monitor.suites import editing
 from store.store import ResultStore
 
-config_file, step = sys.argv[1], sys.argv[2]
+config_file, step, name = sys.argv[1], sys.argv[2], sys.argv[3]
 config = load_config(Path(config_file), os.environ)
-path = config.base_dir / "suites" / "products.json"
+path = config.base_dir / "suites" / name
 doc = editing.read_suite(path)
 doc["name"] = "products-v2"
 
@@ -408,9 +408,9 @@ editing.save_suite(ResultStore.open(config.store), config, path, doc, "bo", "ren
 """
 
 
-def _killed_saver(config_file: Path, step: str) -> None:
+def _killed_saver(config_file: Path, step: str, suite: str = "products.json") -> None:
     saver = subprocess.Popen(
-        [sys.executable, "-c", _SAVER, str(config_file), step],
+        [sys.executable, "-c", _SAVER, str(config_file), step, suite],
         cwd=Path(__file__).resolve().parents[2],
         stdout=subprocess.PIPE,
         text=True,
@@ -501,3 +501,26 @@ def test_a_killed_first_save_keeps_the_file_it_replaced_as_the_base(monitor: Any
     assert (new.author, new.content) == ("bo", path.read_text())
     assert (base.author, base.content) == (editing.ON_DISK_AUTHOR, SUITE_TEXT)
     assert '-    "name": "products",' in editing.diff_versions(base, new)
+
+
+def test_a_killed_save_is_recorded_with_its_author_on_a_postgresql_store(
+    tmp_path: Path, pg_url: str
+) -> None:
+    suite = f"products-{os.urandom(6).hex()}.json"  # its own history in the session's database
+    config_file = make_monitor(tmp_path)
+    (tmp_path / "suites" / "products.json").rename(tmp_path / "suites" / suite)
+    text = config_file.read_text().replace("suites/products.json", f"suites/{suite}")
+    config_file.write_text(text.replace(f"sqlite:///{tmp_path}/results.db", pg_url))
+    config = load_config(config_file, os.environ)
+    store = ResultStore.open(config.store)
+    path = tmp_path / "suites" / suite
+    try:
+        editing.save_suite(store, config, path, {**SUITE, "meta": {"a": 1}}, "ana", "first")
+        _killed_saver(config_file, "replace", suite)
+        assert len(editing.suite_history(store, config, path)) == 2  # rolled back by the kill
+        (entry,) = editing.list_suites(config, store)
+        assert entry.last_version is not None
+        assert (entry.last_version.author, entry.last_version.content) == ("bo", path.read_text())
+        assert len(editing.suite_history(store, config, path)) == 3
+    finally:
+        store.dispose()
