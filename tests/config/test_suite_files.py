@@ -257,3 +257,20 @@ def test_the_run_names_the_file_place_and_fix(tmp_path: Path) -> None:
     [result] = run_suite(spec)
     assert result.outcome is Outcome.ERROR
     assert f"{path}: expectations[0].expectation_type: GX 0.x form: rename" in (result.reason or "")
+
+
+def test_meta_severity_sets_the_severity_of_the_expectations_results(tmp_path: Path) -> None:
+    from checks.suite import run_suite
+
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("create table orders (id integer, s text)")
+        conn.execute("insert into orders values (null, 'a')")
+    conn.close()
+    path = tmp_path / "s.json"
+    warned = {**NOT_NULL, "meta": {"severity": "warning"}}
+    path.write_text(json.dumps(_suite(warned, NOT_NULL)), encoding="utf-8")
+    dataset = Dataset(SqlSystem("shop", f"sqlite:///{db}"), table="orders")
+    first, second = run_suite(SuiteSpec(path, "s.json", dataset, Severity.CRITICAL))
+    assert (first.outcome, first.severity) == (Outcome.WARNED, Severity.WARNING)
+    assert (second.outcome, second.severity) == (Outcome.FAILED, Severity.CRITICAL)
