@@ -73,10 +73,11 @@ def list_suites(config: Config, store: ResultStore | None = None) -> list[SuiteE
             if isinstance(spec, SuiteSpec):
                 uses.setdefault(spec.path, []).append(SuiteUse(plan.name, spec.side, spec))
     keys = {path: suite_key(config, path) for path in uses}
-    if store is not None:
-        for path, key in keys.items():
-            record_unrecorded(store, key, path)
     latest = latest_versions(store, list(keys.values())) if store is not None else {}
+    if store is not None:
+        changed = [record_unrecorded(store, k, p, (latest.get(k),)) for p, k in keys.items()]
+        if any(version is not None for version in changed):
+            latest = latest_versions(store, list(keys.values()))
     entries = []
     for path, found in uses.items():
         document = load_suite(path)
@@ -274,7 +275,7 @@ def save_suite(
             with store.transaction() as tx:
                 _record_file(tx, key, path, (previous, left), first_edit_at=at)
                 version = add_version(tx, key, text, author, comment, at)
-                write_atomically(path, text)
+                save_guard.write_atomically(path, text)
                 written = True
         except OSError as exc:
             lock.intend(left)
@@ -290,10 +291,13 @@ def save_suite(
     return version
 
 
-def record_unrecorded(store: ResultStore, key: str, path: Path) -> int | None:
+def record_unrecorded(
+    store: ResultStore, key: str, path: Path, read: tuple[SuiteVersion | None] | None = None
+) -> int | None:
     """Make a suite's history agree with its file, unless a save is under way: remove the temp
     files of saves that died, and record a content nobody recorded (with the author of the
-    save that wrote it, else as changed outside dxq). The id recorded, if any."""
+    save that wrote it, else as changed outside dxq). The id recorded, if any. `read` holds
+    the last version as just read: when the file agrees with it, no transaction is opened."""
     with save_guard.locked(path, wait=False) as lock:
         if lock is None:
             return None
@@ -302,8 +306,11 @@ def record_unrecorded(store: ResultStore, key: str, path: Path) -> int | None:
             text = _read_text(path)
         except SuiteEditError:
             return None  # an unreadable file: its problems are shown with the suite
+        intent = lock.left_behind()
+        if read is not None and intent is None and (read[0] is None or read[0].content == text):
+            return None
         with store.transaction() as tx:
-            version = _record_file(tx, key, path, (text, lock.left_behind()), None)
+            version = _record_file(tx, key, path, (text, intent), None)
         lock.intend(None)
         return version
 
@@ -359,23 +366,6 @@ def diff_texts(old: str, new: str, old_label: str, new_label: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step (temp file in the same directory + rename)."""
-    prefix = save_guard.temp_prefix(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
@@ -389,7 +379,7 @@ def _restore(path: Path, previous: str | None) -> None:
     if previous is None:
         path.unlink(missing_ok=True)
     else:
-        write_atomically(path, previous)
+        save_guard.write_atomically(path, previous)
 
 
 def _version_label(version: SuiteVersion) -> str:

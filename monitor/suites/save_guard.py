@@ -102,6 +102,23 @@ def intent_for(
     return Intent(digest(text), author, comment, at, base)
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step (a temp file beside it, fsynced, then renamed);
+    a temp file a killed process leaves is removed by the next holder of the lock."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path), suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        if path.exists():
+            os.chmod(temp, path.stat().st_mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
 def temp_prefix(path: Path) -> str:
     """How the temp files of an atomic write of `path` begin (beside it, hidden)."""
     return f".{path.name}."

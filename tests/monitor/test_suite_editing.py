@@ -383,7 +383,7 @@ _SAVER = """
 import os, sys, time
 from pathlib import Path
 from monitor.config.loading import load_config
-from monitor.suites import editing
+from monitor.suites import editing, save_guard
 from store.store import ResultStore
 
 config_file, step, name = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -397,13 +397,13 @@ def pause():
     time.sleep(120)
 
 if step == "replace":
-    real = editing.write_atomically
+    real = save_guard.write_atomically
     def write_then_pause(target, text):
         real(target, text)
         pause()
-    editing.write_atomically = write_then_pause
+    save_guard.write_atomically = write_then_pause
 else:
-    editing.os.replace = lambda src, dst: pause()
+    save_guard.os.replace = lambda src, dst: pause()
 editing.save_suite(ResultStore.open(config.store), config, path, doc, "bo", "rename it")
 """
 
