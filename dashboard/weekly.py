@@ -25,14 +25,15 @@ HELP = {
 
 
 @st.cache_data(ttl="1m", show_spinner=False)
-def weekly(config_path: str) -> pd.DataFrame:
-    """Every integration's summary of the 7 days up to now."""
-    return week_summary(app_context().store, datetime.now(UTC), period=WEEK)
+def weekly(config_path: str, integrations: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The summary of the 7 days up to now of these integrations (every one for None)."""
+    names = None if integrations is None else list(integrations)
+    return week_summary(app_context().store, datetime.now(UTC), names, period=WEEK)
 
 
 def week_of(config_path: str, integration: str) -> dict[str, Any] | None:
     """One integration's row of the summary, or None when it neither ran nor alerted."""
-    frame = weekly(config_path)
+    frame = weekly(config_path, (integration,))
     rows = frame[frame["integration"] == integration]
     return None if rows.empty else dict(rows.iloc[0])
 

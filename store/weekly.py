@@ -43,10 +43,11 @@ def week_summary(
     finished run, `worst_mismatch` without a reconcile result; `longest_stale_s` is 0 when the
     freshness check never failed (None without one)."""
     since = now - period
+    in_period = _period_runs(store, since, now, integrations)
     parts = [
         _runs(store, since, now, integrations),
-        _worst_mismatch(store, since, now, integrations),
-        _stale(store, since, now, integrations),
+        _worst_mismatch(store, in_period),
+        _stale(store, now, in_period),
         _alerts(store, since, now, integrations),
     ]
     merged = pd.DataFrame({"integration": pd.Series(dtype=object)})
@@ -62,6 +63,22 @@ def week_summary(
 
 def _only(column: sa.ColumnElement[Any], integrations: Sequence[str] | None) -> Any:
     return sa.true() if integrations is None else column.in_(list(integrations))
+
+
+def _period_runs(
+    store: ResultStore, since: datetime, now: datetime, integrations: Sequence[str] | None
+) -> sa.ColumnElement[bool]:
+    """Results of the runs started in the period, as a condition on check_results.run_id. The
+    run ids are read first (through the runs' start index) and passed as a list, so every
+    engine finds the results through the run_id index: check_results has no index on its time
+    alone, and given a subquery PostgreSQL scanned the whole table."""
+    r = runs.c
+    stmt = sa.select(r.id).where(
+        r.started_at >= since, r.started_at <= now, _only(r.integration, integrations)
+    )
+    with store.reading() as connection:
+        ids = list(connection.execute(stmt).scalars())
+    return check_results.c.run_id.in_(ids) if ids else sa.false()
 
 
 def _runs(
@@ -80,26 +97,17 @@ def _runs(
     return read_frame(store, stmt)
 
 
-def _worst_mismatch(
-    store: ResultStore, since: datetime, now: datetime, integrations: Sequence[str] | None
-) -> pd.DataFrame:
+def _worst_mismatch(store: ResultStore, in_period: sa.ColumnElement[bool]) -> pd.DataFrame:
     res = check_results.c
     stmt = (
         sa.select(res.integration, sa.func.max(res.headline_value).label("worst_mismatch"))
-        .where(
-            res.kind == "reconcile",
-            res.created_at >= since,
-            res.created_at <= now,
-            _only(res.integration, integrations),
-        )
+        .where(res.kind == "reconcile", in_period)
         .group_by(res.integration)
     )
     return read_frame(store, stmt)
 
 
-def _stale(
-    store: ResultStore, since: datetime, now: datetime, integrations: Sequence[str] | None
-) -> pd.DataFrame:
+def _stale(store: ResultStore, now: datetime, in_period: sa.ColumnElement[bool]) -> pd.DataFrame:
     """The longest stale period per integration: islands of consecutive not-passed freshness
     results (numbered by the passed results before them), each from its first result to the
     result after its last (`now` if there is none yet)."""
@@ -118,12 +126,7 @@ def _stale(
             .over(partition_by=res.integration, order_by=order)
             .label("next_at"),
         )
-        .where(
-            res.kind == "freshness",
-            res.created_at >= since,
-            res.created_at <= now,
-            _only(res.integration, integrations),
-        )
+        .where(res.kind == "freshness", in_period)
         .subquery("numbered")
     )
     n = numbered.c
