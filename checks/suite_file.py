@@ -26,8 +26,9 @@ Loc = tuple[str | int, ...]
 # severity overrides the integration's; `meta.severity` may name any dxq severity.
 _GX_SEVERITIES = {"warning": Severity.WARNING, "info": Severity.WARNING}
 _META_SEVERITIES = {s.value for s in Severity} | set(_GX_SEVERITIES)
-_EXPECTATION_KEYS = {"type", "kwargs", "meta", "id", "severity", "notes", "description"}
-_EXPECTATION_KEYS |= {"rendered_content"}
+_EXPECTATION_KEYS = frozenset(
+    ("type", "kwargs", "meta", "id", "severity", "notes", "description", "rendered_content")
+)
 _COMMON = frozenset(COMMON_ARGUMENTS.split())
 # Arguments that hold query text the expectation runs: exactly one read statement each.
 _QUERY_ARGUMENTS = ("unexpected_rows_query", "base_query", "comparison_query")

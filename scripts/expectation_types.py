@@ -1,10 +1,13 @@
 """Regenerate checks/expectation_types.py from the expectations GX registers and their arguments.
 
 Run with the project's virtualenv: .venv/bin/python scripts/expectation_types.py
+(it formats the module with ruff, as tests/config/test_suite_files.py expects).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -72,4 +75,5 @@ def render(arguments: dict[str, tuple[list[str], list[str]]]) -> str:
 
 if __name__ == "__main__":
     TARGET.write_text(render(registered_arguments()), encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "ruff", "format", str(TARGET)], check=True)
     print(f"wrote {TARGET}")
