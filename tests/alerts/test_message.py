@@ -11,8 +11,8 @@ import pytest
 from alerts.alert import Alert, AlertKind, AlertState, Notification, NotificationKind, Target
 from alerts.message import build_message, check_link, describe, duration, mask_credentials
 from alerts.owner import Owner, Role
-from datasources.credentials import mask_url
 from alerts.rendering import render_email, render_webhook
+from datasources.credentials import mask_url
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 

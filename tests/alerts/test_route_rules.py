@@ -67,9 +67,7 @@ def _problems(tmp_path: Path, routes: str) -> tuple[Path, list[str]]:
         ),
     ],
 )
-def test_the_monitor_file_keeps_the_route_rules(
-    tmp_path: Path, routes: str, expected: str
-) -> None:
+def test_the_monitor_file_keeps_the_route_rules(tmp_path: Path, routes: str, expected: str) -> None:
     path, found = _problems(tmp_path, routes)
     assert found == [f"{path}:{expected}"]
 
