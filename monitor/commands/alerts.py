@@ -13,6 +13,7 @@ from alerts.alert import AlertKind, Severity
 from alerts.errors import InvalidMatcher
 from alerts.matcher import LABELS, Matcher
 from alerts.routing import explain_route, receivers_for
+from datasources.printable import one_line
 from monitor.config.model import Config
 from monitor.run.alerting import AlertContext, alert_context
 
@@ -115,11 +116,11 @@ def route_command(
     out, err = out or sys.stdout, err or sys.stderr
     answer = explain_labels(alert_context(config), words)
     for problem in answer.problems:
-        print(f"dxq: {problem}", file=err)
+        print(f"dxq: {one_line(problem)}", file=err)
     if answer.problems:
         return USAGE_ERROR
     for line in answer.lines:
-        print(line, file=out)
+        print(one_line(line), file=out)
     for warning in answer.warnings:
         print(f"dxq: {warning}", file=err)
     return REACHES_NOBODY if answer.warnings else 0
@@ -150,5 +151,5 @@ def test_command(
     results = send_test(owner, context.smtp, clock(), context.dashboard_url)
     for kind, result in results:
         verdict = "delivered" if result.delivered else f"FAILED: {result.error}"
-        print(f"{kind} {addresses[kind]}: {verdict}", file=out)
+        print(f"{kind} {addresses[kind]}: {one_line(verdict)}", file=out)
     return 0 if all(result.delivered for _, result in results) else 1

@@ -9,6 +9,7 @@ import email
 import email.policy
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from alerts.channels import email as email_channel
 from alerts.owner import ChannelAddress, ChannelKind, SmtpSettings
 from checks.result import CheckKind, CheckResult, Outcome, Severity
 from datasources.printable import one_line
+from monitor.cli import main
 from monitor.run.report import render_table
 from monitor.run.runner import IntegrationRun
 from tests.alerts.receivers import Mailbox
@@ -75,3 +77,17 @@ def test_the_run_table_keeps_one_line_per_check() -> None:
     assert lines[1].startswith("  FAIL  price\\r\\nBcc: victim@example.com\\r\\n\\x1b[2J")
     assert lines[1].endswith("3 rows\\nwith\\x1b[0m escapes")
     assert lines[2] == ""
+
+
+def test_dxq_alerts_route_prints_one_line_per_fact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "dxq.yml"
+    path.write_text(
+        "version: 1\nowners:\n  ops: {role: maintenance, webhook: 'http://127.0.0.1:1/o'}\n",
+        encoding="utf-8",
+    )
+    assert main(["alerts", "route", "-c", str(path), "check=a\x1b[2Jb", "severity=error"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert out.splitlines()[0] == 'labels: check="a\\x1b[2Jb", severity=error, kind=data_quality'
