@@ -23,6 +23,7 @@ from enum import StrEnum
 from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy, DeliveryResult, next_attempt
 from alerts.message import build_message
 from alerts.sender import deliver
+from datasources.printable import one_line
 from monitor.config.model import Config
 from monitor.run.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
 from store import scheduling
@@ -221,16 +222,17 @@ def _log_failed(claimed: Claimed, done: Attempt) -> None:
     """One log line per failed attempt, with its reason and what happens next."""
     n = claimed.notification
     what = f"notification #{claimed.id} ({n.kind}) to {n.receiver} by {n.channel}"
+    error = one_line(done.error or "unknown error")  # a server's answer: one log line
     if done.status is AttemptStatus.RETRY and done.next_attempt_at is not None:
         log.warning(
             "%s: attempt %d failed: %s; retrying at %s UTC",
             what,
             claimed.attempts,
-            done.error,
+            error,
             f"{done.next_attempt_at:%H:%M:%S}",
         )
     elif done.status is AttemptStatus.DEAD:
-        log.error("%s: attempt %d failed: %s; dead letter", what, claimed.attempts, done.error)
+        log.error("%s: attempt %d failed: %s; dead letter", what, claimed.attempts, error)
 
 
 def attempt(
