@@ -21,24 +21,21 @@ FOREIGN = "rebind.example"
 
 
 @pytest.fixture(scope="module")
-def rebinding_browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is missing; run `make browser`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                f"--host-resolver-rules=MAP {FOREIGN} 127.0.0.1",
-            ],
-        )
-        yield browser
-        browser.close()
+def rebinding_browser(browser: Any) -> Iterator[Any]:
+    """A second Chromium from the session's Playwright (one Playwright per process), whose
+    host resolver maps FOREIGN to 127.0.0.1."""
+    launched = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            f"--host-resolver-rules=MAP {FOREIGN} 127.0.0.1",
+        ],
+    )
+    yield launched
+    launched.close()
 
 
 def _load(browser: Any, url: str) -> Any:
