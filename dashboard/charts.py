@@ -194,29 +194,36 @@ def _nice_step(raw: float) -> int:
     return int(10 * power)
 
 
-def pass_rate_heatmap(trend: pd.DataFrame, now: datetime | None = None) -> go.Figure:
-    """Checks down, days across, the share of runs that passed in each cell. Each cell covers
-    its day (noon-centred), so the newest ends at `now`, the part of today that has passed."""
+def pass_rate_heatmap(
+    trend: pd.DataFrame, now: datetime | None = None, labels: dict[str, str] | None = None
+) -> go.Figure:
+    """Checks down (named by `labels` where given), days across, the share of runs that
+    passed in each cell. Each cell covers its day (noon-centred), so the newest ends at `now`,
+    the part of today that has passed."""
     grid = trend.pivot_table(index="check", columns="day", values="pass_rate", aggfunc="mean")
-    labels = [name if len(name) <= 60 else f"…{name[-59:]}" for name in grid.index]
+    names = [(labels or {}).get(check, check) for check in grid.index]
+    labels_shown = [name if len(name) <= 60 else f"{name[:59]}…" for name in names]
     days = _day_times(pd.Series(list(grid.columns), dtype=object))
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy() * 100,
             x=days + pd.Timedelta(hours=12),
-            y=labels,
+            y=list(range(len(grid))),
             zmin=0,
             zmax=100,
             colorscale=[[0, "#c62828"], [0.5, "#fdd835"], [1, "#2e7d32"]],
             colorbar={"title": "% passed"},
-            hovertemplate="%{y}<br>%{x|%-d %b %Y}: %{z:.0f}% passed<extra></extra>",
+            customdata=[[name] * len(grid.columns) for name in names],
+            hovertemplate="%{customdata}<br>%{x|%-d %b %Y}: %{z:.0f}% passed<extra></extra>",
         )
     )
     if not days.empty:
         _time_axis(fig, days.min(), now, timedelta(0))
     fig = _layout(fig, "Pass rate per check and day", height=max(260, 26 * len(grid) + 90))
     # every check's name: the chart grows 26 px a check, so the labels never crowd
-    fig.update_yaxes(tickmode="array", tickvals=labels, ticktext=labels, nticks=None)
+    fig.update_yaxes(
+        tickmode="array", tickvals=list(range(len(grid))), ticktext=labels_shown, nticks=None
+    )
     return fig
 
 

@@ -11,6 +11,7 @@ from dashboard import charts, data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, integration_facts, side_label
 from dashboard.data_age import AGE_HELP, MISMATCH_HELP, age_caption, age_label, data_age
+from dashboard.findings import check_words
 from dashboard.format import badge, duration, percent, status_word
 from dashboard.overview import CHECK_PAGE, card_row
 from dashboard.run_now import run_now_button
@@ -86,24 +87,49 @@ def render_integration() -> None:
     _keys(ctx, name)
 
 
+def check_names(ctx: AppContext, name: str, checks: pd.DataFrame) -> dict[str, str]:
+    """Each check's plain name (GX's own words for an expectation, the rule in words for dxq's
+    checks). Two checks with the same words are told apart by the side they read ("sku values
+    must be unique (pim.products)"); failing that, they keep their own names."""
+    side_of = {s: side_label(ctx.config, name, s) for s in ("source", "target")}
+    metrics = checks["metrics"] if "metrics" in checks else pd.Series([None] * len(checks))
+    sides = checks["side"] if "side" in checks else pd.Series([None] * len(checks))
+    rows = list(zip(checks["check"], checks["kind"], metrics, sides, strict=True))
+    words = {
+        check: check_words(check, kind, m, side_of["source"], side_of["target"])
+        for check, kind, m, _ in rows
+    }
+    counts = pd.Series(list(words.values())).value_counts()
+    for check, _, _, side in rows:
+        if counts[words[check]] > 1 and side in side_of:
+            words[check] = f"{words[check].rstrip('.')} ({side_of[side]})"
+    counts = pd.Series(list(words.values())).value_counts()
+    return {check: text if counts[text] == 1 else check for check, text in words.items()}
+
+
 def _checks(ctx: AppContext, name: str) -> None:
     st.subheader("Checks")
     checks = data.latest_checks(str(ctx.config_path), name)
     if checks.empty:
         st.info("No check of this integration has run yet.")
         return
+    names = check_names(ctx, name, checks)
     st.dataframe(
         checks.assign(
+            rule=checks["check"].map(names),
             status=checks["outcome"].map(status_word),
             observed=checks["observed"].fillna("—"),
             expected=checks["expected"].fillna("—"),
-        )[["check", "status", "severity", "observed", "expected", "since"]],
+        )[["rule", "status", "severity", "observed", "expected", "since", "check"]],
         hide_index=True,
         width="stretch",
         column_config={
-            "check": st.column_config.TextColumn("check", width="large"),
+            "rule": st.column_config.TextColumn("check", width="large"),
             "since": st.column_config.DatetimeColumn(
                 "in this state since (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+            "check": st.column_config.TextColumn(
+                "name in the monitor file", help="the check's name in results and alerts"
             ),
         },
     )
@@ -111,7 +137,7 @@ def _checks(ctx: AppContext, name: str) -> None:
     for check in bad["check"].head(20):
         st.page_link(
             CHECK_PAGE,
-            label=f"Investigate: {check}",
+            label=f"Investigate: {names[check]}",
             icon=":material/search:",
             query_params={"integration": name, "check": check},
         )
@@ -157,7 +183,8 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
                 ),
                 key="row-counts",
             )
-    st.plotly_chart(charts.pass_rate_heatmap(trend, now=now), key="heatmap")
+    names = check_names(ctx, name, data.latest_checks(path, name))
+    st.plotly_chart(charts.pass_rate_heatmap(trend, now=now, labels=names), key="heatmap")
 
 
 def _keys(ctx: AppContext, name: str) -> None:

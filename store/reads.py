@@ -284,6 +284,7 @@ def latest_checks(store: ResultStore, integration: str) -> pd.DataFrame:
             latest.result_at,
             latest.side,
             latest.headline_value,
+            latest.metrics,
         )
         .where(latest.integration == integration)
         .order_by(outcome_rank(latest.outcome).desc(), latest.check)

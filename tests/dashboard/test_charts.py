@@ -196,3 +196,14 @@ def test_thin_leaves_short_frames_alone_and_picks_the_worst_of_each_stretch() ->
     assert list(thinned.index) == sorted(thinned.index)  # order kept
     plain = charts.thin(pd.DataFrame({"v": range(1000)}))
     assert len(plain) == MAX_POINTS and plain["v"].iloc[-1] == 999  # the newest stays
+
+
+def test_heatmap_rows_take_their_labels_and_never_merge() -> None:
+    trend = pd.concat([_trend(3, "a.json: expect_x(sku)"), _trend(3, "b.json: expect_x(sku)")])
+    same = {"a.json: expect_x(sku)": "sku unique", "b.json: expect_x(sku)": "sku unique"}
+    fig = charts.pass_rate_heatmap(trend, now=NOW, labels=same)
+    assert len(fig.data[0].z) == 2  # two checks, two rows, even with one label
+    assert list(fig.layout.yaxis.ticktext) == ["sku unique", "sku unique"]
+    long = {"a.json: expect_x(sku)": "w" * 100}
+    shown = charts.pass_rate_heatmap(trend, now=NOW, labels=long).layout.yaxis.ticktext
+    assert shown[0] == "w" * 59 + "…" and shown[1] == "b.json: expect_x(sku)"

@@ -105,3 +105,19 @@ def test_the_integration_page_shows_this_weeks_summary(demo_dashboard: str) -> N
     expected = f"{week['alerts_opened']} / {week['alerts_resolved']}"
     assert alerts.value == expected  # type: ignore[attr-defined]
     _metric(at, "Longest stale period")
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_checks_are_named_in_plain_words_each_once() -> None:
+    """product-catalog has "sku values must be unique" on both sides: the side tells them
+    apart; no suite path or expect_… name is the check's name, and the heatmap agrees."""
+    at = open_page("integration", integration="product-catalog")
+    table = at.dataframe[0].value
+    rules = list(table["rule"])
+    assert len(set(rules)) == len(rules), rules
+    assert not [r for r in rules if "expect_" in r or ".json" in r], rules
+    assert any(r.endswith("(pim.products)") for r in rules), rules
+    assert any("records agree between" in r for r in rules), rules
+    assert "suites/pim_products.json" in " ".join(table["check"])  # the monitor file's names
+    heatmap = next(c for c in at.get("plotly_chart") if "Pass rate per check" in c.proto.spec)
+    assert "pim.products" in heatmap.proto.spec and "expect_column" not in heatmap.proto.spec
