@@ -164,9 +164,12 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
     freshness = trend[trend["kind"] == "freshness"]
     if not freshness.empty:
         max_age = integration.freshness.max_age if integration.freshness else None
+        age = data_age(data.latest_checks(path, name))
+        side = age.side if age else "target"
+        title = f"Data age, {side} ({side_label(ctx.config, name, side)})"
         right.plotly_chart(
             charts.trend_with_limit(
-                freshness, "avg_value", max_age, "Data age", "hours", 1 / 3600, now=now
+                freshness, "avg_value", max_age, title, "hours", 1 / 3600, now=now
             ),
             key="freshness-trend",
         )

@@ -32,6 +32,8 @@ def test_data_age_names_the_side_measured_and_the_run(integration: str, side: st
     assert metric.label.startswith(f"Data age now, {side}"), metric.label  # type: ignore[attr-defined]
     captions = " ".join(c.value for c in at.caption)
     assert "at the last run (" in captions and " UTC) + " in captions and " since" in captions
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert f"Data age, {side}" in specs  # the trend names the side too
     mismatch = _metric(at, "Mismatch rate")
     assert "missing" in mismatch.proto.help  # type: ignore[attr-defined]
 
