@@ -22,6 +22,7 @@ import re
 import threading
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -69,15 +70,22 @@ _source_locks: dict[tuple[Any, ...], threading.Lock] = {}
 _names = itertools.count(1)
 
 
-def run_suite(spec: SuiteSpec) -> list[CheckResult]:
-    """One result per expectation of the suite, or one `error` result for the whole suite."""
+def run_suite(spec: SuiteSpec, only: Sequence[int] | None = None) -> list[CheckResult]:
+    """One result per expectation of the suite (of the expectations at positions `only`, when
+    given), or one `error` result for the whole suite."""
     started = time.perf_counter()
     document = load_suite(spec.path)
     if document.problems:
         problems = "; ".join(document.problems)
         return [_suite_error(spec, "invalid suite file: " + problems, Cause.BAD_QUERY)]
+    names = check_names(spec, document.expectations)
+    if only is not None:
+        picked = tuple(document.expectations[i] for i in only)
+        digest = f"{document.digest}:{','.join(str(i) for i in only)}"
+        document = replace(document, expectations=picked, digest=digest)
+        names = [names[i] for i in only]
     try:
-        results = _run(spec, document)
+        results = _run(spec, document, names)
     except DatasourceError as exc:
         return [_suite_error(spec, str(exc), exc.cause)]
     except Exception as exc:  # GX failing in a way we did not foresee is still data
@@ -87,7 +95,7 @@ def run_suite(spec: SuiteSpec) -> list[CheckResult]:
     return [_with_duration(r, share) for r in results]
 
 
-def _run(spec: SuiteSpec, document: SuiteDocument) -> list[CheckResult]:
+def _run(spec: SuiteSpec, document: SuiteDocument, names: list[str]) -> list[CheckResult]:
     frame = None
     if isinstance(spec.dataset.system, FileSystem):
         from datasources.files import read_frame
@@ -107,7 +115,7 @@ def _run(spec: SuiteSpec, document: SuiteDocument) -> list[CheckResult]:
         return [built]
     validation, ids = built
     with _source_lock(source_key):
-        return _validate(spec, document, validation, ids, frame)
+        return _validate(spec, document, names, validation, ids, frame)
 
 
 def _source_lock(key: tuple[Any, ...]) -> threading.Lock:
@@ -118,6 +126,7 @@ def _source_lock(key: tuple[Any, ...]) -> threading.Lock:
 def _validate(
     spec: SuiteSpec,
     document: SuiteDocument,
+    names: list[str],
     validation: gx.ValidationDefinition,
     ids: list[str],
     frame: Any,
@@ -153,14 +162,13 @@ def _validate(
     collapsed = _common_failure(spec, gx_results)
     if collapsed is not None:
         return [collapsed]
-    return _check_results(spec, document, gx_results)
+    return _check_results(spec, document, names, gx_results)
 
 
 def _check_results(
-    spec: SuiteSpec, document: SuiteDocument, gx_results: list[dict[str, Any]]
+    spec: SuiteSpec, document: SuiteDocument, names: list[str], gx_results: list[dict[str, Any]]
 ) -> list[CheckResult]:
     results: list[CheckResult] = []
-    names = check_names(spec, document.expectations)
     for expectation, name, gx_result in zip(document.expectations, names, gx_results, strict=True):
         query = (gx_result.get("result") or {}).get("unexpected_index_query")
         sample = None
@@ -168,10 +176,10 @@ def _check_results(
             sample = _failing_rows(spec, query, expectation.columns)
             query = query if sample is not None else None  # only a query that ran is shown
         result = to_check_result(spec, expectation, name, gx_result, sample, query)
+        details = {**result.metrics, "engine": "gx"}
         if gx_result.get("description"):  # GX's own words, for the dashboard
-            result = replace(
-                result, metrics={**result.metrics, "description": gx_result["description"]}
-            )
+            details["description"] = gx_result["description"]
+        result = replace(result, metrics=details)
         results.append(result)
     return results
 

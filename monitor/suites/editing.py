@@ -225,7 +225,7 @@ def _gx_value_problems(item: Any) -> list[str]:
 
 def dry_run(spec: SuiteSpec, doc: dict[str, Any]) -> list[CheckResult]:
     """Each expectation of an edited suite evaluated on the current data, nothing stored."""
-    from checks.suite import run_suite
+    from checks.suite_run import run_suite  # the same engines as the scheduled run
 
     digest = hashlib.sha256(str(spec.path).encode()).hexdigest()[:16]
     # One stable file per suite, so GX's cached validation is rebuilt, not piled up.

@@ -14,7 +14,7 @@ BROKEN = FILES / "broken"
 
 CASES: dict[str, list[str]] = {
     "unknown_top_key.yml": [
-        "{f}:9: colour: unknown key 'colour'; expected one of dashboard_url, integrations, "
+        "{f}:9: colour: unknown key 'colour'; expected one of api, dashboard_url, integrations, "
         "owners, routes, smtp, store, systems, version",
     ],
     "misspelled_key.yml": [
