@@ -73,7 +73,7 @@ def test_daily_health_and_row_counts(store: ResultStore) -> None:
 
 def test_empty_store_reads(store: ResultStore) -> None:
     assert reads.alert_list(store, ["firing"], integration="nobody").empty
-    assert set(reads.delivery_counts(store)) == {"pending", "sending", "sent", "dead"}
+    assert set(reads.delivery_counts(store)) == {"pending", "sending", "sent", "dead", "recorded"}
     assert reads.silence_list(store, active_at=datetime(1990, 1, 1, tzinfo=UTC)).empty
     assert reads.latest_checks(store, "nobody").empty
 
