@@ -39,6 +39,7 @@ bench: $(STAMP) ## run every benchmark (15-25 minutes; see benchmarks/README.md)
 	$(BIN)/python benchmarks/reconcile.py
 	$(BIN)/python benchmarks/gx_suite.py
 	$(BIN)/python benchmarks/dashboard.py
+	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/scheduler.py
 
 clean: ## remove the virtual environment and local state
