@@ -1,25 +1,29 @@
 """The engine: a robust seasonal baseline scored for every point of a series at once.
 
 Every quantity for point i is computed from points strictly before it (left-closed rolling
-windows over time), so scoring a whole series in one vectorised pass gives exactly the verdicts
-that judging each point online, on its past alone, gives. Per point i at time t:
+windows over time, `windows.py`), so scoring a whole series in one vectorised pass gives
+exactly the verdicts that judging each point online, on its past alone, gives. Values are
+first taken to y = sign(x) log(1 + |x|), so multiplicative patterns (counts, lags) become
+additive and the band is relative. Per point i at time t, for a slot scheme (hour of day, or
+hour of week):
 
-1. level `a`: median of the values in the day before t (at least 7 of them), else of the week
-   before t (at least 3): a median over whole seasonal cycles, so spikes in it do not move it
-   and a level shift that persists for half a day moves it (the shift is re-learned);
-2. seasonal offset `o`: median of the past detrended values `e = x - a` of the same calendar
-   slot (hour of day, or hour of week) within the training window, at least 3 of them;
-3. residual `u = e - o` and scale `sigma`: 1.4826 x the median, over the complete days of the
-   training window before t's day, of each day's median |u| (each u computed on its own
-   past). The band's width is the size of the detector's real past prediction errors,
-   estimation noise included, and a median of daily medians is robust to outliers;
-4. `auto` seasonality picks, per point, daily (hour-of-day slots) or weekly (hour-of-week
-   slots): the one whose mean |u| over the training window's past days is smaller (weekly,
-   noisier with 4 samples a slot in 28 days, must win by 10%).
+1. detrend: e = y - the median of the week before t (whole weekly cycles, so no season);
+2. offset o: the median of the past e of t's slot within the training window (>= 2 values,
+   the window an hour longer so late runs keep their slot);
+3. level: the median of the deseasoned past values y - o of the day before t (>= 7 values,
+   else of the week before, >= 3). Medians are not moved by a few spikes; a shift that
+   persists for half a day moves the level: the shift is confirmed and re-learned;
+4. residual u = y - (level + o) and scale sigma: 1.4826 x the median, over the complete days
+   of the training window before t's day, of each day's median |u|: the size of the
+   detector's own past errors (estimation noise included), robust to the anomalies in them;
+5. `auto` fits daily and weekly and takes, per point, the one that explains it better (the
+   smaller |u| / sigma): anomalous only when both schemes say so, and judged only once both
+   can judge (17 days of hourly history; daily alone judges from day 5);
+6. besides: flat-lines (`flatline.py`) and slow drifts of the level (`drift.py`).
 
-Rolling medians cost about 0.7 us a point each, so the engine uses three (level and two slot
-schemes) and takes its day-level statistics from per-day blocks; `score_batch` scores many
-series in one pass.
+Each rolling median costs about 0.5 us a point; the engine uses five (the week's median, and
+offsets and level per scheme), takes day-level statistics from per-day blocks, and
+`score_batch` scores many series in one pass.
 """
 
 from __future__ import annotations
