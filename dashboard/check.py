@@ -46,7 +46,15 @@ def render_check() -> None:
     asked = st.query_params.get("check")
     if asked is not None and asked not in names:
         st.error(f"{literal(name)} has no check named “{literal(asked)}” (or it never ran).")
-    check = str(st.selectbox("Check", names, index=names.index(asked) if asked in names else 0))
+    words = {  # expectations in GX's words; the URL keeps the check's own name
+        str(row["check"]): check_words(
+            str(row["check"]), "expectation", row.get("metrics"), "source", "target"
+        )
+        for row in checks.to_dict("records")
+        if row["kind"] == "expectation"
+    }
+    index = names.index(asked) if asked in names else 0
+    check = str(st.selectbox("Check", names, index=index, format_func=lambda c: words.get(c, c)))
     if st.query_params.get("check") != check:
         st.query_params["check"] = check
     detail = data.check_detail(str(ctx.config_path), name, check)

@@ -62,3 +62,13 @@ def test_an_expectation_is_titled_in_gx_words(demo_dashboard: str) -> None:
     assert at.title[0].value == "email values must be unique\\."
     overview = open_page().dataframe[0].value
     assert "email values must be unique." in set(overview["check"])
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_the_check_picker_offers_expectations_in_gx_words() -> None:
+    at = open_page("check", integration="customers", check="reconcile")
+    picker = at.selectbox[1]
+    assert "email values must be unique." in picker.options
+    assert "reconcile" in picker.options
+    assert not [o for o in picker.options if "expect_" in o], picker.options
+    assert picker.value == "reconcile"
