@@ -84,7 +84,7 @@ def _summary(ctx: AppContext, d: CheckDetail) -> None:
     st.write(MEANINGS.get(d.kind, "A check of the data exchange.").format(side=shown))
     left, right = st.columns(2)
     with left.container(border=True):
-        st.caption("Observed")
+        st.caption(f"Observed at the last run ({ago(as_datetime(d.result_at))})")
         st.markdown(f"**{literal(d.observed or '—')}**")
     with right.container(border=True):
         st.caption("Expected")

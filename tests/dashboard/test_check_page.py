@@ -217,3 +217,9 @@ def test_signed_in_stranger_cannot_acknowledge(failing: pd.DataFrame) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not [b for b in at.button if b.label == "Acknowledge"]
     assert "Signed in as finance@example.com" in text_of(at)
+
+
+def test_the_observed_value_is_labelled_as_measured_at_the_last_run() -> None:
+    at = open_page("check", integration="stock-levels", check="freshness")
+    labels = [c.value for c in at.caption if c.value.startswith("Observed")]
+    assert labels and labels[0].startswith("Observed at the last run (") and "ago" in labels[0]
