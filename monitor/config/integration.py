@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 
 from checks.result import Severity
 from datasources.statement import statement_problem
+from monitor.config.executor import Queue
 from monitor.config.limits import DurationLimit, FractionLimit
 from monitor.config.values import (
     Duration,
@@ -227,6 +228,7 @@ class Integration(Model):
     schema_: Annotated[bool, BeforeValidator(expand_schema)] = Field(default=False, alias="schema")
     suites: list[SuiteRef] = []
     alert: AlertPolicy = AlertPolicy()
+    queue: Queue | None = None  # the Celery queue of its runs (executor: celery)
 
     @model_validator(mode="after")
     def _check_key(self) -> Integration:

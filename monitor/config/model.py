@@ -9,6 +9,7 @@ Paths are resolved against `base_dir`, given as validation context by the loader
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -22,8 +23,9 @@ from pydantic import (
     model_validator,
 )
 
-from alerts.owner import hide_url
+from alerts.owner import OPSGENIE_URL, PAGERDUTY_URL, hide_url
 from monitor.config.api import Api
+from monitor.config.executor import DEFAULT_QUEUE, Executor, Queue
 from monitor.config.integration import Integration, SuiteRef
 from monitor.config.routes import Route, check_root
 from monitor.config.values import (
@@ -66,6 +68,72 @@ class Smtp(Model):
         return self
 
 
+def check_http_url(url: str) -> str:
+    """An http(s) URL with a host, or a ValueError saying what to give."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        got = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
+        raise ValueError(
+            f"expected an http:// or https:// URL (got {got}), e.g. https://hooks.example.com/..."
+        )
+    if not parts.hostname:
+        raise ValueError(f"the URL '{hide_url(url)}' has no host")
+    return url
+
+
+PAGERDUTY_KEY_LENGTH = 32
+_JIRA_PROJECT = re.compile(r"[A-Z][A-Z0-9_]+")
+
+
+class Jira(Model):
+    """Where an owner's Jira issues are filed (Jira Cloud, REST API v3)."""
+
+    url: str
+    project: str
+    issue_type: str = "Task"
+    email: str
+    api_token: str = Field(repr=False)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, url: str) -> str:
+        return check_http_url(url)
+
+    @field_validator("project")
+    @classmethod
+    def _check_project(cls, project: str) -> str:
+        if not _JIRA_PROJECT.fullmatch(project):
+            raise ValueError(
+                f"'{project}' is not a Jira project key: give the key (e.g. DQ: upper-case "
+                "letters and digits, as in the issue keys DQ-12), not the project's name"
+            )
+        return project
+
+    @field_validator("issue_type")
+    @classmethod
+    def _check_issue_type(cls, issue_type: str) -> str:
+        if not issue_type.strip():
+            raise ValueError("give an issue type of the project, e.g. Task or Bug")
+        return issue_type
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, email: str) -> str:
+        if "@" not in email:
+            raise ValueError(f"'{email}' is not the e-mail address of a Jira account")
+        return email
+
+    @field_validator("api_token")
+    @classmethod
+    def _check_token(cls, token: str) -> str:
+        if not token.strip():
+            raise ValueError(
+                "the API token is empty: set the environment variable it names "
+                '(api_token: "${JIRA_API_TOKEN}")'
+            )
+        return token
+
+
 class Owner(Model):
     name: str | None = None
     role: Literal["business", "oncall", "maintenance"]
@@ -74,6 +142,11 @@ class Owner(Model):
     teams_webhook: OptionalText = None
     webhook: OptionalText = None
     webhook_secret: OptionalText = None
+    pagerduty_routing_key: OptionalText = Field(default=None, repr=False)
+    pagerduty_url: str = PAGERDUTY_URL
+    opsgenie_api_key: OptionalText = Field(default=None, repr=False)
+    opsgenie_url: str = OPSGENIE_URL
+    jira: Jira | None = None
 
     @field_validator("email")
     @classmethod
@@ -83,28 +156,45 @@ class Owner(Model):
                 raise ValueError(f"invalid email address '{address}'")
         return emails
 
-    @field_validator("slack_webhook", "teams_webhook", "webhook")
+    @field_validator("slack_webhook", "teams_webhook", "webhook", "pagerduty_url", "opsgenie_url")
     @classmethod
     def _check_url(cls, url: str | None) -> str | None:
-        if url is not None:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https"):
-                got = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
-                raise ValueError(
-                    f"expected an http:// or https:// URL (got {got}), "
-                    "e.g. https://hooks.example.com/..."
-                )
-            if not parts.hostname:
-                raise ValueError(f"the URL '{hide_url(url)}' has no host")
-        return url
+        return None if url is None else check_http_url(url)
+
+    @field_validator("pagerduty_routing_key")
+    @classmethod
+    def _check_routing_key(cls, key: str | None) -> str | None:
+        if key is not None and len(key.strip()) != PAGERDUTY_KEY_LENGTH:
+            raise ValueError(
+                f"a PagerDuty routing key is {PAGERDUTY_KEY_LENGTH} characters (this one has "
+                f"{len(key.strip())}): copy the Integration Key of the service's Events API v2 "
+                'integration, e.g. pagerduty_routing_key: "${PAGERDUTY_ROUTING_KEY}"'
+            )
+        return None if key is None else key.strip()
 
     @model_validator(mode="after")
     def _check_reachable(self) -> Owner:
-        if not (self.email or self.slack_webhook or self.teams_webhook or self.webhook):
+        channels = (
+            self.email,
+            self.slack_webhook,
+            self.teams_webhook,
+            self.webhook,
+            self.pagerduty_routing_key,
+            self.opsgenie_api_key,
+            self.jira,
+        )
+        if not any(channels):
             raise ValueError(
                 "this owner cannot be reached: give at least one of email, slack_webhook, "
-                "teams_webhook or webhook"
+                "teams_webhook, webhook, pagerduty_routing_key, opsgenie_api_key or jira"
             )
+        given = self.model_fields_set
+        for url, key in (
+            ("pagerduty_url", "pagerduty_routing_key"),
+            ("opsgenie_url", "opsgenie_api_key"),
+        ):
+            if url in given and getattr(self, key) is None:
+                raise ValueError(f"'{url}' is given without '{key}': set both, or neither")
         return self
 
 
@@ -117,6 +207,7 @@ class System(Model):
     timezone: TimeZone = "UTC"
     connect_timeout: Duration = 10.0
     query_timeout: Duration = 300.0
+    queue: Queue | None = None  # the Celery queue of its integrations' runs
 
     @field_validator("url")
     @classmethod
@@ -157,6 +248,7 @@ class Config(Model):
     integrations: dict[str, Integration] = {}
     routes: Route | None = None
     api: Api = Api()
+    executor: Executor | None = None  # None: runs execute inside dxq schedule
 
     @field_validator("store")
     @classmethod
@@ -174,6 +266,14 @@ class Config(Model):
     def _remember_base(self, info: ValidationInfo) -> Config:
         self._base_dir = Path((info.context or {}).get("base_dir", "."))
         return self
+
+    def queue_of(self, integration: str) -> str:
+        """The queue of an integration's runs: its own, else its source system's, else dxq."""
+        found = self.integrations[integration]
+        if found.queue is not None:
+            return found.queue
+        system = self.systems.get(found.source.system)
+        return system.queue if system is not None and system.queue else DEFAULT_QUEUE
 
     @property
     def base_dir(self) -> Path:

@@ -14,8 +14,8 @@ BROKEN = FILES / "broken"
 
 CASES: dict[str, list[str]] = {
     "unknown_top_key.yml": [
-        "{f}:9: colour: unknown key 'colour'; expected one of api, dashboard_url, integrations, "
-        "owners, routes, smtp, store, systems, version",
+        "{f}:9: colour: unknown key 'colour'; expected one of api, dashboard_url, executor, "
+        "integrations, owners, routes, smtp, store, systems, version",
     ],
     "misspelled_key.yml": [
         "{f}:13: integrations.catalog.shedule: unknown key 'shedule'; did you mean 'schedule'?",
@@ -85,6 +85,15 @@ CASES: dict[str, list[str]] = {
         "{f}:13: integrations.catalog.key: source key has 2 column(s) and target key has 1; "
         "they must pair up",
     ],
+    "executor.yml": [
+        "{f}:4: executor.broker: expected a redis:// or amqp:// broker URL (got 'http://'), "
+        'e.g. broker: "redis://127.0.0.1:6379/0"',
+        "{f}:6: systems.pim.queue: invalid queue name 'eu west': use letters, digits, '.', '_' "
+        "or '-' (at most 64 characters, starting with a letter or digit), e.g. queue: erp-eu",
+        "{f}:11: integrations.catalog.queue: invalid queue name '-far': use letters, digits, "
+        "'.', '_' or '-' (at most 64 characters, starting with a letter or digit), e.g. "
+        "queue: erp-eu",
+    ],
     "url_and_files.yml": [
         "{f}:9: systems.erp: give exactly one of 'url' (a SQL system) or 'files' (exported files)",
     ],
@@ -92,12 +101,31 @@ CASES: dict[str, list[str]] = {
         "{f}:2: smtp: give either 'starttls: true' (usually port 587) or 'ssl: true' (usually "
         "port 465), not both",
         "{f}:5: owners.nobody: this owner cannot be reached: give at least one of email, "
-        "slack_webhook, teams_webhook or webhook",
+        "slack_webhook, teams_webhook, webhook, pagerduty_routing_key, opsgenie_api_key or jira",
         "{f}:6: owners.typo.webhook: expected an http:// or https:// URL (got no scheme), e.g. "
         "https://hooks.example.com/...",
         "{f}:7: owners.mailto.slack_webhook: expected an http:// or https:// URL (got "
         "'ftp://'), e.g. https://hooks.example.com/...",
         "{f}:8: owners.teams.teams_webhook: the URL 'https:///***' has no host",
+    ],
+    "incident_tools.yml": [
+        "{f}:5: owners.pager.pagerduty_routing_key: a PagerDuty routing key is 32 characters "
+        "(this one has 9): copy the Integration Key of the service's Events API v2 integration, "
+        'e.g. pagerduty_routing_key: "${{PAGERDUTY_ROUTING_KEY}}"',
+        "{f}:6: owners.genie.opsgenie_url: expected an http:// or https:// URL (got no scheme), "
+        "e.g. https://hooks.example.com/...",
+        "{f}:7: owners.lost: 'pagerduty_url' is given without 'pagerduty_routing_key': set both, "
+        "or neither",
+        "{f}:10: owners.tracker.jira.project: 'Data Quality' is not a Jira project key: give the "
+        "key (e.g. DQ: upper-case letters and digits, as in the issue keys DQ-12), not the "
+        "project's name",
+        "{f}:10: owners.tracker.jira.email: 'bot' is not the e-mail address of a Jira account",
+        "{f}:10: owners.tracker.jira.api_token: the API token is empty: set the environment "
+        'variable it names (api_token: "${{JIRA_API_TOKEN}}")',
+        "{f}:11: owners.half.jira.url: expected an http:// or https:// URL (got 'ftp://'), e.g. "
+        "https://hooks.example.com/...",
+        "{f}:11: owners.half.jira: missing required key 'email'",
+        "{f}:11: owners.half.jira: missing required key 'api_token'",
     ],
     "several.yml": [
         "{f}:1: version: unsupported version 2; this dxq reads version: 1",
