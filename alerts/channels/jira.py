@@ -8,7 +8,6 @@ target is in the "done" category, when the workflow offers one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -18,17 +17,9 @@ from alerts.channels.incident import Action, action_of, incident_key, one_line
 from alerts.channels.rest import Reply, call
 from alerts.delivery import DeliveryResult
 from alerts.message import Message
+from alerts.owner import JiraSite
 
-
-@dataclass(frozen=True)
-class JiraSite:
-    """Where and as whom dxq files issues."""
-
-    url: str
-    project: str
-    email: str
-    api_token: str = field(repr=False)
-    issue_type: str = "Task"
+__all__ = ["JiraSite", "document", "issue_fields", "send"]
 
 
 def document(*paragraphs: str) -> dict[str, Any]:

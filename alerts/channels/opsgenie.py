@@ -16,8 +16,9 @@ from alerts.channels.incident import SEVERITY_PRIORITY, Action, action_of, incid
 from alerts.channels.rest import Reply, call
 from alerts.delivery import DeliveryResult
 from alerts.message import Message
+from alerts.owner import OPSGENIE_URL
 
-DEFAULT_URL = "https://api.opsgenie.com"
+DEFAULT_URL = OPSGENIE_URL
 
 
 def create_body(message: Message) -> dict[str, Any]:

@@ -15,8 +15,9 @@ from alerts.channels.incident import Action, action_of, incident_key, one_line
 from alerts.channels.rest import call
 from alerts.delivery import DeliveryResult
 from alerts.message import Message
+from alerts.owner import PAGERDUTY_URL
 
-DEFAULT_URL = "https://events.pagerduty.com"
+DEFAULT_URL = PAGERDUTY_URL
 _SEVERITY = {"critical": "critical", "error": "error", "warning": "warning"}
 
 

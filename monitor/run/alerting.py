@@ -22,7 +22,7 @@ from alerts.alert import (
 )
 from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, notifications_for, retire, tick
 from alerts.message import describe, failing_keys
-from alerts.owner import Owner, Role, SmtpSettings
+from alerts.owner import JiraSite, Owner, Role, SmtpSettings
 from alerts.routing import Route
 from alerts.watchdog import dead_letter, delivered
 from checks.result import CheckKind, CheckResult
@@ -115,7 +115,17 @@ def convert_owner(owner_id: str, owner: cfg.Owner) -> Owner:
         teams_webhook=owner.teams_webhook,
         webhook=owner.webhook,
         webhook_secret=owner.webhook_secret,
+        pagerduty_routing_key=owner.pagerduty_routing_key,
+        pagerduty_url=owner.pagerduty_url,
+        opsgenie_api_key=owner.opsgenie_api_key,
+        opsgenie_url=owner.opsgenie_url,
+        jira=convert_jira(owner.jira) if owner.jira is not None else None,
     )
+
+
+def convert_jira(jira: cfg.Jira) -> JiraSite:
+    """An owner's Jira site."""
+    return JiraSite(jira.url, jira.project, jira.email, jira.api_token, jira.issue_type)
 
 
 def convert_smtp(smtp: cfg.Smtp) -> SmtpSettings:
