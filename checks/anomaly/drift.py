@@ -4,6 +4,8 @@ is re-learned), so a drift is judged on the level's own history instead."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -25,13 +27,16 @@ def drift_scores(
     DRIFT_STEP of it: a level shift, already re-learned) or not ongoing (the last RECENT_DAYS
     brought less than ONGOING of their share of the change: the drift has stopped, and the level has
     learnt where it stopped). `lags`: `day_lags(seconds, DRIFT_DAYS)`."""
-    back = np.stack([lagged(level, positions) for positions in lags])
+    back = [lagged(level, positions) for positions in lags]
     change = back[0] - back[-1]
     usual = past_days(seconds, change, training)
     excess = change - usual
     spread = MAD_TO_SIGMA * past_days(seconds, np.abs(excess), training)
     with np.errstate(invalid="ignore"):
-        steps = np.abs(np.diff(back, axis=0)).max(axis=0)
+        steps = np.abs(back[0] - back[1])
+        for later, earlier in itertools.pairwise(back[1:]):
+            steps = np.fmax(steps, np.abs(later - earlier))
+        steps[np.isnan(change)] = np.nan
         gradual = steps < DRIFT_STEP * np.abs(excess)
         recent = (back[0] - back[RECENT_DAYS]) * np.sign(excess)
         ongoing = recent > ONGOING * np.abs(excess) * RECENT_DAYS / DRIFT_DAYS

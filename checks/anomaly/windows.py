@@ -1,6 +1,8 @@
 """Rolling statistics over a series' past, vectorised: every value for point i is computed from
 points strictly before it (left-closed windows over time), which is what makes scoring a whole
-series at once give exactly the online verdicts."""
+series at once give exactly the online verdicts. Medians and counts only: a rolling mean keeps
+a running sum whose last bits depend on where the series starts, so a trimmed history (a run
+loads `lookback`) would not give bit-for-bit the same verdicts."""
 
 from __future__ import annotations
 
@@ -85,9 +87,15 @@ def past_days(seconds: Seconds, values: Floats, training: int) -> Floats:
 
 
 def day_lags(seconds: Seconds, days: int) -> list[NDArray[np.intp]]:
-    """For k = 0..days, per point, the position of the last point at or before k days earlier
-    (-1 if none); k = 0 is the point itself."""
-    return [np.searchsorted(seconds, seconds - k * DAY, side="right") - 1 for k in range(days + 1)]
+    """For k = 0..days, per point, the position of a point about k days earlier (-1 if none):
+    k = 0 is the point itself, k = 1 the last point at or before a day earlier, and k + 1
+    the point a day before the k-th one's (a gather, cheaper than a search per k)."""
+    one_day = np.searchsorted(seconds, seconds - DAY, side="right") - 1
+    lags = [np.arange(len(seconds)), one_day]
+    for _ in range(days - 1):
+        previous = lags[-1]
+        lags.append(np.where(previous >= 0, one_day[np.maximum(previous, 0)], -1))
+    return lags
 
 
 def lagged(values: Floats, positions: NDArray[np.intp]) -> Floats:
