@@ -5,12 +5,19 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from alerts.channels import email, slack, teams, webhook
+from alerts.channels import email, jira, opsgenie, pagerduty, slack, teams, webhook
 from alerts.delivery import DeliveryResult
 from alerts.message import Message, check_link
 from alerts.owner import ChannelAddress, ChannelKind, Owner, SmtpSettings
 
 _SAFE = re.compile(r"[^A-Za-z0-9.-]")
+
+TEST_DONE = {
+    ChannelKind.PAGERDUTY: "triggered and resolved a test incident",
+    ChannelKind.OPSGENIE: "created and closed a test alert",
+    ChannelKind.JIRA: "filed a test issue (labelled dxq; close it in Jira)",
+}
+"""What a delivered test did in an incident tool (`dxq alerts test` says so)."""
 
 
 def deliver(
@@ -24,6 +31,20 @@ def deliver(
         return slack.send(address, message, timeout, now)
     if address.kind is ChannelKind.TEAMS:
         return teams.send(address, message, timeout, now)
+    if address.kind is ChannelKind.PAGERDUTY:
+        base = address.url or pagerduty.DEFAULT_URL
+        return pagerduty.send(
+            address.secret or "", message, base_url=base, timeout_s=timeout, now=now
+        )
+    if address.kind is ChannelKind.OPSGENIE:
+        base = address.url or opsgenie.DEFAULT_URL
+        return opsgenie.send(
+            address.secret or "", message, base_url=base, timeout_s=timeout, now=now
+        )
+    if address.kind is ChannelKind.JIRA:
+        if address.jira is None:
+            return DeliveryResult.permanent("jira: no site configured")
+        return jira.send(address.jira, message, timeout_s=timeout, now=now)
     return webhook.send(address, message, timeout, now)
 
 
@@ -46,7 +67,7 @@ def test_message(owner: Owner, now: datetime, dashboard_url: str = "") -> Messag
         owners=(owner.label,),
         link=check_link(dashboard_url or "http://localhost:8501", "dxq", "test notification"),
         key=f"dxq-test-{_SAFE.sub('-', owner.id)}-{stamp}",
-        fingerprint=f"test|{owner.id}",
+        fingerprint=f"test|{owner.id}|{stamp}",  # each test its own incident in the tools
         episode=0,
     )
 
