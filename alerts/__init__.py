@@ -5,7 +5,8 @@ Streamlit. The monitor loads state from the store, calls these functions and wri
 return (in the same transaction as the run), then its dispatcher calls the senders.
 
 Declaring (built by the monitor from the monitor file):
-    owner.Owner(id, name, role, emails, slack_webhook, teams_webhook, webhook, webhook_secret)
+    owner.Owner(id, name, role, emails, slack_webhook, teams_webhook, webhook, webhook_secret,
+                pagerduty_routing_key, pagerduty_url, opsgenie_api_key, opsgenie_url, jira)
     owner.SmtpSettings(host, port, starttls, ssl, username, password, sender, timeout,
                        verify, ca_file)
     matcher.Matcher(label, op, value) / Matcher.parse("severity=~crit.*")
@@ -26,6 +27,7 @@ Lifecycle (all take `now`; never raise for data):
     lifecycle.evaluate(alerts, outcomes: [CheckOutcome], settings, silences, now) -> Decision
     lifecycle.tick(alerts, silences, now) -> Decision       # reminders, escalation, late firing
     lifecycle.acknowledge(alert, actor, now, comment) -> Transition
+    lifecycle.acknowledgement(alert, actor, now, comment) -> Decision  # + incident tools told
     lifecycle.retire(alerts, reason, now) -> Decision  # resolve alerts of checks that are gone
     watchdog.missed_alert(integration, last_report_at, due_at, now)
         -> CheckOutcome (pass it to evaluate)

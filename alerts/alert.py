@@ -62,6 +62,7 @@ class NotificationKind(StrEnum):
     FIRING = "firing"
     REMINDER = "reminder"
     ESCALATION = "escalation"
+    ACKNOWLEDGED = "acknowledged"  # only to the incident tools that were sent the firing
     RESOLVED = "resolved"
 
 

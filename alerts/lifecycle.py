@@ -7,7 +7,9 @@
 - Silences are applied when deciding: a silenced alert fires without notifications, and the first
   `tick` after the silence ends sends the firing message. Resolved messages go to every target
   that was sent a firing, reminder or escalation, silenced or not.
-- Acknowledgement and active silences stop reminders and escalation.
+- Acknowledgement and active silences stop reminders and escalation. An acknowledgement is
+  sent only to the incident tools (PagerDuty, Opsgenie, Jira) that were sent the firing, so
+  their incident is acknowledged too; e-mail, chat and webhooks hear nothing new.
 - An open alert that fails again is routed again on its current labels and settings: new
   receivers get the firing message (at once, or when a silence ends), removed ones hear nothing
   more but the resolved message, and escalation follows the new steps without replaying the
@@ -39,6 +41,7 @@ from alerts.alert import (
     fingerprint,
     notification_key,
 )
+from alerts.owner import INCIDENT_TOOLS
 from alerts.rerouting import recipients, reminded, reroute, targets_text
 from alerts.silence import Silence, silencing
 
@@ -310,6 +313,15 @@ def acknowledge(alert: Alert, actor: str, now: datetime, comment: str = "") -> T
     return Transition(
         TransitionKind.ACKNOWLEDGE, acked, (AlertEvent("acknowledged", now, actor, comment),)
     )
+
+
+def acknowledgement(alert: Alert, actor: str, now: datetime, comment: str = "") -> Decision:
+    """`acknowledge`, with an `acknowledged` notification for each incident-tool channel that
+    was sent the firing (a reminder or an escalation), so its incident is acknowledged too."""
+    transition = acknowledge(alert, actor, now, comment)
+    told = [t for t in transition.alert.notified if t.channel in INCIDENT_TOOLS]
+    sent = notifications_for(transition.alert, NotificationKind.ACKNOWLEDGED, 0, told, now)
+    return Decision((transition,), tuple(sent))
 
 
 def notifications_for(

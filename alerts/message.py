@@ -20,7 +20,7 @@ KEYS_SHOWN = 5  # failing keys named in a message: a few, the Check page lists t
 class Message:
     """What a notification says: a title, a sentence, the numbers, owners and a link."""
 
-    kind: str  # firing | reminder | escalation | resolved | test
+    kind: str  # firing | reminder | escalation | acknowledged | resolved | test
     alert_kind: str
     integration: str
     check: str
@@ -56,6 +56,7 @@ def build_message(
         NotificationKind.FIRING: "FIRING",
         NotificationKind.REMINDER: "STILL FAILING",
         NotificationKind.ESCALATION: "ESCALATED",
+        NotificationKind.ACKNOWLEDGED: f"ACKNOWLEDGED by {alert.acknowledged_by or 'someone'}",
         NotificationKind.RESOLVED: "RESOLVED",
     }[notification.kind]
     what = {
@@ -68,6 +69,8 @@ def build_message(
     if notification.kind is NotificationKind.RESOLVED:
         what, sentence = resolved_words(alert)
         headline = f"Resolved: {sentence} It had reported: {headline}"
+    elif notification.kind is NotificationKind.ACKNOWLEDGED:
+        headline = f"{acknowledged_words(alert)} It reports: {headline}"
     return Message(
         kind=str(notification.kind),
         alert_kind=str(alert.kind),
@@ -84,6 +87,13 @@ def build_message(
         fingerprint=alert.fingerprint,
         episode=alert.episode,
     )
+
+
+def acknowledged_words(alert: Alert) -> str:
+    """Who took the alert in dxq, and when: "Acknowledged in dxq by ann at 10:05 UTC." """
+    who = mask_credentials(alert.acknowledged_by or "someone")
+    when = f" at {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC" if alert.acknowledged_at else ""
+    return f"Acknowledged in dxq by {who}{when}; reminders and escalation stop."
 
 
 def resolved_words(alert: Alert) -> tuple[str, str]:

@@ -20,7 +20,14 @@ from alerts.alert import (
     Severity,
     Target,
 )
-from alerts.lifecycle import ALL_CHECKS, acknowledge, evaluate, notifications_for, retire, tick
+from alerts.lifecycle import (
+    ALL_CHECKS,
+    acknowledgement,
+    evaluate,
+    notifications_for,
+    retire,
+    tick,
+)
 from alerts.message import describe, failing_keys
 from alerts.owner import JiraSite, Owner, Role, SmtpSettings
 from alerts.routing import Route
@@ -202,7 +209,8 @@ def decide_alerts(
 def acknowledge_alert(
     connection: sa.Connection, alert_id: int, actor: str, now: datetime, comment: str = ""
 ) -> Alert | None:
-    """Acknowledge a firing alert (stops reminders and escalation); None if it is not firing.
+    """Acknowledge a firing alert (stops reminders and escalation, and queues an `acknowledged`
+    notification for each incident tool that was sent the firing); None if it is not firing.
     Takes the same locked path as runs and ticks, so neither overwrites the other."""
     integration = alert_by_id(connection, alert_id).integration
 
@@ -210,7 +218,7 @@ def acknowledge_alert(
         current = alert_by_id(connection, alert_id)  # re-read inside the lock
         if current.state.value != "firing":
             return Decision(())
-        return Decision((acknowledge(current, actor, now, comment),))
+        return acknowledgement(current, actor, now, comment)
 
     decision = decide_alerts(connection, integration, decide, now)
     return decision.transitions[0].alert if decision.transitions else None
