@@ -135,7 +135,7 @@ def test_command(
 ) -> int:
     """Send a test notification to every channel of an owner and print each result; 0 when
     every channel took it, 1 otherwise, 2 for an unknown owner."""
-    from alerts.sender import send_test
+    from alerts.sender import TEST_DONE, send_test
 
     out, err = out or sys.stdout, err or sys.stderr
     context = alert_context(config)
@@ -150,6 +150,7 @@ def test_command(
         return 1
     results = send_test(owner, context.smtp, clock(), context.dashboard_url)
     for kind, result in results:
-        verdict = "delivered" if result.delivered else f"FAILED: {result.error}"
+        done = f": {TEST_DONE[kind]}" if kind in TEST_DONE else ""
+        verdict = f"delivered{done}" if result.delivered else f"FAILED: {result.error}"
         print(f"{kind} {addresses[kind]}: {one_line(verdict)}", file=out)
     return 0 if all(result.delivered for _, result in results) else 1
