@@ -154,44 +154,50 @@ def draw_time(context: Any, url: str) -> tuple[float, dict[str, int]]:
 def measure(
     base: str, floor_url: str, paths: list[tuple[str, str]], repeat: int, limit: float
 ) -> int:
+    """Draw every page `repeat` times, printing its row as soon as it is measured; 1 if any
+    page's median is `limit` seconds or more, or a page shows an exception."""
     from playwright.sync_api import sync_playwright
 
-    rows: list[tuple[str, list[float], dict[str, int]]] = []
+    width = max(len(label) for label, _ in paths)
+    over = 0
+    print(f"machine load (1, 5, 15 min) before: {_load()}", flush=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         draw_time(context, floor_url)  # warm the browser's cache of Streamlit's bundle
         draw_time(context, base)
-        floor = [draw_time(context, floor_url)[0] for _ in range(repeat)]
+        floor = statistics.median(draw_time(context, floor_url)[0] for _ in range(repeat))
+        print(f"lower bound (blank Streamlit page): {floor:.2f} s (median of {repeat})")
+        print(
+            f"{'page':<{width}}  charts  ticks  points   best  median  worst  ratio  "
+            f"(< {limit:g} s)",
+            flush=True,
+        )
         for label, path in paths:
             times: list[float] = []
             counts: dict[str, int] = {}
             for _ in range(repeat):
                 took, counts = draw_time(context, f"{base}/{path}")
                 times.append(took)
-            rows.append((label, times, counts))
+            median = statistics.median(times)
+            verdict = "ok" if median < limit else "SLOW"
+            if counts.get("exceptions"):
+                verdict = "EXCEPTION"
+            over += verdict != "ok"
+            print(
+                f"{label:<{width}}  {counts.get('charts', 0):6d}  {counts.get('ticks', 0):5d}  "
+                f"{counts.get('points', 0):6d}  {min(times):5.2f}  {median:6.2f}  "
+                f"{max(times):5.2f}  {median / floor:4.1f}x  {verdict}",
+                flush=True,
+            )
         browser.close()
-    return report(statistics.median(floor), rows, limit)
-
-
-def report(floor: float, rows: list[tuple[str, list[float], dict[str, int]]], limit: float) -> int:
-    width = max(len(label) for label, _, _ in rows)
-    print(f"lower bound (blank Streamlit page): {floor:.2f} s (median)")
-    print(f"{'page':<{width}}  charts  ticks  points   best  median  worst  ratio  (< {limit:g} s)")
-    over = 0
-    for label, times, counts in rows:
-        median = statistics.median(times)
-        verdict = "ok" if median < limit else "SLOW"
-        if counts.get("exceptions"):
-            verdict = "EXCEPTION"
-        over += verdict != "ok"
-        print(
-            f"{label:<{width}}  {counts.get('charts', 0):6d}  {counts.get('ticks', 0):5d}  "
-            f"{counts.get('points', 0):6d}  {min(times):5.2f}  {median:6.2f}  {max(times):5.2f}  "
-            f"{median / floor:4.1f}x  {verdict}"
-        )
-    print(f"{len(rows)} pages, {over} over {limit:g} s or showing an exception")
+    print(f"machine load (1, 5, 15 min) after: {_load()}")
+    print(f"{len(paths)} pages, {over} over {limit:g} s or showing an exception")
     return 1 if over else 0
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
 def main() -> int:
