@@ -39,8 +39,8 @@ def _run(store: ResultStore, name: str, at: datetime, *results: CheckResult) -> 
 def _alert(fingerprint: str, integration: str, opened: datetime, **more: object) -> dict:  # type: ignore[type-arg]
     return {
         "fingerprint": fingerprint, "kind": "data_quality", "integration": integration,
-        "check": "reconcile", "severity": "error", "state": more.pop("state", "firing"), "resolved_at": None,
-        "labels": {}, "opened_at": opened, **more,
+        "check": "reconcile", "severity": "error", "state": more.pop("state", "firing"),
+        "resolved_at": None, "labels": {}, "opened_at": opened, **more,
     }  # fmt: skip
 
 
