@@ -151,8 +151,10 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
     if trend.empty:
         st.info("No daily history yet: trends appear after the first day of runs.")
         return
-    left, right = st.columns(2)
     reconcile = trend[trend["kind"] == "reconcile"]
+    freshness = trend[trend["kind"] == "freshness"]
+    # side by side when both exist; one alone takes the page's width, not half of it
+    left, right = st.columns(2) if not (reconcile.empty or freshness.empty) else (st, st)
     if not reconcile.empty:
         limit = integration.reconcile.max_mismatch_rate if integration.reconcile else None
         left.plotly_chart(
@@ -161,7 +163,6 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
             ),
             key="mismatch-trend",
         )
-    freshness = trend[trend["kind"] == "freshness"]
     if not freshness.empty:
         max_age = integration.freshness.max_age if integration.freshness else None
         age = data_age(data.latest_checks(path, name))

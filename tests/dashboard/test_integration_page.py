@@ -123,3 +123,13 @@ def test_checks_are_named_in_plain_words_each_once() -> None:
     assert "suites/pim_products.json" in " ".join(table["check"])  # the monitor file's names
     heatmap = next(c for c in at.get("plotly_chart") if "Pass rate per check" in c.proto.spec)
     assert "pim.products" in heatmap.proto.spec and "expect_column" not in heatmap.proto.spec
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+@pytest.mark.parametrize(("integration", "in_columns"), [("customers", 0), ("orders", 2)])
+def test_a_trend_alone_takes_the_full_width(integration: str, in_columns: int) -> None:
+    """customers has no freshness check: its mismatch trend is not squeezed into half the page
+    beside an empty column; orders has both, side by side."""
+    at = open_page("integration", integration=integration)
+    charts_in_columns = sum(len(column.get("plotly_chart")) for column in at.columns)
+    assert charts_in_columns == in_columns
