@@ -41,6 +41,7 @@ bench: $(STAMP) ## run every benchmark (15-25 minutes; see benchmarks/README.md)
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/scheduler.py
+	$(BIN)/python benchmarks/anomalies.py
 
 clean: ## remove the virtual environment and local state
 	rm -rf $(VENV) .dxq

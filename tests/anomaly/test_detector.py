@@ -105,12 +105,19 @@ def test_points_marked_expected_leave_the_baseline() -> None:
     assert forgiven == judge(lifted[: 39 * 24], new, DEFAULT)  # as if they had never been
 
 
-def test_a_spike_in_the_training_window_barely_widens_the_band() -> None:
+def test_spikes_in_the_training_window_barely_move_the_band() -> None:
     clean = hourly(40, seed=3)
+    new = Point(clean[-1].at + HOUR, expected_value(len(clean)))  # 00:00 on a Saturday
     spiked = list(clean)
-    for i in (30 * 24 + 5, 31 * 24 + 13, 33 * 24 + 20, 38 * 24 + 2, 39 * 24 + 9):
-        spiked[i] = Point(clean[i].at, clean[i].value * 10)
-    new = Point(clean[-1].at + HOUR, expected_value(len(clean)))
+    rng = random.Random(3)
+    # a 10x spike on most of the last 28 days, three of them at midnight, the hour judged,
+    # two of those on Saturdays: its hour-of-day and hour-of-week slots hold spikes
+    days = {19, 33, 38} | set(rng.sample(range(12, 40), 17))
+    for day in sorted(days):
+        hour = 0 if day in (19, 33, 38) else rng.randrange(1, 24)
+        spiked[day * 24 + hour] = Point(
+            clean[day * 24 + hour].at, clean[day * 24 + hour].value * 10
+        )
     before, after = judge(clean, new, DEFAULT), judge(spiked, new, DEFAULT)
     assert before is not None and after is not None
     width_before, width_after = before.high - before.low, after.high - after.low
