@@ -53,8 +53,3 @@ def silencing(
 ) -> Silence | None:
     """The first active silence that covers these labels, if any."""
     return next((s for s in silences if s.covers(labels, now)), None)
-
-
-def is_silenced(labels: Mapping[str, str], silences: Iterable[Silence], now: datetime) -> bool:
-    """Whether any active silence covers these labels."""
-    return silencing(labels, silences, now) is not None

@@ -64,12 +64,13 @@ def engine_for(system: SqlSystem) -> sa.Engine:
         return engine
 
 
-def dispose_engines() -> None:
-    """Close every cached engine's pooled connections (tests, shutdown)."""
+def forget_engine(system: SqlSystem) -> None:
+    """Dispose of a system's cached engine, e.g. once a run's temporary SQLite file is gone."""
+    key = (system.url, system.connect_timeout_s, system.query_timeout_s)
     with _engines_lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
+        engine = _engines.pop(key, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def _create_engine(system: SqlSystem) -> sa.Engine:

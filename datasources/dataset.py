@@ -54,7 +54,3 @@ class Dataset:
         if self.query is not None:
             return f"{self.system.name} (query)"
         return self.system.name
-
-    @property
-    def is_sql(self) -> bool:
-        return isinstance(self.system, SqlSystem)

@@ -16,7 +16,6 @@ import csv
 import glob
 import os
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -46,12 +45,6 @@ def matching_files(system: FileSystem) -> list[str]:
     """The files of the system, sorted by path; empty when nothing matches."""
     found = glob.glob(os.path.expanduser(system.pattern), recursive=True)
     return sorted(path for path in found if os.path.isfile(path))
-
-
-def file_mtime(system: FileSystem) -> datetime | None:
-    """When the newest matching file was last modified (UTC), or None without files."""
-    times = [os.stat(path).st_mtime for path in matching_files(system)]
-    return datetime.fromtimestamp(max(times), UTC) if times else None
 
 
 def read_frame(system: FileSystem, columns: Sequence[str] | None = None) -> pd.DataFrame:

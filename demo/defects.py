@@ -38,41 +38,6 @@ class Defects:
         return None if self.stock_last_export is None else self.moment - self.stock_last_export
 
 
-def describe(d: Defects) -> list[str]:
-    """Plain-words lines for a Defects record, zero counts left out except the stock feed."""
-    lines = []
-
-    def add(count: int, text: str) -> None:
-        if count:
-            one = count == 1
-            lines.append(text.format(n=count, s="" if one else "s", v="s" if one else ""))
-
-    wrong = f" ({d.wrong_for_weeks} wrong since {d.wrong_since:%Y-%m-%d})" if d.wrong_since else ""
-    add(d.price_mismatches, "product-catalog: {n} price{s} differ{v} between PIM and shop" + wrong)
-    add(d.retired_enabled, "product-catalog: {n} retired product{s} still enabled in the shop")
-    add(d.catalog_in_flight, "product-catalog: {n} product{s} in flight (left out by grace)")
-    if d.stock_last_export is None or d.stock_feed_age is None:
-        lines.append("stock-levels: no warehouse export yet")
-    else:
-        age = int(d.stock_feed_age.total_seconds() // 60)
-        lines.append(
-            f"stock-levels: last warehouse export {d.stock_last_export:%Y-%m-%d %H:%M} UTC, "
-            f"{age // 60}h{age % 60:02d}m old" + (" (stale, max 2h)" if age > 120 else "")
-        )
-    add(d.stock_mismatches, "stock-levels: {n} stock level{s} differ{v} between export and shop")
-    add(d.erp_missing_orders, "orders: {n} order{s} missing in the ERP")
-    add(d.order_total_mismatches, "orders: {n} order total{s} differ{v} from the ERP amount")
-    add(d.orders_in_flight, "orders: {n} order{s} in flight (left out by grace)")
-    add(d.null_emails, "customers: {n} shop customer{s} without e-mail")
-    add(d.duplicate_customers, "customers: {n} duplicate shop customer{s} (same e-mail twice)")
-    add(
-        d.email_case_only,
-        "customers: {n} e-mail{s} differ{v} only in case or spaces (no mismatch after trim, lower)",
-    )
-    add(d.psp_missing_payments, "payments: {n} captured payment{s} missing in the ERP")
-    add(d.payments_in_flight, "payments: {n} payment{s} in flight (left out by grace)")
-    return lines
-
 
 # Each count is the defects of the day `plan` days before the end. Normal days carry a little
 # noise that stays under the limits in demo/dxq.yml; incidents push an integration over them,

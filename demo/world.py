@@ -69,10 +69,6 @@ class DemoWorld:
         """The defects present at moment, with exact counts."""
         return self._snapshot(moment).defects
 
-    def describe_defects(self, moment: datetime) -> list[str]:
-        """The defects present at moment, in words, one line each."""
-        return demo_plan.describe(self._snapshot(moment).defects)
-
     def _snapshot(self, moment: datetime) -> Snapshot:
         if moment.tzinfo is None:
             raise ValueError("moment must be timezone-aware (UTC)")

@@ -248,18 +248,3 @@ def shown_status() -> sa.ColumnElement[str]:
     (pending, sending, sent: really delivered, dead)."""
     n = notifications.c
     return sa.case((sa.and_(n.status == "sent", n.attempts == 0), "recorded"), else_=n.status)
-
-
-def next_due_at(connection: sa.Connection) -> datetime | None:
-    """When the next pending notification (or lease) falls due, if any."""
-    n = notifications.c
-    pending = connection.execute(
-        sa.select(sa.func.min(n.next_attempt_at)).where(n.status == "pending")
-    ).scalar()
-    leased = connection.execute(
-        sa.select(sa.func.min(n.lease_until)).where(n.status == "sending")
-    ).scalar()
-    times = [t for t in (pending, leased) if t is not None]
-    if not times:
-        return None
-    return min(t if isinstance(t, datetime) else datetime.fromisoformat(t) for t in times)

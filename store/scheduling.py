@@ -75,7 +75,8 @@ class RunningRun:
     pid: int | None
 
 
-def _insert(connection: sa.Connection, table: sa.Table) -> Any:
+def dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
+    """An INSERT with ON CONFLICT (PostgreSQL and SQLite, the scheduler's stores)."""
     name = connection.dialect.name
     if name == "postgresql":
         return postgresql.insert(table)
@@ -88,7 +89,7 @@ def _take(
     connection: sa.Connection, name: str, owner: str, until: datetime, free_before: datetime
 ) -> bool:
     """Insert or take over the row `name` when its `until` is before `free_before`."""
-    stmt = _insert(connection, leases)
+    stmt = dialect_insert(connection, leases)
     stmt = stmt.on_conflict_do_update(
         index_elements=[leases.c.name],
         set_={"owner": stmt.excluded.owner, "until": stmt.excluded.until},
@@ -240,19 +241,12 @@ def beat(
         "info": dict(info),
     }
     with store.transaction() as tx:
-        stmt = _insert(tx.connection, heartbeats)
+        stmt = dialect_insert(tx.connection, heartbeats)
         stmt = stmt.on_conflict_do_update(
             index_elements=[heartbeats.c.process_id],
             set_={"last_tick_at": stmt.excluded.last_tick_at, "info": stmt.excluded.info},
         )
         tx.connection.execute(stmt, row)
-
-
-def heartbeat_rows(store: ResultStore) -> list[dict[str, Any]]:
-    """Every heartbeat, newest tick first."""
-    stmt = sa.select(heartbeats).order_by(heartbeats.c.last_tick_at.desc())
-    with store.transaction() as tx:
-        return [dict(row) for row in tx.connection.execute(stmt).mappings().all()]
 
 
 def running_runs(store: ResultStore) -> list[RunningRun]:

@@ -24,7 +24,7 @@ from alerts.lifecycle import acknowledge, evaluate, tick
 from alerts.matcher import Matcher
 from alerts.owner import Owner, Role
 from alerts.routing import EscalationStep
-from alerts.silence import Silence, is_silenced
+from alerts.silence import Silence, silencing
 from alerts.watchdog import dead_letter, missed_alert
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -298,13 +298,13 @@ def test_silence_requires_author_comment_and_window(author: str, comment: str, e
         Silence((Matcher.parse("check=x"),), at(0), at(end), author, comment)
 
 
-def test_is_silenced_window_edges() -> None:
+def test_silencing_window_edges() -> None:
     s = silence(10, 20, "check=reconcile")
     labels = {"check": "reconcile"}
-    assert not is_silenced(labels, [s], at(9))
-    assert is_silenced(labels, [s], at(10))
-    assert not is_silenced(labels, [s], at(20))
-    assert not is_silenced({"check": "volume"}, [s], at(15))
+    assert silencing(labels, [s], at(9)) is None
+    assert silencing(labels, [s], at(10)) is s
+    assert silencing(labels, [s], at(20)) is None
+    assert silencing({"check": "volume"}, [s], at(15)) is None
 
 
 def test_an_outage_is_one_run_error_alert_listing_its_checks() -> None:

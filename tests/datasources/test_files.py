@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from datasources.dataset import Dataset, FileSystem
 from datasources.errors import ColumnNotFound, DatasetNotFound, QueryFailed
-from datasources.files import file_mtime, iter_batches, matching_files, read_frame
+from datasources.files import iter_batches, matching_files, read_frame
 from datasources.introspection import columns, count_rows, max_value, require_columns
 
 CSV_A = (
@@ -138,7 +137,7 @@ def test_jsonl_feed(tmp_path: Path) -> None:
 
 def test_no_matching_files(tmp_path: Path) -> None:
     feed = FileSystem("wms", str(tmp_path / "none_*.csv"), "csv")
-    assert matching_files(feed) == [] and file_mtime(feed) is None
+    assert matching_files(feed) == []
     with pytest.raises(DatasetNotFound, match=r"wms.*none_\*\.csv"):
         read_frame(feed)
     with pytest.raises(DatasetNotFound):
@@ -159,10 +158,3 @@ def test_unreadable_file_is_query_failed(tmp_path: Path) -> None:
     feed = FileSystem("lake", str(tmp_path / "*.parquet"), "parquet")
     with pytest.raises(QueryFailed, match="lake"):
         read_frame(feed)
-
-
-def test_file_mtime_is_newest_in_utc(csv_feed: FileSystem, tmp_path: Path) -> None:
-    os.utime(tmp_path / "stock_1.csv", (1_700_000_000, 1_700_000_000))
-    os.utime(tmp_path / "stock_2.csv", (1_600_000_000, 1_600_000_000))
-    os.utime(tmp_path / "other.csv", (1_800_000_000, 1_800_000_000))  # not in the feed
-    assert file_mtime(csv_feed) == dt.datetime.fromtimestamp(1_700_000_000, dt.UTC)

@@ -156,9 +156,6 @@ def test_the_final_moment_holds_every_required_defect(world: DemoWorld) -> None:
     assert stated.null_emails > 0 and stated.duplicate_customers > 0
     assert stated.email_case_only > 0 and stated.orders_in_flight > 0
     assert stated.stock_feed_age is not None and stated.stock_feed_age > timedelta(hours=2)
-    lines = world.describe_defects(END)
-    assert f"orders: {stated.erp_missing_orders} order" in "\n".join(lines)
-    assert any("stale" in line for line in lines)
 
 
 def test_the_stock_feed_is_stale_at_the_end_and_fresh_before(world: DemoWorld) -> None:

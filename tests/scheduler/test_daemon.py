@@ -4,6 +4,7 @@ monitor-file edits and SIGTERM. Schedules run in seconds mode (`--cron-seconds`)
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import signal
 import subprocess
@@ -38,15 +39,17 @@ OVERRUN = ("a run is already in progress", "still running here")  # a skip a lon
 
 
 def _heartbeat(store_url: str, config: Path) -> dict[str, Any] | None:
-    from store import scheduling
-    from store.store import ResultStore
+    rows = [
+        dict(r._mapping)
+        for r in query(store_url, "SELECT * FROM heartbeats ORDER BY last_tick_at DESC")
+    ]
+    mine = [r for r in rows if _info(r)["config"] == str(config)]
+    return {**mine[0], "info": _info(mine[0])} if mine else None
 
-    store = ResultStore.open(store_url, migrate=False)
-    try:
-        rows = [r for r in scheduling.heartbeat_rows(store) if r["info"]["config"] == str(config)]
-    finally:
-        store.dispose()
-    return rows[0] if rows else None
+
+def _info(row: dict[str, Any]) -> dict[str, Any]:
+    info = row["info"]
+    return dict(json.loads(info) if isinstance(info, str) else info)
 
 
 def _queue(config: Path, name: str) -> None:

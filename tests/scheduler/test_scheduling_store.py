@@ -9,10 +9,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from monitor.daemon.cron import build_trigger
 from monitor.daemon.liveness import missed_outcomes, pid_alive, recover
 from store import scheduling
+from store.schema import heartbeats
 from store.store import ResultStore
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -69,7 +71,9 @@ def test_a_heartbeat_is_one_row_per_process(store: ResultStore, unique: str) -> 
             now=T0 + timedelta(seconds=n),
             info={"config_error": None if n else "bad"},
         )
-    rows = [r for r in scheduling.heartbeat_rows(store) if r["process_id"] == unique]
+    with store.reading() as connection:
+        stmt = sa.select(heartbeats).where(heartbeats.c.process_id == unique)
+        rows = [dict(r) for r in connection.execute(stmt).mappings()]
     assert len(rows) == 1
     assert rows[0]["last_tick_at"] == T0 + timedelta(seconds=1)
     assert rows[0]["info"] == {"config_error": None}
