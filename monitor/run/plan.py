@@ -37,12 +37,7 @@ class IntegrationPlan:
     schedule: str | None  # 5-field cron; None = on demand only
     timezone: str  # of the schedule
     timeout_s: float
-    after_failures: int
-    direction: str  # "one-way" | "two-way"
-    golden: str  # "source" | "target"
     specs: tuple[CheckSpec, ...]
-    source_key: tuple[str, ...] = ()
-    target_key: tuple[str, ...] = ()
 
 
 def plan_integrations(config: Config, names: Sequence[str] = ()) -> list[IntegrationPlan]:
@@ -67,7 +62,14 @@ def build_systems(config: Config) -> dict[str, System]:
     """The systems of the monitor file as datasource declarations."""
     systems: dict[str, System] = {}
     for name, system in config.systems.items():
-        if system.url is not None:
+        if system.api is not None:
+            systems[name] = system.api.declared(
+                name,
+                timezone=system.timezone,
+                connect_timeout=system.connect_timeout,
+                description=system.description,
+            )
+        elif system.url is not None:
             systems[name] = SqlSystem(
                 name=name,
                 url=system.url,
@@ -93,7 +95,6 @@ def plan_integration(config: Config, name: str, systems: dict[str, System]) -> I
     integration = config.integrations[name]
     source = build_dataset(integration.source, systems)
     target = build_dataset(integration.target, systems)
-    key = integration.key
     return IntegrationPlan(
         name=name,
         description=integration.description,
@@ -104,12 +105,7 @@ def plan_integration(config: Config, name: str, systems: dict[str, System]) -> I
         schedule=integration.schedule,
         timezone=integration.timezone,
         timeout_s=integration.timeout,
-        after_failures=integration.alert.after_failures,
-        direction=integration.direction,
-        golden=integration.golden,
         specs=tuple(build_specs(config, integration, source, target, systems)),
-        source_key=tuple(key.source) if key else (),
-        target_key=tuple(key.target) if key else (),
     )
 
 
