@@ -1,16 +1,6 @@
-"""dxq dashboard: the router only. Pages live in dashboard/pages; start with `dxq dashboard`."""
+"""dxq dashboard from a clone (`streamlit run streamlit_app.py`, AppTest): the router lives in
+dashboard/app.py, and Streamlit reruns this script, so it calls main() each time."""
 
-import streamlit as st
+from dashboard.app import main
 
-from dashboard.access import name_field, refuse_foreign_host
-from dashboard.navigation import pages
-from store.errors import StoreError
-
-st.set_page_config(page_title="dxq — data-exchange quality", page_icon="🔁", layout="wide")
-refuse_foreign_host()  # DNS rebinding: a local dashboard answers only to local names
-try:
-    page = st.navigation(pages())
-    name_field()  # here, not in a page, so the name stays when the page changes
-    page.run()
-except StoreError as exc:  # the results database went away while the page was reading it
-    st.error(f"dxq cannot read its results database: {exc}")
+main()

@@ -11,6 +11,13 @@ from streamlit.navigation.page import StreamlitPage
 HERE = Path(__file__).resolve().parent / "pages"
 
 
+def page_file(name: str) -> str:
+    """A page's file as an absolute path, for st.page_link: Streamlit reads a relative one from
+    the directory of the script it was started with, which is the clone's root for
+    streamlit_app.py but dashboard/entry/ for an installed dxq (monitor/commands/serving.py)."""
+    return str(HERE / f"{name}.py")
+
+
 def pages() -> list[StreamlitPage]:
     """The st.Page list for st.navigation."""
     found = [

@@ -14,11 +14,12 @@ from dashboard.context import AppContext, app_context, owner_names, side_label
 from dashboard.data_age import MISMATCH_HELP
 from dashboard.findings import SEVERITY_RANK, check_words, finding
 from dashboard.format import ago, as_datetime, badge, duration, literal, percent, status_word
+from dashboard.navigation import page_file
 from dashboard.scheduler_health import render_scheduler_health
 from dashboard.staleness import is_stale
 
-INTEGRATION_PAGE = "dashboard/pages/integration.py"
-CHECK_PAGE = "dashboard/pages/check.py"
+INTEGRATION_PAGE = page_file("integration")
+CHECK_PAGE = page_file("check")
 # Severity and what was found come first so they stay on screen on a narrow window.
 FAILING_COLUMNS = (
     "integration",

@@ -9,9 +9,10 @@ import streamlit as st
 from dashboard.access import current_viewer
 from dashboard.context import AppContext, app_context
 from dashboard.flash import perform, show_flash
+from dashboard.navigation import page_file
 from monitor import actions
 
-RUNS_PAGE = "dashboard/pages/runs.py"
+RUNS_PAGE = page_file("runs")
 
 
 def run_now_button(ctx: AppContext, integration: str, *, key: str) -> None:

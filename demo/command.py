@@ -12,23 +12,28 @@ from importlib import resources
 from pathlib import Path
 
 from demo.progress import ProgressBar
-from monitor.commands.serving import PROJECT_ROOT, dashboard_command, supervise
+from monitor.commands.serving import dashboard_command, supervise
 from monitor.errors import MonitorError
 from store.errors import StoreUnavailable
 
 # The demo's monitor file and suites as shipped (package data of `demo`): read, never edited.
 DEMO_FILES = resources.files("demo")
 DEMO_CONFIG = Path(str(DEMO_FILES / "dxq.yml"))
-DEMO_STATE = PROJECT_ROOT / ".dxq"
 
 
-def demo_config(state_dir: Path = DEMO_STATE) -> Path:
+def demo_state() -> Path:
+    """Where `dxq demo` keeps its copy, systems and results: `.dxq/` in the working directory
+    (the clone's root for `make demo`; any directory for an installed dxq)."""
+    return Path.cwd() / ".dxq"
+
+
+def demo_config(state_dir: Path) -> Path:
     """The demo's own copy of its monitor file (suites beside it), which the demo runs and
     the Suites page edits: `<state_dir>/demo/dxq.yml`."""
     return state_dir / "demo" / "dxq.yml"
 
 
-def copy_demo_files(state_dir: Path = DEMO_STATE) -> Path:
+def copy_demo_files(state_dir: Path) -> Path:
     """Copy the shipped monitor file and suites to the demo's state directory (replacing an
     earlier copy, as the history is rebuilt too); the copy's monitor file."""
     target = demo_config(state_dir)
@@ -43,7 +48,7 @@ def copy_demo_files(state_dir: Path = DEMO_STATE) -> Path:
     return target
 
 
-def demo_env(state_dir: Path = DEMO_STATE, store_url: str | None = None) -> dict[str, str]:
+def demo_env(state_dir: Path, store_url: str | None = None) -> dict[str, str]:
     """The environment the demo runs in: its monitor file (the copy), systems and results.
 
     The results go to the demo's own SQLite file under `state_dir`, whatever DXQ_STORE_URL is
@@ -58,7 +63,7 @@ def demo_env(state_dir: Path = DEMO_STATE, store_url: str | None = None) -> dict
 def build_demo(
     *,
     days: int = 30,
-    state_dir: Path = DEMO_STATE,
+    state_dir: Path | None = None,
     end: datetime | None = None,
     quiet: bool = False,
     store_url: str | None = None,
@@ -76,6 +81,7 @@ def build_demo(
     from store.outbox import settle_pending
     from store.store import ResultStore
 
+    state_dir = state_dir or demo_state()
     env = {**os.environ, **demo_env(state_dir, store_url)}
     end = end or datetime.now(UTC).replace(second=0, microsecond=0)
     if store_url is None:
@@ -117,15 +123,16 @@ def run_demo(
     dashboard until Ctrl+C; results go to `store_url` (must be empty) or the demo's own file."""
     from demo.sink import running_sink
 
-    build_demo(days=days, store_url=store_url)
+    state_dir = demo_state()
+    build_demo(days=days, state_dir=state_dir, store_url=store_url)
     if not serve:
         return 0
-    env = {**os.environ, **demo_env(store_url=store_url)}
+    env = {**os.environ, **demo_env(state_dir, store_url)}
     scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", env["DXQ_CONFIG"]]
-    with running_sink(DEMO_STATE / "demo" / "inbox.jsonl") as inbox:
+    with running_sink(state_dir / "demo" / "inbox.jsonl") as inbox:
         children = [
-            subprocess.Popen(dashboard_command(port, "127.0.0.1"), env=env, cwd=PROJECT_ROOT),
-            subprocess.Popen(scheduler, env=env, cwd=PROJECT_ROOT),
+            subprocess.Popen(dashboard_command(port, "127.0.0.1"), env=env),
+            subprocess.Popen(scheduler, env=env),
         ]
         print(f"\ndxq demo: dashboard on http://localhost:{port}, scheduler running;")
         print(f"alerts to the demo's owners land in {inbox}. Press Ctrl+C to stop.")

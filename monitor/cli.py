@@ -250,12 +250,12 @@ def _schedule(args: argparse.Namespace) -> int:
 
 
 def _dashboard(args: argparse.Namespace) -> int:
-    from monitor.commands.serving import PROJECT_ROOT, serve_dashboard
+    from monitor.commands.serving import serve_dashboard
 
     config_path = _config_path(args)
     from monitor.access import is_loopback
 
-    if not is_loopback(args.address) and not _sign_in_configured(PROJECT_ROOT):
+    if not is_loopback(args.address) and not _sign_in_configured(Path.cwd()):
         print(
             f"dxq: refusing to serve the dashboard on {args.address}: without sign-in it is a "
             "single-user tool on localhost. Configure [auth] (OIDC) in .streamlit/secrets.toml "
@@ -282,13 +282,14 @@ def _api(args: argparse.Namespace) -> int:
     return serve_api(_config_path(args), os.environ, host=args.host, port=args.port)
 
 
-def _sign_in_configured(app_dir: Path) -> bool:
-    """Whether a secrets.toml Streamlit reads (the user's or the app's) has an [auth] table."""
+def _sign_in_configured(work_dir: Path) -> bool:
+    """Whether a secrets.toml Streamlit reads (the user's, or the one under the working
+    directory the dashboard is started in) has an [auth] table."""
     import tomllib
 
     for secrets in (
         Path.home() / ".streamlit" / "secrets.toml",
-        app_dir / ".streamlit" / "secrets.toml",
+        work_dir / ".streamlit" / "secrets.toml",
     ):
         try:
             if "auth" in tomllib.loads(secrets.read_text(encoding="utf-8")):

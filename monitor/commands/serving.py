@@ -9,21 +9,33 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from types import FrameType
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-APP = PROJECT_ROOT / "streamlit_app.py"
+# The script `streamlit run` is given: a module of the installed package (package data of a
+# wheel, or the clone's file in an editable install), found without importing Streamlit.
+APP_MODULE = "dashboard.entry.streamlit_app"
+
+
+def app_path() -> Path:
+    """The dashboard's script file, wherever the `dashboard` package is installed."""
+    spec = find_spec(APP_MODULE)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"{APP_MODULE} is missing from the installed dxq package")
+    return Path(spec.origin)
 
 
 def dashboard_command(port: int, address: str) -> list[str]:
-    """The `streamlit run` command line for the dashboard."""
+    """The `streamlit run` command line for the dashboard. Run it in the directory whose
+    `.streamlit/` (config.toml, secrets.toml with [auth]) should apply, as Streamlit reads
+    them from its working directory and from ~/.streamlit."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(APP),
+        str(app_path()),
         f"--server.port={port}",
         f"--server.address={address}",
         "--server.headless=true",
@@ -38,7 +50,7 @@ def serve_dashboard(config_path: str, *, port: int = 8501, address: str = "127.0
     """Run the dashboard until it exits or dxq is interrupted; returns its exit code."""
     env = {**os.environ, "DXQ_CONFIG": str(Path(config_path).resolve())}
     print(f"dashboard: http://{'localhost' if address == '127.0.0.1' else address}:{port}")
-    child = subprocess.Popen(dashboard_command(port, address), env=env, cwd=PROJECT_ROOT)
+    child = subprocess.Popen(dashboard_command(port, address), env=env)
     return supervise([child])
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.commands.serving import PROJECT_ROOT, dashboard_command
+from monitor.commands.serving import dashboard_command
 from tests.dashboard.support import copy_store
 
 CHROMIUM = Path("/usr/bin/chromium")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
 
 
