@@ -40,7 +40,8 @@ def environment(tools: IncidentTools) -> dict[str, str]:
 def write_config(directory: Path, store_url: str, tools: IncidentTools, hook: str) -> Path:
     """Integration `orders` owned by `shop` (webhook), `pager` (PagerDuty), `genie` (Opsgenie)
     and `tracker` (Jira); integration `refunds` owned by `wrong` (PagerDuty with a routing key
-    no service has); `maint` (maintenance, webhook) hears dead letters."""
+    no service has), `badgenie` (an Opsgenie key nobody has) and `badjira` (a project that does
+    not exist); `maint` (maintenance, webhook) hears dead letters."""
     path = directory / "dxq.yml"
     path.write_text(
         f"""version: 1
@@ -67,6 +68,17 @@ owners:
     role: business
     pagerduty_routing_key: "${{PD_WRONG_KEY}}"
     pagerduty_url: "{tools.url}"
+  badgenie:
+    role: business
+    opsgenie_api_key: "genie-key-nobody-has"
+    opsgenie_url: "{tools.url}"
+  badjira:
+    role: business
+    jira:
+      url: "{tools.url}"
+      project: NOPE
+      email: {tools.jira_email}
+      api_token: "${{JIRA_TOKEN}}"
   maint: {{name: Maintenance, role: maintenance, webhook: "{hook}/maint"}}
 systems:
   crm: {{url: "sqlite:///crm.db"}}
@@ -80,7 +92,7 @@ integrations:
   refunds:
     source: crm.refunds
     target: erp.refunds
-    owners: [wrong]
+    owners: [wrong, badgenie, badjira]
     volume: {{tolerance: 0%}}
 """,
         encoding="utf-8",

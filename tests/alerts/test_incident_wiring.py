@@ -132,22 +132,29 @@ def test_429_and_5xx_are_retried_with_the_outbox_backoff_then_delivered(wired: W
     assert len(keys) == 1  # every retry carries the episode's one dedup_key
 
 
-def test_a_wrong_routing_key_is_a_dead_letter_that_alerts_maintenance(wired: Wired) -> None:
+def test_wrong_keys_are_dead_letters_that_alert_maintenance(wired: Wired) -> None:
     w, t0 = wired, datetime.now(UTC)
     w.outcome(t0, integration="refunds")
-    report = w.dispatch(t0)
-    assert [(a.receiver, str(a.status)) for a in report.attempts] == [
-        ("wrong", "dead"),
+    attempts = {(a.receiver, a.channel): a for a in w.dispatch(t0).attempts}
+    assert sorted((r, str(a.status)) for (r, _), a in attempts.items()) == [
+        ("badgenie", "dead"),
+        ("badjira", "dead"),
         ("maint", "sent"),
+        ("wrong", "dead"),
     ]
-    error = report.attempts[0].error or ""
-    assert "permanent" in error and "HTTP 400" in error and "Invalid routing key" in error
-    assert WRONG_ROUTING_KEY not in error
-    assert w.tools.incidents == {}
-    (message,) = w.receiver.at("/maint")
-    assert message.body["alert"]["kind"] == "dead_letter"
-    assert "HTTP 400" in message.body["summary"] and "pagerduty" in message.body["summary"]
-    assert [r.status for r in outbox(w.store)] == ["dead", "sent"]
+    pd = attempts[("wrong", "pagerduty")].error or ""
+    assert "permanent" in pd and "HTTP 400" in pd and "Invalid routing key" in pd
+    assert WRONG_ROUTING_KEY not in pd
+    assert "HTTP 401" in (attempts[("badgenie", "opsgenie")].error or "")
+    assert "valid project is required" in (attempts[("badjira", "jira")].error or "")
+    assert w.tools.incidents == {} and w.tools.alerts == {} and w.tools.issues == {}
+    told = w.receiver.at("/maint")
+    assert {m.body["alert"]["kind"] for m in told} == {"dead_letter"}
+    summaries = " ".join(m.body["summary"] for m in told)
+    for channel in ("pagerduty", "opsgenie", "jira"):
+        assert channel in summaries
+    statuses = [(r.receiver, r.status) for r in outbox(w.store)]
+    assert sorted(statuses)[:3] == [("badgenie", "dead"), ("badjira", "dead"), ("maint", "sent")]
     assert len([c for c in w.tools.calls if c.path == "/v2/enqueue"]) == 1  # never retried
 
 
