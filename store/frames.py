@@ -1,5 +1,6 @@
-"""The pieces the dashboard's reads share: a select as a DataFrame, conditional counts, the
-badness rank of an outcome column and the last-N-days window over `daily_rollups`."""
+"""The pieces the store's reads share: a select as a DataFrame, conditional counts, the
+badness rank of an outcome column, the last-N-days window over `daily_rollups`, and the
+seconds between two timestamp columns on either store engine."""
 
 from __future__ import annotations
 
@@ -42,3 +43,13 @@ def within_days(
     """`day` falls in the last `days` UTC days up to `today` (default: the current UTC day)."""
     last_day = today if today is not None else datetime.now(UTC).date()
     return sa.and_(day > last_day - timedelta(days=days), day <= last_day)
+
+
+def seconds_between(
+    dialect: str, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]
+) -> sa.ColumnElement[Any]:
+    """`end - start` in seconds as a SQL expression (NULL when either is NULL), on the two
+    engines a results store runs on (SQLite, PostgreSQL)."""
+    if dialect == "sqlite":
+        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+    return sa.extract("epoch", end - start)

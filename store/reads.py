@@ -7,12 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
-from store.frames import count_where, outcome_rank, read_frame, within_days
+from store.frames import count_where, outcome_rank, read_frame, seconds_between, within_days
 from store.outbox import shown_status
 from store.schema import (
     alert_events,
@@ -143,16 +142,6 @@ def open_alert_labels(store: ResultStore) -> list[dict[str, str]]:
             {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
             for labels in connection.execute(stmt).scalars()
         ]
-
-
-def seconds_between(
-    dialect: str, start: sa.ColumnElement[Any], end: sa.ColumnElement[Any]
-) -> sa.ColumnElement[Any]:
-    """`end - start` in seconds as a SQL expression (NULL when either is NULL), on the two
-    engines a results store runs on (SQLite, PostgreSQL)."""
-    if dialect == "sqlite":
-        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
-    return sa.extract("epoch", end - start)
 
 
 def alert_history(store: ResultStore, alert_id: int) -> pd.DataFrame:

@@ -12,8 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from store.frames import count_where, outcome_rank
-from store.reads import seconds_between
+from store.frames import count_where, outcome_rank, seconds_between
 from store.schema import alerts, heartbeats, latest_results, notifications, runs
 from store.store import ResultStore
 
