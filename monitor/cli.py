@@ -156,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitor.commands.anomalies import declare_anomalies
 
     declare_anomalies(sub)
+    from monitor.commands.executor import declare_executor_commands
+
+    declare_executor_commands(sub, _load)
 
     p = sub.add_parser("db", help="the results database")
     db = p.add_subparsers(metavar="ACTION")

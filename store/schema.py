@@ -32,6 +32,9 @@ runs = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("host", NAME),
     sa.Column("pid", sa.Integer),
+    sa.Column("worker", NAME),  # the Celery worker that executed it (executor: celery)
+    sa.Column("scheduled_for", UTCDateTime),  # the cron slot, when there is one
+    sa.Column("firing", NAME),  # the key of the firing it executes (firings.key)
     sa.CheckConstraint(
         "status IN ('running', 'passed', 'warned', 'failed', 'error')", name="status"
     ),
@@ -276,6 +279,26 @@ leases = sa.Table(
     sa.Column("name", NAME, primary_key=True),
     sa.Column("owner", NAME, nullable=False),
     sa.Column("until", UTCDateTime, nullable=False),
+)
+
+# One row per firing handed to the celery executor: its key is unique, so a firing is
+# recorded at most once; `state` moves pending (not yet on the broker) -> queued -> running
+# (held by `owner` until `until`) -> done.
+firings = sa.Table(
+    "firings",
+    metadata,
+    sa.Column("key", NAME, primary_key=True),
+    sa.Column("integration", NAME, nullable=False),
+    sa.Column("trigger", sa.String(32), nullable=False),
+    sa.Column("scheduled_for", UTCDateTime),
+    sa.Column("queue", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("owner", NAME),
+    sa.Column("until", UTCDateTime),
+    sa.Column("run_id", sa.Integer),
+    sa.CheckConstraint("state IN ('pending', 'queued', 'running', 'done')", name="state"),
+    sa.Index(None, "state"),
 )
 
 installation = sa.Table(

@@ -19,6 +19,7 @@ from checks.result import CheckResult
 from datasources.credentials import mask_url
 from store.errors import MigrationFailed, StoreError, StoreUnavailable
 from store.migration import is_current, upgrade_to_head
+from store.origin import RunOrigin
 from store.transaction import Transaction
 from store.types import storable_text
 from store.upserts import SUPPORTED_DIALECTS
@@ -106,10 +107,17 @@ class ResultStore:
         except sa.exc.DBAPIError as exc:
             raise StoreError(f"{self.masked_url}: {exc.orig}") from exc
 
-    def begin_run(self, integration: str, started_at: datetime, trigger: str = "manual") -> int:
+    def begin_run(
+        self,
+        integration: str,
+        started_at: datetime,
+        trigger: str = "manual",
+        *,
+        origin: RunOrigin | None = None,
+    ) -> int:
         """Record a run as `running`; returns its id."""
         with self.transaction() as tx:
-            return tx.begin_run(integration, started_at, trigger)
+            return tx.begin_run(integration, started_at, trigger, origin=origin)
 
     def complete_run(
         self,

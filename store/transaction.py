@@ -27,6 +27,7 @@ from store.history import (
     update_latest,
     update_rollups,
 )
+from store.origin import RunOrigin
 from store.schema import runs, schema_snapshots
 from store.types import require_utc
 
@@ -45,8 +46,10 @@ class Transaction:
         *,
         host: str | None = None,
         pid: int | None = None,
+        origin: RunOrigin | None = None,
     ) -> int:
-        """Record a run as `running`; returns its id."""
+        """Record a run as `running`; returns its id. `origin` names the worker, cron slot
+        and firing of a run the celery executor hands out."""
         row = {
             "integration": integration,
             "trigger": trigger,
@@ -55,6 +58,8 @@ class Transaction:
             "host": host if host is not None else socket.gethostname(),
             "pid": pid if pid is not None else os.getpid(),
         }
+        if origin is not None:
+            row |= origin.columns()
         run_id = self.connection.execute(runs.insert().returning(runs.c.id), row).scalar_one()
         return int(run_id)
 

@@ -39,6 +39,10 @@ def schedule(
             file=sys.stderr,
         )
         return 2
+    if config.executor is not None:
+        from monitor.executor.app import celery_app, check_broker
+
+        check_broker(celery_app(config), config.executor.broker)
     try:
         scheduler = Scheduler(options, config, env=env)
     except StoreError as exc:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.config.loading import load_config
 from monitor.config.model import Config
@@ -33,6 +33,9 @@ from monitor.run.runner import record_integration
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore
+
+if TYPE_CHECKING:
+    from monitor.executor.enqueue import Enqueuer
 
 log = logging.getLogger("dxq.schedule")
 DISPATCH_BATCH = 50
@@ -94,6 +97,11 @@ class Scheduler:
             abort=self.abort,
         )
         self.clock_ = CronClock(self._on_fire, seconds=options.cron_seconds)
+        self.enqueuer: Enqueuer | None = None  # executor: celery hands runs to workers
+        if config.executor is not None:
+            from monitor.executor.enqueue import Enqueuer
+
+            self.enqueuer = Enqueuer(self.store, config, self.process_id, clock)
         self._apply(config)
 
     def _record(self, plan: IntegrationPlan, trigger: str) -> int | None:
@@ -182,7 +190,10 @@ class Scheduler:
             self.submit(RunJob(plan, Trigger.SCHEDULE, fire_time))
 
     def submit(self, job: RunJob) -> bool:
-        """Hand a job to the pool unless the integration is already busy here."""
+        """Hand a job to the pool unless the integration is already busy here (to the
+        broker with the celery executor)."""
+        if self.enqueuer is not None:
+            return self.enqueuer.submit(job)
         name = job.plan.name
         with self._lock:
             if self.stopping.is_set():
@@ -247,6 +258,8 @@ class Scheduler:
                 continue  # it may be in the monitor file at the next reload
             self.submit(RunJob(plan, Trigger.REQUEST))
         scheduling.drop_requests(self.store, unknown)
+        if self.enqueuer is not None:
+            self.enqueuer.flush()
 
     # -- configuration ------------------------------------------------------------------
 
@@ -276,6 +289,8 @@ class Scheduler:
 
     def _apply(self, config: Config) -> None:
         self.config = config
+        if self.enqueuer is not None:
+            self.enqueuer.config = config
         self.alerting = alert_context(config)
         self.plans = {plan.name: plan for plan in plan_integrations(config)}
         self.config_error = None

@@ -20,6 +20,7 @@ from monitor.run.registry import check_type
 from monitor.run.retry import RETRY, RetryPolicy, Systems, await_systems
 from store import scheduling
 from store.errors import RunNotRunning, StoreError
+from store.origin import RunOrigin
 
 if TYPE_CHECKING:
     from monitor.run.alerting import AlertContext
@@ -124,6 +125,7 @@ def record_integration(
     alerting: AlertContext | None = None,
     retry: RetryPolicy = RETRY,
     budget: RunBudget | None = None,
+    origin: RunOrigin | None = None,
 ) -> IntegrationRun:
     """The one path that runs an integration and records it, for `dxq run`, the scheduler's
     worker and any other executor: given a plan, a store and (optionally) a run budget.
@@ -139,16 +141,24 @@ def record_integration(
        store), the run is closed as `error` with the reason in a fresh transaction, and the
        computed results are still returned (`not_recorded` says why).
 
-    `now` fixes a simulated time (the demo's history). Never raises `StoreError`."""
+    `now` fixes a simulated time (the demo's history); `origin` names the celery worker and
+    firing of a run it executes. Never raises `StoreError`."""
     if budget is not None:
         with within(budget):
             return record_integration(
-                plan, store, trigger=trigger, clock=clock, now=now, alerting=alerting, retry=retry
+                plan,
+                store,
+                trigger=trigger,
+                clock=clock,
+                now=now,
+                alerting=alerting,
+                retry=retry,
+                origin=origin,
             )
     started = now if now is not None else clock()
     run_clock = None if now is not None else clock
     try:
-        run_id = store.begin_run(plan.name, started, trigger=trigger)
+        run_id = store.begin_run(plan.name, started, trigger=trigger, origin=origin)
         previous = store.last_schema_snapshot(plan.name)
     except StoreError as exc:
         why = f"the run could not be recorded: {exc.line()}"

@@ -1,0 +1,81 @@
+"""The scheduler's side of the celery executor: each firing is recorded once in the store
+(its cron slot claimed first, so two schedulers yield one task), then handed to the broker
+on the firing's queue. While the broker is down firings stay pending in the store and are
+sent when it answers again."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from monitor.config.model import Config
+from monitor.executor.app import TASK, celery_app
+from monitor.run.guarded import RunJob, Trigger
+from store import firings, scheduling
+from store.store import ResultStore
+
+log = logging.getLogger("dxq.schedule")
+
+
+class Enqueuer:
+    """Hands `dxq schedule`'s firings to Celery (thread-safe)."""
+
+    def __init__(
+        self, store: ResultStore, config: Config, owner: str, clock: Callable[[], datetime]
+    ) -> None:
+        self.store, self.config, self.owner, self.clock = store, config, owner, clock
+        self.app: Any = celery_app(config)
+        self._lock = threading.Lock()
+        self.broker_down_since: datetime | None = None
+
+    def submit(self, job: RunJob) -> bool:
+        """Record the job's firing (once) and send what is pending; True when recorded here."""
+        name = job.plan.name
+        if job.fire_time is not None:
+            if not scheduling.claim_slot(self.store, name, job.fire_time, self.owner):
+                log.info("schedule %s: slot=%s taken by another scheduler", name, job.fire_time)
+                return False
+            key = firings.firing_key(name, job.fire_time)
+        elif job.trigger == Trigger.REQUEST:
+            ids = [r.id for r in scheduling.queued_requests(self.store) if r.integration == name]
+            if not ids:
+                return False
+            key = firings.firing_key(name, None, min(ids))
+        else:
+            return False
+        firing = firings.Firing(
+            key,
+            name,
+            str(job.trigger),
+            job.fire_time,
+            self.config.queue_of(name) if name in self.config.integrations else "dxq",
+            firings.State.PENDING,
+        )
+        recorded = firings.record(self.store, firing, self.clock())
+        if recorded:
+            self.flush()
+        return recorded
+
+    def flush(self) -> int:
+        """Send the pending firings, oldest first, until the broker refuses; returns how many
+        were sent."""
+        sent = 0
+        with self._lock:
+            for firing in firings.pending(self.store):
+                try:
+                    self.app.send_task(TASK, args=[firing.key], queue=firing.queue, retry=False)
+                except Exception as exc:  # kombu's outage errors share no base class
+                    if self.broker_down_since is None:
+                        self.broker_down_since = self.clock()
+                    detail = " ".join(str(exc).split()) or type(exc).__name__
+                    log.error("broker: %s; %s firing(s) wait in the store", detail, "pending")
+                    return sent
+                firings.mark_queued(self.store, firing.key)
+                sent += 1
+            if sent and self.broker_down_since is not None:
+                log.info("broker: answers again; pending firings sent")
+                self.broker_down_since = None
+        return sent

@@ -1,0 +1,188 @@
+"""The celery executor's firings in the results store.
+
+A firing is one cron slot of an integration (`<integration>@<slot>`) or one run-now request
+(`<integration>@request:<id>`). Its row is inserted once (the key is the primary key), so a
+firing is recorded at most once however many schedulers fire it. A task claims the row before
+it runs; a second delivery of the same firing finds it running (under a live worker) or done
+and does not run it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from store.scheduling import dialect_insert
+from store.schema import firings, heartbeats, runs
+from store.store import ResultStore
+from store.types import require_utc
+
+
+class State(StrEnum):
+    PENDING = "pending"  # recorded, not yet on the broker (it was down)
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Firing:
+    key: str
+    integration: str
+    trigger: str
+    scheduled_for: datetime | None
+    queue: str
+    state: str
+    owner: str | None = None
+    until: datetime | None = None
+    run_id: int | None = None
+
+
+def firing_key(integration: str, slot: datetime | None, request: int | None = None) -> str:
+    """The unique key of a cron slot or of a run-now request."""
+    if slot is not None:
+        return f"{integration}@{require_utc(slot, 'slot').isoformat()}"
+    return f"{integration}@request:{request}"
+
+
+def record(store: ResultStore, firing: Firing, now: datetime) -> bool:
+    """Insert the firing as pending; False when it was already recorded."""
+    row = {
+        "key": firing.key,
+        "integration": firing.integration,
+        "trigger": firing.trigger,
+        "scheduled_for": firing.scheduled_for,
+        "queue": firing.queue,
+        "state": State.PENDING.value,
+        "created_at": require_utc(now, "now"),
+    }
+    with store.transaction() as tx:
+        stmt = dialect_insert(tx.connection, firings).on_conflict_do_nothing(
+            index_elements=[firings.c.key]
+        )
+        return tx.connection.execute(stmt, row).rowcount == 1
+
+
+def pending(store: ResultStore, limit: int = 500) -> list[Firing]:
+    """Firings recorded but not yet handed to the broker, oldest first."""
+    stmt = (
+        sa.select(*_COLUMNS)
+        .where(firings.c.state == State.PENDING.value)
+        .order_by(firings.c.created_at, firings.c.key)
+        .limit(limit)
+    )
+    with store.transaction() as tx:
+        return [Firing(*row) for row in tx.connection.execute(stmt).all()]
+
+
+def mark_queued(store: ResultStore, key: str) -> None:
+    stmt = firings.update().where(firings.c.key == key, firings.c.state == State.PENDING.value)
+    with store.transaction() as tx:
+        tx.connection.execute(stmt.values(state=State.QUEUED.value))
+
+
+def get(store: ResultStore, key: str) -> Firing | None:
+    with store.transaction() as tx:
+        row = tx.connection.execute(sa.select(*_COLUMNS).where(firings.c.key == key)).first()
+    return None if row is None else Firing(*row)
+
+
+def claim(
+    store: ResultStore,
+    key: str,
+    owner: str,
+    until: datetime,
+    now: datetime,
+    dead: Collection[str] = (),
+) -> bool:
+    """Take the firing to run it: when it is pending or queued, or running under an owner that
+    is `dead` or whose hold ran out before `now`. True when taken here."""
+    f = firings.c
+    takeable = sa.or_(
+        f.state.in_([State.PENDING.value, State.QUEUED.value]),
+        sa.and_(
+            f.state == State.RUNNING.value,
+            sa.or_(f.until < require_utc(now, "now"), f.owner.in_(list(dead))),
+        ),
+    )
+    stmt = (
+        firings.update()
+        .where(f.key == key, takeable)
+        .values(state=State.RUNNING.value, owner=owner, until=require_utc(until, "until"))
+    )
+    with store.transaction() as tx:
+        return tx.connection.execute(stmt).rowcount == 1
+
+
+def finish(store: ResultStore, key: str, owner: str, run_id: int | None) -> bool:
+    """Mark the firing done by `owner`; False when another owner took it meanwhile."""
+    f = firings.c
+    stmt = firings.update().where(f.key == key, f.owner == owner, f.state == State.RUNNING.value)
+    with store.transaction() as tx:
+        return (
+            tx.connection.execute(stmt.values(state=State.DONE.value, run_id=run_id)).rowcount == 1
+        )
+
+
+def release(store: ResultStore, key: str, owner: str) -> None:
+    """Give a claimed firing back (queued again) without running it."""
+    f = firings.c
+    stmt = firings.update().where(f.key == key, f.owner == owner, f.state == State.RUNNING.value)
+    with store.transaction() as tx:
+        tx.connection.execute(stmt.values(state=State.QUEUED.value, owner=None, until=None))
+
+
+def close_abandoned(store: ResultStore, key: str, reason: str, now: datetime) -> list[int]:
+    """Close the runs of the firing still marked `running` (their worker died) as `error`."""
+    r = runs.c
+    with store.transaction() as tx:
+        ids = list(
+            tx.connection.execute(
+                sa.select(r.id).where(r.firing == key, r.status == "running")
+            ).scalars()
+        )
+        if ids:
+            tx.connection.execute(
+                runs.update()
+                .where(r.id.in_(ids), r.status == "running")
+                .values(status="error", reason=reason, finished_at=require_utc(now, "now"))
+            )
+    return [int(i) for i in ids]
+
+
+def in_flight(store: ResultStore) -> dict[str, int]:
+    """How many firings each owner holds running."""
+    f = firings.c
+    stmt = (
+        sa.select(f.owner, sa.func.count())
+        .where(f.state == State.RUNNING.value, f.owner.is_not(None))
+        .group_by(f.owner)
+    )
+    with store.transaction() as tx:
+        return {str(o): int(n) for o, n in tx.connection.execute(stmt).all()}
+
+
+def worker_beats(store: ResultStore) -> list[dict[str, Any]]:
+    """The heartbeats of `dxq worker` processes (info kind `worker`), newest tick first."""
+    stmt = sa.select(heartbeats).order_by(heartbeats.c.last_tick_at.desc())
+    with store.transaction() as tx:
+        rows = [dict(row) for row in tx.connection.execute(stmt).mappings().all()]
+    return [row for row in rows if (row.get("info") or {}).get("kind") == "worker"]
+
+
+_COLUMNS = (
+    firings.c.key,
+    firings.c.integration,
+    firings.c.trigger,
+    firings.c.scheduled_for,
+    firings.c.queue,
+    firings.c.state,
+    firings.c.owner,
+    firings.c.until,
+    firings.c.run_id,
+)
