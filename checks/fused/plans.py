@@ -264,32 +264,15 @@ def _unique(kwargs: Mapping[str, Any], dialect: str, source: sa.FromClause) -> R
 def _aggregate(function: str) -> Callable[[Mapping[str, Any], str, sa.FromClause], Rule]:
     def planner(kwargs: Mapping[str, Any], dialect: str, source: sa.FromClause) -> Rule:
         args = _take(kwargs, {"column", "min_value", "max_value", "strict_min", "strict_max"})
-        low, high = _bounds(args)
-        column = _col(args["column"])
-        observed = getattr(sa.func, function)(column)
-        return ValueRule(
-            observed,
-            low,
-            high,
-            bool(args.get("strict_min")),
-            bool(args.get("strict_max")),
-            convert=_as_number if function != "avg" else _as_float,
-        )
+        observed = getattr(sa.func, function)(_col(args["column"]))
+        return _judged(observed, args, _as_number if function != "avg" else _as_float)
 
     return planner
 
 
 def _row_count(kwargs: Mapping[str, Any], dialect: str, source: sa.FromClause) -> Rule:
     args = _take(kwargs, {"min_value", "max_value", "strict_min", "strict_max"})
-    low, high = _bounds(args)
-    return ValueRule(
-        sa.func.count(),
-        low,
-        high,
-        bool(args.get("strict_min")),
-        bool(args.get("strict_max")),
-        convert=_as_number,
-    )
+    return _judged(sa.func.count(), args, _as_number)
 
 
 def _row_count_equal(kwargs: Mapping[str, Any], dialect: str, source: sa.FromClause) -> Rule:
@@ -302,20 +285,21 @@ def _row_count_equal(kwargs: Mapping[str, Any], dialect: str, source: sa.FromCla
 
 def _proportion_unique(kwargs: Mapping[str, Any], dialect: str, source: sa.FromClause) -> Rule:
     args = _take(kwargs, {"column", "min_value", "max_value", "strict_min", "strict_max"})
-    low, high = _bounds(args)
     column = _col(args["column"])
     # GX: distinct non-null values over non-null values, 0 when there are none
     distinct = sa.func.count(sa.distinct(column))
     nonnull = sa.func.count(column)
     observed = sa.case((nonnull == 0, 0), else_=sa.cast(distinct, sa.Float) / nonnull)
-    return ValueRule(
-        observed,
-        low,
-        high,
-        bool(args.get("strict_min")),
-        bool(args.get("strict_max")),
-        convert=_as_number,
-    )
+    return _judged(observed, args, _as_number)
+
+
+def _judged(
+    observed: sa.ColumnElement[Any], args: Mapping[str, Any], convert: Callable[[Any], Any]
+) -> ValueRule:
+    """An observed value held to GX's `min_value`/`max_value` with their strictness."""
+    low, high = _bounds(args)
+    strict_low, strict_high = bool(args.get("strict_min")), bool(args.get("strict_max"))
+    return ValueRule(observed, low, high, strict_low, strict_high, convert=convert)
 
 
 _EXISTS = "expect_column_to_exist"
