@@ -62,10 +62,12 @@ def record(store: ResultStore, firing: Firing, now: datetime) -> bool:
         "created_at": require_utc(now, "now"),
     }
     with store.transaction() as tx:
-        stmt = dialect_insert(tx.connection, firings).on_conflict_do_nothing(
-            index_elements=[firings.c.key]
+        stmt = (
+            dialect_insert(tx.connection, firings)
+            .on_conflict_do_nothing(index_elements=[firings.c.key])
+            .returning(firings.c.key)
         )
-        return tx.connection.execute(stmt, row).rowcount == 1
+        return tx.connection.execute(stmt, row).scalar_one_or_none() is not None
 
 
 def pending(store: ResultStore, limit: int = 500) -> list[Firing]:
