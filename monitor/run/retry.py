@@ -1,5 +1,6 @@
-"""The one retry policy of a run: while a SQL system of the integration cannot be reached, a
-bounded number of quick probes with backoff (well under a minute in all), then the run goes on
+"""How a run waits for its systems, by the one retry policy (`datasources.retry_policy`, shared
+with the HTTP reader): while a SQL system of the integration cannot be reached, a bounded
+number of quick probes with backoff (well under a minute in all), then the run goes on
 and records what it finds, so an `error` result and a `run_error` alert come out at once and
 the next slot tries again.
 
@@ -11,35 +12,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from checks.spec import ReferenceSpec
-from datasources import budget as budgets
+from datasources.api_dataset import ApiSystem
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import Cause, DatasourceError
+from datasources.retry_policy import NO_RETRY, RETRY, RetryPolicy, give_up_at, may_wait
 from monitor.run.plan import IntegrationPlan
 
+__all__ = ["NO_RETRY", "RETRY", "RetryPolicy", "Systems", "await_systems", "sql_systems"]
+
 log = logging.getLogger("dxq.schedule")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long a run waits for systems that cannot be reached: `attempts` probes after the
-    first, waiting `first_wait_s`, doubling up to `max_wait_s`; never past half the run's
-    budget left."""
-
-    attempts: int = 4
-    first_wait_s: float = 0.5
-    max_wait_s: float = 4.0
-
-    def waits(self) -> list[float]:
-        """The waits before each retry (0.5, 1, 2, 4 s by default: 7.5 s in all)."""
-        return [min(self.first_wait_s * 2**i, self.max_wait_s) for i in range(self.attempts)]
-
-
-RETRY = RetryPolicy()
-NO_RETRY = RetryPolicy(attempts=0)
 
 
 class Systems(StrEnum):
@@ -76,7 +60,11 @@ def sql_systems(plan: IntegrationPlan) -> list[SqlSystem]:
     """The SQL systems every check of the plan reads, referenced tables included."""
     found: list[Dataset] = [plan.source, plan.target]
     found += [s.referenced for s in plan.specs if isinstance(s, ReferenceSpec)]
-    systems = {d.system.name: d.system for d in found if isinstance(d.system, SqlSystem)}
+    systems = {
+        d.system.name: d.system
+        for d in found
+        if isinstance(d.system, SqlSystem) and not isinstance(d.system, ApiSystem)
+    }
     return list(systems.values())
 
 
@@ -85,9 +73,7 @@ def await_systems(
 ) -> Systems:
     """Probe the plan's SQL systems, retrying as `policy` says while one cannot be reached.
     Stops early when the current run budget is cancelled or half of it is spent."""
-    budget = budgets.current()
-    now = time.monotonic()
-    give_up = now + (budget.deadline - now) / 2 if budget is not None else float("inf")
+    give_up = give_up_at()
     waited = False
     for system in sql_systems(plan):
         waits = policy.waits()
@@ -97,7 +83,7 @@ def await_systems(
                 log.warning("%s: %s; gave up after %d retries", plan.name, error, attempt)
                 return Systems.DOWN
             wait = waits[attempt]
-            if (budget is not None and budget.cancelled) or time.monotonic() + wait > give_up:
+            if not may_wait(wait, give_up):
                 log.warning("%s: %s; no budget left to wait", plan.name, error)
                 return Systems.DOWN
             attempt += 1
