@@ -25,6 +25,7 @@ from pydantic import (
 
 from alerts.owner import OPSGENIE_URL, PAGERDUTY_URL, hide_url
 from monitor.config.api import Api
+from monitor.config.api_system import ApiSection
 from monitor.config.executor import DEFAULT_QUEUE, Executor, Queue
 from monitor.config.integration import Integration, SuiteRef
 from monitor.config.routes import Route, check_root
@@ -202,6 +203,7 @@ class System(Model):
     description: str = ""
     url: str | None = None
     files: str | None = None  # absolute glob once validated
+    api: ApiSection | None = None  # an HTTP JSON API (monitor/config/api_system.py)
     format: Literal["csv", "parquet", "jsonl"] | None = None
     owner: str | None = None
     timezone: TimeZone = "UTC"
@@ -221,8 +223,14 @@ class System(Model):
 
     @model_validator(mode="after")
     def _check_kind(self) -> System:
-        if (self.url is None) == (self.files is None):
-            raise ValueError("give exactly one of 'url' (a SQL system) or 'files' (exported files)")
+        kinds = [k for k in ("url", "files", "api") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "give exactly one of 'url' (a SQL system), 'files' (exported files) or 'api' "
+                "(an HTTP JSON API)" + (f"; got {' and '.join(kinds)}" if kinds else "")
+            )
+        if self.api is not None and self.format is not None:
+            raise ValueError("'format' is only for a files system")
         if self.url is not None and self.format is not None:
             raise ValueError("'format' is only for a files system")
         if self.files is not None and self.format is None:

@@ -32,6 +32,9 @@ def find_reference_problems(data: dict[str, Any], base_dir: Path) -> Iterator[tu
                 yield ref_loc, _unknown("system", system, sorted(systems))
             elif system is not None and "files" in _mapping(systems[system]):
                 yield ref_loc, f"'{system}' is a files system; references must name a SQL table"
+            elif system is not None and isinstance(target, str):
+                table = target.split(".", 1)[1].rsplit(".", 1)[0] if target.count(".") > 1 else ""
+                yield from _check_api_dataset(table, ref_loc, system, systems)
         owner_list = integration.get("owners")
         for index, owner in enumerate(
             [owner_list] if isinstance(owner_list, str) else _list(owner_list)
@@ -72,7 +75,12 @@ def _check_dataset(ref: object, loc: Loc, systems: dict[str, Any]) -> Iterator[t
         yield loc, _unknown("system", system, sorted(systems))
         return
     raw = _mapping(systems[system])
-    if "files" in raw and "url" not in raw:
+    if "api" in raw and "url" not in raw and "files" not in raw:
+        if query:
+            yield loc, f"'{system}' is an API system: name one of its datasets, not a query"
+        else:
+            yield from _check_api_dataset(table, loc, system, systems)
+    elif "files" in raw and "url" not in raw:
         if table:
             yield loc, f"'{system}' is a files system: name it alone ('{system}'), without a table"
         if query:
@@ -84,6 +92,27 @@ def _check_dataset(ref: object, loc: Loc, systems: dict[str, Any]) -> Iterator[t
                 f"'{system}' is a SQL system: name a table ({system}.<table>) "
                 f"or give {{system: {system}, query: ...}}"
             ),
+        )
+
+
+def _check_api_dataset(
+    table: object, loc: Loc, system: str, systems: dict[str, Any]
+) -> Iterator[tuple[Loc, str]]:
+    """`<system>.<dataset>` of an API system names one of its `datasets`."""
+    raw = _mapping(systems[system])
+    if "api" not in raw or "url" in raw or "files" in raw:
+        return
+    known = sorted(_mapping(_mapping(raw.get("api")).get("datasets")))
+    if not table:
+        yield (
+            loc,
+            f"'{system}' is an API system: name a dataset ({system}.<dataset>)"
+            + (f"; known datasets: {', '.join(known)}" if known else ""),
+        )
+    elif isinstance(table, str) and known and table not in known:
+        yield (
+            loc,
+            (f"API system '{system}' has no dataset '{table}'; known datasets: {', '.join(known)}"),
         )
 
 

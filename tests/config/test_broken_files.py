@@ -95,7 +95,30 @@ CASES: dict[str, list[str]] = {
         "queue: erp-eu",
     ],
     "url_and_files.yml": [
-        "{f}:9: systems.erp: give exactly one of 'url' (a SQL system) or 'files' (exported files)",
+        "{f}:9: systems.erp: give exactly one of 'url' (a SQL system), 'files' (exported files) "
+        "or 'api' (an HTTP JSON API); got url and files",
+    ],
+    "api_system.yml": [
+        "{f}:6: systems.psp.api.base_url: expected an http:// or https:// URL with a host, got "
+        "'ftp://psp.example'",
+        "{f}:7: systems.psp.api.auth: give exactly one of bearer: TOKEN, basic: {{username, "
+        "password}} or header: {{name, value}} (got bearer, basic)",
+        "{f}:8: systems.psp.api.timeout: invalid duration 'soon'; expected a duration like 90s, "
+        "15m, 2h or 1d",
+        "{f}:9: systems.psp.api.max_pages: must be at least 1 (got 0)",
+        "{f}:12: systems.psp.api.datasets.charges.path: 'v1/charges?limit=10' is not a URL path; "
+        "write it from the base URL, e.g. /v1/charges, and put query parameters under params",
+        "{f}:13: systems.psp.api.datasets.charges.pagination.cursor: missing required key 'field'",
+        "{f}:14: systems.psp.api.datasets.charges.fields.amount.type: expected one of auto, text, "
+        "integer, number, boolean, timestamp (got 'money')",
+        "{f}:15: systems.both: give exactly one of 'url' (a SQL system), 'files' (exported files) "
+        "or 'api' (an HTTP JSON API); got url and api",
+        "{f}:18: integrations.payments.source: API system 'psp' has no dataset 'refunds'; known "
+        "datasets: charges",
+        "{f}:22: integrations.whole.source: 'psp' is an API system: name a dataset "
+        "(psp.<dataset>); known datasets: charges",
+        "{f}:25: integrations.whole.references[0].references: API system 'psp' has no dataset "
+        "'payouts'; known datasets: charges",
     ],
     "channels.yml": [
         "{f}:2: smtp: give either 'starttls: true' (usually port 587) or 'ssl: true' (usually "
