@@ -16,6 +16,7 @@ from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import CheckSpec, SchemaSpec
 from datasources.budget import RunBudget, within
 from datasources.errors import Cause
+from monitor.run.api_sources import api_datasets
 from monitor.run.registry import check_type
 from monitor.run.retry import RETRY, RetryPolicy, Systems, await_systems
 from store import scheduling
@@ -86,10 +87,14 @@ def run_integration(
     started_at = now
     elapsed = time.perf_counter()
     results: list[CheckResult] = []
-    for spec in plan.specs:
-        if isinstance(spec, SchemaSpec) and previous_schema is not None:
-            spec = dataclasses.replace(spec, previous=previous_schema)
-        results.extend(evaluate(spec, now))
+    with api_datasets(plan.specs) as prepared:  # API datasets read into SQLite for this run
+        for spec in prepared:
+            if isinstance(spec, list):  # a check whose API dataset could not be read
+                results.extend(spec)
+                continue
+            if isinstance(spec, SchemaSpec) and previous_schema is not None:
+                spec = dataclasses.replace(spec, previous=previous_schema)
+            results.extend(evaluate(spec, now))
     took = timedelta(seconds=time.perf_counter() - elapsed)
     finished_at = clock() if clock is not None else now + took
     return IntegrationRun(plan.name, started_at, max(finished_at, started_at), tuple(results))
