@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from types import FrameType
 
 from monitor.config.loading import load_config
 from monitor.errors import MonitorError
@@ -29,6 +31,16 @@ def serve_api(config_path: str, env: Mapping[str, str], *, host: str, port: int)
     server = uvicorn.Server(
         uvicorn.Config(create_app(config, store), host=host, port=port, log_level="warning")
     )
-    server.run()
+    # Uvicorn shuts down gracefully on SIGTERM, then raises the signal again against the handler
+    # it found: a no-op one here, so dxq api ends with 0 and its store disposed, like dxq schedule.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     store.dispose()
     return 0 if server.started else 2
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """The SIGTERM uvicorn re-raises after its shutdown: nothing left to do."""
