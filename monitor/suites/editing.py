@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from checks.expectation_types import EXPECTATION_TYPES
 from checks.result import CheckResult
@@ -226,6 +226,7 @@ def _gx_value_problems(item: Any) -> list[str]:
 def dry_run(spec: SuiteSpec, doc: dict[str, Any]) -> list[CheckResult]:
     """Each expectation of an edited suite evaluated on the current data, nothing stored."""
     from checks.suite_run import run_suite  # the same engines as the scheduled run
+    from monitor.run.api_sources import api_datasets
 
     digest = hashlib.sha256(str(spec.path).encode()).hexdigest()[:16]
     # One stable file per suite, so GX's cached validation is rebuilt, not piled up.
@@ -233,7 +234,8 @@ def dry_run(spec: SuiteSpec, doc: dict[str, Any]) -> list[CheckResult]:
     with _dry_run_lock:
         draft.parent.mkdir(parents=True, exist_ok=True)
         draft.write_text(dump_suite(doc), encoding="utf-8")
-        return run_suite(replace(spec, path=draft))
+        with api_datasets((replace(spec, path=draft),)) as (ready,):  # an API dataset, as a run
+            return ready if isinstance(ready, list) else run_suite(cast(SuiteSpec, ready))
 
 
 def save_suite(

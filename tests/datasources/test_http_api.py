@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 
 from checks.result import CheckResult, Outcome
+from checks.spec import SuiteSpec
 from datasources.api_dataset import ApiAuth, ApiDataset, ApiSystem, Pagination
 from datasources.api_pages import read_pages
 from datasources.errors import Cause
 from monitor.config.loading import load_config
 from monitor.run.plan import plan_integrations
 from monitor.run.runner import run_integration
+from monitor.suites.editing import dry_run
 from tests.support.json_api import TOKEN, JsonApi, charges, serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,3 +276,47 @@ def test_dxq_run_reconciles_an_api_source_with_a_sqlite_target(
     assert (reconcile["missing_in_target"], reconcile["changed"]) == (2, 1)
     assert checks["volume"]["metrics"]["difference"] == -2
     assert len(api.requests_to("/v1/orders")) == 5
+
+
+def test_a_gx_suite_runs_on_an_api_dataset(api: JsonApi, tmp_path: Path) -> None:
+    ledger(tmp_path, [(c["id"], c["amount"]) for c in charges(47)])
+    (tmp_path / "charges.json").write_text(
+        json.dumps(
+            {
+                "name": "charges",
+                "expectations": [
+                    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"}},
+                    {
+                        "type": "expect_column_values_to_be_between",
+                        "kwargs": {"column": "amount", "min_value": 1000, "max_value": 1040},
+                    },
+                ],
+            }
+        )
+    )
+    datasets = f"     charges: {{path: /v1/charges, items: data, {CURSOR}}}\n"
+    integrations = (
+        "  payments:\n"
+        "    source: psp.charges\n"
+        "    target: ledger.payments\n"
+        "    key: {source: id, target: charge_id}\n"
+        "    suites: [{suite: charges.json, side: source}]\n"
+    )
+    path = monitor_file(tmp_path, api, datasets, integrations)
+    (spec,) = [
+        s
+        for s in plan_integrations(load_config(path, {"PSP_TOKEN": TOKEN}))[0].specs
+        if isinstance(s, SuiteSpec)
+    ]
+    doc = json.loads((tmp_path / "charges.json").read_text())
+    drafted = dry_run(spec, doc)  # the Suites page's dry run reads the API as a run does
+    assert [r.metrics.get("unexpected_count") for r in drafted] == [0, 7], drafted
+    results = run_all(path)["payments"]
+    suite = {r.check.split(": ")[1].split("(")[0]: r for r in results if str(r.kind) != "volume"}
+    assert len(suite) == 2, results
+    unique = suite["expect_column_values_to_be_unique"]
+    between = suite["expect_column_values_to_be_between"]
+    assert unique.outcome is Outcome.PASSED, unique
+    assert between.outcome is Outcome.FAILED, between
+    assert between.metrics["unexpected_count"] == 7  # amounts 1041..1047
+    assert between.metrics["element_count"] == 47
