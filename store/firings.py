@@ -82,10 +82,21 @@ def pending(store: ResultStore, limit: int = 500) -> list[Firing]:
         return [Firing(*row) for row in tx.connection.execute(stmt).all()]
 
 
-def mark_queued(store: ResultStore, key: str) -> None:
-    stmt = firings.update().where(firings.c.key == key, firings.c.state == State.PENDING.value)
+def take_for_sending(store: ResultStore, key: str) -> bool:
+    """Move a pending firing to queued before it is sent; False when another scheduler took
+    it first (so two schedulers never send the same firing)."""
+    f = firings.c
+    stmt = firings.update().where(f.key == key, f.state == State.PENDING.value)
     with store.transaction() as tx:
-        tx.connection.execute(stmt.values(state=State.QUEUED.value))
+        return tx.connection.execute(stmt.values(state=State.QUEUED.value)).rowcount == 1
+
+
+def back_to_pending(store: ResultStore, key: str) -> None:
+    """A firing that could not be sent waits again."""
+    f = firings.c
+    stmt = firings.update().where(f.key == key, f.state == State.QUEUED.value)
+    with store.transaction() as tx:
+        tx.connection.execute(stmt.values(state=State.PENDING.value))
 
 
 def get(store: ResultStore, key: str) -> Firing | None:

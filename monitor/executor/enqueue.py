@@ -65,15 +65,17 @@ class Enqueuer:
         sent = 0
         with self._lock:
             for firing in firings.pending(self.store):
+                if not firings.take_for_sending(self.store, firing.key):
+                    continue  # another scheduler sends it
                 try:
                     self.app.send_task(TASK, args=[firing.key], queue=firing.queue, retry=False)
                 except Exception as exc:  # kombu's outage errors share no base class
+                    firings.back_to_pending(self.store, firing.key)
                     if self.broker_down_since is None:
                         self.broker_down_since = self.clock()
                     detail = " ".join(str(exc).split()) or type(exc).__name__
                     log.error("broker: %s; %s firing(s) wait in the store", detail, "pending")
                     return sent
-                firings.mark_queued(self.store, firing.key)
                 sent += 1
             if sent and self.broker_down_since is not None:
                 log.info("broker: answers again; pending firings sent")
