@@ -31,6 +31,30 @@ def _firing(config: Path, integration: str, slot: datetime) -> str:
     return key
 
 
+def _workers(config: Path) -> list[list[str]]:
+    """`dxq workers` rows without host and heartbeat time: name, queues, concurrency, in
+    flight, state."""
+    out = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "workers", "-c", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    header, *rows = [line.split() for line in out.stdout.splitlines()]
+    assert header == [
+        "name",
+        "host",
+        "queues",
+        "concurrency",
+        "last_heartbeat",
+        "in_flight",
+        "state",
+    ]
+    return [[r[0], r[2], r[3], r[5], r[6]] for r in rows]
+
+
 def test_a_firing_delivered_twice_runs_once_and_names_its_worker(
     pg_store: str, tmp_path: Path
 ) -> None:
@@ -45,7 +69,9 @@ def test_a_firing_delivered_twice_runs_once_and_names_its_worker(
         for _ in range(2):
             app.send_task(TASK, args=[key], queue=queue)
         wait_for(lambda: "already ran" in log.read_text(), 30, "the second delivery")
+        assert _workers(config) == [["w-one", queue, "4", "0", "alive"]]
         assert stop(proc) == 0, "SIGTERM stops the worker cleanly"
+    assert _workers(config) == [["w-one", queue, "4", "0", "stopped"]]
     runs = firing_runs(pg_store, key)
     assert [(r.status, r.worker) for r in runs] == [("passed", "w-one")], log.read_text()
     listed = runs_json(config)
