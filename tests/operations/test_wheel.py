@@ -25,7 +25,8 @@ import pytest
 
 from tests.support.ports import free_port
 
-pytestmark = pytest.mark.slow
+# One worker builds the venv once for the whole module (make test runs with --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("alerts", "checks", "dashboard", "datasources", "demo", "monitor", "store")
