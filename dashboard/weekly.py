@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.context import app_context
-from dashboard.format import duration, percent
+from monitor.week_words import healthy_text, mismatch_text, stale_text
 from store.weekly import WEEK, week_summary
 
 HELP = {
@@ -38,18 +38,6 @@ def week_of(config_path: str, integration: str) -> dict[str, Any] | None:
     return None if rows.empty else dict(rows.iloc[0])
 
 
-def healthy_text(row: dict[str, Any]) -> str:
-    share = row["healthy_share"]
-    return "—" if share is None else f"{share * 100:.0f}%"
-
-
-def stale_text(row: dict[str, Any]) -> str:
-    seconds = row["longest_stale_s"]
-    if seconds is None or pd.isna(seconds):
-        return "—"
-    return "never stale" if seconds == 0 else duration(seconds)
-
-
 def render_week(config_path: str, integration: str) -> None:
     """The "This week" numbers of one integration, with what each means."""
     st.subheader("This week")
@@ -60,7 +48,7 @@ def render_week(config_path: str, integration: str) -> None:
     a, b, c, d = st.columns(4)
     a.metric("Healthy runs", healthy_text(row), help=HELP["healthy"])
     a.caption(f"{row['healthy_runs']} of {row['runs']} runs")
-    b.metric("Worst mismatch", percent(row["worst_mismatch"]), help=HELP["mismatch"])
+    b.metric("Worst mismatch", mismatch_text(row), help=HELP["mismatch"])
     c.metric("Longest stale period", stale_text(row), help=HELP["stale"])
     if row["stale_now"]:
         c.caption("still stale at the last run")

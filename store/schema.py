@@ -301,6 +301,20 @@ firings = sa.Table(
     sa.Index(None, "state"),
 )
 
+digests = sa.Table(  # the weekly digest e-mails: one row per owner and week (store/digests.py)
+    "digests",
+    metadata,
+    sa.Column("owner", NAME, primary_key=True),
+    sa.Column("week_start", UTCDateTime, primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("holder", NAME),
+    sa.Column("until", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("sent_at", UTCDateTime),
+    sa.CheckConstraint("state IN ('sending', 'failed', 'sent')", name="state"),
+)
+
 installation = sa.Table(
     "installation",
     metadata,

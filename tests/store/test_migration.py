@@ -113,7 +113,7 @@ def _t0() -> datetime:
 def test_one_initial_migration_creates_the_schema_and_downgrades_to_nothing(
     store_url: str,
 ) -> None:
-    assert head_revision() == "0004"
+    assert head_revision() == "0005"
     store = ResultStore.open(store_url, migrate=False)
     with store.engine.connect() as connection:
         command.upgrade(alembic_config(connection), "0001")
