@@ -26,6 +26,7 @@ from pydantic import (
 from alerts.owner import OPSGENIE_URL, PAGERDUTY_URL, hide_url
 from monitor.config.api import Api
 from monitor.config.api_system import ApiSection
+from monitor.config.digest import Digest
 from monitor.config.executor import DEFAULT_QUEUE, Executor, Queue
 from monitor.config.integration import Integration, SuiteRef
 from monitor.config.routes import Route, check_root
@@ -257,6 +258,7 @@ class Config(Model):
     routes: Route | None = None
     api: Api = Api()
     executor: Executor | None = None  # None: runs execute inside dxq schedule
+    digest: Digest | None = None  # None: no weekly digest e-mails
 
     @field_validator("store")
     @classmethod
