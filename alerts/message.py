@@ -42,6 +42,12 @@ def check_link(dashboard_url: str, integration: str, check: str) -> str:
     return f"{dashboard_url.rstrip('/')}/check?{query}"
 
 
+def integration_link(dashboard_url: str, integration: str) -> str:
+    """The integration's page in the dashboard."""
+    query = urlencode({"integration": integration})
+    return f"{dashboard_url.rstrip('/')}/integration?{query}"
+
+
 def build_message(
     alert: Alert,
     notification: Notification,

@@ -37,6 +37,12 @@ def send(address: ChannelAddress, message: Message, smtp: SmtpSettings) -> Deliv
         mail = compose(address, message, smtp)
     except (ValueError, TypeError) as exc:  # the same message would fail on every retry
         return DeliveryResult.permanent(f"email: cannot compose the message: {exc}")
+    return send_mail(mail, smtp)
+
+
+def send_mail(mail: EmailMessage, smtp: SmtpSettings) -> DeliveryResult:
+    """One SMTP session for a composed e-mail (alerts, weekly digests); 4xx replies and
+    network trouble are retryable, 5xx permanent."""
     where = f"smtp {smtp.host}:{smtp.port}"
     try:
         client: smtplib.SMTP

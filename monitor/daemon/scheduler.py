@@ -23,6 +23,7 @@ from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.daemon import daemon_alerts
 from monitor.daemon.cron import CronClock
+from monitor.daemon.digests import send_due
 from monitor.daemon.liveness import missed_outcomes, recover
 from monitor.errors import ConfigError
 from monitor.run.alerting import alert_context
@@ -325,6 +326,7 @@ class Scheduler:
         )
         self._guard(self._check_missed)
         self._guard(self._tick_alerts)
+        self._guard(lambda: send_due(self.store, self.config, self.clock(), self.process_id))
 
     def _check_missed(self) -> None:
         now = self.clock()

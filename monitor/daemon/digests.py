@@ -1,0 +1,115 @@
+"""The weekly digests that `dxq schedule`'s housekeeping sends: at each firing of the monitor
+file's `digest.schedule` (read by the one cron rule, `monitor.daemon.cron.build_trigger`), one
+e-mail per owner (`monitor.digest_mail`) covering the 7 days up to that firing.
+
+Sent exactly once per owner and firing, however many schedulers share the store: each digest
+is claimed in the store before it is sent and marked sent after (`store.digests`). A failed
+send is logged as one line and sent again on the next housekeeping pass. A scheduler that was
+down at the firing sends the latest week's digests when it is back (not older weeks)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from alerts.channels.email import send_mail
+from alerts.delivery import DeliveryResult
+from alerts.owner import SmtpSettings
+from datasources.printable import one_line
+from monitor.config.model import Config
+from monitor.daemon.cron import build_trigger
+from monitor.digest_mail import Digest, build_digests, compose, recipients
+from monitor.run.alerting import convert_smtp
+from store import digests as recorded
+from store.store import ResultStore
+from store.weekly import WEEK
+
+log = logging.getLogger("dxq.schedule")
+HOLD = timedelta(minutes=10)  # a sender that dies mid-send holds its digests this long
+Mailer = Callable[[EmailMessage, SmtpSettings], DeliveryResult]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One digest this pass tried to send."""
+
+    owner: str
+    week_end: datetime
+    result: DeliveryResult
+
+
+def latest_firing(schedule: str, timezone: str, now: datetime) -> datetime | None:
+    """The last firing of the schedule at or before `now` within a week, or None."""
+    trigger = build_trigger(schedule, timezone)
+    found: datetime | None = None
+    moment = trigger.get_next_fire_time(None, now - WEEK)
+    while moment is not None and moment <= now:
+        found = moment.astimezone(UTC)
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+    return found
+
+
+def send_due(
+    store: ResultStore,
+    config: Config,
+    now: datetime,
+    holder: str,
+    mailer: Mailer = send_mail,
+) -> list[Outcome]:
+    """Send the digests of the latest firing that are not sent yet."""
+    if config.digest is None:
+        return []
+    firing = latest_firing(config.digest.schedule, config.digest.timezone, now)
+    if firing is None:
+        return []
+    week_start = firing - WEEK
+    done = recorded.sent_owners(store, week_start)
+    owners = [o for o in recipients(config) if o.id not in done]
+    if not owners:
+        return []
+    smtp = convert_smtp(config.smtp)
+    outcomes = []
+    for digest in build_digests(store, config, firing, owners):
+        owner = digest.owner.id
+        if not recorded.claim(store, owner, week_start, holder, now + HOLD, now):
+            continue  # sent, or another scheduler is sending it
+        result = mailer(compose(digest, smtp, now), smtp)
+        if result.delivered:
+            recorded.mark_sent(store, owner, week_start, holder, now)
+        else:
+            error = one_line(result.error or "not delivered")
+            recorded.mark_failed(store, owner, week_start, holder, error)
+            log.warning(
+                "weekly digest for %s (week to %s) not sent, retried on the next pass: %s",
+                owner,
+                f"{firing:%Y-%m-%d %H:%M %Z}",
+                error,
+            )
+        outcomes.append(Outcome(owner, firing, result))
+    return outcomes
+
+
+def send_now(
+    store: ResultStore,
+    config: Config,
+    now: datetime,
+    only: Sequence[str] | None = None,
+    mailer: Mailer = send_mail,
+) -> list[Outcome]:
+    """`dxq digest`: the digests of the 7 days up to now, sent at once (not recorded: the
+    scheduled digest still goes out at its firing)."""
+    smtp = convert_smtp(config.smtp)
+    return [
+        Outcome(digest.owner.id, now, mailer(compose(digest, smtp, now), smtp))
+        for digest in previews(store, config, now, only)
+    ]
+
+
+def previews(
+    store: ResultStore, config: Config, now: datetime, only: Sequence[str] | None = None
+) -> list[Digest]:
+    """The digests of the 7 days up to now (`dxq digest --preview`)."""
+    return build_digests(store, config, now, recipients(config, only))
