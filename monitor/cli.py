@@ -153,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("owner", metavar="OWNER")
     test.set_defaults(command=_alerts_test)
 
+    from monitor.commands.digest import declare_digest
+
+    declare_digest(sub, command)
     from monitor.commands.anomalies import declare_anomalies
 
     declare_anomalies(sub)
