@@ -21,7 +21,20 @@ def record_timeout(
     """Raise (or keep) the integration's `run_error` alert for a run stopped by its time
     budget. Nothing here resolves it: only a later run of the integration whose checks all
     ran does (alerts.lifecycle), so an alert resolves only because a real run passed."""
-    outcome = CheckOutcome(RUN_CHECK, "timeout", Outcome.ERROR, Severity.ERROR, reason=reason)
+    record_run_error(store, context, integration, "timeout", reason, now)
+
+
+def record_run_error(
+    store: ResultStore,
+    context: AlertContext,
+    integration: str,
+    kind: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Raise (or keep) the integration's `run_error` alert for a problem of its runs
+    themselves (`kind`: timeout, broker); a later run whose checks all ran resolves it."""
+    outcome = CheckOutcome(RUN_CHECK, kind, Outcome.ERROR, Severity.ERROR, reason=reason)
     with store.transaction() as tx:
         record_alerts(tx.connection, context, integration, [outcome], now)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ class Enqueuer:
         self.app: Any = celery_app(config)
         self._lock = threading.Lock()
         self.broker_down_since: datetime | None = None
+        self._alerted: set[str] = set()  # integrations alerted in this outage
 
     def submit(self, job: RunJob) -> bool:
         """Record the job's firing (once) and send what is pending; True when recorded here."""
@@ -64,7 +66,8 @@ class Enqueuer:
         were sent."""
         sent = 0
         with self._lock:
-            for firing in firings.pending(self.store):
+            waiting = firings.pending(self.store)
+            for firing in waiting:
                 if not firings.take_for_sending(self.store, firing.key):
                     continue  # another scheduler sends it
                 try:
@@ -74,10 +77,31 @@ class Enqueuer:
                     if self.broker_down_since is None:
                         self.broker_down_since = self.clock()
                     detail = " ".join(str(exc).split()) or type(exc).__name__
-                    log.error("broker: %s; %s firing(s) wait in the store", detail, "pending")
+                    log.error("broker: %s; %d firing(s) wait in the store", detail, len(waiting))
+                    self._alert_outage(waiting, detail)
                     return sent
                 sent += 1
             if sent and self.broker_down_since is not None:
                 log.info("broker: answers again; pending firings sent")
                 self.broker_down_since = None
+                self._alerted.clear()
         return sent
+
+    def _alert_outage(self, waiting: list[firings.Firing], detail: str) -> None:
+        """Once an integration's next firing came while an earlier one still waits (the
+        outage outlasted a run interval), raise its `run_error` alert, once per outage."""
+        from monitor.daemon.daemon_alerts import record_run_error
+        from monitor.run.alerting import alert_context
+
+        counts = Counter(f.integration for f in waiting)
+        since = self.broker_down_since or self.clock()
+        reason = (
+            f"the broker has not taken runs since {since:%Y-%m-%d %H:%M:%S} UTC ({detail}); "
+            "firings wait in the results store and are sent when it answers"
+        )
+        for name, n in counts.items():
+            if n >= 2 and name not in self._alerted and name in self.config.integrations:
+                record_run_error(
+                    self.store, alert_context(self.config), name, "broker", reason, self.clock()
+                )
+                self._alerted.add(name)

@@ -122,6 +122,9 @@ def test_firings_wait_while_redis_is_down_and_go_when_it_returns(
             return Counter(r[0] for r in query(pg_store, "SELECT state FROM firings"))
 
         wait_for(lambda: states()["pending"] >= 2, 20, "firings pending while Redis is down")
+        alert_sql = "SELECT state, summary FROM alerts WHERE kind = 'run_error'"
+        opened = wait_for(lambda: query(pg_store, alert_sql), 10, "the outage's run_error alert")
+        assert [a.state for a in opened] == ["firing"] and "broker" in opened[0].summary, opened
         waiting = {r[0] for r in query(pg_store, "SELECT key FROM firings WHERE state = 'pending'")}
         broker = subprocess.Popen(redis_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with running(broker):
@@ -131,6 +134,8 @@ def test_firings_wait_while_redis_is_down_and_go_when_it_returns(
                 return waiting <= {r[0] for r in done}
 
             wait_for(ran, 40, "the pending firings to run once Redis is back")
+            resolved = "SELECT state FROM alerts WHERE kind = 'run_error' AND state = 'resolved'"
+            wait_for(lambda: query(pg_store, resolved), 20, "a passing run to resolve the alert")
             for proc in reversed(procs):
                 assert stop(proc) == 0
     listed = runs_json(config, "--limit", "500")

@@ -1,0 +1,235 @@
+"""Scale-out of the celery executor (issue 14): N integrations whose source query waits
+`--sleep` s on PostgreSQL, all due at one cron slot, enqueued through the scheduler's own path
+(slot claim, firing recorded once, sent on Redis); runs per minute with 1, 2, 4 and 8 `dxq
+worker` processes of concurrency 4, lateness p50/p95 of each run's start against its cron
+slot, and the per-run overhead of the celery executor against the local one (the runner called
+directly), measured in the same run.
+
+    .venv/bin/python benchmarks/scale_out.py [--integrations 1000] [--workers 1,2,4,8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.config.loading import load_config  # noqa: E402
+from monitor.executor.enqueue import Enqueuer  # noqa: E402
+from monitor.run.guarded import RunJob, Trigger  # noqa: E402
+from monitor.run.plan import plan_integrations  # noqa: E402
+from monitor.run.runner import record_integration  # noqa: E402
+from store.store import ResultStore  # noqa: E402
+
+ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BROKER = "redis://127.0.0.1:6379/12"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def monitor_file(path: Path, store: str, n: int, sleep: float, queue: str) -> Path:
+    body = {
+        "source": {"system": "pg", "query": f"SELECT 1 AS id FROM pg_sleep({sleep})"},
+        "target": {"system": "pg", "query": "SELECT 1 AS id"},
+        "volume": {"tolerance": "0%"},
+        "timeout": "60s",
+        "queue": queue,
+    }
+    doc = {
+        "version": 1,
+        "store": store,
+        "executor": {"kind": "celery", "broker": BROKER},
+        "systems": {"pg": {"url": store}},
+        "integrations": {f"i{k:04d}": body for k in range(n)},
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def finished_runs(store: ResultStore, since: datetime) -> list[tuple[datetime, datetime]]:
+    """(scheduled_for, started_at) of the runs finished for slots at or after `since`."""
+    from store.schema import runs
+
+    r = runs.c
+    stmt = sa.select(r.scheduled_for, r.started_at).where(
+        r.scheduled_for >= since, r.status != "running"
+    )
+    with store.transaction() as tx:
+        return [(a, b) for a, b in tx.connection.execute(stmt).all()]
+
+
+def burst(
+    config: Path, store: ResultStore, enqueuer: Enqueuer, workers: int, queue: str
+) -> dict[str, float]:
+    """Start `workers` processes, enqueue every integration at one slot, time until all ran."""
+    loaded = load_config(config, {})
+    plans = plan_integrations(loaded)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "monitor.cli",
+                "worker",
+                "-c",
+                str(config),
+                "--concurrency",
+                "4",
+                "--queues",
+                queue,
+                "--name",
+                f"bench-{workers}-{k}",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for k in range(workers)
+    ]
+    try:
+        time.sleep(8 + workers)  # the workers import dxq and connect
+        slot = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+        time.sleep(max(0.0, (slot - utcnow()).total_seconds()))
+        for plan in plans:
+            enqueuer.submit(RunJob(plan, Trigger.SCHEDULE, slot))
+        while len(done := finished_runs(store, slot)) < len(plans):
+            time.sleep(0.5)
+        ended = utcnow()
+        lateness = [(b - a).total_seconds() for a, b in done]
+        span = max(1e-9, (ended - slot).total_seconds())
+        return {
+            "runs_per_min": 60.0 * len(done) / span,
+            "late_p50": percentile(lateness, 0.5),
+            "late_p95": percentile(lateness, 0.95),
+        }
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def overhead(
+    config: Path, store: ResultStore, enqueuer: Enqueuer, queue: str, n: int
+) -> tuple[float, float]:
+    """Mean seconds from a firing to its recorded end, one at a time, through one worker;
+    and the same run through the runner directly (the local executor's run path)."""
+    plans = plan_integrations(load_config(config, {}))[:n]
+    direct = []
+    for plan in plans:
+        t = time.perf_counter()
+        record_integration(plan, store, trigger="bench", clock=utcnow)
+        direct.append(time.perf_counter() - t)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "monitor.cli",
+            "worker",
+            "-c",
+            str(config),
+            "--concurrency",
+            "1",
+            "--queues",
+            queue,
+            "--name",
+            "bench-overhead",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    celery = []
+    try:
+        time.sleep(8)
+        for k, plan in enumerate(plans):
+            slot = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(minutes=k)
+            t = time.perf_counter()
+            enqueuer.submit(RunJob(plan, Trigger.SCHEDULE, slot))
+            while not finished_runs_at(store, plan.name, slot):
+                time.sleep(0.005)
+            celery.append(time.perf_counter() - t)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    return statistics.mean(direct), statistics.mean(celery)
+
+
+def finished_runs_at(store: ResultStore, name: str, slot: datetime) -> bool:
+    from store.schema import runs
+
+    r = runs.c
+    stmt = sa.select(r.id).where(
+        r.integration == name, r.scheduled_for == slot, r.status != "running"
+    )
+    with store.transaction() as tx:
+        return tx.connection.execute(stmt).first() is not None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--integrations", type=int, default=1000)
+    parser.add_argument("--workers", default="1,2,4,8")
+    parser.add_argument("--sleep", type=float, default=0.2)
+    parser.add_argument("--overhead-runs", type=int, default=20)
+    args = parser.parse_args()
+    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"dxq_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+    try:
+        with TemporaryDirectory() as tmp:
+            queue = f"bench{uuid.uuid4().hex[:6]}"
+            config = monitor_file(Path(tmp) / "dxq.yml", url, args.integrations, args.sleep, queue)
+            store = ResultStore.open(url)
+            loaded = load_config(config, {})
+            enqueuer = Enqueuer(store, loaded, "bench-scheduler", utcnow)
+            local, remote = overhead(config, store, enqueuer, queue, args.overhead_runs)
+            print(
+                f"per run: local {local * 1000:.0f} ms, celery {remote * 1000:.0f} ms, "
+                f"overhead {(remote - local) * 1000:.0f} ms"
+            )
+            print("| workers | runs/min | x of 1 worker | linear share | lateness p50 | p95 |")
+            print("|---|---|---|---|---|---|")
+            base = None
+            for workers in [int(w) for w in args.workers.split(",")]:
+                got = burst(config, store, enqueuer, workers, queue)
+                base = base or got["runs_per_min"] / workers
+                share = got["runs_per_min"] / (base * workers)
+                print(
+                    f"| {workers} | {got['runs_per_min']:.0f} | {got['runs_per_min'] / base:.2f} "
+                    f"| {share:.2f} | {got['late_p50']:.1f} s | {got['late_p95']:.1f} s |",
+                    flush=True,
+                )
+            store.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
