@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from demo.progress import ProgressBar
+from demo.psp_api import PSP_URL, running_psp
 from monitor.commands.serving import dashboard_command, supervise
 from monitor.errors import MonitorError
 from store.errors import StoreUnavailable
@@ -89,22 +90,24 @@ def build_demo(
     else:
         refuse_non_empty(store_url)
     world = DemoWorld(state_dir / "demo", days=days, end=end)
-    config = load_config(copy_demo_files(state_dir), env)
-    plans = plan_integrations(config)
-    store = ResultStore.open(config.store)
-    alerting = alert_context(config)
-    times = world.run_times()
-    progress = None if quiet else ProgressBar("demo history", len(times))
-    for moment in times:
-        world.advance_to(moment)
-        runs = run_and_record(
-            plans, store, trigger="demo", clock=_fixed(moment), now=moment, alerting=alerting
-        )
-        # Reminders and escalations fall due in the simulated past too: decide them as the
-        # day's runs end, so the scheduler starting after `end` sends none for days gone by.
-        tick_alerts(store, max((r.finished_at for r in runs), default=moment))
-        if progress is not None:
-            progress.step(f"day {moment:%Y-%m-%d}")
+    with running_psp(state_dir / "demo" / "psp.db") as psp_url:  # the payment provider's API
+        env[PSP_URL] = psp_url
+        config = load_config(copy_demo_files(state_dir), env)
+        plans = plan_integrations(config)
+        store = ResultStore.open(config.store)
+        alerting = alert_context(config)
+        times = world.run_times()
+        progress = None if quiet else ProgressBar("demo history", len(times))
+        for moment in times:
+            world.advance_to(moment)
+            runs = run_and_record(
+                plans, store, trigger="demo", clock=_fixed(moment), now=moment, alerting=alerting
+            )
+            # Reminders and escalations fall due in the simulated past too: decide them as the
+            # day's runs end, so the scheduler starting after `end` sends none for days gone by.
+            tick_alerts(store, max((r.finished_at for r in runs), default=moment))
+            if progress is not None:
+                progress.step(f"day {moment:%Y-%m-%d}")
     with store.transaction() as tx:  # simulated history: its notifications are never sent
         settle_pending(tx.connection, end, "demo history: recorded, not sent")
     if progress is not None:
@@ -129,13 +132,18 @@ def run_demo(
         return 0
     env = {**os.environ, **demo_env(state_dir, store_url)}
     scheduler = [sys.executable, "-m", "monitor.cli", "schedule", "-c", env["DXQ_CONFIG"]]
-    with running_sink(state_dir / "demo" / "inbox.jsonl") as inbox:
+    with (
+        running_sink(state_dir / "demo" / "inbox.jsonl") as inbox,
+        running_psp(state_dir / "demo" / "psp.db") as psp_url,
+    ):
+        env[PSP_URL] = psp_url
         children = [
             subprocess.Popen(dashboard_command(port, "127.0.0.1"), env=env),
             subprocess.Popen(scheduler, env=env),
         ]
         print(f"\ndxq demo: dashboard on http://localhost:{port}, scheduler running;")
-        print(f"alerts to the demo's owners land in {inbox}. Press Ctrl+C to stop.")
+        print(f"alerts to the demo's owners land in {inbox}; the payment provider's API")
+        print(f"is served on {psp_url}. Press Ctrl+C to stop.")
         return supervise(children)
 
 

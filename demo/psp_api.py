@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "demo-psp-token"  # not a secret: the demo's API accepts nothing else, on loopback only
 PATH = "/v1/transactions"
+PSP_URL = "DXQ_DEMO_PSP_URL"  # the environment variable demo/dxq.yml reads the base URL from
 MAX_LIMIT = 500
 _COLUMNS = ("txn_id", "order_id", "amount", "currency", "status", "captured_at")
 

@@ -58,14 +58,17 @@ DEMO_END = "2026-11-20T09:00:00+00:00"  # a fixed simulated "now", so demo facts
 
 
 @pytest.fixture(scope="session")
-def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The demo built once per session (3 days of history) into a temporary state directory;
-    returns the environment that points the demo's monitor file at it."""
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The demo built once per session (3 days of history) into a temporary state directory,
+    its payment provider's API served for the session; the environment that points the demo's
+    monitor file at them."""
     from datetime import datetime
 
     from demo.command import build_demo
     from demo.command import demo_env as env_for
+    from demo.psp_api import PSP_URL, running_psp
 
     state = tmp_path_factory.mktemp("demo-state")
     build_demo(days=3, state_dir=state, end=datetime.fromisoformat(DEMO_END), quiet=True)
-    return {**os.environ, **env_for(state)}
+    with running_psp(state / "demo" / "psp.db") as psp_url:
+        yield {**os.environ, **env_for(state), PSP_URL: psp_url}
