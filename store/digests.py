@@ -9,6 +9,7 @@ twice while the holder lives)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -92,7 +93,7 @@ def mark_failed(
 
 
 def _update(
-    store: ResultStore, owner: str, week_start: datetime, holder: str, values: dict[str, object]
+    store: ResultStore, owner: str, week_start: datetime, holder: str, values: Mapping[str, object]
 ) -> bool:
     d = digests.c
     stmt = (
@@ -117,3 +118,13 @@ def rows(store: ResultStore) -> list[DigestRow]:
     )
     with store.reading() as connection:
         return [DigestRow(*row) for row in connection.execute(stmt).all()]
+
+
+def sent_owners(store: ResultStore, week_start: datetime) -> set[str]:
+    """The owners whose digest of the week went out."""
+    d = digests.c
+    stmt = sa.select(d.owner).where(
+        d.week_start == require_utc(week_start, "week_start"), d.state == State.SENT.value
+    )
+    with store.reading() as connection:
+        return set(connection.execute(stmt).scalars())

@@ -149,7 +149,7 @@ def _by_recipient(box: Mailbox) -> dict[str, EmailMessage]:
 def _text(mail: EmailMessage, kind: str) -> str:
     part = mail.get_body((kind,))
     assert part is not None
-    return str(part.get_content()).replace("\r\n", "\n")  # type: ignore[attr-defined]
+    return str(part.get_content()).replace("\r\n", "\n")
 
 
 def _pass(config: Config, now: datetime, holder: str = "test") -> list[Outcome]:
