@@ -3,7 +3,8 @@ key), so a digest is sent at most once however many schedulers share the store.
 
 A sender claims the row before it sends (`claim`: inserted as `sending`, or taken over when
 the last attempt failed or its holder's hold ran out) and marks it `sent` after; a failed send
-is marked `failed` with its error and claimed again on the next pass. A sender that dies while
+is marked `failed` with its error and claimed again on the next pass (a permanent failure,
+such as a refused recipient, after a wait given by the sender). A sender that dies while
 sending holds the row until `until`: after that another one sends it (at least once, never
 twice while the holder lives)."""
 
@@ -57,8 +58,9 @@ def claim(
         "until": require_utc(until, "until"),
         "attempts": 1,
     }
+    waited = sa.or_(d.until.is_(None), d.until < require_utc(now, "now"))
     free = sa.or_(
-        d.state == State.FAILED.value,
+        sa.and_(d.state == State.FAILED.value, waited),
         sa.and_(d.state == State.SENDING.value, d.until < require_utc(now, "now")),
     )
     with store.transaction() as tx:
@@ -85,10 +87,17 @@ def mark_sent(
 
 
 def mark_failed(
-    store: ResultStore, owner: str, week_start: datetime, holder: str, error: str
+    store: ResultStore,
+    owner: str,
+    week_start: datetime,
+    holder: str,
+    error: str,
+    retry_at: datetime | None = None,
 ) -> bool:
-    """The claimed digest could not be sent: the next pass claims it again."""
-    values = {"state": State.FAILED.value, "error": error, "until": None}
+    """The claimed digest could not be sent: claimed again on the next pass (or, given
+    `retry_at`, on the first pass after it)."""
+    until = None if retry_at is None else require_utc(retry_at, "retry_at")
+    values = {"state": State.FAILED.value, "error": error, "until": until}
     return _update(store, owner, week_start, holder, values)
 
 

@@ -4,8 +4,9 @@ e-mail per owner (`monitor.digest_mail`) covering the 7 days up to that firing.
 
 Sent exactly once per owner and firing, however many schedulers share the store: each digest
 is claimed in the store before it is sent and marked sent after (`store.digests`). A failed
-send is logged as one line and sent again on the next housekeeping pass. A scheduler that was
-down at the firing sends the latest week's digests when it is back (not older weeks)."""
+send is logged as one line and sent again on the next housekeeping pass (one the mail server
+refused with a 5xx reply: after an hour). A scheduler that was down at the firing sends the
+latest week's digests when it is back (not older weeks)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from store.weekly import WEEK
 
 log = logging.getLogger("dxq.schedule")
 HOLD = timedelta(minutes=10)  # a sender that dies mid-send holds its digests this long
+PERMANENT_WAIT = timedelta(hours=1)  # a refused digest (5xx) is tried again after this
 Mailer = Callable[[EmailMessage, SmtpSettings], DeliveryResult]
 
 
@@ -42,14 +44,19 @@ class Outcome:
 
 
 def latest_firing(schedule: str, timezone: str, now: datetime) -> datetime | None:
-    """The last firing of the schedule at or before `now` within a week, or None."""
+    """The last firing of the schedule at or before `now` within a week, or None. The search
+    starts an hour back, then a day, then the week, so a frequent schedule is not walked
+    firing by firing over a whole week on every pass."""
     trigger = build_trigger(schedule, timezone)
-    found: datetime | None = None
-    moment = trigger.get_next_fire_time(None, now - WEEK)
-    while moment is not None and moment <= now:
-        found = moment.astimezone(UTC)
-        moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
-    return found
+    for span in (timedelta(hours=1), timedelta(days=1), WEEK):
+        found: datetime | None = None
+        moment = trigger.get_next_fire_time(None, now - span)
+        while moment is not None and moment <= now:
+            found = moment.astimezone(UTC)
+            moment = trigger.get_next_fire_time(moment, moment + timedelta(seconds=1))
+        if found is not None:
+            return found
+    return None
 
 
 def send_due(
@@ -81,11 +88,13 @@ def send_due(
             recorded.mark_sent(store, owner, week_start, holder, now)
         else:
             error = one_line(result.error or "not delivered")
-            recorded.mark_failed(store, owner, week_start, holder, error)
+            retry_at = None if result.retryable else now + PERMANENT_WAIT
+            recorded.mark_failed(store, owner, week_start, holder, error, retry_at)
             log.warning(
-                "weekly digest for %s (week to %s) not sent, retried on the next pass: %s",
+                "weekly digest for %s (week to %s) not sent, retried %s: %s",
                 owner,
                 f"{firing:%Y-%m-%d %H:%M %Z}",
+                "on the next pass" if retry_at is None else f"after {retry_at:%Y-%m-%d %H:%M %Z}",
                 error,
             )
         outcomes.append(Outcome(owner, firing, result))

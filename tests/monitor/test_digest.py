@@ -26,7 +26,7 @@ from monitor.cli import main
 from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.daemon.cron import build_trigger
-from monitor.daemon.digests import Outcome, send_due
+from monitor.daemon.digests import Outcome, latest_firing, send_due
 from store import digests
 from store.store import ResultStore
 from tests.alerts.receivers import Mailbox
@@ -263,6 +263,30 @@ def test_smtp_down_marks_nothing_sent_and_the_next_pass_sends(
     assert sorted(o.owner for o in _pass(up, now + timedelta(seconds=10))) == ["alice", "bob"]
     assert len(_digests(mailbox)) == 2
     assert [(r.state, r.attempts) for r in _rows(up)] == [("sent", 2), ("sent", 2)]
+
+
+def test_a_refused_digest_waits_an_hour_before_it_is_tried_again(
+    tmp_path: Path, history: tuple[Path, str], mailbox: Mailbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, config = _world(tmp_path, history, mailbox.port)
+    now = _after_next_firing()
+    mailbox.refuse = "550 no such user"
+    with caplog.at_level(logging.WARNING, logger="dxq.schedule"):
+        assert [o.result.retryable for o in _pass(config, now)] == [False, False]
+    assert "retried after" in caplog.text and "every recipient refused (550)" in caplog.text
+    mailbox.refuse = None
+    assert _pass(config, now + timedelta(minutes=59)) == []
+    assert sorted(o.owner for o in _pass(config, now + timedelta(minutes=61))) == ["alice", "bob"]
+    assert len(_digests(mailbox)) == 2
+
+
+def test_the_latest_firing_of_a_frequent_or_weekly_schedule() -> None:
+    now = datetime(2026, 12, 9, 10, 7, 30, tzinfo=UTC)  # a Wednesday
+    assert latest_firing("*/5 * * * *", "UTC", now) == datetime(2026, 12, 9, 10, 5, tzinfo=UTC)
+    assert latest_firing("0 8 * * 1", "UTC", now) == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    berlin = latest_firing("0 8 * * 1", "Europe/Berlin", now)
+    assert berlin == datetime(2026, 12, 7, 7, 0, tzinfo=UTC) and berlin.tzinfo is UTC
+    assert latest_firing("0 8 1 1 *", "UTC", now) is None  # not within the week
 
 
 def test_the_scheduler_housekeeping_sends_due_digests(
