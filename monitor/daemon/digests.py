@@ -59,6 +59,16 @@ def latest_firing(schedule: str, timezone: str, now: datetime) -> datetime | Non
     return None
 
 
+def deliver(digest: Digest, smtp: SmtpSettings, now: datetime, mailer: Mailer) -> DeliveryResult:
+    """One attempt, never raising: a digest that cannot be composed (say, a line break in an
+    address) is a permanent failure, as it is for an alert e-mail."""
+    try:
+        mail = compose(digest, smtp, now)
+    except (ValueError, TypeError) as exc:
+        return DeliveryResult.permanent(f"email: cannot compose the digest: {exc}")
+    return mailer(mail, smtp)
+
+
 def send_due(
     store: ResultStore,
     config: Config,
@@ -83,7 +93,7 @@ def send_due(
         owner = digest.owner.id
         if not recorded.claim(store, owner, week_start, holder, now + HOLD, now):
             continue  # sent, or another scheduler is sending it
-        result = mailer(compose(digest, smtp, now), smtp)
+        result = deliver(digest, smtp, now, mailer)
         if result.delivered:
             recorded.mark_sent(store, owner, week_start, holder, now)
         else:
@@ -112,7 +122,7 @@ def send_now(
     scheduled digest still goes out at its firing)."""
     smtp = convert_smtp(config.smtp)
     return [
-        Outcome(digest.owner.id, now, mailer(compose(digest, smtp, now), smtp))
+        Outcome(digest.owner.id, now, deliver(digest, smtp, now, mailer))
         for digest in previews(store, config, now, only)
     ]
 

@@ -280,6 +280,19 @@ def test_a_refused_digest_waits_an_hour_before_it_is_tried_again(
     assert len(_digests(mailbox)) == 2
 
 
+def test_an_address_with_a_line_break_is_a_failed_digest_not_a_header(
+    tmp_path: Path, history: tuple[Path, str], mailbox: Mailbox
+) -> None:
+    path, config = _world(tmp_path, history, mailbox.port)
+    document = _document(config.store, history[1], mailbox.port)
+    document["owners"]["bob"]["email"] = "bob@example.com\r\nBcc: evil@example.com"
+    outcomes = _pass(load_config(_write(path, document), {}), _after_next_firing())
+    failed = {o.owner: o.result for o in outcomes if not o.result.delivered}
+    assert list(failed) == ["bob"] and not failed["bob"].retryable
+    assert "cannot compose the digest" in str(failed["bob"].error)
+    assert [to for _, to, _ in mailbox.messages] == [["alice@example.com"]]
+
+
 def test_the_latest_firing_of_a_frequent_or_weekly_schedule() -> None:
     now = datetime(2026, 12, 9, 10, 7, 30, tzinfo=UTC)  # a Wednesday
     assert latest_firing("*/5 * * * *", "UTC", now) == datetime(2026, 12, 9, 10, 5, tzinfo=UTC)
