@@ -10,7 +10,8 @@ from monitor.config.model import Config
 from monitor.errors import MonitorError
 
 TASK = "dxq.run"
-VISIBILITY_MARGIN_S = 60.0  # the visibility timeout exceeds the longest run budget by this
+VISIBILITY_MARGIN_S = 30.0  # the visibility timeout exceeds the longest run's lease by this
+RESTORE_EVERY_S = 5  # how often a live worker gives back what a dead one left unacknowledged
 CONNECT_TIMEOUT_S = 3.0
 
 
@@ -44,7 +45,13 @@ def celery_app(config: Config) -> Any:
         worker_hijack_root_logger=False,
         broker_connection_timeout=CONNECT_TIMEOUT_S,
         broker_connection_retry_on_startup=False,
-        broker_transport_options={"visibility_timeout": visibility_timeout(config)},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout(config),
+            # kombu's default sweep runs every 10 x 10 s: a dead worker's run would wait
+            # more than a minute beyond the visibility timeout
+            "unacked_restore_interval": RESTORE_EVERY_S,
+            "unacked_restore_throttle": 1,
+        },
         worker_send_task_events=False,
     )
     return app
