@@ -4,8 +4,9 @@
   (`pagination.page`, until a short or empty page) or the `Link: <…>; rel="next"` header
   (`pagination.link_header`, same origin only, so the credentials never leave for another
   host).
-- 429 waits as its `Retry-After` says; 5xx and refused connections are retried with backoff by
-  the one retry policy (`datasources.retry_policy`), never past half of the run's budget.
+- 429 waits as its `Retry-After` says (at most the system's `timeout`); 5xx and refused
+  connections are retried with backoff by the one retry policy (`datasources.retry_policy`);
+  no wait goes past half of the run's budget.
 - Each request times out after the system's `timeout`, capped at the run's time left.
 - `max_pages` and `max_rows` cap a read: reaching a cap is an error naming it, never a silent
   partial dataset.
@@ -171,6 +172,12 @@ def _get(
         if attempt >= len(waits):
             raise request.error(SystemUnreachable, f"{failure}; gave up after {attempt} retries")
         wait = waits[attempt] if wait is None else wait
+        if wait > max(system.query_timeout_s, policy.max_wait_s):
+            raise request.error(
+                SystemUnreachable,
+                f"{failure}; the API asks to wait {wait:g} s, longer than the system's "
+                f"timeout ({system.query_timeout_s:g} s)",
+            )
         if not may_wait(wait, give_up):
             raise request.error(
                 SystemUnreachable,

@@ -156,6 +156,7 @@ def test_api_dataset_runs_volume_reconcile_freshness_and_references(
 
 BAD = [
     ("down", "/v1/down", Cause.UNREACHABLE, "500"),
+    ("later", "/v1/later", Cause.UNREACHABLE, "asks to wait 3600 s, longer than the system's"),
     ("broken", "/v1/broken", Cause.BAD_QUERY, "not valid JSON"),
     ("gone", "/v1/nothing", Cause.MISSING_TABLE, "404"),
     ("slow", "/v1/slow", Cause.TIMEOUT, "timeout (1 s)"),
