@@ -52,7 +52,12 @@ def materialise(system: ApiSystem, names: Iterable[str], directory: Path) -> Sql
                 raise DatasetNotFound(
                     f"API system {system.name!r} has no dataset {name!r}; known: {known}"
                 )
-            load_dataset(conn, system, dataset)
+            try:
+                load_dataset(conn, system, dataset)
+            except sqlite3.Error as exc:  # e.g. keys "id" and "ID": one column name for SQLite
+                raise Request(system, dataset).error(
+                    QueryFailed, f"the items cannot be stored as a table: {exc}"
+                ) from None
             conn.commit()
     finally:
         conn.close()

@@ -56,6 +56,11 @@ def api_datasets(specs: tuple[CheckSpec, ...]) -> Iterator[Prepared]:
             except DatasourceError as exc:
                 log.warning("%s", exc)
                 read[name] = exc
+            except Exception as exc:  # a defect must not stop the run: each check reports it
+                log.exception("API system %r could not be read", name)
+                read[name] = DatasourceError(
+                    f"API system {name!r}: internal error: {type(exc).__name__}: {exc}"
+                )
         try:
             yield [_prepared(spec, read) for spec in specs]
         finally:

@@ -158,6 +158,7 @@ BAD = [
     ("down", "/v1/down", Cause.UNREACHABLE, "500"),
     ("later", "/v1/later", Cause.UNREACHABLE, "asks to wait 3600 s, longer than the system's"),
     ("broken", "/v1/broken", Cause.BAD_QUERY, "not valid JSON"),
+    ("clash", "/v1/clash", Cause.BAD_QUERY, "cannot be stored as a table: duplicate column"),
     ("gone", "/v1/nothing", Cause.MISSING_TABLE, "404"),
     ("slow", "/v1/slow", Cause.TIMEOUT, "timeout (1 s)"),
     ("capped", "/v1/charges", Cause.BAD_QUERY, "more than max_pages (3) pages"),

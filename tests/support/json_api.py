@@ -10,7 +10,7 @@ Routes (every one requires `Authorization: Bearer <token>`, else 401):
 - `/v1/limited`: 429 with `Retry-After: 1` for the first request, then the charges;
 - `/v1/later`: 429 with `Retry-After: 3600`; `/v1/down`: always 500;
 - `/v1/broken`: a body that is not JSON; `/v1/slow`: answers after 3 s;
-- `/v1/elsewhere`: a Link header pointing to another host.
+- `/v1/elsewhere`: a Link header pointing to another host; `/v1/clash`: keys `id` and `ID`.
 
 Every request is recorded (path, query, headers) so tests can count pages and see headers.
 """
@@ -132,6 +132,10 @@ def _later(api: JsonApi, query: dict[str, str]) -> tuple[int, dict[str, str], by
     return _json(429, {"error": "come back in an hour"}, {"Retry-After": "3600"})
 
 
+def _clash(api: JsonApi, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    return _json(200, {"data": [{"id": "a", "ID": "b"}]})
+
+
 def _down(api: JsonApi, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
     return _json(500, {"error": "boom"})
 
@@ -156,6 +160,7 @@ _ROUTES = {
     "/v1/flaky": _flaky,
     "/v1/limited": _limited,
     "/v1/down": _down,
+    "/v1/clash": _clash,
     "/v1/later": _later,
     "/v1/broken": _broken,
     "/v1/slow": _slow,
