@@ -90,7 +90,8 @@ def test_click_through_to_acknowledge(browser: Any, dashboard_url: str, artifact
     _wait(page)
     heading = page.get_by_role("heading", name="product-catalog", exact=True)
     expect(heading).to_be_visible(timeout=WAIT_MS)
-    page.get_by_role("link", name="Investigate: reconcile").click()
+    # The Integration page names checks in plain words (dashboard/findings.check_words).
+    page.get_by_role("link", name=re.compile(r"^Investigate: records agree between")).click()
     expect(page).to_have_url(re.compile("check=reconcile"), timeout=WAIT_MS)
     _wait(page)
     expect(page.get_by_role("heading", name="reconcile", exact=True)).to_be_visible(timeout=WAIT_MS)
