@@ -14,8 +14,8 @@ BROKEN = FILES / "broken"
 
 CASES: dict[str, list[str]] = {
     "unknown_top_key.yml": [
-        "{f}:9: colour: unknown key 'colour'; expected one of api, dashboard_url, executor, "
-        "integrations, owners, routes, smtp, store, systems, version",
+        "{f}:9: colour: unknown key 'colour'; expected one of api, dashboard_url, digest, "
+        "executor, integrations, owners, routes, smtp, store, systems, version",
     ],
     "misspelled_key.yml": [
         "{f}:13: integrations.catalog.shedule: unknown key 'shedule'; did you mean 'schedule'?",
