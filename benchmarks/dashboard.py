@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [str(HERE.parent), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 from benchmarks.dashboard_store import END, fill, fill_alerts, write_config  # noqa: E402
-from store import queries, reads  # noqa: E402
+from store import activity, alert_lists, drilldown, health, trends  # noqa: E402
 from store.store import ResultStore  # noqa: E402
 from store.weekly import week_summary  # noqa: E402
 
@@ -39,40 +39,40 @@ ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 PAGE_QUERIES: dict[str, list[tuple[str, Callable[[ResultStore], object]]]] = {
     "overview": [
-        ("overview", queries.overview),
-        ("failing_checks", queries.failing_checks),
-        ("daily_health", lambda s: reads.daily_health(s, 30, today=END.date())),
+        ("overview", health.overview),
+        ("failing_checks", health.failing_checks),
+        ("daily_health", lambda s: health.daily_health(s, 30, today=END.date())),
     ],
     "integration": [
-        ("latest_checks", lambda s: reads.latest_checks(s, "flow-07")),
-        ("integration_trend", lambda s: queries.integration_trend(s, "flow-07", today=END.date())),
-        ("row_counts", lambda s: reads.row_counts(s, "flow-07", "volume")),
-        ("recent_runs", lambda s: queries.recent_runs(s, "flow-07", 20)),
-        ("mismatched_keys", lambda s: queries.mismatched_keys(s, "flow-00", now=END)),
+        ("latest_checks", lambda s: health.latest_checks(s, "flow-07")),
+        ("integration_trend", lambda s: trends.integration_trend(s, "flow-07", today=END.date())),
+        ("row_counts", lambda s: trends.row_counts(s, "flow-07", "volume")),
+        ("recent_runs", lambda s: activity.recent_runs(s, "flow-07", 20)),
+        ("mismatched_keys", lambda s: drilldown.mismatched_keys(s, "flow-00", now=END)),
         ("week_summary(one)", lambda s: week_summary(s, END, ["flow-07"])),
         ("week_summary(all)", lambda s: week_summary(s, END)),
     ],
     "check": [
-        ("check_detail", lambda s: queries.check_detail(s, "flow-07", "reconcile")),
-        ("check_history", lambda s: queries.check_history(s, "flow-07", "reconcile")),
+        ("check_detail", lambda s: drilldown.check_detail(s, "flow-07", "reconcile")),
+        ("check_history", lambda s: trends.check_history(s, "flow-07", "reconcile")),
         (
             "alert_list(check)",
-            lambda s: reads.alert_list(s, integration="flow-07", check="reconcile"),
+            lambda s: alert_lists.alert_list(s, integration="flow-07", check="reconcile"),
         ),
     ],
     "alerts": [
-        ("alert_stats", reads.alert_stats),
-        ("open_alert_labels", reads.open_alert_labels),
-        ("alert_list(open)", lambda s: reads.alert_list(s, ["firing", "acknowledged"])),
-        ("alert_list(resolved)", lambda s: reads.alert_list(s, ["resolved"])),
-        ("delivery_counts", reads.delivery_counts),
-        ("delivery_list", reads.delivery_list),
-        ("silence_list", reads.silence_list),
+        ("alert_stats", alert_lists.alert_stats),
+        ("open_alert_labels", alert_lists.open_alert_labels),
+        ("alert_list(open)", lambda s: alert_lists.alert_list(s, ["firing", "acknowledged"])),
+        ("alert_list(resolved)", lambda s: alert_lists.alert_list(s, ["resolved"])),
+        ("delivery_counts", alert_lists.delivery_counts),
+        ("delivery_list", alert_lists.delivery_list),
+        ("silence_list", alert_lists.silence_list),
     ],
     "runs": [
-        ("recent_runs(all)", lambda s: queries.recent_runs(s, None, 200)),
-        ("run_request_list", reads.run_request_list),
-        ("scheduler_status", reads.scheduler_status),
+        ("recent_runs(all)", lambda s: activity.recent_runs(s, None, 200)),
+        ("run_request_list", activity.run_request_list),
+        ("scheduler_status", activity.scheduler_status),
     ],
     "suites": [
         ("latest_versions", lambda s: suite_versions_latest(s)),

@@ -108,7 +108,7 @@ def streamlit_server(command: list[str], env: dict[str, str], log: Path) -> Iter
 def page_paths(state: Path) -> list[tuple[str, str]]:
     """(label, path?query) of every page of the demo: checks as the store last recorded them."""
     from monitor.config.loading import load_config
-    from store import reads
+    from store import health
     from store.store import ResultStore
 
     env = {**os.environ, **demo_env(state)}
@@ -119,7 +119,7 @@ def page_paths(state: Path) -> list[tuple[str, str]]:
     try:
         for name in config.integrations:
             paths.append((f"integration {name}", "integration?" + _query(integration=name)))
-            for check in reads.latest_checks(store, name)["check"]:
+            for check in health.latest_checks(store, name)["check"]:
                 label = f"check {name} / {check}"
                 checks.append((label, "check?" + _query(integration=name, check=check)))
     finally:

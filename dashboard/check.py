@@ -15,7 +15,7 @@ from dashboard.integration import pick_integration
 from dashboard.run_now import run_now_button
 from monitor import actions
 from monitor.access import Viewer
-from store.queries import CheckDetail
+from store.drilldown import CheckDetail
 
 MEANINGS = {
     "freshness": "Is the newest record on the {side} side recent enough?",

@@ -1,6 +1,7 @@
-"""Cached reads for the pages: thin `st.cache_data` wrappers over store.queries and store.reads
-(SQL aggregates). Keyed by the monitor file's path, so two stores never share an entry; the
-TTL is short because the scheduler writes new results continuously."""
+"""Cached reads for the pages: thin `st.cache_data` wrappers over the store's reads
+(store/health, trends, drilldown, activity, alert_lists: SQL aggregates). Keyed by the
+monitor file's path, so two stores never share an entry; the TTL is short because the
+scheduler writes new results continuously."""
 
 from __future__ import annotations
 
@@ -10,56 +11,56 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.context import app_context
-from store import queries, reads
-from store.queries import CheckDetail
+from store import activity, alert_lists, drilldown, health, trends
+from store.drilldown import CheckDetail
 
 TTL = "30s"
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def overview(config_path: str) -> pd.DataFrame:
-    return queries.overview(app_context().store)
+    return health.overview(app_context().store)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def failing_checks(config_path: str) -> pd.DataFrame:
-    return queries.failing_checks(app_context().store)
+    return health.failing_checks(app_context().store)
 
 
 @st.cache_data(ttl="5m", show_spinner=False)
 def daily_health(config_path: str, days: int = 30) -> pd.DataFrame:
-    return reads.daily_health(app_context().store, days)
+    return health.daily_health(app_context().store, days)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def integration_trend(config_path: str, integration: str, days: int = 30) -> pd.DataFrame:
-    return queries.integration_trend(app_context().store, integration, days)
+    return trends.integration_trend(app_context().store, integration, days)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def row_counts(config_path: str, integration: str, check: str) -> pd.DataFrame:
-    return reads.row_counts(app_context().store, integration, check)
+    return trends.row_counts(app_context().store, integration, check)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def recent_runs(config_path: str, integration: str | None, limit: int = 50) -> pd.DataFrame:
-    return queries.recent_runs(app_context().store, integration, limit)
+    return activity.recent_runs(app_context().store, integration, limit)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def mismatched_keys(config_path: str, integration: str, check: str | None = None) -> pd.DataFrame:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    return queries.mismatched_keys(app_context().store, integration, check=check, now=now)
+    return drilldown.mismatched_keys(app_context().store, integration, check=check, now=now)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def check_detail(config_path: str, integration: str, check: str) -> CheckDetail | None:
-    return queries.check_detail(app_context().store, integration, check)
+    return drilldown.check_detail(app_context().store, integration, check)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def check_history(config_path: str, integration: str, check: str) -> pd.DataFrame:
-    return queries.check_history(app_context().store, integration, check)
+    return trends.check_history(app_context().store, integration, check)
 
 
 def alerts(
@@ -70,7 +71,7 @@ def alerts(
     integrations: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Not cached: acknowledging must show at once."""
-    return reads.alert_list(
+    return alert_lists.alert_list(
         app_context().store,
         states or None,
         integration=integration,
@@ -80,35 +81,35 @@ def alerts(
 
 
 def alert_stats(config_path: str) -> dict[str, float | None]:
-    return reads.alert_stats(app_context().store)
+    return alert_lists.alert_stats(app_context().store)
 
 
 def open_alert_labels(config_path: str) -> list[dict[str, str]]:
-    return reads.open_alert_labels(app_context().store)
+    return alert_lists.open_alert_labels(app_context().store)
 
 
 def alert_history(config_path: str, alert_id: int) -> pd.DataFrame:
-    return reads.alert_history(app_context().store, alert_id)
+    return alert_lists.alert_history(app_context().store, alert_id)
 
 
 def silences(config_path: str) -> pd.DataFrame:
-    return reads.silence_list(app_context().store)
+    return alert_lists.silence_list(app_context().store)
 
 
 def deliveries(config_path: str, statuses: tuple[str, ...] = ()) -> pd.DataFrame:
-    return reads.delivery_list(app_context().store, statuses or None)
+    return alert_lists.delivery_list(app_context().store, statuses or None)
 
 
 def delivery_counts(config_path: str) -> dict[str, int]:
-    return reads.delivery_counts(app_context().store)
+    return alert_lists.delivery_counts(app_context().store)
 
 
 def run_requests(config_path: str, integration: str | None = None) -> pd.DataFrame:
-    return reads.run_request_list(app_context().store, integration)
+    return activity.run_request_list(app_context().store, integration)
 
 
-def scheduler_status(config_path: str) -> reads.SchedulerStatus | None:
-    return reads.scheduler_status(app_context().store)
+def scheduler_status(config_path: str) -> activity.SchedulerStatus | None:
+    return activity.scheduler_status(app_context().store)
 
 
 def clear() -> None:
@@ -118,4 +119,4 @@ def clear() -> None:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def latest_checks(config_path: str, integration: str) -> pd.DataFrame:
-    return reads.latest_checks(app_context().store, integration)
+    return health.latest_checks(app_context().store, integration)

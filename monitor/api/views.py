@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.config.model import Config
-from store import queries, reads
+from store import activity, alert_lists, health
 from store.store import ResultStore
 
 # The columns the API publishes, under the names it publishes them as.
@@ -82,7 +82,7 @@ def _rows(frame: pd.DataFrame, columns: Mapping[str, str]) -> list[dict[str, Any
 
 def integrations(config: Config, store: ResultStore) -> list[dict[str, Any]]:
     """Every integration of the monitor file with its latest state (status null: no runs)."""
-    found = {r["integration"]: r for r in _rows(queries.overview(store), _with_name(_INTEGRATION))}
+    found = {r["integration"]: r for r in _rows(health.overview(store), _with_name(_INTEGRATION))}
     return [_integration(name, config, found.get(name)) for name in config.integrations]
 
 
@@ -90,22 +90,22 @@ def integration(config: Config, store: ResultStore, name: str) -> dict[str, Any]
     """One integration with the latest result of each of its checks."""
     found = [
         r
-        for r in _rows(queries.overview(store), _with_name(_INTEGRATION))
+        for r in _rows(health.overview(store), _with_name(_INTEGRATION))
         if r["integration"] == name
     ]
     doc = _integration(name, config, found[0] if found else None)
-    doc["checks"] = _rows(reads.latest_checks(store, name), _CHECK)
+    doc["checks"] = _rows(health.latest_checks(store, name), _CHECK)
     return doc
 
 
 def runs(store: ResultStore, name: str, limit: int) -> list[dict[str, Any]]:
     """The newest runs of one integration, newest first."""
-    return _rows(queries.recent_runs(store, name, limit), _RUN)
+    return _rows(activity.recent_runs(store, name, limit), _RUN)
 
 
 def alerts(store: ResultStore, states: Iterable[str]) -> list[dict[str, Any]]:
     """Alerts in `states` (all when empty), newest first."""
-    return _rows(reads.alert_list(store, list(states) or None), _ALERT)
+    return _rows(alert_lists.alert_list(store, list(states) or None), _ALERT)
 
 
 def _with_name(columns: Mapping[str, str]) -> dict[str, str]:

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts
 from dashboard.findings import Finding, check_words, finding
 from dashboard.format import literal, percent
-from store import reads
+from store import health
 from store.schema import latest_results
 from store.store import ResultStore
 from tests.dashboard.support import APP, open_page, text_of
@@ -247,7 +247,7 @@ def test_sparkline_fits_its_range_to_the_data() -> None:
 @pytest.mark.usefixtures("demo_dashboard")
 def test_each_card_shows_its_latest_and_lowest_daily_pass_rate(demo_dashboard: str) -> None:
     store = ResultStore.open(demo_dashboard)
-    daily = reads.daily_health(store, 30)
+    daily = health.daily_health(store, 30)
     store.dispose()
     shown = [c.value for c in open_page().caption if c.value.startswith("passing: latest")]
     expected = []

@@ -1,4 +1,4 @@
-"""store.reads against real PostgreSQL and SQLite: daily health, row counts, alerts,
+"""The store's dashboard reads against real PostgreSQL and SQLite: daily health, row counts, alerts,
 deliveries, run requests and heartbeats."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from checks.result import CheckKind, CheckResult, Outcome, Severity
-from store import reads, scheduling
+from store import activity, alert_lists, health, scheduling, trends
 from store.schema import alerts
 from store.store import ResultStore
 
@@ -59,33 +59,39 @@ def test_daily_health_and_row_counts(store: ResultStore) -> None:
                     ),
                 ],
             )
-    health = reads.daily_health(store, 30, today=date(2026, 11, 20))
-    mine = health[health["integration"] == flow].reset_index(drop=True)
+    strips = health.daily_health(store, 30, today=date(2026, 11, 20))
+    mine = strips[strips["integration"] == flow].reset_index(drop=True)
     assert list(mine["results"]) == [2, 2, 2]
     assert list(mine["pass_rate"]) == [1.0, 0.5, 1.0]
-    counts = reads.row_counts(store, flow, "volume")
+    counts = trends.row_counts(store, flow, "volume")
     assert list(counts["source_rows"]) == [100, 100, 101, 101, 102, 102]  # oldest first
     assert set(counts["target_rows"]) == {99}
-    assert reads.row_counts(store, flow, "no-such-check").empty
-    checks = reads.latest_checks(store, flow)
+    assert trends.row_counts(store, flow, "no-such-check").empty
+    checks = health.latest_checks(store, flow)
     assert list(checks["check"]) == ["volume"]
 
 
 def test_empty_store_reads(store: ResultStore) -> None:
-    assert reads.alert_list(store, ["firing"], integration="nobody").empty
-    assert set(reads.delivery_counts(store)) == {"pending", "sending", "sent", "dead", "recorded"}
-    assert reads.silence_list(store, active_at=datetime(1990, 1, 1, tzinfo=UTC)).empty
-    assert reads.latest_checks(store, "nobody").empty
+    assert alert_lists.alert_list(store, ["firing"], integration="nobody").empty
+    assert set(alert_lists.delivery_counts(store)) == {
+        "pending",
+        "sending",
+        "sent",
+        "dead",
+        "recorded",
+    }
+    assert alert_lists.silence_list(store, active_at=datetime(1990, 1, 1, tzinfo=UTC)).empty
+    assert health.latest_checks(store, "nobody").empty
 
 
 def test_run_requests_and_heartbeat(store: ResultStore) -> None:
     flow = f"req-{id(store)}"
     request = scheduling.enqueue_run(store, flow, "dana", T0)
-    found = reads.run_request_list(store, flow)
+    found = activity.run_request_list(store, flow)
     assert list(found["id"]) == [request]
     assert list(found["status"]) == ["queued"]
     assert found["requested_at"].iloc[0] == T0
-    before = reads.scheduler_status(store)
+    before = activity.scheduler_status(store)
     scheduling.beat(
         store,
         f"proc-{id(store)}",
@@ -95,7 +101,7 @@ def test_run_requests_and_heartbeat(store: ResultStore) -> None:
         now=T0 + timedelta(days=400),
         info={"state": "running", "config_error": "dxq.yml:3: bad", "missed": ["orders"]},
     )
-    status = reads.scheduler_status(store)
+    status = activity.scheduler_status(store)
     assert status is not None and status.last_tick_at == T0 + timedelta(days=400)
     assert (status.host, status.state, status.config_error) == ("h", "running", "dxq.yml:3: bad")
     assert status.missed == ("orders",) and status.running == ()
@@ -133,8 +139,8 @@ def test_alert_stats_count_and_average_in_sql(store: ResultStore) -> None:
     with store.engine.begin() as c:
         c.execute(alerts.delete())  # the PostgreSQL store is shared by the session's tests
         c.execute(alerts.insert(), rows)
-    stats = reads.alert_stats(store)
+    stats = alert_lists.alert_stats(store)
     assert (stats["firing"], stats["acknowledged"], stats["pending"]) == (1, 1, 1)
     assert stats["to_ack"] == pytest.approx(60.0, abs=0.01)
     assert stats["to_resolve"] == pytest.approx(600.5, abs=0.01)
-    assert len(reads.open_alert_labels(store)) == 3
+    assert len(alert_lists.open_alert_labels(store)) == 3

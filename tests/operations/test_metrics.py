@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.metrics import MetricsEndpoint, StoreCollector, serve_metrics
-from store.queries import overview
+from store.health import overview
 from store.store import ResultStore
 from tests.operations.prometheus_server import prometheus_scraping, value_of
 from tests.scheduler.world import (

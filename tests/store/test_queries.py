@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from checks.result import CheckKind, CheckResult, MismatchedKey, Outcome, Severity
-from store import queries
+from store import activity, drilldown, health, trends
 from store.schema import alerts
 from store.store import ResultStore
 
@@ -83,7 +83,7 @@ def seeded(store: ResultStore) -> ResultStore:
 
 
 def test_overview_has_one_row_per_integration(seeded: ResultStore) -> None:
-    frame = queries.overview(seeded).set_index("integration")
+    frame = health.overview(seeded).set_index("integration")
     assert list(frame.index) == ["catalog", "orders", "stock"]
     catalog = frame.loc["catalog"]
     assert catalog["last_status"] == "failed"
@@ -103,13 +103,13 @@ def test_overview_has_one_row_per_integration(seeded: ResultStore) -> None:
 
 
 def test_overview_of_an_empty_store_is_empty(store: ResultStore) -> None:
-    frame = queries.overview(store)
+    frame = health.overview(store)
     assert frame.empty
     assert {"integration", "worst_outcome", "mismatch_rate"} <= set(frame.columns)
 
 
 def test_failing_checks_lists_worst_first_with_since(seeded: ResultStore) -> None:
-    frame = queries.failing_checks(seeded)
+    frame = health.failing_checks(seeded)
     assert list(zip(frame["integration"], frame["check"], frame["outcome"], strict=True)) == [
         ("stock", "volume", "error"),
         ("catalog", "reconcile", "failed"),
@@ -119,7 +119,7 @@ def test_failing_checks_lists_worst_first_with_since(seeded: ResultStore) -> Non
 
 
 def test_integration_trend_reads_daily_rollups(seeded: ResultStore) -> None:
-    frame = queries.integration_trend(seeded, "catalog", days=2, today=date(2026, 11, 4))
+    frame = trends.integration_trend(seeded, "catalog", days=2, today=date(2026, 11, 4))
     rates = frame[frame["check"] == "reconcile"]
     assert list(rates["day"]) == [date(2026, 11, 3), date(2026, 11, 4)]
     assert list(rates["pass_rate"]) == [0.0, 0.0]
@@ -127,39 +127,39 @@ def test_integration_trend_reads_daily_rollups(seeded: ResultStore) -> None:
     lags = frame[frame["check"] == "freshness"]
     assert list(lags["max_value"]) == [1200.0, 1800.0]
     assert list(lags["pass_rate"]) == [1.0, 1.0]
-    assert queries.integration_trend(seeded, "catalog", today=date(2026, 10, 1)).empty
+    assert trends.integration_trend(seeded, "catalog", today=date(2026, 10, 1)).empty
 
 
 def test_check_history_is_newest_first_and_limited(seeded: ResultStore) -> None:
-    frame = queries.check_history(seeded, "catalog", "reconcile", limit=2)
+    frame = trends.check_history(seeded, "catalog", "reconcile", limit=2)
     assert list(frame["outcome"]) == ["failed", "failed"]
     assert list(frame["headline_value"]) == [0.04, 0.02]
     assert frame["created_at"].is_monotonic_decreasing
 
 
 def test_recent_runs_counts_checks_and_durations(seeded: ResultStore) -> None:
-    frame = queries.recent_runs(seeded)
+    frame = activity.recent_runs(seeded)
     assert list(frame["integration"]) == ["orders", "stock", "catalog", "catalog", "catalog"]
     assert frame.loc[0, "status"] == "running" and pd.isna(frame.loc[0, "duration_s"])
     assert frame.loc[1, "checks_erroring"] == 1 and frame.loc[1, "duration_s"] == 5.0
     assert list(frame.loc[2:, "checks_failing"]) == [1, 1, 0]
-    only = queries.recent_runs(seeded, "catalog", limit=1)
+    only = activity.recent_runs(seeded, "catalog", limit=1)
     assert list(only["started_at"]) == [pd.Timestamp(T0 + timedelta(days=2))]
 
 
 def test_mismatched_keys_carry_their_age(seeded: ResultStore) -> None:
     now = T0 + timedelta(days=3)
-    frame = queries.mismatched_keys(seeded, "catalog", now=now)
+    frame = drilldown.mismatched_keys(seeded, "catalog", now=now)
     assert [k["sku"] for k in frame["key"]] == ["A", "B"]
     first_seen = [T0 + timedelta(days=1, seconds=90), T0 + timedelta(days=2, seconds=90)]
     assert list(frame["age_s"]) == [(now - seen).total_seconds() for seen in first_seen]
     assert frame.loc[0, "fields"] == {"p": [1, 2]}
-    assert len(queries.mismatched_keys(seeded, "catalog", open_only=False)) == 2
-    assert queries.mismatched_keys(seeded, "stock").empty
+    assert len(drilldown.mismatched_keys(seeded, "catalog", open_only=False)) == 2
+    assert drilldown.mismatched_keys(seeded, "stock").empty
 
 
 def test_check_detail_has_sample_query_and_since(seeded: ResultStore) -> None:
-    detail = queries.check_detail(seeded, "catalog", "reconcile")
+    detail = drilldown.check_detail(seeded, "catalog", "reconcile")
     assert detail is not None
     assert detail.outcome == "failed"
     assert detail.since == T0 + timedelta(days=1, seconds=90)
@@ -169,4 +169,4 @@ def test_check_detail_has_sample_query_and_since(seeded: ResultStore) -> None:
     ]
     assert detail.query is not None and "catalog" in detail.query
     assert detail.metrics["mismatch_rate"] == 0.04
-    assert queries.check_detail(seeded, "catalog", "nope") is None
+    assert drilldown.check_detail(seeded, "catalog", "nope") is None

@@ -229,14 +229,14 @@ def test_a_transaction_commits_or_rolls_back_as_one(store: ResultStore) -> None:
 def test_checks_removed_from_the_monitor_file_leave_the_latest_results(
     store: ResultStore,
 ) -> None:
-    from store import queries
+    from store import health
 
     record(store, T0, result("freshness", Outcome.FAILED, 9.0), result("volume", Outcome.FAILED))
     record(store, T0, result("freshness", Outcome.FAILED, 1.0), name="payments")
     record(store, T0 + timedelta(hours=1), result("freshness", Outcome.PASSED, 1.0))
     left = [(r.integration, r.check) for r in rows(store, latest_results, "integration", "check")]
     assert left == [("orders", "freshness"), ("payments", "freshness")]
-    failing = queries.failing_checks(store)
+    failing = health.failing_checks(store)
     assert list(zip(failing["integration"], failing["check"], strict=True)) == [
         ("payments", "freshness")
     ]

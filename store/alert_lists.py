@@ -1,70 +1,23 @@
-"""More reads for the dashboard beside store.queries: 30-day health strips per integration,
-row counts, alerts with their audit trail, silences, deliveries, run requests and heartbeats.
-Each is one bounded, indexed query returning a DataFrame (or None)."""
+"""Alerts as people list them: alerts by state with time to acknowledge and resolve, their
+averages, open labels (for silences), an alert's audit trail, silences, and deliveries."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
 
-from store.frames import count_where, outcome_rank, read_frame, seconds_between, within_days
+from store.frames import count_where, read_frame, seconds_between
 from store.outbox import shown_status
 from store.schema import (
     alert_events,
     alerts,
-    check_results,
-    daily_rollups,
-    heartbeats,
-    latest_results,
     notifications,
-    run_requests,
     silences,
 )
 from store.store import ResultStore
-
-
-def daily_health(store: ResultStore, days: int = 30, *, today: date | None = None) -> pd.DataFrame:
-    """Per integration and UTC day over the last `days`: runs of checks by outcome and the
-    share that passed (summed over the integration's checks in `daily_rollups`)."""
-    roll = daily_rollups.c
-    stmt = (
-        sa.select(
-            roll.integration,
-            roll.day,
-            sa.func.sum(roll.runs).label("results"),
-            sa.func.sum(roll.passed).label("passed"),
-            sa.func.sum(roll.warned).label("warned"),
-            sa.func.sum(roll.failed).label("failed"),
-            sa.func.sum(roll.errors).label("errors"),
-        )
-        .where(within_days(roll.day, days, today))
-        .group_by(roll.integration, roll.day)
-        .order_by(roll.integration, roll.day)
-    )
-    frame = read_frame(store, stmt)
-    frame["pass_rate"] = (frame["passed"] + frame["warned"]) / frame["results"]
-    return frame
-
-
-def row_counts(store: ResultStore, integration: str, check: str, limit: int = 300) -> pd.DataFrame:
-    """Source and target row counts from the newest `limit` results of a volume or reconcile
-    check, oldest first."""
-    res = check_results.c
-    stmt = (
-        sa.select(res.created_at, res.metrics)
-        .where(res.integration == integration, res.check == check)
-        .order_by(res.created_at.desc())
-        .limit(limit)
-    )
-    frame = read_frame(store, stmt)
-    metrics = [m if isinstance(m, dict) else {} for m in frame.pop("metrics")]
-    frame["source_rows"] = [m.get("source_rows") for m in metrics]
-    frame["target_rows"] = [m.get("target_rows") for m in metrics]
-    return frame.dropna(subset=["source_rows", "target_rows"], how="all").iloc[::-1]
 
 
 def alert_list(
@@ -207,75 +160,4 @@ def delivery_list(
     )
     if statuses:
         stmt = stmt.where(n.status.in_(list(statuses)))
-    return read_frame(store, stmt)
-
-
-def run_request_list(
-    store: ResultStore, integration: str | None = None, limit: int = 20
-) -> pd.DataFrame:
-    """Run-now requests, newest first."""
-    r = run_requests.c
-    stmt = (
-        sa.select(r.id, r.integration, r.requested_by, r.requested_at, r.status, r.run_id)
-        .order_by(r.requested_at.desc(), r.id.desc())
-        .limit(limit)
-    )
-    if integration is not None:
-        stmt = stmt.where(r.integration == integration)
-    return read_frame(store, stmt)
-
-
-@dataclass(frozen=True)
-class SchedulerStatus:
-    """What the newest scheduler heartbeat says."""
-
-    last_tick_at: datetime
-    host: str
-    pid: int
-    state: str  # "running" | "stopped"
-    config_error: str | None
-    running: tuple[str, ...]
-    missed: tuple[str, ...]
-
-
-def scheduler_status(store: ResultStore) -> SchedulerStatus | None:
-    """The newest heartbeat of any scheduler, or None if none ever ran on this store."""
-    stmt = sa.select(heartbeats).order_by(heartbeats.c.last_tick_at.desc()).limit(1)
-    with store.engine.connect() as connection:
-        row = connection.execute(stmt).first()
-    if row is None:
-        return None
-    info = row.info if isinstance(row.info, dict) else {}
-    error = info.get("config_error")
-    return SchedulerStatus(
-        last_tick_at=row.last_tick_at,
-        host=str(row.host),
-        pid=int(row.pid),
-        state=str(info.get("state", "running")),
-        config_error=str(error) if error else None,
-        running=tuple(str(n) for n in info.get("running") or ()),
-        missed=tuple(str(n) for n in info.get("missed") or ()),
-    )
-
-
-def latest_checks(store: ResultStore, integration: str) -> pd.DataFrame:
-    """The latest result of every check of one integration, worst first."""
-    latest = latest_results.c
-    stmt = (
-        sa.select(
-            latest.check,
-            latest.kind,
-            latest.outcome,
-            latest.severity,
-            latest.observed,
-            latest.expected,
-            latest.since,
-            latest.result_at,
-            latest.side,
-            latest.headline_value,
-            latest.metrics,
-        )
-        .where(latest.integration == integration)
-        .order_by(outcome_rank(latest.outcome).desc(), latest.check)
-    )
     return read_frame(store, stmt)
