@@ -87,7 +87,7 @@ def _labels(value: object) -> dict[str, str]:
 
 
 def _active_silences(ctx: AppContext, now: datetime) -> list[Silence]:
-    with ctx.store.engine.connect() as connection:
+    with ctx.store.reading() as connection:
         return alert_state.active_silences(connection, now)
 
 

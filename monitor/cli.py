@@ -211,7 +211,7 @@ def _run(args: argparse.Namespace) -> int:
     runs = run_and_record(plans, store, trigger="manual", clock=_utcnow, alerting=alerting)
     delivery = deliver_due(store, alerting, clock=_utcnow)
     waiting = delivery.count("retry") + delivery.count("dead")
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         opened, resolved = alert_changes(connection, [run.integration for run in runs], started)
     tally = AlertTally(opened, resolved, delivery.count("sent"), waiting)
     summary = render_json(runs, started, tally) if args.format == "json" else None

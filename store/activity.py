@@ -93,7 +93,7 @@ class SchedulerStatus:
 def scheduler_status(store: ResultStore) -> SchedulerStatus | None:
     """The newest heartbeat of any scheduler, or None if none ever ran on this store."""
     stmt = sa.select(heartbeats).order_by(heartbeats.c.last_tick_at.desc()).limit(1)
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         row = connection.execute(stmt).first()
     if row is None:
         return None

@@ -82,7 +82,7 @@ def alert_stats(store: ResultStore) -> dict[str, float | None]:
         sa.func.avg(seconds_between(dialect, a.opened_at, a.acknowledged_at)).label("to_ack"),
         sa.func.avg(seconds_between(dialect, a.opened_at, a.resolved_at)).label("to_resolve"),
     )
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         row = connection.execute(stmt).mappings().one()
     return {name: None if value is None else float(value) for name, value in row.items()}
 
@@ -90,7 +90,7 @@ def alert_stats(store: ResultStore) -> dict[str, float | None]:
 def open_alert_labels(store: ResultStore) -> list[dict[str, str]]:
     """The labels of every alert not resolved (to count the silenced ones)."""
     stmt = sa.select(alerts.c.labels).where(alerts.c.state != "resolved")
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         return [
             {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
             for labels in connection.execute(stmt).scalars()
@@ -128,7 +128,7 @@ def delivery_counts(store: ResultStore) -> dict[str, int]:
     (the demo's simulated history, never sent: `outbox.shown_status`)."""
     status = shown_status()
     stmt = sa.select(status, sa.func.count()).group_by(status)
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         counts = {str(status): int(count) for status, count in connection.execute(stmt)}
     shown = ("pending", "sending", "sent", "dead", "recorded")
     return {status: counts.get(status, 0) for status in shown}

@@ -79,7 +79,7 @@ def check_detail(store: ResultStore, integration: str, check: str) -> CheckDetai
     """The latest result of one check with its sample and query, or None if it never ran."""
     latest = latest_results.c
     stmt = sa.select(latest_results).where(latest.integration == integration, latest.check == check)
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         row = connection.execute(stmt).mappings().one_or_none()
     if row is None:
         return None

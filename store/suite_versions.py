@@ -62,7 +62,7 @@ def list_versions(store: ResultStore, path: str) -> list[SuiteVersion]:
     stmt = (
         sa.select(suite_versions).where(c.path == path).order_by(c.created_at.desc(), c.id.desc())
     )
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         return [_version(row) for row in connection.execute(stmt).mappings()]
 
 
@@ -73,7 +73,7 @@ def latest_versions(store: ResultStore, paths: list[str]) -> dict[str, SuiteVers
     c = suite_versions.c
     newest = sa.select(sa.func.max(c.id)).where(c.path.in_(paths)).group_by(c.path)
     stmt = sa.select(suite_versions).where(c.id.in_(newest))
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         return {row["path"]: _version(row) for row in connection.execute(stmt).mappings()}
 
 
