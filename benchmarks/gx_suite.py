@@ -92,9 +92,9 @@ def main() -> None:
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from checks.gx.adapter import run_suite
     from checks.result import Severity
     from checks.spec import SuiteSpec
-    from checks.suite import run_suite
     from datasources.dataset import Dataset, SqlSystem
 
     schema = f"dxq_bench_{uuid.uuid4().hex[:8]}"

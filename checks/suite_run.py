@@ -1,5 +1,5 @@
 """Run a GX suite file against one dataset: the expectations the fused engine covers in one
-aggregate query (checks.fused), the rest through GX (checks.suite, imported only when some
+aggregate query (checks.fused), the rest through GX (checks.gx, imported only when some
 expectation needs it, since importing GX costs seconds).
 
 A suite whose `meta` says `{"dxq_engine": "gx"}`, a files dataset, an invalid suite file or a
@@ -90,6 +90,6 @@ def _as_check(
 
 
 def _through_gx(spec: SuiteSpec, only: Sequence[int] | None = None) -> list[CheckResult]:
-    from checks.suite import run_suite as run_with_gx  # GX costs seconds to import
+    from checks.gx.adapter import run_suite as run_with_gx  # GX costs seconds to import
 
     return run_with_gx(spec, only)

@@ -1,6 +1,6 @@
 """Editing GX suite files safely: list them, validate through GX, dry run, save with history.
 
-Validation and dry runs import GX (through checks.suite) only when they are called, so the
+Validation and dry runs import GX (through checks.gx) only when they are called, so the
 dashboard starts without it. A save keeps the file's own key order, indent and final newline
 (so a diff shows only the change), writes it atomically and records a version in the results
 store in one step: if the file cannot be written nothing is recorded, and if the version
@@ -211,7 +211,7 @@ def _gx_value_problems(item: Any) -> list[str]:
         return []
     if item.get("type") not in EXPECTATION_TYPES or "expectation_type" in item:
         return []
-    from checks.suite import validate_expectation_document
+    from checks.gx.words import validate_expectation_document
 
     said = ("field required", "not an argument of this expectation")
     named = tuple(f"{p.loc[1]}:" for p in expectation_problems(item) if len(p.loc) == 2)

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from checks.gx.adapter import run_suite as run_with_gx
 from checks.result import CheckResult, Outcome, Severity
 from checks.spec import SuiteSpec
-from checks.suite import run_suite as run_with_gx
 from checks.suite_run import run_suite
 from datasources.dataset import Dataset, SqlSystem
 

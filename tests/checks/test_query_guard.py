@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from checks import suite as adapter
 from checks.freshness import check_freshness
+from checks.gx import adapter
+from checks.gx.adapter import run_suite
 from checks.reconcile.check import reconcile
 from checks.references import check_references
 from checks.result import CheckResult, Outcome, Severity
@@ -31,7 +32,6 @@ from checks.spec import (
     SuiteSpec,
     VolumeSpec,
 )
-from checks.suite import run_suite
 from checks.volume import check_volume
 from datasources.connection import read_only
 from datasources.dataset import Dataset, SqlSystem

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from checks.gx.adapter import run_suite
 from checks.reconcile.check import reconcile
 from checks.references import check_references
 from checks.result import (
@@ -22,7 +23,6 @@ from checks.result import (
     bounded,
 )
 from checks.spec import FieldSpec, ReconcileSpec, ReferenceSpec, SuiteSpec
-from checks.suite import run_suite
 from datasources.dataset import Dataset, SqlSystem
 
 HUGE = "x" * 1_048_576

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from checks.gx.adapter import run_suite
 from checks.result import CheckResult, Outcome, Severity
 from checks.spec import SuiteSpec
-from checks.suite import run_suite
 from datasources.dataset import Dataset, FileSystem, SqlSystem
 
 SUITES = Path(__file__).parent / "suites"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from checks import suite as adapter
+from checks.gx import adapter
+from checks.gx.adapter import run_suite
 from checks.result import Outcome, Severity
 from checks.spec import SuiteSpec
-from checks.suite import run_suite
 from datasources.dataset import Dataset, SqlSystem
 
 SLOW = (  # several seconds of work on SQLite: counts to 50 million

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from checks.gx.adapter import run_suite
 from checks.masking import mask
 from checks.result import CheckResult, Outcome, Severity
 from checks.spec import SuiteSpec
-from checks.suite import run_suite
 from checks.suite_file import SuiteExpectation
 from checks.suite_result import to_check_result
 from datasources.dataset import Dataset, FileSystem, SqlSystem

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from checks.gx.adapter import run_suite
 from checks.result import Severity
 from checks.spec import SuiteSpec
-from checks.suite import run_suite
 from datasources.dataset import Dataset, SqlSystem
 
 SUITES = Path(__file__).parent / "suites"

@@ -222,7 +222,7 @@ def test_validate_and_run_give_the_same_verdict_on_every_suite_file(tmp_path: Pa
         name for name in VERDICTS if f"{tmp_path / name}.json" in validated.stderr
     }
 
-    from checks.suite import run_suite
+    from checks.gx.adapter import run_suite
 
     dataset = Dataset(SqlSystem("shop", f"sqlite:///{db}"), table="orders")
     refused_by_run = set()
@@ -245,7 +245,7 @@ def test_validate_and_run_give_the_same_verdict_on_every_suite_file(tmp_path: Pa
 
 
 def test_the_run_names_the_file_place_and_fix(tmp_path: Path) -> None:
-    from checks.suite import run_suite
+    from checks.gx.adapter import run_suite
 
     path = tmp_path / "legacy.json"
     path.write_text(json.dumps(_suite({"expectation_type": NOT_NULL["type"]})), encoding="utf-8")
@@ -260,7 +260,7 @@ def test_the_run_names_the_file_place_and_fix(tmp_path: Path) -> None:
 
 
 def test_meta_severity_sets_the_severity_of_the_expectations_results(tmp_path: Path) -> None:
-    from checks.suite import run_suite
+    from checks.gx.adapter import run_suite
 
     db = tmp_path / "shop.db"
     with sqlite3.connect(db) as conn:

@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from checks.freshness import check_freshness
+from checks.gx.adapter import run_suite
 from checks.reconcile.check import reconcile
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, FreshnessSpec, ReconcileSpec, SuiteSpec, VolumeSpec
-from checks.suite import run_suite
 from checks.volume import check_volume
 from datasources.dataset import Dataset, SqlSystem
 from datasources.introspection import columns, count_rows

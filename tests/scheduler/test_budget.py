@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from checks.gx.adapter import run_suite
 from checks.result import CheckResult, Outcome, Severity
 from checks.spec import SuiteSpec
-from checks.suite import run_suite
 from datasources.budget import RunBudget, statement_timeout_s, within
 from datasources.connection import read_only
 from datasources.dataset import Dataset, SqlSystem

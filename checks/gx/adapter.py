@@ -1,4 +1,4 @@
-"""The GX adapter: runs a GX suite file against one dataset. The only module importing GX.
+"""Runs a GX suite file (or some of its expectations) against one dataset through GX.
 
 SQL datasets go through GX's SQL data sources, so the database computes every metric; files
 go through GX's pandas data source. One ephemeral GX context per process holds the data
@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import re
 import threading
 import time
 import warnings
@@ -35,6 +34,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.datasource.fluent.sql_datasource import SQLDatasource
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+from checks.gx.words import description
 from checks.result import CheckKind, CheckResult, error_result
 from checks.spec import SuiteSpec
 from checks.suite_file import SuiteDocument, load_suite
@@ -182,30 +182,6 @@ def _check_results(
         result = replace(result, metrics=details)
         results.append(result)
     return results
-
-
-def description(config: ExpectationConfiguration) -> str | None:
-    """GX's own rendered description of an expectation with its arguments ("email values must
-    be unique.", "total values must be greater than or equal to 0.01 and less than or equal to
-    100000."), or None when GX cannot render it."""
-    try:
-        expectation = config.to_domain_obj()
-        expectation.render()
-        rendered: dict[str, Any] = dict(
-            (expectation.rendered_content or [])[0].value.to_json_dict()
-        )
-    except Exception:  # words are a convenience: never let them break the run
-        return None
-    params = {name: p.get("value") for name, p in (rendered.get("params") or {}).items()}
-
-    def value(match: re.Match[str]) -> str:
-        found = params.get(match.group(1))
-        if isinstance(found, float) and found.is_integer():
-            found = int(found)
-        return match.group(0) if found is None else str(found)
-
-    template = rendered.get("template")
-    return re.sub(r"\$(\w+)", value, template) if isinstance(template, str) else None
 
 
 def _common_failure(spec: SuiteSpec, gx_results: list[dict[str, Any]]) -> CheckResult | None:
@@ -392,44 +368,3 @@ def _suite_error(spec: SuiteSpec, reason: str, cause: Cause) -> CheckResult:
 
 def _with_duration(result: CheckResult, seconds: float) -> CheckResult:
     return replace(result, duration_s=seconds)
-
-
-def validate_expectation_document(item: dict[str, Any]) -> list[str]:
-    """Problems GX's model finds building one expectation that checks.suite_file accepted
-    (the argument values: types, ranges)."""
-    from great_expectations.exceptions.exceptions import GreatExpectationsError
-    from pydantic.v1 import ValidationError
-
-    type_name = item.get("type")
-    fields = {k: v for k, v in item.items() if k != "id"}
-    try:
-        ExpectationConfiguration(**fields).to_domain_obj()
-    except ValidationError as exc:
-        return _plain_errors([dict(e) for e in exc.errors()])
-    except GreatExpectationsError as exc:
-        text = str(exc)
-        if text.endswith(" not found"):
-            return [f"type: GX has no expectation named {type_name!r}"]
-        return [condense(text)]
-    except (TypeError, ValueError) as exc:
-        return [condense(str(exc))]
-    return []
-
-
-def _plain_errors(errors: list[dict[str, Any]]) -> list[str]:
-    """pydantic's errors as "field: message", one line per field, union noise dropped."""
-    by_field: dict[str, list[str]] = {}
-    for error in errors:
-        loc = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
-        message = str(error.get("msg", "invalid"))
-        # GX accepts {"$PARAMETER": ...} in most fields: "not a valid dict" is that alternative.
-        if error.get("type") == "type_error.dict" and any(
-            ".".join(str(p) for p in e.get("loc", ())) == loc and e is not error for e in errors
-        ):
-            continue
-        if message == "extra fields not permitted":
-            message = "not an argument of this expectation"
-        found = by_field.setdefault(loc, [])
-        if message not in found:
-            found.append(message)
-    return [f"{loc}: {' or '.join(ms)}" if loc else " or ".join(ms) for loc, ms in by_field.items()]
