@@ -22,8 +22,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
 
@@ -40,7 +38,7 @@ from datasources.errors import (
     QueryTimeout,
     SystemUnreachable,
 )
-from datasources.retry_policy import RETRY, RetryPolicy, give_up_at, may_wait
+from datasources.retry_policy import RETRY, RetryPolicy, give_up_at, may_wait, parse_retry_after
 
 log = logging.getLogger("dxq.datasources")
 Item = dict[str, Any]
@@ -164,7 +162,7 @@ def _get(
                 return response
             if status == 429:
                 failure = "rate limited (429)"
-                wait = retry_after(response.headers.get("Retry-After"))
+                wait = parse_retry_after(response.headers.get("Retry-After"))
             elif status >= 500:
                 failure = f"the server answered {status} {response.reason_phrase}".rstrip()
             else:
@@ -203,24 +201,6 @@ def _refused(request: Request, response: httpx.Response) -> DatasourceError:
     if response.status_code in (404, 410):
         return request.error(DatasetNotFound, f"no such resource ({status}); check the path")
     return request.error(QueryFailed, f"the API refused the request ({status})")
-
-
-def retry_after(value: str | None) -> float | None:
-    """The seconds a `Retry-After` header asks for (a number or an HTTP date), or None."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _json(request: Request, response: httpx.Response) -> Any:

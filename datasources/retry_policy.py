@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from datasources import budget as budgets
 
@@ -44,3 +46,23 @@ def may_wait(wait_s: float, give_up: float) -> bool:
     if budget is not None and budget.cancelled:
         return False
     return time.monotonic() + wait_s <= give_up
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """The seconds an HTTP `Retry-After` header asks for (delta-seconds or an HTTP date), or
+    None when there is none or it cannot be read. One rule for the alert channels and the HTTP
+    API reader."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -6,13 +6,13 @@ import json
 import ssl
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from alerts.delivery import DeliveryResult
 from alerts.owner import hide_url
+from datasources.retry_policy import parse_retry_after
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -74,19 +74,3 @@ def classify(
     if status >= 500:
         return DeliveryResult.retry(f"{where}: HTTP {status}")
     return DeliveryResult.permanent(f"{where}: HTTP {status}")
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)

@@ -14,11 +14,11 @@ import pytest
 from alerts.alert import AlertSettings, CheckOutcome
 from alerts.channels import email as email_channel
 from alerts.channels import slack, teams, webhook
-from alerts.channels.http import parse_retry_after
 from alerts.lifecycle import evaluate
 from alerts.message import Message, build_message
 from alerts.owner import ChannelAddress, ChannelKind, Owner, Role, SmtpSettings
 from alerts.sender import send_test
+from datasources.retry_policy import parse_retry_after
 from tests.alerts.receivers import HttpReceiver, Mailbox, free_port
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
