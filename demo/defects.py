@@ -38,7 +38,6 @@ class Defects:
         return None if self.stock_last_export is None else self.moment - self.stock_last_export
 
 
-
 # Each count is the defects of the day `plan` days before the end. Normal days carry a little
 # noise that stays under the limits in demo/dxq.yml; incidents push an integration over them,
 # get fixed, and some come back, so every integration has good and bad days.
