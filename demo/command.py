@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -98,16 +98,21 @@ def build_demo(
         alerting = alert_context(config)
         times = world.run_times()
         progress = None if quiet else ProgressBar("demo history", len(times))
+        longest = timedelta(0)  # the longest a simulated day's runs took in real time
         for moment in times:
             world.advance_to(moment)
             runs = run_and_record(
                 plans, store, trigger="demo", clock=_fixed(moment), now=moment, alerting=alerting
             )
+            longest = max([longest, *(r.finished_at - moment for r in runs)])
             # Reminders and escalations fall due in the simulated past too: decide them as the
             # day's runs end, so the scheduler starting after `end` sends none for days gone by.
-            tick_alerts(store, max((r.finished_at for r in runs), default=moment))
+            tick_alerts(store, moment + longest)
             if progress is not None:
                 progress.step(f"day {moment:%Y-%m-%d}")
+        # An alert opened by a slower day's runs falls due a little after the last day's runs
+        # ended: decide those too, at the end of the slowest day.
+        tick_alerts(store, (times[-1] if times else end) + longest)
     with store.transaction() as tx:  # simulated history: its notifications are never sent
         settle_pending(tx.connection, end, "demo history: recorded, not sent")
     if progress is not None:
