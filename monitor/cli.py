@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from datasources.credentials import mask_credentials
+from monitor.commands.metrics_options import add_metrics_options, metrics_endpoint
 from monitor.errors import ConfigError, MonitorError
 from store.errors import StoreError
 
@@ -107,18 +108,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="tests and demos: read each schedule's minute field as seconds",
     )
-    p.add_argument(
-        "--metrics-port",
-        type=int,
-        metavar="PORT",
-        help="also serve Prometheus metrics from the results store on http://ADDRESS:PORT/metrics",
-    )
-    p.add_argument(
-        "--metrics-address",
-        default="127.0.0.1",
-        metavar="ADDRESS",
-        help="where the metrics endpoint listens (default 127.0.0.1)",
-    )
+    add_metrics_options(p)
     p.set_defaults(command=_schedule)
 
     p = command("dashboard", "start the Streamlit dashboard")
@@ -245,13 +235,7 @@ def _schedule(args: argparse.Namespace) -> int:
     options = Options(
         Path(path), workers=args.workers, grace=args.grace, cron_seconds=args.cron_seconds
     )
-    metrics = None
-    if args.metrics_port is not None:
-        from monitor.metrics import MetricsEndpoint
-
-        if not 1 <= args.metrics_port <= 65535:
-            raise MonitorError(f"--metrics-port {args.metrics_port}: give a port from 1 to 65535")
-        metrics = MetricsEndpoint(args.metrics_port, args.metrics_address)
+    metrics = metrics_endpoint(args)
     return schedule(options, os.environ, metrics=metrics)
 
 

@@ -13,6 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from datasources.printable import one_line
+from monitor.commands.metrics_options import (
+    add_metrics_options,
+    metrics_endpoint,
+    start_metrics,
+)
 from monitor.config.model import Config
 from monitor.errors import MonitorError
 
@@ -32,6 +37,7 @@ def declare_executor_commands(sub: Any, load: Loader) -> None:
     p.add_argument("--concurrency", type=int, default=4, metavar="N", help="runs at once (4)")
     p.add_argument("--queues", default="dxq", metavar="A,B", help="queues to serve (dxq)")
     p.add_argument("--name", metavar="NAME", help="worker name (default dxq-PID@HOST)")
+    add_metrics_options(p)
     p = command("runs", "list recent runs with their cron slot and worker", _runs)
     p.add_argument("--integration", metavar="NAME", help="only this integration's runs")
     p.add_argument("--since", metavar="ISO", help="runs started at or after this time")
@@ -55,9 +61,12 @@ def _worker(args: Any) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    metrics = metrics_endpoint(args)
     app = celery_app(config)
     check_broker(app, config.executor.broker)
     host = WorkerHost(config, name, queues or ("dxq",), args.concurrency)
+    if metrics is not None and not start_metrics(host.store, metrics):
+        return 2
     register(app, host)
     stop = threading.Event()
 

@@ -9,11 +9,12 @@ import socket
 import sys
 from collections.abc import Mapping
 
+from monitor.commands.metrics_options import start_metrics
 from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.daemon.scheduler import Options, Scheduler, utcnow
 from monitor.errors import MonitorError
-from monitor.metrics import MetricsEndpoint, serve_metrics
+from monitor.metrics import MetricsEndpoint
 from store import scheduling
 from store.errors import StoreError
 from store.store import ResultStore
@@ -48,16 +49,10 @@ def schedule(
     except StoreError as exc:
         print(f"dxq: {exc}", file=sys.stderr)
         return 2
-    if metrics is not None:
-        try:
-            serve_metrics(ResultStore.open(config.store, migrate=False), metrics)
-        except OSError as exc:
-            print(
-                f"dxq: --metrics-port {metrics.port}: cannot listen on "
-                f"{metrics.address}:{metrics.port}: {exc.strerror or exc}",
-                file=sys.stderr,
-            )
-            return 2
+    if metrics is not None and not start_metrics(
+        ResultStore.open(config.store, migrate=False), metrics
+    ):
+        return 2
     return scheduler.serve()
 
 

@@ -12,7 +12,15 @@ from monitor.config.loading import load_config
 from monitor.executor.app import TASK, celery_app
 from store import firings
 from store.store import ResultStore
-from tests.scale.world import REDIS, firing_runs, monitor_file, queue_name, runs_json, worker
+from tests.scale.world import (
+    REDIS,
+    dxq,
+    firing_runs,
+    monitor_file,
+    queue_name,
+    runs_json,
+    worker,
+)
 from tests.scale.world import slow_integration as slow
 from tests.scheduler.world import ROOT, running, stop, wait_for
 
@@ -136,3 +144,47 @@ integrations:
         "erp-eu",
         "dxq",
     ]
+
+
+def test_a_worker_serves_the_stores_metrics(pg_store: str, tmp_path: Path) -> None:
+    """`dxq worker --metrics-port` serves the same store-backed metrics as the scheduler: the
+    run it executed is counted there."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.support.ports import free_port
+
+    queue = queue_name()
+    config = monitor_file(tmp_path / "dxq.yml", pg_store, REDIS, {"orders": slow(0.1, queue)})
+    key = _firing(config, "orders", datetime(2026, 12, 6, 9, 0, tzinfo=UTC))
+    app = celery_app(load_config(config, {}))
+    port = free_port()
+    log = tmp_path / "worker.log"
+    proc = dxq(
+        "worker", "-c", str(config), "--name", "w-m", "--queues", queue,
+        "--metrics-port", str(port), log=log,
+    )  # fmt: skip
+
+    def scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+        except OSError:
+            return {}
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+        }
+
+    with running(proc):
+        app.send_task(TASK, args=[key], queue=queue)
+        wait_for(lambda: firing_runs(pg_store, key), 30, "the run")
+        runs = (("integration", "orders"), ("outcome", "passed"))
+        values = wait_for(
+            lambda: (v := scraped()).get(("dxq_runs_total", runs)) == 1 and v, 30, "the count"
+        )
+        assert stop(proc) == 0
+    assert values[("dxq_store_up", ())] == 1
+    assert values[("dxq_integration_status", (("integration", "orders"),))] == 0
