@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,32 @@ class Api:
         return httpx.request(method, f"{self.base}{path}", headers=headers, timeout=10, **kw)
 
 
+@contextmanager
+def serving_api(config: Path, log_path: Path) -> Iterator[Api]:
+    """`dxq api -c CONFIG` on a free loopback port until the block ends (stopped with
+    SIGTERM); yields a client once its health endpoint answers."""
+    port = free_port()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "api", "-c", str(config), "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        client = Api(f"http://127.0.0.1:{port}")
+
+        def healthy() -> bool:
+            try:
+                return client.call("GET", "/api/v1/health").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        with running(proc):
+            wait_for(healthy, 60, "the API to answer")
+            yield client
+            stop(proc)
+
+
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[tuple[Api, Path]]:
     store_url = migrated(f"sqlite:///{tmp_path}/results.db")
@@ -88,27 +115,8 @@ def api(tmp_path: Path) -> Iterator[tuple[Api, Path]]:
     )
     ran = _dxq("run", "-c", str(config), "stock", "catalog")
     assert ran.returncode == 1, ran.stderr  # stock fails, catalog passes
-    port = free_port()
-    log = (tmp_path / "api.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "api", "-c", str(config), "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    client = Api(f"http://127.0.0.1:{port}")
-
-    def healthy() -> bool:
-        try:
-            return client.call("GET", "/api/v1/health").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    with running(proc):
-        wait_for(healthy, 60, "the API to answer")
+    with serving_api(config, tmp_path / "api.log") as client:
         yield client, tmp_path
-        stop(proc)
-    log.close()
 
 
 def test_reads(api: tuple[Api, Path]) -> None:
@@ -203,36 +211,17 @@ def test_store_down_is_503_without_traceback(tmp_path: Path) -> None:
         sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     )
     config = _monitor_file(tmp_path, store_url, {"oncall": ONCALL_TOKEN})
-    port = free_port()
     log_path = tmp_path / "api.log"
-    log = log_path.open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "api", "-c", str(config), "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    client = Api(f"http://127.0.0.1:{port}")
-
-    def up() -> bool:
-        try:
-            return client.call("GET", "/api/v1/health").status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        with running(proc):
-            wait_for(up, 60, "the API to answer")
+        with serving_api(config, log_path) as client:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
             health = client.call("GET", "/api/v1/health")
             listed = client.call("GET", "/api/v1/integrations", ONCALL_TOKEN)
-            stop(proc)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
-        log.close()
     assert health.status_code == 503 and listed.status_code == 503
     assert listed.json()["detail"].startswith("results database unavailable")
     logged = log_path.read_text()
