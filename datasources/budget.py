@@ -36,6 +36,10 @@ class RunBudget:
         """Whether the run is over: cancelled, or past its deadline."""
         return self.cancelled or time.monotonic() >= self.deadline
 
+    def expired(self) -> bool:
+        """Whether the deadline has passed (whether or not the run was cancelled)."""
+        return time.monotonic() >= self.deadline
+
     def timeout_s(self, timeout_s: float) -> float:
         """`timeout_s` capped at the time left (never below MIN_TIMEOUT_S)."""
         return max(MIN_TIMEOUT_S, min(timeout_s, self.deadline - time.monotonic()))

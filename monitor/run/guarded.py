@@ -155,7 +155,7 @@ class Worker:
                 budget.cancel()
                 return RunReport(name, RunStatus.STOPPED, run_id, reason)
             if time.monotonic() >= deadline:
-                reason = f"timed out after {plan.timeout_s:g} s"
+                reason = plan.timed_out
                 log.warning("%s: %s", name, reason)
                 run_id = self._fail_current(name, reason)
                 self._await_end(name, done, budget)

@@ -39,6 +39,11 @@ class IntegrationPlan:
     timeout_s: float
     specs: tuple[CheckSpec, ...]
 
+    @property
+    def timed_out(self) -> str:
+        """The reason of a run that ran past its `timeout` (the worker's and the run's own)."""
+        return f"timed out after {self.timeout_s:g} s"
+
 
 def plan_integrations(config: Config, names: Sequence[str] = ()) -> list[IntegrationPlan]:
     """Plans for the named integrations (all, in file order, when `names` is empty)."""

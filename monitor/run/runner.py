@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import CheckSpec, SchemaSpec
 from datasources.budget import RunBudget, within
+from datasources.budget import current as current_budget
 from datasources.errors import Cause
 from monitor.run.api_sources import api_datasets
 from monitor.run.registry import check_type
@@ -188,18 +189,31 @@ def record_integration(
             "%s: a system was unreachable during the run and answers again: rerun", plan.name
         )
         run = run_integration(plan, started, previous_schema=previous, clock=run_clock)
-    failed = _complete(store, run_id, run, alerting)
+    failed = _complete(store, run_id, run, alerting, _timed_out(plan, run))
     return dataclasses.replace(run, run_id=run_id, not_recorded=failed)
 
 
+def _timed_out(plan: IntegrationPlan, run: IntegrationRun) -> str | None:
+    """The run's reason when checks erred because its budget ran out: the statement timeouts
+    are capped at the deadline, so a hung query can end the run a moment before the worker
+    notices the deadline; both then say the same."""
+    budget = current_budget()
+    erred = any(r.outcome is Outcome.ERROR for r in run.results)
+    return plan.timed_out if budget is not None and budget.expired() and erred else None
+
+
 def _complete(
-    store: ResultStore, run_id: int, run: IntegrationRun, alerting: AlertContext | None
+    store: ResultStore,
+    run_id: int,
+    run: IntegrationRun,
+    alerting: AlertContext | None,
+    reason: str | None = None,
 ) -> str | None:
     """Complete a begun run: results, schema snapshot, alerts and outbox in one transaction.
     When that fails, close the run as `error` in a fresh transaction; returns why, or None."""
     try:
         with store.transaction() as tx:
-            tx.complete_run(run_id, run.finished_at, list(run.results))
+            tx.complete_run(run_id, run.finished_at, list(run.results), reason)
             for result in run.results:
                 snapshot = (
                     result.metrics.get("snapshot") if result.kind is CheckKind.SCHEMA else None

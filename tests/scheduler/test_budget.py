@@ -161,3 +161,32 @@ def test_a_hung_suite_neither_blocks_other_systems_nor_outlives_its_cancel(
         assert [r.outcome for r in hung] == [Outcome.ERROR]
     finally:
         budget.cancel()
+
+
+def test_a_run_ended_by_its_own_capped_statement_timeout_says_it_timed_out(
+    pg_url: str, tmp_path: Path, unique: str
+) -> None:
+    """The statement timeout is capped at the deadline, so the run's own query can time out a
+    moment before the worker notices the deadline; the run then gives the worker's reason."""
+    from monitor.config.loading import load_config
+    from monitor.daemon.scheduler import utcnow
+    from monitor.run.plan import plan_integrations
+    from monitor.run.runner import record_integration
+    from store.store import ResultStore
+    from tests.scheduler.world import integration, runs_of, write_monitor_file
+
+    store_url = f"sqlite:///{tmp_path}/results.db"
+    hang = integration(None, "2s", source={"system": "pg", "query": "SELECT pg_sleep(30) AS x"})
+    hang["target"] = {"system": "pg", "query": "SELECT 1 AS x"}
+    systems = {"pg": {"url": pg_url, "query_timeout": "20s"}}
+    path = write_monitor_file(tmp_path / "dxq.yml", store_url, systems, {unique: hang})
+    plan = plan_integrations(load_config(path, {}))[0]
+    store = ResultStore.open(store_url)
+    budget = RunBudget(time.monotonic() + plan.timeout_s)
+    try:
+        run = record_integration(plan, store, trigger="request", clock=utcnow, budget=budget)
+    finally:
+        store.dispose()
+    assert any(r.outcome is Outcome.ERROR for r in run.results)
+    [stored] = runs_of(store_url, unique)
+    assert (stored.status, stored.reason) == ("error", "timed out after 2 s")
