@@ -24,11 +24,13 @@ from pydantic import (
 )
 
 from alerts.owner import OPSGENIE_URL, PAGERDUTY_URL, hide_url
+from monitor.config.anomalies import Anomalies
 from monitor.config.api import Api
 from monitor.config.api_system import ApiSection
 from monitor.config.digest import Digest
 from monitor.config.executor import DEFAULT_QUEUE, Executor, Queue
 from monitor.config.integration import Integration, SuiteRef
+from monitor.config.partner import Partner, check_partner
 from monitor.config.routes import Route, check_root
 from monitor.config.values import (
     Duration,
@@ -211,6 +213,13 @@ class System(Model):
     connect_timeout: Duration = 10.0
     query_timeout: Duration = 300.0
     queue: Queue | None = None  # the Celery queue of its integrations' runs
+    external: bool = False  # run by an external partner (monitor/config/partner.py)
+    partner: Partner | None = Field(default=None, validate_default=True)
+
+    @field_validator("partner")
+    @classmethod
+    def _check_partner(cls, partner: Partner | None, info: ValidationInfo) -> Partner | None:
+        return check_partner(partner, info.data.get("external"))
 
     @field_validator("url")
     @classmethod
@@ -259,6 +268,7 @@ class Config(Model):
     api: Api = Api()
     executor: Executor | None = None  # None: runs execute inside dxq schedule
     digest: Digest | None = None  # None: no weekly digest e-mails
+    anomalies: Anomalies | None = None  # defaults of every integration's `anomalies:`
 
     @field_validator("store")
     @classmethod
