@@ -22,21 +22,27 @@ def _states(store: ResultStore) -> list[tuple[str, str, int]]:
 def test_racing_senders_claim_a_digest_once(store_url: str) -> None:
     start = threading.Barrier(4)
     won: list[str] = []
+    failed: list[BaseException] = []
 
     def sender(holder: str) -> None:
-        opened = ResultStore.open(store_url)
+        opened: ResultStore | None = None
         try:
-            start.wait()
+            opened = ResultStore.open(store_url)  # four senders also race to migrate the store
+            start.wait(timeout=30)
             if digests.claim(opened, "alice", WEEK_START, holder, HOLD, T0):
                 won.append(holder)
+        except BaseException as exc:  # seen by the assertion below, not lost in the thread
+            failed.append(exc)
         finally:
-            opened.dispose()
+            if opened is not None:
+                opened.dispose()
 
     threads = [threading.Thread(target=sender, args=(f"s{i}",)) for i in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert not failed, failed
     assert len(won) == 1, won
 
 
