@@ -44,7 +44,8 @@ Lifecycle (all take `now`; never raise for data):
     Alert.to_json() / Alert.from_json() round-trip an alert for storage.
 
 Delivery (the dispatcher):
-    message.build_message(alert, notification, owners, dashboard_url) -> Message
+    message.build_message(alert, notification, owners, dashboard_url, partners) -> Message
+        (partners: system -> external partner's contact, named in the facts)
     owners[n.receiver].channel(n.channel) -> ChannelAddress | None  (None: dead letter)
     sender.deliver(address, message, smtp, now) -> DeliveryResult(delivered, retryable,
                                                                   retry_after_s, error)

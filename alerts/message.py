@@ -14,6 +14,8 @@ from datasources.credentials import mask_credentials
 from datasources.durations import format_duration
 
 KEYS_SHOWN = 5  # failing keys named in a message: a few, the Check page lists them all
+PARTNER_FACT = "external partner"  # the fact naming who runs an external system
+SYSTEM_LABELS = ("source_system", "target_system")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,11 @@ def build_message(
     notification: Notification,
     owners: Mapping[str, Owner],
     dashboard_url: str,
+    partners: Mapping[str, str] | None = None,
 ) -> Message:
-    """The message for one notification of one alert."""
+    """The message for one notification of one alert; `partners` maps each system run by an
+    external partner to the partner's contact, named in the facts when the alert's
+    integration reads such a system."""
     names = dict.fromkeys(
         owners[t.receiver].label if t.receiver in owners else t.receiver for t in alert.targets
     )
@@ -85,7 +90,7 @@ def build_message(
         severity=alert.severity,
         title=f"[{status}] {alert.integration}: {what} ({alert.check})",
         headline=headline,
-        facts=facts(alert),
+        facts=facts(alert, partners or {}),
         since=alert.opened_at,
         owners=tuple(names),
         link=check_link(dashboard_url, alert.integration, alert.check),
@@ -213,12 +218,19 @@ def failing_keys(sample: Sequence[Mapping[str, Any]], limit: int = KEYS_SHOWN) -
     return tuple(found)
 
 
-def facts(alert: Alert) -> tuple[tuple[str, str], ...]:
-    """The numbers behind the message, as (name, value) pairs; a few failing keys first."""
+def facts(alert: Alert, partners: Mapping[str, str] | None = None) -> tuple[tuple[str, str], ...]:
+    """The numbers behind the message, as (name, value) pairs; a few failing keys first,
+    then the external partners running the integration's systems (`partners`: system ->
+    contact), before the metrics."""
     found = [("integration", alert.integration), ("check", alert.check)]
     found += [("severity", alert.severity), ("since", f"{alert.opened_at:%Y-%m-%d %H:%M} UTC")]
     if alert.keys:
         found.append(("failing keys", mask_credentials(", ".join(alert.keys))))
+    known = partners or {}
+    systems = dict.fromkeys(alert.labels.get(side, "") for side in SYSTEM_LABELS)
+    external = [f"{name}: {known[name]}" for name in systems if name in known]
+    if external:
+        found.append((PARTNER_FACT, "; ".join(external)))
     for name, value in alert.metrics.items():
         if isinstance(value, bool) or value is None or isinstance(value, dict | list):
             continue

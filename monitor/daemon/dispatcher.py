@@ -244,7 +244,9 @@ def attempt(
     address = owner.channel(n.channel) if owner is not None else None
     if address is None:
         return DeliveryResult.permanent(f"{n.receiver} has no {n.channel} channel")
-    message = build_message(claimed.alert, n, context.owners, context.dashboard_url)
+    message = build_message(
+        claimed.alert, n, context.owners, context.dashboard_url, context.partners
+    )
     return run_with_timeout(lambda: deliver(address, message, context.smtp, now), timeout_s)
 
 

@@ -73,6 +73,7 @@ class AlertContext:
     dashboard_url: str
     tree: Route | None = None
     integrations: Mapping[str, IntegrationAlerting] = field(default_factory=dict)
+    partners: Mapping[str, str] = field(default_factory=dict)  # external system -> contact
 
     def settings(self, integration: str) -> AlertSettings:
         """The alert settings of one integration (an unknown one has no owners of its own)."""
@@ -107,6 +108,11 @@ def alert_context(config: cfg.Config) -> AlertContext:
                 max_mismatch_rate=i.reconcile.max_mismatch_rate if i.reconcile else None,
             )
             for name, i in config.integrations.items()
+        },
+        partners={
+            name: system.partner.contact()
+            for name, system in config.systems.items()
+            if system.external and system.partner is not None
         },
     )
 
