@@ -77,6 +77,8 @@ class CheckKind(StrEnum):
     RECONCILE = "reconcile"
     REFERENCES = "references"
     SCHEMA = "schema"
+    LATENCY = "latency"
+    ANOMALY = "anomaly"  # a watched series left its expected band (checks/anomaly)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,11 @@ class ReconcileSpec:
     target_updated_column: str | None = None
     sample: int = 50
     name: str = "reconcile"
+    # a mapping table matching source_key[0] to target_key[0] (checks/reconcile/crosswalk.py):
+    # its column of source keys and its column of target keys
+    crosswalk: Dataset | None = None
+    crosswalk_source: str = ""
+    crosswalk_target: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,25 @@ class SchemaSpec:
 
 
 @dataclass(frozen=True)
+class LatencySpec:
+    """How long a change takes to arrive: for source records updated within `window_s` of now,
+    the target's updated time minus the source's, matched by key (checks/latency.py)."""
+
+    source: Dataset
+    target: Dataset
+    source_key: tuple[str, ...]
+    target_key: tuple[str, ...]
+    source_updated_column: str
+    target_updated_column: str
+    window_s: float
+    max_p95_s: float
+    severity: Severity
+    warn_p95_s: float | None = None  # a p95 above it (up to the max) is warned
+    sample: int = 20  # the slowest records kept for the drill-down
+    name: str = "latency"
+
+
+@dataclass(frozen=True)
 class SuiteSpec:
     """A GX suite (GX's own JSON file) run against one side of an integration."""
 
@@ -104,4 +128,12 @@ class SuiteSpec:
     pii_columns: tuple[str, ...] = ()  # columns of this side whose values are masked
 
 
-CheckSpec = ReconcileSpec | FreshnessSpec | VolumeSpec | ReferenceSpec | SchemaSpec | SuiteSpec
+CheckSpec = (
+    ReconcileSpec
+    | FreshnessSpec
+    | VolumeSpec
+    | ReferenceSpec
+    | SchemaSpec
+    | SuiteSpec
+    | LatencySpec
+)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from checks.result import Severity
 from datasources.statement import statement_problem
+from monitor.config.anomalies import Anomalies, as_section
 from monitor.config.executor import Queue
 from monitor.config.limits import DurationLimit, FractionLimit
 from monitor.config.values import (
@@ -57,11 +65,22 @@ class DatasetRef(Model):
         return self.system if self.query is None else f"{self.system} (query)"
 
 
+class Crosswalk(Model):
+    """A mapping table between two systems' identifiers: `{dataset: mdm.customer_xref,
+    source: shop_id, target: crm_id}` (its column of source keys and of target keys)."""
+
+    dataset: DatasetRef
+    source: str
+    target: str
+
+
 class Key(Model):
-    """The unique identifier matching records: the same columns or a pair of column lists."""
+    """The unique identifier matching records: the same columns or a pair of column lists;
+    with `crosswalk`, source and target keys are matched through a mapping table."""
 
     source: Names
     target: Names
+    crosswalk: Crosswalk | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -79,6 +98,8 @@ class Key(Model):
                 f"source key has {len(self.source)} column(s) and target key has "
                 f"{len(self.target)}; they must pair up"
             )
+        if self.crosswalk is not None and len(self.source) != 1:
+            raise ValueError("a crosswalk maps one key column per side; give one column each")
         return self
 
 
@@ -125,10 +146,15 @@ class Volume(Model):
 
 
 class SidePair(Model):
-    """A column named per side."""
+    """A column named per side; a plain string names the same column on both sides."""
 
     source: str
     target: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand(cls, value: object) -> object:
+        return {"source": value, "target": value} if isinstance(value, str) else value
 
 
 class Reconcile(Model):
@@ -136,11 +162,6 @@ class Reconcile(Model):
     grace: Duration | None = None
     updated_column: SidePair | None = None
     sample: int = Field(default=50, ge=0, le=1000)
-
-    @field_validator("updated_column", mode="before")
-    @classmethod
-    def _expand_column(cls, value: object) -> object:
-        return {"source": value, "target": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _grace_needs_a_column(self) -> Reconcile:
@@ -153,6 +174,37 @@ class Reconcile(Model):
                 "updated_column is only used with grace; add grace (e.g. 15m) or remove it"
             )
         return self
+
+
+class Latency(Model):
+    """How long a change takes to arrive (checks/latency.py): `{max_p95: 15m, window: 24h,
+    updated_column: updated_at}`; without `updated_column`, reconcile's is used."""
+
+    max_p95: DurationLimit  # 15m, or {warn: 10m, fail: 15m}
+    window: Duration = 86_400.0
+    updated_column: SidePair | None = None
+    sample: int = Field(default=20, ge=0, le=1000)
+
+    @field_validator("window")
+    @classmethod
+    def _check_window(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("the window must be longer than 0s, e.g. 24h")
+        return value
+
+    def resolved(self, key: Key | None, reconcile: Reconcile | None) -> Latency:
+        """With the updated columns filled in from reconcile; ValueError when the integration
+        cannot measure latency (no key, or no updated column on both sides)."""
+        if key is None:
+            raise ValueError("latency needs a 'key' to match source and target records")
+        column = self.updated_column or (reconcile.updated_column if reconcile else None)
+        if column is None:
+            raise ValueError(
+                "latency needs the column that says when a record last changed, on both "
+                "sides: add updated_column (e.g. updated_at, or {source: changed_at, target: "
+                "synced_at}) to latency or to reconcile"
+            )
+        return self.model_copy(update={"updated_column": column})
 
 
 class Reference(Model):
@@ -211,7 +263,10 @@ def expand_schema(value: object) -> object:
 class Integration(Model):
     description: str = ""
     source: DatasetRef
-    target: DatasetRef
+    # one target (`target`), or several compared with the golden source (`targets`, see
+    # `target` and `per_target`); neither/both/empty are reported by config/references.py
+    target_: DatasetRef | None = Field(default=None, alias="target")
+    targets: list[DatasetRef] = []
     key: Key | None = None
     direction: Literal["one-way", "two-way"] = "one-way"
     golden: Literal["source", "target"] = "source"
@@ -224,17 +279,49 @@ class Integration(Model):
     freshness: Freshness | None = None
     volume: Volume | None = None
     reconcile: Reconcile | None = None
+    latency: Latency | None = None
     references: list[Reference] = []
     schema_: Annotated[bool, BeforeValidator(expand_schema)] = Field(default=False, alias="schema")
     suites: list[SuiteRef] = []
     alert: AlertPolicy = AlertPolicy()
     queue: Queue | None = None  # the Celery queue of its runs (executor: celery)
+    # None: as the top-level `anomalies:` says; `true` the defaults, `false` off
+    anomalies: Annotated[Anomalies | None, BeforeValidator(as_section)] = None
+
+    @field_validator("latency")
+    @classmethod
+    def _resolve_latency(cls, value: Latency | None, info: ValidationInfo) -> Latency | None:
+        if value is None or "key" not in info.data or "reconcile" not in info.data:
+            return value  # a broken key or reconcile is reported on its own
+        return value.resolved(info.data["key"], info.data["reconcile"])
 
     @model_validator(mode="after")
     def _check_key(self) -> Integration:
         if self.key is None and (self.reconcile is not None or self.compare):
             raise ValueError("'reconcile' and 'compare' need a 'key' to match records")
+        if self.target_ is None and "targets" not in self.model_fields_set:
+            raise ValueError(
+                "missing required key 'target' (one dataset) or 'targets' (a list of them)"
+            )
         return self
+
+    @property
+    def target(self) -> DatasetRef:
+        """The target, or the first of `targets` (what single-side checks measure)."""
+        found = self.target_ or next(iter(self.targets), None)
+        if found is None:  # load_config reports it; a Config is never built without one
+            raise ValueError("the integration has no 'target'")
+        return found
+
+    @property
+    def all_targets(self) -> list[DatasetRef]:
+        """Every target compared with the source: `targets`, or `[target]`."""
+        return list(self.targets) or [self.target]
+
+    def per_target(self, check: str, target: DatasetRef) -> str:
+        """The name of a check run once per target: `reconcile(erp.customers)` with
+        `targets`, the plain name (`reconcile`) otherwise."""
+        return f"{check}({target.label})" if self.targets else check
 
     @property
     def reconciles(self) -> bool:

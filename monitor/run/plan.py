@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from checks.anomaly.watch import AnomalySpec
 from checks.result import Severity
 from checks.spec import (
     CheckSpec,
     FieldSpec,
     FreshnessSpec,
+    LatencySpec,
     ReconcileSpec,
     ReferenceSpec,
     SchemaSpec,
@@ -17,6 +19,7 @@ from checks.spec import (
     VolumeSpec,
 )
 from datasources.dataset import Dataset, FileSystem, SqlSystem, System
+from monitor.config.anomalies import default_series, effective, integration_checks
 from monitor.config.integration import CompareField, DatasetRef, Integration
 from monitor.config.limits import warning_level
 from monitor.config.model import Config
@@ -38,6 +41,7 @@ class IntegrationPlan:
     timezone: str  # of the schedule
     timeout_s: float
     specs: tuple[CheckSpec, ...]
+    anomalies: AnomalySpec | None = None  # the series the detector judges after the checks
 
     @property
     def timed_out(self) -> str:
@@ -111,7 +115,21 @@ def plan_integration(config: Config, name: str, systems: dict[str, System]) -> I
         timezone=integration.timezone,
         timeout_s=integration.timeout,
         specs=tuple(build_specs(config, integration, source, target, systems)),
+        anomalies=build_anomalies(config, integration),
     )
+
+
+def build_anomalies(config: Config, integration: Integration) -> AnomalySpec | None:
+    """The series an integration watches (its `anomalies:` over the top-level one), or None."""
+    chosen = effective(config.anomalies, integration.anomalies)
+    if chosen is None:
+        return None
+    if chosen.metrics is None:
+        raw = integration.model_dump(by_alias=True, exclude_defaults=True)
+        series = default_series(integration_checks(raw))
+    else:
+        series = tuple(dict.fromkeys(m.key for m in chosen.metrics))
+    return AnomalySpec(chosen.settings(), series) if series else None
 
 
 def build_dataset(ref: DatasetRef, systems: dict[str, System]) -> Dataset:
@@ -151,18 +169,30 @@ def build_specs(
                 dataset, fresh.column, fresh.max_age, severity, side=fresh.side, warn_age_s=warn_age
             )
         )
+    # with `targets`, volume and reconcile run once per target: "reconcile(erp.customers)"
+    each = [(ref, build_dataset(ref, systems)) for ref in integration.all_targets]
     if integration.volume is not None:
         tolerance = integration.volume.tolerance
-        specs.append(
-            VolumeSpec(source, target, tolerance, severity, warn_tolerance=warning_level(tolerance))
+        warn = warning_level(tolerance)
+        specs.extend(
+            VolumeSpec(
+                source,
+                one,
+                tolerance,
+                severity,
+                name=integration.per_target("volume", ref),
+                warn_tolerance=warn,
+            )
+            for ref, one in each
         )
     if integration.reconciles and integration.key is not None:
         options = integration.reconcile
         updated = options.updated_column if options else None
-        specs.append(
+        crosswalk = integration.key.crosswalk
+        specs.extend(
             ReconcileSpec(
                 source=source,
-                target=target,
+                target=one,
                 source_key=tuple(integration.key.source),
                 target_key=tuple(integration.key.target),
                 fields=tuple(build_field(c) for c in integration.compare),
@@ -173,8 +203,15 @@ def build_specs(
                 source_updated_column=updated.source if updated else None,
                 target_updated_column=updated.target if updated else None,
                 sample=options.sample if options else 50,
+                name=integration.per_target("reconcile", ref),
+                crosswalk=build_dataset(crosswalk.dataset, systems) if crosswalk else None,
+                crosswalk_source=crosswalk.source if crosswalk else "",
+                crosswalk_target=crosswalk.target if crosswalk else "",
             )
+            for ref, one in each
         )
+    if integration.latency is not None and integration.key is not None:
+        specs.append(latency_spec(integration, source, target))
     for ref in integration.references:
         referenced = Dataset(system=systems[ref.system], table=ref.table)
         specs.append(
@@ -203,6 +240,25 @@ def build_specs(
             )
         )
     return in_run_order(specs)
+
+
+def latency_spec(integration: Integration, source: Dataset, target: Dataset) -> LatencySpec:
+    """The latency check of an integration that declares one (validated: key and columns)."""
+    latency, key = integration.latency, integration.key
+    assert latency is not None and latency.updated_column is not None and key is not None
+    return LatencySpec(
+        source=source,
+        target=target,
+        source_key=tuple(key.source),
+        target_key=tuple(key.target),
+        source_updated_column=latency.updated_column.source,
+        target_updated_column=latency.updated_column.target,
+        window_s=latency.window,
+        max_p95_s=latency.max_p95,
+        warn_p95_s=warning_level(latency.max_p95),
+        severity=integration.severity,
+        sample=latency.sample,
+    )
 
 
 def pii_columns(integration: Integration, side: str) -> tuple[str, ...]:

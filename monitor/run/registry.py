@@ -15,6 +15,7 @@ from checks.result import CheckKind, CheckResult
 from checks.spec import (
     CheckSpec,
     FreshnessSpec,
+    LatencySpec,
     ReconcileSpec,
     ReferenceSpec,
     SchemaSpec,
@@ -54,6 +55,12 @@ def _reconcile(spec: ReconcileSpec, now: datetime) -> list[CheckResult]:
     from checks.reconcile import reconcile
 
     return [reconcile(spec, now)]
+
+
+def _latency(spec: LatencySpec, now: datetime) -> list[CheckResult]:
+    from checks.latency import check_latency
+
+    return [check_latency(spec, now)]
 
 
 def _references(spec: ReferenceSpec, _now: datetime) -> list[CheckResult]:
@@ -99,6 +106,7 @@ CHECK_TYPES: tuple[CheckType, ...] = (
     CheckType(CheckKind.FRESHNESS, FreshnessSpec, _freshness),
     CheckType(CheckKind.VOLUME, VolumeSpec, _volume),
     CheckType(CheckKind.RECONCILE, ReconcileSpec, _reconcile),
+    CheckType(CheckKind.LATENCY, LatencySpec, _latency),
     CheckType(CheckKind.REFERENCES, ReferenceSpec, _references),
     CheckType(CheckKind.SCHEMA, SchemaSpec, _schema),
     CheckType(CheckKind.EXPECTATION, SuiteSpec, _suite),
@@ -123,6 +131,7 @@ def in_run_order(specs: Iterable[CheckSpec]) -> list[CheckSpec]:
 def warm_up() -> None:
     """Import the check engines now, so the first firings are not late (GX stays lazy)."""
     import checks.freshness
+    import checks.latency
     import checks.reconcile
     import checks.references
     import checks.schema
