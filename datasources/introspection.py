@@ -12,17 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import pymysql.charset
 import sqlalchemy as sa
 
-from datasources import files
 from datasources.connection import read_only, translate_error
 from datasources.dataset import Dataset, FileSystem, SqlSystem
 from datasources.errors import ColumnNotFound, DatasetNotFound, DatasourceError
 from datasources.statement import query_clause
+
+if TYPE_CHECKING:  # files (pandas, pyarrow) load only when a files dataset is read
+    import pyarrow as pa
 
 Bind = sa.Connection | sa.Engine
 
@@ -69,6 +70,8 @@ def selectable(dataset: Dataset, bind: Bind) -> sa.FromClause:
 def columns(dataset: Dataset) -> dict[str, str]:
     """Column name -> generic type name, for tables, queries and files."""
     if isinstance(dataset.system, FileSystem):
+        from datasources import files
+
         return {name: arrow_type_name(t) for name, t in files.column_types(dataset.system).items()}
     system = dataset.system
     with read_only(system) as conn:
@@ -91,6 +94,8 @@ def require_columns(dataset: Dataset, names: Iterable[str]) -> None:
 def count_rows(dataset: Dataset) -> int:
     """Number of rows, counted by the database (or from the files)."""
     if isinstance(dataset.system, FileSystem):
+        from datasources import files
+
         return files.count_file_rows(dataset.system)
     with read_only(dataset.system) as conn:
         query = sa.select(sa.func.count()).select_from(selectable(dataset, conn))
@@ -100,6 +105,8 @@ def count_rows(dataset: Dataset) -> int:
 def max_value(dataset: Dataset, column: str) -> Any:
     """The largest non-null value of a column, or None when it has none."""
     if isinstance(dataset.system, FileSystem):
+        from datasources import files
+
         return files.max_file_value(dataset.system, column)
     with read_only(dataset.system) as conn:
         source = selectable(dataset, conn)
@@ -145,6 +152,8 @@ _SIMPLE_TYPES: list[tuple[type[Any], str]] = [
 
 def arrow_type_name(arrow_type: pa.DataType) -> str:
     """The generic name of an Arrow type (files)."""
+    import pyarrow as pa
+
     t = pa.types
     if t.is_boolean(arrow_type):
         return "boolean"

@@ -15,13 +15,12 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from checks.reconcile.checksum_engine import duplicate_message, null_message, reconcile_across
 from checks.reconcile.errors import DuplicateKeys, NullKeys, ReconcileError
-from checks.reconcile.file_side import FileSide, describe_files
 from checks.reconcile.join_engine import reconcile_joined
 from checks.reconcile.outcome import build_result
 from checks.reconcile.plan import Column, Plan, build_plan
@@ -33,6 +32,9 @@ from checks.spec import ReconcileSpec
 from datasources.connection import read_only
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import Cause, DatasourceError, cause_of
+
+if TYPE_CHECKING:  # files sides read with pandas and pyarrow: imported only when one is read
+    from checks.reconcile.file_side import FileSide
 
 
 def reconcile(spec: ReconcileSpec, now: datetime) -> CheckResult:
@@ -53,6 +55,10 @@ def reconcile(spec: ReconcileSpec, now: datetime) -> CheckResult:
 
 
 def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str, Any]]:
+    if spec.crosswalk is not None:  # keys matched through a mapping table
+        from checks.reconcile.crosswalk import evaluate_crosswalk
+
+        return evaluate_crosswalk(spec, now)
     with ExitStack() as stack:
         conns: dict[str, sa.Connection] = {}
         columns: dict[str, dict[str, Column]] = {}
@@ -67,6 +73,8 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
                     conns[role] = stack.enter_context(prepared(conn))
                 columns[role], unique[role] = describe(dataset, conns[role])
             else:
+                from checks.reconcile.file_side import describe_files
+
                 columns[role], unique[role] = describe_files(dataset), []
         plan = build_plan(spec, columns["source"], columns["target"], now)
         sides = {
@@ -101,6 +109,8 @@ def _side(
     dataset = spec.source if role == "source" else spec.target
     if role in conns:
         return SqlSide(dataset, conns[role], plan, role, columns)
+    from checks.reconcile.file_side import FileSide
+
     return FileSide(dataset, plan, role)
 
 

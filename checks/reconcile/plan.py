@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from checks.reconcile.canonical_form import normalize
 from checks.reconcile.errors import BadColumn, IncomparableTypes
 from checks.spec import FieldSpec, ReconcileSpec
 from datasources.dataset import Dataset
+
+if TYPE_CHECKING:  # files only: a run of SQL datasets does not load pyarrow
+    import pyarrow as pa
 
 _NUMERIC = {"integer", "number"}
 
@@ -66,6 +68,8 @@ class Plan:
 
 def arrow_category(arrow_type: pa.DataType) -> tuple[str, bool]:
     """Comparison category (and zoned-ness) of an Arrow column type."""
+    import pyarrow as pa
+
     if pa.types.is_boolean(arrow_type) or pa.types.is_integer(arrow_type):
         return "integer", False
     if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
@@ -80,25 +84,42 @@ def arrow_category(arrow_type: pa.DataType) -> tuple[str, bool]:
 
 
 def build_plan(
-    spec: ReconcileSpec, source: dict[str, Column], target: dict[str, Column], now: datetime
+    spec: ReconcileSpec,
+    source: dict[str, Column],
+    target: dict[str, Column],
+    now: datetime,
+    keys: tuple[Pair, ...] | None = None,
 ) -> Plan:
-    """Check names and types of both sides and pair the columns; raises ReconcileError."""
+    """Check names and types of both sides and pair the columns; raises ReconcileError.
+    `keys` are given when the key is not paired column to column (a crosswalk)."""
+    if keys is not None:
+        return _with_keys(spec, source, target, now, keys)
     if len(spec.source_key) != len(spec.target_key) or not spec.source_key:
         raise BadColumn("source and target keys must name the same number of columns (>= 1)")
     keys = tuple(
-        _pair(
-            _column(spec.source, source, s),
-            _column(spec.target, target, t),
+        pair_columns(
+            column_named(spec.source, source, s),
+            column_named(spec.target, target, t),
             None,
             spec.source.label,
             spec.target.label,
         )
         for s, t in zip(spec.source_key, spec.target_key, strict=True)
     )
+    return _with_keys(spec, source, target, now, keys)
+
+
+def _with_keys(
+    spec: ReconcileSpec,
+    source: dict[str, Column],
+    target: dict[str, Column],
+    now: datetime,
+    keys: tuple[Pair, ...],
+) -> Plan:
     fields = tuple(
-        _pair(
-            _column(spec.source, source, f.source),
-            _column(spec.target, target, f.target),
+        pair_columns(
+            column_named(spec.source, source, f.source),
+            column_named(spec.target, target, f.target),
             f,
             spec.source.label,
             spec.target.label,
@@ -115,7 +136,8 @@ def build_plan(
     return Plan(spec, keys, fields, s_upd, t_upd, cutoff)
 
 
-def _column(dataset: Dataset, columns: dict[str, Column], name: str) -> Column:
+def column_named(dataset: Dataset, columns: dict[str, Column], name: str) -> Column:
+    """The named column of a side; BadColumn listing the columns there are."""
     if name in columns:
         return columns[name]
     known = ", ".join(sorted(columns)) or "(none)"
@@ -127,7 +149,7 @@ def _updated(
 ) -> Column | None:
     if name is None or not grace_s:
         return None
-    column = _column(dataset, columns, name)
+    column = column_named(dataset, columns, name)
     if column.category != "timestamp":
         raise IncomparableTypes(
             f"{dataset.label}: updated column {name!r} is {column.type_name}, not a timestamp"
@@ -135,7 +157,10 @@ def _updated(
     return column
 
 
-def _pair(s: Column, t: Column, spec: FieldSpec | None, s_label: str, t_label: str) -> Pair:
+def pair_columns(
+    s: Column, t: Column, spec: FieldSpec | None, s_label: str, t_label: str
+) -> Pair:
+    """The category two columns are compared in; IncomparableTypes when there is none."""
     what = f"{s_label}.{s.name} ({s.type_name}) and {t_label}.{t.name} ({t.type_name})"
     for column in (s, t):
         if column.category.startswith("unsupported"):

@@ -8,13 +8,13 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from datasources.printable import one_line
-from monitor.config.model import Config
-from monitor.daemon.digests import previews, send_now
-from monitor.digest_mail import plain_text
 from store.store import ResultStore
+
+if TYPE_CHECKING:  # the digest modules read the store with pandas: loaded when a digest is made
+    from monitor.config.model import Config
 
 USAGE_ERROR = 2
 NOBODY = "dxq digest: no owner with an e-mail address owns an integration"
@@ -50,6 +50,8 @@ def digest_command(
         known = ", ".join(config.owners) or "none"
         print(f"dxq: unknown owner {owner!r}; owners: {known}", file=err)
         return USAGE_ERROR
+    from monitor.daemon.digests import send_now
+
     only = None if owner is None else [owner]
     moment = now or datetime.now(UTC)
     store = ResultStore.open(config.store)
@@ -77,6 +79,9 @@ def _preview(
     out: TextIO,
     err: TextIO,
 ) -> int:
+    from monitor.daemon.digests import previews
+    from monitor.digest_mail import plain_text
+
     found = previews(store, config, now, only)
     for digest in found:
         print(f"To: {', '.join(digest.owner.emails)}", file=out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from store.errors import StoreError, StoreUnavailable
-from store.migration import alembic_config, current_revision, head_revision
+from store.migration import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_current,
+    newest_file_revision,
+)
 from store.schema import metadata, runs
 from store.store import ResultStore
 
@@ -130,4 +138,22 @@ def test_one_initial_migration_creates_the_schema_and_downgrades_to_nothing(
         assert current_revision(connection) == head_revision()
         assert compare_metadata(MigrationContext.configure(connection), metadata) == []
         assert connection.execute(sa.select(runs.c.id)).all() == []
+    store.dispose()
+
+
+def test_the_quick_revision_check_agrees_with_alembic(sqlite_url: str) -> None:
+    """Runs check `alembic_version` against the newest file's name without Alembic; each file's
+    name must start with its revision for that, and a database behind is still upgraded."""
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        declared = re.search(r'^revision = "([^"]+)"', path.read_text(), re.MULTILINE)
+        assert declared and path.name.startswith(f"{declared[1]}_"), path.name
+    assert newest_file_revision() == head_revision()
+    store = ResultStore.open(sqlite_url, migrate=False)
+    assert not is_current(store.engine)  # no alembic_version yet
+    with store.engine.connect() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+        connection.commit()
+    assert not is_current(store.engine)
+    store.upgrade()
+    assert is_current(store.engine)
     store.dispose()
