@@ -13,6 +13,7 @@ from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context
 from dashboard.format import STATUS_BADGE, ago, status_word
 from dashboard.scheduler_health import render_scheduler_health
+from dashboard.workers import render_workers
 from monitor import actions
 
 # The filter offers the words the table shows.
@@ -25,6 +26,7 @@ def render_runs() -> None:
     st.title("Runs")
     path = str(ctx.config_path)
     render_scheduler_health(path)
+    render_workers(ctx)
     names = list(ctx.config.integrations)
     a, b = st.columns(2)
     chosen = a.selectbox(

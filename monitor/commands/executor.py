@@ -9,7 +9,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from datasources.printable import one_line
@@ -48,7 +48,8 @@ def declare_executor_commands(sub: Any, load: Loader) -> None:
 
 def _worker(args: Any) -> int:
     from monitor.executor.app import celery_app, check_broker
-    from monitor.executor.runs import BEAT_S, WorkerHost
+    from monitor.executor.fleet import BEAT_S
+    from monitor.executor.runs import WorkerHost
     from monitor.executor.tasks import register
 
     config: Config = args.load(args)
@@ -128,34 +129,37 @@ def _runs(args: Any) -> int:
 
 
 def _workers(args: Any) -> int:
-    from monitor.executor.runs import STALE_S
-    from store import firings
+    from monitor.executor.app import BrokerUnreachable
+    from monitor.executor.fleet import queue_lengths, queue_names, worker_states
     from store.store import ResultStore
 
     config: Config = args.load(args)
     store = ResultStore.open(config.store)
-    now = datetime.now(UTC)
-    flying = firings.in_flight(store)
+    workers = worker_states(store, datetime.now(UTC))
     header = ("name", "host", "queues", "concurrency", "last_heartbeat", "in_flight", "state")
-    rows = []
-    for beat in firings.worker_beats(store):
-        info = beat.get("info") or {}
-        if info.get("kind") != "worker":
-            continue
-        silent = now - beat["last_tick_at"] > timedelta(seconds=STALE_S)
-        state = "stopped" if info.get("state") == "stopped" else ("dead" if silent else "alive")
-        rows.append(
-            [
-                one_line(str(info.get("name", ""))),
-                one_line(str(beat["host"])),
-                one_line(",".join(info.get("queues", []))),
-                str(info.get("concurrency", "")),
-                _text(beat["last_tick_at"]) or "-",
-                str(flying.get(str(beat["process_id"]), 0)),
-                state,
-            ]
-        )
+    rows = [
+        [
+            one_line(w.name) or "-",
+            one_line(w.host),
+            one_line(",".join(w.queues)) or "-",
+            str(w.concurrency or "-"),
+            _text(w.last_heartbeat) or "-",
+            str(w.in_flight),
+            w.state,
+        ]
+        for w in workers
+    ]
     print(_table(header, rows) if rows else "no workers have reported")
+    if config.executor is None:
+        return 0
+    queues = queue_names(config, workers)
+    try:
+        lengths = queue_lengths(config, queues)
+    except BrokerUnreachable as exc:
+        print(f"\nqueue lengths unknown: {exc}")
+        return 0
+    print()
+    print(_table(("queue", "waiting"), [[one_line(q), str(lengths[q])] for q in queues]))
     return 0
 
 

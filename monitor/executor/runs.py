@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from monitor.config.model import Config
 from monitor.daemon import daemon_alerts
 from monitor.errors import MonitorError
+from monitor.executor.fleet import dead_owners
 from monitor.run.alerting import alert_context
 from monitor.run.guarded import LEASE_MARGIN_S, RunJob, RunStatus, Trigger, Worker
 from monitor.run.plan import IntegrationPlan, plan_integrations
@@ -26,13 +27,16 @@ from store.store import ResultStore
 
 log = logging.getLogger("dxq.worker")
 
-BEAT_S = 2.0  # how often a worker writes its heartbeat
-STALE_S = 10.0  # a worker silent this long is dead: its firings may be taken over
 RETRY_BUSY_S = 3.0  # when the firing or the integration is busy elsewhere, try again after
 
 
 class Busy(MonitorError):
     """The firing runs under a live worker, or its integration runs: deliver again later."""
+
+
+class NotRecorded(MonitorError):
+    """The run's results could not be written (the store went away): run the firing again
+    once the store answers."""
 
 
 def utcnow() -> datetime:
@@ -58,17 +62,9 @@ class WorkerHost:
         self.plans: dict[str, IntegrationPlan] = {p.name: p for p in plan_integrations(self.config)}
         self.started_at = self.clock()
         self.abort = threading.Event()
-        self.running: set[str] = set()
+        self.running: dict[str, str] = {}  # firing key -> integration, claimed here
+        self.unfinished: dict[str, int | None] = {}  # recorded runs not yet marked done
         self._lock = threading.Lock()
-
-    def dead_workers(self, now: datetime) -> set[str]:
-        """Workers whose heartbeat stopped (their process ids)."""
-        stale = now - timedelta(seconds=STALE_S)
-        return {
-            str(row["process_id"])
-            for row in firings.worker_beats(self.store)
-            if (row.get("info") or {}).get("kind") == "worker" and row["last_tick_at"] < stale
-        }
 
     def execute(self, key: str) -> dict[str, object]:
         """Run the firing `key` once; raises `Busy` when it must be delivered again later."""
@@ -83,33 +79,75 @@ class WorkerHost:
         now = self.clock()
         timeout = plan.timeout_s if plan is not None else 600.0
         until = now + timedelta(seconds=timeout + LEASE_MARGIN_S)
-        dead = self.dead_workers(now)
-        if not firings.claim(self.store, key, self.process_id, until, now, dead):
+        if key in self.unfinished:  # ran and recorded here; only marking it done failed
+            return self._finish(key, self.unfinished[key], "ran")
+        if not self._claim(found, until, now):
             again = firings.get(self.store, key)
             if again is not None and again.state == firings.State.DONE:
                 return {"key": key, "status": "duplicate", "run_id": again.run_id}
             raise Busy(f"firing {key} runs under {again.owner if again else '?'}")
-        if found.state == firings.State.RUNNING and found.owner:
-            self._take_over(found, now)
-        if plan is None:
-            firings.finish(self.store, key, self.process_id, None)
-            log.warning("firing %s: %s is not in the monitor file", key, found.integration)
-            return {"key": key, "status": "unknown integration"}
-        return self._run(plan, found)
+        try:
+            if found.state == firings.State.RUNNING and found.owner:
+                self._take_over(found, now)
+            if plan is None:
+                log.warning("firing %s: %s is not in the monitor file", key, found.integration)
+                return self._finish(key, None, "unknown integration")
+            return self._run(plan, found)
+        finally:
+            with self._lock:
+                self.running.pop(key, None)
+
+    def _claim(self, found: firings.Firing, until: datetime, now: datetime) -> bool:
+        """Take the firing to run it here: pending or queued (one statement, the usual case);
+        else running under a worker that stopped heart-beating, or under this worker when a
+        store outage cut its attempt short (never while this process runs it)."""
+        key = found.key
+        with self._lock:
+            if key in self.running:
+                return False
+            self.running[key] = found.integration
+        try:
+            if firings.claim(self.store, key, self.process_id, until, now):
+                return True
+            dead = dead_owners(self.store, now) | {self.process_id}
+            if firings.claim(self.store, key, self.process_id, until, now, dead):
+                return True
+        except BaseException:
+            with self._lock:
+                self.running.pop(key, None)
+            raise
+        with self._lock:
+            self.running.pop(key, None)
+        return False
 
     def _take_over(self, found: firings.Firing, now: datetime) -> None:
-        reason = (
-            f"worker {found.owner} stopped during the run; the firing was delivered again "
-            f"to {self.name}"
-        )
+        owner = str(found.owner)
+        if owner == self.process_id:
+            reason = (
+                f"the results store went away during the run on {self.name}; the firing runs again"
+            )
+        else:
+            reason = (
+                f"worker {owner} stopped during the run; the firing was delivered again "
+                f"to {self.name}"
+            )
         closed = firings.close_abandoned(self.store, found.key, reason, now)
-        scheduling.drop_leases_of(self.store, [str(found.owner)])
+        if owner != self.process_id:
+            scheduling.drop_leases_of(self.store, [owner])
+        else:  # this process's own lease of the cut-short attempt, unless it runs again here
+            with self._lock:
+                busy = [k for k, i in self.running.items() if i == found.integration]
+            if busy == [found.key]:
+                lease = scheduling.run_lease(found.integration)
+                scheduling.release_lease(self.store, lease, self.process_id)
         log.warning(
             "firing %s: taken over from %s (closed runs %s)", found.key, found.owner, closed
         )
 
     def _run(self, plan: IntegrationPlan, found: firings.Firing) -> dict[str, object]:
         origin = RunOrigin(self.name, found.key, found.scheduled_for)
+
+        lost: list[str] = []
 
         def record(plan: IntegrationPlan, trigger: str) -> int | None:
             run = record_integration(
@@ -120,6 +158,8 @@ class WorkerHost:
                 alerting=self.alerting,
                 origin=origin,
             )
+            if run.not_recorded is not None:
+                lost.append(run.not_recorded)
             return run.run_id
 
         worker = Worker(
@@ -132,13 +172,9 @@ class WorkerHost:
             abort=self.abort,
         )
         trigger = Trigger.REQUEST if found.trigger == Trigger.REQUEST else Trigger.SCHEDULE
-        with self._lock:
-            self.running.add(found.key)
-        try:
-            report = worker.execute(RunJob(plan, trigger))
-        finally:
-            with self._lock:
-                self.running.discard(found.key)
+        report = worker.execute(RunJob(plan, trigger))
+        if report.status is RunStatus.RAN and lost:
+            raise NotRecorded(f"firing {found.key}: {lost[0]}; it runs again")
         if report.status is RunStatus.SKIPPED and "in progress" in report.detail:
             firings.release(self.store, found.key, self.process_id)
             raise Busy(f"{plan.name}: {report.detail}")
@@ -146,11 +182,20 @@ class WorkerHost:
             daemon_alerts.record_timeout(
                 self.store, self.alerting, plan.name, report.detail, self.clock()
             )
-        firings.finish(self.store, found.key, self.process_id, report.run_id)
         log.info(
             "firing %s: %s run_id=%s %s", found.key, report.status, report.run_id, report.detail
         )
-        return {"key": found.key, "status": str(report.status), "run_id": report.run_id}
+        return self._finish(found.key, report.run_id, str(report.status))
+
+    def _finish(self, key: str, run_id: int | None, status: str) -> dict[str, object]:
+        """Mark the firing done; while the store cannot take that, remember the run so the
+        retried task only marks it (the run itself is recorded)."""
+        with self._lock:
+            self.unfinished[key] = run_id
+        firings.finish(self.store, key, self.process_id, run_id)
+        with self._lock:
+            self.unfinished.pop(key, None)
+        return {"key": key, "status": status, "run_id": run_id}
 
     def beat(self, state: str = "running") -> None:
         with self._lock:

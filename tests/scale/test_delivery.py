@@ -50,7 +50,9 @@ def _workers(config: Path) -> list[list[str]]:
         check=True,
         timeout=60,
     )
-    header, *rows = [line.split() for line in out.stdout.splitlines()]
+    workers, _, queues = out.stdout.partition("\n\n")
+    assert queues.splitlines()[0].split() == ["queue", "waiting"], out.stdout
+    header, *rows = [line.split() for line in workers.splitlines()]
     assert header == [
         "name",
         "host",

@@ -10,6 +10,7 @@ import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_firing_recorded_once(
             os.kill(one.pid, signal.SIGKILL)  # mid-run: the query sleeps 4 s
             one.wait(10)
 
-            def finished() -> list[object]:
+            def finished() -> list[Any]:
                 rows = firing_runs(pg_store, key)
                 return rows if any(r.status == "passed" for r in rows) else []
 
