@@ -1,0 +1,107 @@
+"""`dxq run` stays lean (docs/architecture.md#import-rules): a run of SQL datasets imports
+neither GX nor plotly nor streamlit, nor pandas (which only file systems need), and a fused
+suite needs no GX either. Each run is a real `dxq run` process; a small wrapper prints which
+of these modules it loaded and its peak RSS when it ends."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from store.store import ResultStore
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("great_expectations", "plotly", "streamlit", "pandas", "pyarrow", "numpy", "alembic")
+ROWS = 2_000
+PROBE = f"""
+import runpy, sys
+sys.argv = ["dxq", *sys.argv[1:]]
+try:
+    runpy.run_module("monitor.cli", run_name="__main__")
+except SystemExit as done:
+    code = done.code
+with open("/proc/self/status") as status:
+    peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)
+print("LEAN", code, peak, ",".join(loaded), file=sys.stderr)
+"""
+
+
+def _tables(pg_url: str, mariadb_url: str) -> None:
+    for url in (pg_url, mariadb_url):
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS lean_items")
+            conn.exec_driver_sql(
+                "CREATE TABLE lean_items (id INTEGER PRIMARY KEY, name VARCHAR(40), price INTEGER)"
+            )
+            rows = [
+                {"id": i, "name": f"item {i}", "price": i * 3 + (i == ROWS - 1 and "mysql" in url)}
+                for i in range(ROWS)
+            ]
+            conn.execute(sa.text("INSERT INTO lean_items VALUES (:id, :name, :price)"), rows)
+        engine.dispose()
+
+
+def _run(tmp_path: Path, integration: str) -> tuple[dict[str, Any], list[str], int]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "run", "-c", str(tmp_path / "dxq.yml"), "--format=json"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    word, code, peak_kb, loaded = done.stderr.splitlines()[-1].split(" ")
+    assert (word, code) == ("LEAN", "1"), done.stderr  # one failed check in each: exit 1
+    report: dict[str, Any] = json.loads(done.stdout)["integrations"][0]
+    assert report["integration"] == integration
+    return report, [name for name in loaded.split(",") if name], int(peak_kb)
+
+
+def _monitor_file(tmp_path: Path, pg_url: str, mariadb_url: str, checks: str) -> None:
+    (tmp_path / "dxq.yml").write_text(
+        "version: 1\nstore: sqlite:///results.db\n"
+        f"systems:\n  pg: {{url: '{pg_url}'}}\n  my: {{url: '{mariadb_url}'}}\n"
+        "integrations:\n  items:\n    source: pg.lean_items\n    target: my.lean_items\n"
+        f"    key: id\n{checks}",
+        encoding="utf-8",
+    )
+    ResultStore.open(f"sqlite:///{tmp_path}/results.db").dispose()  # Alembic: the first run only
+
+
+def test_a_reconcile_run_loads_no_heavy_library(
+    tmp_path: Path, pg_url: str, mariadb_url: str
+) -> None:
+    _tables(pg_url, mariadb_url)
+    _monitor_file(tmp_path, pg_url, mariadb_url, "    compare: [name, price]\n")
+    report, loaded, peak_kb = _run(tmp_path, "items")
+    (check,) = report["checks"]
+    assert (check["kind"], check["metrics"]["changed"]) == ("reconcile", 1)
+    assert loaded == []
+    assert peak_kb < 150 * 1024
+
+
+def test_a_fused_suite_run_loads_no_gx(tmp_path: Path, pg_url: str, mariadb_url: str) -> None:
+    _tables(pg_url, mariadb_url)
+    suite = {
+        "name": "lean",
+        "expectations": [
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "name"}},
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "price", "min_value": 0, "max_value": 3 * (ROWS - 1)},
+            },
+        ],
+    }
+    (tmp_path / "lean.json").write_text(json.dumps(suite), encoding="utf-8")
+    _monitor_file(tmp_path, pg_url, mariadb_url, "    suites: [lean.json]\n")
+    report, loaded, peak_kb = _run(tmp_path, "items")
+    outcomes = [(c["metrics"]["engine"], c["outcome"]) for c in report["checks"]]
+    assert outcomes == [("fused", "passed"), ("fused", "failed")]  # MariaDB's last price: 1 over
+    assert loaded == []
+    assert peak_kb < 150 * 1024
