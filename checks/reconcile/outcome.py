@@ -27,8 +27,11 @@ def build_result(
 ) -> CheckResult:
     """The reconcile result for the tally."""
     spec = plan.spec
-    differing = tally.missing_in_target + tally.missing_in_source + tally.changed
-    rate = differing / tally.compared if tally.compared else 0.0
+    # records a crosswalk could not match (checks/reconcile/crosswalk.py) count as differing
+    unmatched = int((extra or {}).get("unmatched_keys", 0))
+    differing = tally.missing_in_target + tally.missing_in_source + tally.changed + unmatched
+    compared = tally.compared + unmatched
+    rate = differing / compared if compared else 0.0
     metrics: dict[str, Any] = {
         "source_rows": tally.source_rows,
         "target_rows": tally.target_rows,
@@ -63,22 +66,24 @@ def build_result(
         severity=spec.severity,
         metrics=metrics,
         headline="mismatch_rate",
-        observed=f"{percent(rate)} ({differing:,} of {tally.compared:,} keys)",
+        observed=f"{percent(rate)} ({differing:,} of {compared:,} keys)",
         expected=describe_limit(spec.max_mismatch_rate, spec.warn_mismatch_rate, percent),
         sample=sample,
         query=reproduce_query(plan, keys[: spec.sample]),
-        reason=None if passed else _reason(tally),
+        reason=None if passed else _reason(tally, unmatched),
         duration_s=duration_s,
         mismatched_keys=keys,
     )
 
 
-def _reason(tally: Tally) -> str:
+def _reason(tally: Tally, unmatched: int = 0) -> str:
     parts = [
         f"{tally.missing_in_target:,} missing in target",
         f"{tally.missing_in_source:,} missing in source",
         f"{tally.changed:,} changed",
     ]
+    if unmatched:
+        parts.append(f"{unmatched:,} not matched through the crosswalk")
     return ", ".join(parts)
 
 
@@ -145,6 +150,8 @@ def side_queries(plan: Plan, keys: tuple[MismatchedKey, ...]) -> dict[str, str]:
         ("source", plan.spec.source, [p.source.name for p in plan.keys]),
         ("target", plan.spec.target, [p.target.name for p in plan.keys]),
     ):
+        if side == "source" and plan.spec.crosswalk is not None:
+            continue  # keys are the target's: the source holds other ones
         if isinstance(dataset.system, SqlSystem):
             query = _select_keys(dataset, names, plan, keys)
             if query is not None:

@@ -157,9 +157,7 @@ def _updated(
     return column
 
 
-def pair_columns(
-    s: Column, t: Column, spec: FieldSpec | None, s_label: str, t_label: str
-) -> Pair:
+def pair_columns(s: Column, t: Column, spec: FieldSpec | None, s_label: str, t_label: str) -> Pair:
     """The category two columns are compared in; IncomparableTypes when there is none."""
     what = f"{s_label}.{s.name} ({s.type_name}) and {t_label}.{t.name} ({t.type_name})"
     for column in (s, t):

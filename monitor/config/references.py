@@ -24,6 +24,7 @@ def find_reference_problems(data: dict[str, Any], base_dir: Path) -> Iterator[tu
         loc: Loc = ("integrations", name)
         for side in ("source", "target"):
             yield from _check_dataset(integration.get(side), (*loc, side), systems)
+        yield from _check_targets(integration, loc, systems)
         for index, ref in enumerate(_list(integration.get("references"))):
             target = _mapping(ref).get("references")
             system = target.split(".")[0] if isinstance(target, str) else None
@@ -93,6 +94,37 @@ def _check_dataset(ref: object, loc: Loc, systems: dict[str, Any]) -> Iterator[t
                 f"or give {{system: {system}, query: ...}}"
             ),
         )
+
+
+def _check_targets(
+    integration: dict[str, Any], loc: Loc, systems: dict[str, Any]
+) -> Iterator[tuple[Loc, str]]:
+    """`targets` (several targets compared with the golden source) and a key's `crosswalk`."""
+    if "targets" in integration:
+        targets = integration.get("targets")
+        where: Loc = (*loc, "targets")
+        if "target" in integration:
+            yield where, "give either 'target' (one dataset) or 'targets' (a list), not both"
+        if targets == []:
+            yield where, "targets needs at least one dataset, e.g. [shop.customers, erp.customers]"
+        labels = [str(t) for t in _list(targets) if isinstance(t, str)]
+        for label in sorted({x for x in labels if labels.count(x) > 1}):
+            yield where, f"'{label}' is listed twice; each target is compared once"
+        for index, ref in enumerate(_list(targets)):
+            yield from _check_dataset(ref, (*where, index), systems)
+        if integration.get("golden") == "target":
+            yield (
+                (*loc, "golden"),
+                "with 'targets', the source holds the golden record each target is compared "
+                "with; write golden: source (or leave it out)",
+            )
+    crosswalk = _mapping(_mapping(integration.get("key")).get("crosswalk"))
+    dataset = crosswalk.get("dataset")
+    where = (*loc, "key", "crosswalk", "dataset")
+    yield from _check_dataset(dataset, where, systems)
+    system = dataset.partition(".")[0] if isinstance(dataset, str) else None
+    if system in systems and "files" in _mapping(systems[system]):
+        yield where, f"'{system}' is a files system; a crosswalk must be a SQL table or query"
 
 
 def _check_api_dataset(

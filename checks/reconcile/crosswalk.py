@@ -1,0 +1,374 @@
+"""Reconcile through a crosswalk: source and target keep different identifiers, and a mapping
+table (in either side's database or a third one) says which source key is which target key.
+
+The crosswalk is read as distinct (source key, target key) pairs, each with how many pairs
+share its source key and its target key (window counts computed in its database). A pair is
+*mapped* when both counts are 1; a key of several pairs is *ambiguous* (one source key to
+several target keys, or several source keys to one target key). A source record is translated
+to its target key through a mapped pair; a record of either side whose key is not in the
+crosswalk, or only in ambiguous pairs, is left out of the comparison and counted on its own.
+The translated records then go through the checksum engine (checksum_engine.py) exactly as two
+ordinary sides do: missing in target, missing in source, changed.
+
+Memory: nothing is loaded whole. Each side is streamed sorted by its canonical key (byte
+order, on every engine) beside the crosswalk streamed in the same order, and merged; the
+checksum pass holds 16 bytes a bucket, and the pass over differing buckets holds at most
+HELD_ROWS translated rows at a time (more differing rows take more passes). Each stream has a
+connection of its own, so the crosswalk may live in the same database as a side.
+"""
+
+from __future__ import annotations
+
+import mmap
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from itertools import groupby
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from checks.reconcile.buckets import Buckets, Extent
+from checks.reconcile.canonical_form import hash60, row_text
+from checks.reconcile.checksum_engine import (
+    SUM_MASK,
+    Row,
+    duplicate_message,
+    null_message,
+    reconcile_across,
+)
+from checks.reconcile.errors import DuplicateKeys, NullKeys, ReconcileError
+from checks.reconcile.plan import Column, Pair, Plan, build_plan, column_named, pair_columns
+from checks.reconcile.sql_columns import describe
+from checks.reconcile.sql_side import SqlSide, prepared
+from checks.reconcile.tally import Tally
+from checks.spec import ReconcileSpec
+from datasources import canonical as c
+from datasources.connection import read_only
+from datasources.dataset import Dataset, SqlSystem
+
+HELD_ROWS = 250_000  # translated rows held at once by the pass over differing buckets
+EXAMPLES = 5  # keys shown per count
+Status = Literal["mapped", "missing", "ambiguous"]
+COUNTS = (
+    "source_keys_not_in_crosswalk",
+    "target_keys_not_in_crosswalk",
+    "source_keys_ambiguous",
+    "target_keys_ambiguous",
+)
+
+
+@dataclass
+class Counts:
+    """What the crosswalk left out, per side, and the crosswalk's own ambiguous keys."""
+
+    missing: int = 0  # records whose key is not in the crosswalk
+    ambiguous: int = 0  # records whose key is only in ambiguous pairs
+    ambiguous_keys: int = 0  # keys of the crosswalk (this side's column) in several pairs
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, status: Status, key: str) -> None:
+        if status == "missing":
+            self.missing += 1
+        else:
+            self.ambiguous += 1
+        shown = self.examples.setdefault(status, [])
+        if len(shown) < EXAMPLES:
+            shown.append(key)
+
+
+def evaluate_crosswalk(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str, Any]]:
+    """The tally of the translated records and the crosswalk's own metrics; raises
+    ReconcileError / DatasourceError like the other engines."""
+    assert spec.crosswalk is not None
+    datasets = {"source": spec.source, "target": spec.target, "crosswalk": spec.crosswalk}
+    for role, dataset in datasets.items():
+        if not isinstance(dataset.system, SqlSystem):
+            raise ReconcileError(
+                f"{dataset.label} ({role}): a reconcile through a crosswalk reads SQL tables or "
+                "queries only; this is a files system"
+            )
+    if len(spec.source_key) != 1 or len(spec.target_key) != 1:
+        raise ReconcileError("a crosswalk maps one key column per side")
+    with ExitStack() as stack:
+
+        def connect(dataset: Dataset) -> sa.Connection:
+            assert isinstance(dataset.system, SqlSystem)
+            return stack.enter_context(prepared(stack.enter_context(read_only(dataset.system))))
+
+        # one connection per stream: the merges read a side and the crosswalk at once
+        conns = {
+            "source": connect(spec.source),
+            "target": connect(spec.target),
+            "xs": connect(spec.crosswalk),
+            "xt": connect(spec.crosswalk),
+        }
+        described = {
+            "source": describe(spec.source, conns["source"]),
+            "target": describe(spec.target, conns["target"]),
+            "crosswalk": describe(spec.crosswalk, conns["xs"]),
+        }
+        cols = {role: found[0] for role, found in described.items()}
+        plans = _plans(spec, cols, now)
+        source = SqlSide(spec.source, conns["source"], plans.source, "source", cols["source"])
+        target = SqlSide(spec.target, conns["target"], plans.main, "target", cols["target"])
+        for side, role in ((source, "source"), (target, "target")):
+            _check_keys(side, described[role][1])
+        x_cols = cols["crosswalk"]
+        by_xs = SqlSide(spec.crosswalk, conns["xs"], plans.by_xs, "target", x_cols)
+        by_xt = SqlSide(spec.crosswalk, conns["xt"], plans.by_xt, "target", x_cols)
+        s_side = MappedSide(source, lambda: _sorted_rows(source), lambda: _pairs(by_xs), True)
+        t_side = MappedSide(target, lambda: _sorted_rows(target), lambda: _pairs(by_xt), False)
+        tally, fetched = reconcile_across(plans.main, s_side, t_side)
+        return plans.main, tally, _metrics(spec.crosswalk, s_side.counts, t_side.counts, fetched)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Plans:
+    main: Plan  # the comparison: target keys on both sides, the compared fields
+    source: Plan  # the source read by its own key (in the category it meets the crosswalk in)
+    by_xs: Plan  # the crosswalk read by its source-key column, its target key as the field
+    by_xt: Plan  # the crosswalk read by its target-key column, its source key as the field
+
+
+def _plans(spec: ReconcileSpec, cols: dict[str, dict[str, Column]], now: datetime) -> Plans:
+    assert spec.crosswalk is not None
+    x_label = spec.crosswalk.label
+    xs = column_named(spec.crosswalk, cols["crosswalk"], spec.crosswalk_source)
+    xt = column_named(spec.crosswalk, cols["crosswalk"], spec.crosswalk_target)
+    s_key = column_named(spec.source, cols["source"], spec.source_key[0])
+    t_key = column_named(spec.target, cols["target"], spec.target_key[0])
+    into_x = pair_columns(s_key, xs, None, spec.source.label, x_label)  # source key ~ xs
+    from_x = pair_columns(xt, t_key, None, x_label, spec.target.label)  # xt ~ target key
+    # records are matched by target key: both sides name it after the target's column
+    category = from_x.target_category
+    key = Pair(t_key, t_key, category, category)
+    main = build_plan(spec, cols["source"], cols["target"], now, keys=(key,))
+    x_target = Pair(xt, xt, from_x.source_category, from_x.source_category)
+    x_source = Pair(xs, xs, into_x.target_category, into_x.target_category)
+    return Plans(
+        main=main,
+        source=replace(main, keys=(into_x,)),
+        by_xs=Plan(spec, (into_x,), (x_target,), None, None, None),
+        by_xt=Plan(spec, (x_target,), (x_source,), None, None, None),
+    )
+
+
+def _check_keys(side: SqlSide, unique: list[tuple[str, ...]]) -> None:
+    key = [side.column_of(p).name for p in side.plan.keys]
+    nulls, examples = side.null_keys()
+    if nulls:
+        raise NullKeys(null_message(side.dataset, key, nulls, examples))
+    if not any(set(u) <= set(key) for u in unique):
+        dupes = side.duplicates()
+        if dupes:
+            raise DuplicateKeys(duplicate_message(side.dataset, dupes))
+
+
+def _byte_order(side: SqlSide, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The canonical key ordered byte by byte (Python's order of the decoded text)."""
+    return column.collate("C") if side.dialect == "postgresql" else column
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes | memoryview):
+        return bytes(value).decode("utf-8")
+    return None if value is None else str(value)
+
+
+def _sorted_rows(side: SqlSide) -> Iterator[tuple[str, tuple[str | None, ...], bool]]:
+    """(key, fields, in flight) of one side, in byte order of the canonical key."""
+    sub = side.canonical_select().subquery("canon")
+    query = sa.select(*sub.c).order_by(_byte_order(side, sub.c.k0))
+    for row in side.stream(query):
+        values: tuple[Any, ...] = tuple(row)
+        yield str(_text(values[0])), tuple(_text(v) for v in values[1:-1]), bool(values[-1])
+
+
+def _pairs(side: SqlSide) -> Iterator[tuple[str, str, int, int]]:
+    """Distinct (key, other key) pairs of the crosswalk in byte order of the key, with how
+    many pairs share the key and the other key; pairs with a NULL are left out."""
+    sub = side.canonical_select().subquery("x")
+    other = c.binary(side.dialect, sub.c.f0)
+    pairs = (
+        sa.select(sub.c.k0.label("a"), other.label("b"))
+        .where(sub.c.k0.is_not(None), sub.c.f0.is_not(None))
+        .distinct()
+        .subquery("p")
+    )
+    query = sa.select(
+        pairs.c.a,
+        pairs.c.b,
+        sa.func.count().over(partition_by=pairs.c.a),
+        sa.func.count().over(partition_by=pairs.c.b),
+    ).order_by(_byte_order(side, pairs.c.a))
+    for row in side.stream(query):
+        a, b, per_a, per_b = tuple(row)
+        yield str(_text(a)), str(_text(b)), int(per_a), int(per_b)
+
+
+Translated = tuple[Status, str, tuple[str | None, ...], bool]
+
+
+class MappedSide:
+    """One side of the checksum engine whose keys pass through the crosswalk (the source:
+    translated to target keys; the target: kept when mapped). Records left out are counted
+    by the checksum pass."""
+
+    def __init__(
+        self,
+        side: SqlSide,
+        rows: Callable[[], Iterator[tuple[str, tuple[str | None, ...], bool]]],
+        pairs: Callable[[], Iterator[tuple[str, str, int, int]]],
+        translate: bool,
+    ) -> None:
+        self.side, self._rows, self._pairs, self.translate = side, rows, pairs, translate
+        self.counts = Counts()
+        self._per_bucket: memoryview[int] | None = None
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.side.dataset
+
+    def extent(self) -> Extent:
+        """Rows of the side (hash buckets: translated keys have no integer range)."""
+        return Extent(self.side.extent().rows)
+
+    def _merged(self, counting: bool) -> Iterator[Translated]:
+        """Each record with its status and its target key, in the side's key order. Both
+        streams are closed at the end, read to it or not (a MariaDB connection cannot start
+        the next pass's query while a result is unread)."""
+        records, crosswalk = self._rows(), self._pairs()
+        try:
+            yield from self._merge(records, crosswalk, counting)
+        finally:
+            for stream in (records, crosswalk):
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
+
+    def _merge(
+        self,
+        records: Iterator[tuple[str, tuple[str | None, ...], bool]],
+        crosswalk: Iterator[tuple[str, str, int, int]],
+        counting: bool,
+    ) -> Iterator[Translated]:
+        groups = groupby(crosswalk, key=lambda p: p[0])
+        group: tuple[str, list[tuple[str, str, int, int]]] | None = None
+        previous: str | None = None
+
+        def advance() -> tuple[str, list[tuple[str, str, int, int]]] | None:
+            found = next(groups, None)
+            if found is None:
+                return None
+            key, pairs = found[0], list(found[1])
+            if group is not None and key <= group[0]:
+                raise ReconcileError(f"{self.dataset.label}: crosswalk keys out of byte order")
+            if counting and len(pairs) > 1:
+                self.counts.ambiguous_keys += 1
+            return key, pairs
+
+        group = advance()
+        for key, values, late in records:
+            if previous is not None and key <= previous:
+                if key == previous:
+                    raise DuplicateKeys(duplicate_message(self.dataset, [(key,)]))
+                raise ReconcileError(f"{self.dataset.label}: keys did not arrive in byte order")
+            previous = key
+            while group is not None and group[0] < key:
+                group = advance()
+            status: Status = "missing"
+            mapped = key
+            if group is not None and group[0] == key:
+                pairs = group[1]
+                one = len(pairs) == 1 and pairs[0][2] == 1 and pairs[0][3] == 1
+                status = "mapped" if one else "ambiguous"
+                mapped = pairs[0][1] if self.translate and one else key
+            yield status, mapped, values, late
+        while counting and group is not None:  # the rest of the crosswalk, for its counts
+            group = advance()
+
+    def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
+        """(bucket, rows, sum of row hashes, rows in flight) of the mapped records; records
+        the crosswalk leaves out are counted (in flight ones are left out of every count)."""
+        self.counts = Counts()
+        rows, flight = _zeros("I", buckets.count), _zeros("I", buckets.count)
+        sums = _zeros("Q", buckets.count)
+        for status, key, values, late in self._merged(counting=True):
+            if status != "mapped":
+                if not late:
+                    self.counts.note(status, key)
+                continue
+            bucket = buckets.of_key((key,))
+            rows[bucket] += 1
+            sums[bucket] = (sums[bucket] + hash60(row_text((key, *values)))) & SUM_MASK
+            flight[bucket] += int(late)
+        self._per_bucket = rows
+        for bucket in range(buckets.count):
+            if rows[bucket]:
+                yield bucket, rows[bucket], sums[bucket], flight[bucket]
+
+    def rows(
+        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
+    ) -> Iterator[Row]:
+        """(bucket, key, fields, in flight) of the wanted buckets in bucket order, at most
+        HELD_ROWS rows held: a pass over the side and the crosswalk per slice of buckets."""
+        m = modulus or buckets.count
+        keep = None if wanted is None else set(wanted)
+        for low, high in self._slices(buckets.count, keep, m):
+            kept: list[Row] = []
+            for status, key, values, late in self._merged(counting=False):
+                if status != "mapped":
+                    continue
+                bucket = buckets.of_key((key,))
+                if low <= bucket < high and (keep is None or bucket % m in keep):
+                    kept.append((bucket, (key,), values, late))
+            kept.sort(key=lambda row: row[0])
+            yield from kept
+
+    def _slices(self, count: int, keep: set[int] | None, m: int) -> Iterator[tuple[int, int]]:
+        """Ranges of buckets whose wanted rows are at most HELD_ROWS (or one bucket)."""
+        per = self._per_bucket
+        low, held = 0, 0
+        for bucket in range(count):
+            n = per[bucket] if per is not None and (keep is None or bucket % m in keep) else 0
+            if held and held + n > HELD_ROWS:
+                yield low, bucket
+                low, held = bucket, 0
+            held += n
+        yield low, count
+
+
+def _zeros(typecode: Literal["I", "Q"], count: int) -> memoryview[int]:
+    size = array(typecode).itemsize * max(count, 1)
+    return memoryview(mmap.mmap(-1, size)).cast(typecode)
+
+
+def _metrics(
+    crosswalk: Dataset, source: Counts, target: Counts, fetched: dict[str, int]
+) -> dict[str, Any]:
+    counts = dict(
+        zip(
+            COUNTS,
+            (source.missing, target.missing, source.ambiguous, target.ambiguous),
+            strict=True,
+        )
+    )
+    return {
+        "engine": "crosswalk",
+        "rows_fetched": fetched,
+        "crosswalk": crosswalk.label,
+        **counts,
+        "crosswalk_one_to_many": source.ambiguous_keys,
+        "crosswalk_many_to_one": target.ambiguous_keys,
+        "unmatched_keys": sum(counts.values()),
+        "crosswalk_examples": {
+            "source_not_in_crosswalk": source.examples.get("missing", []),
+            "target_not_in_crosswalk": target.examples.get("missing", []),
+            "source_ambiguous": source.examples.get("ambiguous", []),
+            "target_ambiguous": target.examples.get("ambiguous", []),
+        },
+    }
