@@ -43,6 +43,7 @@ from alerts.alert import (
 )
 from alerts.owner import INCIDENT_TOOLS
 from alerts.rerouting import recipients, reminded, reroute, targets_text
+from alerts.routing import ANOMALY
 from alerts.silence import Silence, silencing
 
 _FAILING = {Outcome.FAILED, Outcome.WARNED}
@@ -138,9 +139,9 @@ def _fail(
     labels = {
         "integration": settings.integration,
         "source_system": settings.source_system,
-        "target_system": settings.target_system,
+        "target_system": outcome.target_system or settings.target_system,
         "check": outcome.check,
-        "kind": str(kind),
+        "kind": ANOMALY if outcome.check_kind == ANOMALY else str(kind),
         "severity": severity,
     }
     events: list[AlertEvent] = []

@@ -2,7 +2,8 @@
 
 How the integration's owners and the `routes` tree combine (`receivers_for`):
 
-- `data_quality` alerts go to the integration's owners, plus every receiver the tree matches.
+- `data_quality` alerts (label `kind` `data_quality`, or `anomaly` for an anomaly result's)
+  go to the integration's owners, plus every receiver the tree matches.
   Without a tree the owners alone receive them; an integration without owners falls back to the
   maintenance owners (or the tree's root receiver).
 - `run_error`, `dead_letter` and `missed` alerts go to the receivers the tree matches plus the
@@ -24,6 +25,8 @@ from alerts.owner import Owner, Role
 from datasources.durations import format_duration
 
 _T = TypeVar("_T")
+ANOMALY = "anomaly"  # the `kind` label of a data_quality alert about an anomaly result
+DATA_KINDS = ("data_quality", ANOMALY)  # label kinds of alerts about the data itself
 # The integration's own owners who receive dxq's alerts about itself, by alert kind.
 OWN_ROLES = {
     "run_error": {Role.MAINTENANCE, Role.ONCALL},
@@ -127,7 +130,7 @@ def receivers_for(
     matches = tuple(route(tree, labels)) if tree is not None else ()
     routed = [m.receiver for m in matches if m.receiver]
     kind = labels.get("kind", "data_quality")
-    if kind == "data_quality":
+    if kind in DATA_KINDS:
         chosen = _unique([*integration_owners, *routed])
         if not chosen:
             chosen = _maintenance(owners) or _root(tree)
@@ -139,7 +142,7 @@ def receivers_for(
             chosen = _maintenance(owners) or _root(tree)
     repeats = [m.repeat_interval_s for m in matches if m.repeat_interval_s is not None]
     steps = _unique([s for m in matches for s in m.escalate])
-    if kind != "data_quality":
+    if kind not in DATA_KINDS:
         steps = [s for s in steps if not _is_business(s.receiver, owners)]
     return Recipients(
         receivers=tuple(chosen),
@@ -186,7 +189,7 @@ def explain_route(
         if m.continue_:
             line += "; continue"
         lines.append(line)
-    if kind != "data_quality":
+    if kind not in DATA_KINDS:
         lines.append(f"{kind} alerts never go to business owners")
     for step in recipients.escalate:
         lines.append(

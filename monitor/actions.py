@@ -1,5 +1,6 @@
 """The writes a person makes through the dashboard or the HTTP API, each one store transaction:
-acknowledge, silence, expire a silence, queue a run, retry a delivery. They return a
+acknowledge, silence, expire a silence, queue a run, retry a delivery, mark an anomaly's point
+as expected or as a real problem. They return a
 plain-words message; problems come back as `ActionFailed`."""
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from alerts.errors import AlertsError
 from alerts.matcher import Matcher
 from alerts.silence import Silence
+from checks.anomaly.watch import SeriesKey
 from monitor.config.values import printable_name
 from monitor.run import alerting
-from store import alert_state, outbox, scheduling
+from store import alert_state, anomaly_feedback, outbox, scheduling
 from store.errors import StoreError
 from store.store import ResultStore
 
@@ -96,3 +98,31 @@ def retry_delivery(store: ResultStore, notification_id: int, actor: str) -> str:
     if not done:
         raise ActionFailed(f"Notification #{notification_id} is not a dead letter any more.")
     return f"Notification #{notification_id} queued again; the scheduler delivers it shortly."
+
+
+def mark_point(
+    store: ResultStore,
+    integration: str,
+    key: SeriesKey,
+    at: datetime,
+    verdict: str,
+    actor: str,
+    comment: str,
+) -> str:
+    """Record `actor`'s word on the point of series `key` measured at `at`: `expected` (the
+    detector leaves it out of the baseline from the next run on) or `real` (a real problem);
+    who, why and when are kept. The newest word on a point counts."""
+    actor = actor_name(actor, "marking a point")
+    why = comment.strip()
+    if not why:
+        raise ActionFailed("Say why (a few words), so others know what was decided.")
+    feedback = anomaly_feedback.Feedback(key, at, verdict, actor, why, datetime.now(UTC))
+    try:
+        with store.transaction() as tx:
+            anomaly_feedback.add_feedback(tx.connection, integration, feedback)
+    except (StoreError, ValueError) as exc:
+        raise ActionFailed(str(exc)) from exc
+    when = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if verdict == anomaly_feedback.EXPECTED:
+        return f"{key.name} at {when} marked as expected by {actor}; it leaves the baseline."
+    return f"{key.name} at {when} marked as a real problem by {actor}."

@@ -315,6 +315,40 @@ digests = sa.Table(  # the weekly digest e-mails: one row per owner and week (st
     sa.CheckConstraint("state IN ('sending', 'failed', 'sent')", name="state"),
 )
 
+# Every number a run measured, one row per (check, metric): the series the anomaly detector
+# judges and the pages draw (store/series.py). `at` is the run's start.
+metric_points = sa.Table(
+    "metric_points",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("integration", NAME, nullable=False),
+    sa.Column("check", CHECK, nullable=False),
+    sa.Column("metric", NAME, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Index(None, "integration", "check", "metric", "at"),
+    sa.Index(None, "run_id"),
+)
+
+# What a person said about one judged point of a series (store/anomaly_feedback.py):
+# `expected` takes the point out of the detector's baseline, `real` confirms the problem.
+anomaly_feedback = sa.Table(
+    "anomaly_feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("integration", NAME, nullable=False),
+    sa.Column("check", CHECK, nullable=False),  # the series' check
+    sa.Column("metric", NAME, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),  # the point's time
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("actor", NAME, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("verdict IN ('expected', 'real')", name="verdict"),
+    sa.Index(None, "integration", "check", "metric", "at"),
+)
+
 installation = sa.Table(
     "installation",
     metadata,

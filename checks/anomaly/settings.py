@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from checks.anomaly.errors import BadSettings
+from datasources.durations import format_duration
 
 
 class Seasonality(StrEnum):
@@ -51,7 +52,8 @@ class AnomalySettings:
                 "from 0.5 to 20 (default 4)"
             )
         if self.training < timedelta(days=1):
-            raise BadSettings(f"training {self.training}: give at least one day (default 28d)")
+            shown = format_duration(self.training.total_seconds())
+            raise BadSettings(f"training {shown}: give at least one day (default 28d)")
         if self.min_history < 3:
             raise BadSettings(f"min_history {self.min_history}: give at least 3 points")
         # StrEnum fields accept their plain values too ("both"), checked here once

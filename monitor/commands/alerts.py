@@ -12,14 +12,14 @@ from typing import TextIO
 from alerts.alert import AlertKind, Severity
 from alerts.errors import InvalidMatcher
 from alerts.matcher import LABELS, Matcher
-from alerts.routing import explain_route, receivers_for
+from alerts.routing import ANOMALY, explain_route, receivers_for
 from datasources.printable import one_line
 from monitor.config.model import Config
 from monitor.run.alerting import AlertContext, alert_context
 
 USAGE_ERROR = 2
 REACHES_NOBODY = 1
-ALLOWED = {"kind": tuple(AlertKind), "severity": tuple(Severity)}
+ALLOWED = {"kind": (*AlertKind, ANOMALY), "severity": tuple(Severity)}
 
 
 def read_labels(words: Sequence[str]) -> tuple[dict[str, str], list[str]]:

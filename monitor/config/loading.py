@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from monitor.config.anomalies import anomaly_problems
 from monitor.config.document import Document
 from monitor.config.model import Config
 from monitor.config.references import find_reference_problems
@@ -59,6 +60,8 @@ def load_config(
         for error in exc.errors():
             document.add_validation_error(error)
     for loc, message in find_reference_problems(data, base_dir):
+        document.add(loc, message)
+    for loc, message in anomaly_problems(data):
         document.add(loc, message)
     if check_suites:
         for suite_path in sorted(set(suite_files(data, base_dir))):

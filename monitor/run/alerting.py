@@ -62,6 +62,8 @@ class IntegrationAlerting:
     source_label: str = ""  # "crm.orders": what the source side measures
     target_label: str = ""
     max_mismatch_rate: float | None = None  # the reconcile check's limit
+    # checks run once per target (`targets`): check name -> (target label, target system)
+    per_target: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,11 @@ def alert_context(config: cfg.Config) -> AlertContext:
                 source_label=i.source.label,
                 target_label=i.target.label,
                 max_mismatch_rate=i.reconcile.max_mismatch_rate if i.reconcile else None,
+                per_target={
+                    i.per_target(check, ref): (ref.label, ref.system)
+                    for ref in i.targets
+                    for check in ("volume", "reconcile")
+                },
             )
             for name, i in config.integrations.items()
         },
@@ -186,14 +193,20 @@ def outcomes_of(
 
 
 def with_settings(outcome: CheckOutcome, integration: IntegrationAlerting) -> CheckOutcome:
-    """The outcome with what its side measured and its limit from the monitor file."""
-    subject = outcome.subject or (
-        integration.source_label if outcome.side == "source" else integration.target_label
+    """The outcome with what its side measured and its limit from the monitor file; a check
+    of one of several targets names that target (subject, and the target_system label)."""
+    label, system = integration.per_target.get(outcome.check, ("", ""))
+    subject = (
+        outcome.subject
+        or label
+        or (integration.source_label if outcome.side == "source" else integration.target_label)
     )
     limit = outcome.limit
     if limit is None and outcome.check_kind == "reconcile":
         limit = integration.max_mismatch_rate
-    return replace(outcome, subject=subject, limit=limit)
+    return replace(
+        outcome, subject=subject, limit=limit, target_system=outcome.target_system or system
+    )
 
 
 def decide_alerts(
@@ -250,11 +263,14 @@ def record_alerts(
     suites_down = [
         o.check for o in outcomes if o.check_kind == "expectation" and o.outcome == "error"
     ]
+    erred = any(o.outcome == "error" for o in outcomes)  # series may lack their new point
 
     def decide(current: list[Alert]) -> Decision:
         decision = evaluate(current, outcomes, settings, silences, now)
         gone = retire(
-            [a for a in current if ran and _removed(a, ran, suites_down)], REMOVED_REASON, now
+            [a for a in current if ran and _removed(a, ran, suites_down, erred)],
+            REMOVED_REASON,
+            now,
         )
         return Decision(
             decision.transitions + gone.transitions, decision.notifications + gone.notifications
@@ -263,10 +279,13 @@ def record_alerts(
     return decide_alerts(connection, integration, decide, now)
 
 
-def _removed(alert: Alert, ran: set[str], suites_down: Sequence[str] = ()) -> bool:
+def _removed(
+    alert: Alert, ran: set[str], suites_down: Sequence[str] = (), erred: bool = False
+) -> bool:
     """An open alert about a check of the monitor file that this run no longer has. An
     expectation of a suite that could not be evaluated (`suites_down`: one error result named
-    after the suite) is neither passed nor removed: its alert stays open."""
+    after the suite) is neither passed nor removed: its alert stays open; so is an anomaly
+    alert when checks of the run erred (its series may have no new point to judge)."""
     return (
         alert.is_open
         and str(alert.kind) in ("data_quality", "run_error")
@@ -274,6 +293,7 @@ def _removed(alert: Alert, ran: set[str], suites_down: Sequence[str] = ()) -> bo
         and alert.check_kind in _CHECK_FAMILIES
         and alert.check not in ran
         and not any(in_suite(alert.check, suite) for suite in suites_down)
+        and not (alert.check_kind == "anomaly" and erred)
     )
 
 

@@ -12,17 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from checks.anomaly.watch import SeriesPoint
 from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import CheckSpec, SchemaSpec
 from datasources.budget import RunBudget, within
 from datasources.budget import current as current_budget
 from datasources.errors import Cause
+from monitor.run.anomalies import judge_points, measured_points
 from monitor.run.api_sources import api_datasets
 from monitor.run.registry import check_type
 from monitor.run.retry import RETRY, RetryPolicy, Systems, await_systems
 from store import scheduling
 from store.errors import RunNotRunning, StoreError
 from store.origin import RunOrigin
+from store.series import record_points
 
 if TYPE_CHECKING:
     from monitor.run.alerting import AlertContext
@@ -141,11 +144,13 @@ def record_integration(
        running run's reason (the Runs page).
     3. Every check is evaluated. When checks erred because a system could not be reached
        (cause `unreachable`) and it answers again within the policy, the checks run once
-       more; only that attempt counts.
-    4. Results, schema snapshot, alert changes and outbox rows commit in one transaction at
-       the run's finishing time. When that fails (a value the store refuses, a locked or lost
-       store), the run is closed as `error` with the reason in a fresh transaction, and the
-       computed results are still returned (`not_recorded` says why).
+       more; only that attempt counts. Every number the run measured becomes a point of
+       its series, and each series the integration watches (`anomalies:`) has its new point
+       judged on its past: `anomaly` results (monitor/run/anomalies.py).
+    4. Results, series points, schema snapshot, alert changes and outbox rows commit in one
+       transaction at the run's finishing time. When that fails (a value the store refuses,
+       a locked or lost store), the run is closed as `error` with the reason in a fresh
+       transaction, and the computed results are still returned (`not_recorded` says why).
 
     `now` fixes a simulated time (the demo's history); `origin` names the celery worker and
     firing of a run it executes. Never raises `StoreError`."""
@@ -189,7 +194,10 @@ def record_integration(
             "%s: a system was unreachable during the run and answers again: rerun", plan.name
         )
         run = run_integration(plan, started, previous_schema=previous, clock=run_clock)
-    failed = _complete(store, run_id, run, alerting, _timed_out(plan, run))
+    points = measured_points(plan, run)
+    judged = judge_points(store, plan, points)  # the anomaly results of watched series
+    run = dataclasses.replace(run, results=run.results + tuple(judged))
+    failed = _complete(store, run_id, run, alerting, _timed_out(plan, run), points)
     return dataclasses.replace(run, run_id=run_id, not_recorded=failed)
 
 
@@ -208,12 +216,15 @@ def _complete(
     run: IntegrationRun,
     alerting: AlertContext | None,
     reason: str | None = None,
+    points: Sequence[SeriesPoint] = (),
 ) -> str | None:
-    """Complete a begun run: results, schema snapshot, alerts and outbox in one transaction.
-    When that fails, close the run as `error` in a fresh transaction; returns why, or None."""
+    """Complete a begun run: results, series points, schema snapshot, alerts and outbox in
+    one transaction. When that fails, close the run as `error` in a fresh transaction;
+    returns why, or None."""
     try:
         with store.transaction() as tx:
             tx.complete_run(run_id, run.finished_at, list(run.results), reason)
+            record_points(tx.connection, run_id, run.integration, points)
             for result in run.results:
                 snapshot = (
                     result.metrics.get("snapshot") if result.kind is CheckKind.SCHEMA else None

@@ -14,8 +14,8 @@ BROKEN = FILES / "broken"
 
 CASES: dict[str, list[str]] = {
     "unknown_top_key.yml": [
-        "{f}:9: colour: unknown key 'colour'; expected one of api, dashboard_url, digest, "
-        "executor, integrations, owners, routes, smtp, store, systems, version",
+        "{f}:9: colour: unknown key 'colour'; expected one of anomalies, api, dashboard_url, "
+        "digest, executor, integrations, owners, routes, smtp, store, systems, version",
     ],
     "misspelled_key.yml": [
         "{f}:13: integrations.catalog.shedule: unknown key 'shedule'; did you mean 'schedule'?",
@@ -93,6 +93,23 @@ CASES: dict[str, list[str]] = {
         "{f}:11: integrations.catalog.queue: invalid queue name '-far': use letters, digits, "
         "'.', '_' or '-' (at most 64 characters, starting with a letter or digit), e.g. "
         "queue: erp-eu",
+    ],
+    "anomalies.yml": [
+        "{f}:2: anomalies: sensitivity 30.0: give a number of standard deviations from 0.5 to 20 "
+        "(default 4)",
+        "{f}:11: integrations.catalog.anomalies.metrics[3]: 'total': write check.metric (e.g. "
+        "volume.target_rows), or {{check: …, metric: …}}",
+        "{f}:11: integrations.catalog.anomalies.metrics[0]: 'volume.rows': volume measures "
+        "source_rows, target_rows, difference, difference_rate",
+        "{f}:11: integrations.catalog.anomalies.metrics[1]: 'freshness.lag_seconds': this "
+        "integration has no freshness check; add 'freshness:' or watch one of: "
+        "volume.source_rows, volume.target_rows",
+        "{f}:11: integrations.catalog.anomalies.metrics[2]: 'runs.duration_s': unknown check "
+        "'runs'; write one of freshness, reconcile, run, volume with a metric, or {{check: <the "
+        "check's full name>, metric: <metric>}} for a suite or references check",
+        "{f}:12: integrations.catalog.anomalies.direction: expected one of spike, drop, both "
+        "(got 'up')",
+        "{f}:16: integrations.nightly.anomalies: training 2h: give at least one day (default 28d)",
     ],
     "url_and_files.yml": [
         "{f}:9: systems.erp: give exactly one of 'url' (a SQL system), 'files' (exported files) "

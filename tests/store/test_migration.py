@@ -121,7 +121,7 @@ def _t0() -> datetime:
 def test_one_initial_migration_creates_the_schema_and_downgrades_to_nothing(
     store_url: str,
 ) -> None:
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
     store = ResultStore.open(store_url, migrate=False)
     with store.engine.connect() as connection:
         command.upgrade(alembic_config(connection), "0001")

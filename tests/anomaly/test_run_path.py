@@ -1,0 +1,205 @@
+"""Anomalies through the one run path (record_integration) against a real store, SQLite and
+PostgreSQL: a watched row count that drops to a third of its usual value — inside every fixed
+rule — becomes a failed `anomaly` result whose alert fires to the receiver that routes match
+by `kind=anomaly`, then resolves when the count is back; every number of every run is a
+stored point, and a point marked expected leaves the baseline."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from checks.anomaly.detector import Point, stream
+from checks.anomaly.watch import SeriesKey
+from monitor.config.loading import load_config
+from monitor.run.alerting import alert_context
+from monitor.run.plan import plan_integrations
+from monitor.run.runner import IntegrationRun, record_integration
+from store.schema import alerts, anomaly_feedback, metric_points, notifications
+from store.store import ResultStore
+from tests.store.pg_schemas import fresh_schema_url
+
+T0 = datetime(2026, 10, 5, 0, 0, tzinfo=UTC)
+EVERY = timedelta(hours=6)
+NORMAL = 3000  # rows a run usually sees
+TARGET_ROWS = SeriesKey("volume", "target_rows")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield sqlite_url.replace("system.db", "results.db")
+    else:
+        yield from fresh_schema_url(request.getfixturevalue("pg_url"), "anomaly")
+
+
+def _monitor_file(tmp_path: Path, store_url: str) -> Path:
+    db = tmp_path / "stock.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE export (sku INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE shop (sku INTEGER PRIMARY KEY)")
+    doc: dict[str, Any] = {
+        "version": 1,
+        "store": store_url,
+        "owners": {
+            "stock-po": {"role": "business", "webhook": "http://127.0.0.1:9/po"},
+            "analysts": {"role": "maintenance", "webhook": "http://127.0.0.1:9/an"},
+        },
+        "systems": {"wms": {"url": f"sqlite:///{db}"}},
+        "integrations": {
+            "stock": {
+                "source": "wms.export",
+                "target": "wms.shop",
+                "volume": {"tolerance": "100%"},  # no fixed rule catches a drop
+                "owners": ["stock-po"],
+                "anomalies": {
+                    "seasonality": "none",
+                    "training": "14d",
+                    "metrics": [TARGET_ROWS.name],
+                },
+            }
+        },
+        "routes": {
+            "receiver": "stock-po",
+            "routes": [{"match": {"kind": "anomaly"}, "receiver": "analysts"}],
+        },
+    }
+    path = tmp_path / "dxq.yml"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def _rows(tmp_path: Path, export: int, shop: int) -> None:
+    with sqlite3.connect(tmp_path / "stock.db") as conn:
+        for table, n in (("export", export), ("shop", shop)):
+            conn.execute(f"DELETE FROM {table}")
+            conn.executemany(f"INSERT INTO {table} VALUES (?)", [(i,) for i in range(n)])
+
+
+def _noise(i: int) -> int:
+    return (i * 37) % 61 - 30  # -30..30, deterministic
+
+
+def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url: str) -> None:
+    config = load_config(_monitor_file(tmp_path, store_url))
+    store = ResultStore.open(config.store)
+    context = alert_context(config)
+    (plan,) = plan_integrations(config)
+
+    def run_at(i: int, rows: int) -> IntegrationRun:
+        _rows(tmp_path, rows, rows)
+        at = T0 + i * EVERY
+        return record_integration(
+            plan, store, trigger="schedule", clock=lambda: at, now=at, alerting=context
+        )
+
+    try:
+        verdicts = [run_at(i, NORMAL + _noise(i)) for i in range(24)]
+        judged = [r for run in verdicts for r in run.results if r.kind == "anomaly"]
+        assert judged, "5+ days of 6-hourly history give verdicts"
+        assert all(r.outcome == "passed" for r in judged)
+        assert _open_alerts(store) == []
+
+        dropped = run_at(24, NORMAL // 3)  # both sides drop: volume still passes
+        (volume,) = [r for r in dropped.results if r.kind == "volume"]
+        assert volume.outcome == "passed"
+        (anomaly,) = [r for r in dropped.results if r.kind == "anomaly"]
+        assert anomaly.check == "anomaly(volume.target_rows)"
+        assert anomaly.outcome == "failed"  # severity error, score far past 2 x sensitivity
+        m = anomaly.metrics
+        assert m["value"] == NORMAL // 3
+        assert m["expected_low"] <= NORMAL - 30 and m["expected_high"] >= NORMAL + 30
+        assert m["expected_low"] > NORMAL // 3 and m["score"] < -8
+        (alert,) = _open_alerts(store)
+        assert alert["labels"]["kind"] == "anomaly" and alert["state"] == "firing"
+        # the integration's owner, and the receiver routes choose by kind=anomaly
+        assert _sent_to(store) == {("stock-po", "firing"), ("analysts", "firing")}
+
+        back = run_at(25, NORMAL + 5)
+        (anomaly,) = [r for r in back.results if r.kind == "anomaly"]
+        assert anomaly.outcome == "passed"
+        assert _open_alerts(store) == []
+        assert _sent_to(store) == {
+            (who, kind) for who in ("stock-po", "analysts") for kind in ("firing", "resolved")
+        }
+
+        with store.reading() as conn:
+            stored = conn.execute(
+                sa.select(metric_points.c.check, metric_points.c.metric).distinct()
+            ).all()
+        names = {f"{c}.{m}" for c, m in stored}
+        assert {"volume.source_rows", "volume.target_rows", "run.duration_s"} <= names
+        assert "run.duration_s.wms" in names  # time spent per system
+        assert not any(n.startswith("anomaly(") for n in names)  # verdicts are results
+    finally:
+        store.dispose()
+
+
+def test_a_point_marked_expected_leaves_the_baseline(tmp_path: Path, sqlite_url: str) -> None:
+    from monitor import actions
+
+    url = sqlite_url.replace("system.db", "results.db")
+    config = load_config(_monitor_file(tmp_path, url))
+    store = ResultStore.open(config.store)
+    (plan,) = plan_integrations(config)
+
+    def run_at(i: int, rows: int) -> IntegrationRun:
+        _rows(tmp_path, rows, rows)
+        at = T0 + i * EVERY
+        return record_integration(plan, store, trigger="schedule", clock=lambda: at, now=at)
+
+    try:
+        for i in range(24):
+            run_at(i, NORMAL + _noise(i))
+        # a new normal of a third, each point marked expected as it comes: marked points
+        # are judged but leave the baseline, so the new level is never learnt
+        outcomes = []
+        for i in range(24, 44):
+            run = run_at(i, NORMAL // 3 + _noise(i) // 3)
+            (anomaly,) = [r for r in run.results if r.kind == "anomaly"]
+            outcomes.append(anomaly.outcome)
+            said = actions.mark_point(
+                store, "stock", TARGET_ROWS, T0 + i * EVERY, "expected", "ana", "stock take"
+            )
+            assert "marked as expected by ana" in said
+        assert outcomes == ["failed"] * 20
+        # the same values unmarked: the detector learns the shift within those 20 runs
+        spec = plan.anomalies
+        assert spec is not None
+        values = [NORMAL + _noise(i) for i in range(24)]
+        values += [NORMAL // 3 + _noise(i) // 3 for i in range(24, 44)]
+        points = [Point(T0 + i * EVERY, float(v)) for i, v in enumerate(values)]
+        unmarked = stream(points, spec.settings)
+        assert not any(v is not None and v.anomalous for v in unmarked[-5:])
+        with store.reading() as conn:
+            (row,) = conn.execute(
+                sa.select(anomaly_feedback).where(anomaly_feedback.c.at == T0 + 30 * EVERY)
+            ).mappings()
+        assert (row["actor"], row["comment"], row["verdict"]) == ("ana", "stock take", "expected")
+        with pytest.raises(actions.ActionFailed, match="why"):
+            actions.mark_point(store, "stock", TARGET_ROWS, T0, "expected", "ana", " ")
+    finally:
+        store.dispose()
+
+
+def _open_alerts(store: ResultStore) -> list[dict[str, Any]]:
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(alerts).where(alerts.c.state != "resolved")).mappings()
+        return [dict(r) for r in rows]
+
+
+def _sent_to(store: ResultStore) -> set[tuple[str, str]]:
+    with store.reading() as conn:
+        rows = conn.execute(sa.select(notifications.c.receiver, notifications.c.payload)).all()
+    return {(str(receiver), str(_kind(payload))) for receiver, payload in rows}
+
+
+def _kind(payload: Any) -> str:
+    return str(payload["notification"]["kind"])
