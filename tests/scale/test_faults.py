@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from monitor import actions
 from monitor.config.loading import load_config
 from monitor.executor.app import TASK, celery_app
 from store import firings
@@ -73,8 +74,10 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_firing_recorded_once(
 def test_two_schedulers_on_one_store_yield_one_task_per_firing(
     pg_store: str, tmp_path: Path
 ) -> None:
+    """Also a "Run now" request (the dashboard's action) goes to the worker, once."""
     queue = queue_name()
     integrations = {f"i{n}": slow(0, queue, schedule="*/2 * * * *") for n in range(3)}
+    integrations["asked"] = slow(0.2, queue)  # no schedule: runs only when asked
     config = monitor_file(tmp_path / "dxq.yml", pg_store, REDIS, integrations)
     log = tmp_path / "worker.log"
     procs = [
@@ -82,15 +85,34 @@ def test_two_schedulers_on_one_store_yield_one_task_per_firing(
         scheduler(config, tmp_path / "s1.log"),
         scheduler(config, tmp_path / "s2.log"),
     ]
+    store = ResultStore.open(pg_store)
     with running(*procs):
-        wait_for(lambda: len(runs_json(config)) >= 9, 40, "three firings of each integration")
+        request = actions.run_now(store, "asked", "Dana On-Call")
+        wait_for(lambda: len(runs_json(config)) >= 10, 40, "three firings of each integration")
+        asked = "SELECT status, run_id FROM run_requests WHERE id = :id"
+        done = wait_for(
+            lambda: (r := query(pg_store, asked, id=request)) and r[0].status == "done" and r,
+            20,
+            "the request to be run by the worker",
+        )
         for proc in reversed(procs):
             assert stop(proc) == 0
     listed = runs_json(config, "--limit", "500")
-    slots = Counter((r["integration"], r["scheduled_for"]) for r in listed)
+    scheduled = [r for r in listed if r["integration"] != "asked"]
+    slots = Counter((r["integration"], r["scheduled_for"]) for r in scheduled)
     assert slots and max(slots.values()) == 1, slots
     assert {r["worker"] for r in listed} == {"w-one"}
-    assert {r["trigger"] for r in listed} == {"schedule"}
+    assert {r["trigger"] for r in scheduled} == {"schedule"}
+    (ran,) = [r for r in listed if r["integration"] == "asked"]
+    assert (ran["id"], ran["trigger"], ran["scheduled_for"], ran["outcome"]) == (
+        done[0].run_id,
+        "request",
+        None,
+        "passed",
+    )
+    fired = firings.get(store, firings.firing_key("asked", None, request))
+    assert fired is not None and (fired.state, fired.run_id) == ("done", ran["id"])
+    store.dispose()
     tasks = query(pg_store, "SELECT count(*) FROM firings")[0][0]
     assert "already ran" not in log.read_text(), "a firing was enqueued twice"
     assert tasks >= len(listed)
