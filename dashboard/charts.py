@@ -21,6 +21,9 @@ OUTCOME_COLOURS = {
     "error": "#6a1b9a",
 }
 OUTCOME_RANK = {"passed": 0, "warned": 1, "failed": 2, "error": 3}
+# shape as well as colour, so an outcome never shows by colour alone
+OUTCOME_SYMBOLS = {"passed": "circle", "warned": "diamond", "failed": "x", "error": "square"}
+NO_RESULT_COLOUR = "#757575"  # no run yet, running, or an outcome without a colour
 MAX_TICKS = 8
 MAX_POINTS = 200
 DAY_FORMAT = "%-d %b"  # "6 Dec": the day always shows, whatever the zoom
@@ -230,7 +233,6 @@ def pass_rate_heatmap(
 def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figure:
     """One mark per recent result, coloured and shaped by outcome (not by colour alone); at
     most MAX_POINTS marks, the worst outcome of each stretch kept."""
-    symbols = {"passed": "circle", "warned": "diamond", "failed": "x", "error": "square"}
     history = history.sort_values("created_at")
     history = thin(history, history["outcome"].map(OUTCOME_RANK).fillna(0))
     fig = go.Figure()
@@ -242,8 +244,8 @@ def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figu
             name=str(outcome),
             marker={
                 "size": 12,
-                "color": OUTCOME_COLOURS.get(str(outcome), "#757575"),
-                "symbol": symbols.get(str(outcome), "circle"),
+                "color": OUTCOME_COLOURS.get(str(outcome), NO_RESULT_COLOUR),
+                "symbol": OUTCOME_SYMBOLS.get(str(outcome), "circle"),
             },
             customdata=part[["observed"]],
             hovertemplate="%{x|" + HOVER_TIME + "}<br>%{customdata[0]}<extra></extra>",

@@ -14,6 +14,7 @@ from dashboard.context import AppContext, app_context, owner_names, side_label
 from dashboard.data_age import MISMATCH_HELP
 from dashboard.findings import SEVERITY_RANK, check_words, finding
 from dashboard.format import ago, as_datetime, badge, duration, literal, percent, status_word
+from dashboard.landscape_view import SYSTEM_FILTER, apply_map_filter, render_map
 from dashboard.navigation import page_file
 from dashboard.scheduler_health import render_scheduler_health
 from dashboard.staleness import is_stale
@@ -43,6 +44,7 @@ def render_overview() -> None:
     )
     owners = sorted(ctx.config.owners)
     systems = sorted(ctx.config.systems)
+    apply_map_filter()  # a system clicked on the map
     left, right = st.columns(2)
     chosen_owners = left.multiselect(
         "Owner",
@@ -52,7 +54,7 @@ def render_overview() -> None:
         placeholder="All owners",
     )
     chosen_systems = right.multiselect(
-        "System", systems, key="system", bind="query-params", placeholder="All systems"
+        "System", systems, key=SYSTEM_FILTER, bind="query-params", placeholder="All systems"
     )
     names = [
         name
@@ -74,6 +76,7 @@ def _live(ctx: AppContext, names: tuple[str, ...]) -> None:
     failing = failing_table(ctx, data.failing_checks(path))
     now = datetime.now(UTC)
     rows = [card_row(ctx, name, health, now) for name in names]
+    render_map(ctx, rows)
 
     statuses = [row["status"] for row in rows]
     k1, k2, k3, k4, k5 = st.columns(5)
