@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from datasources.durations import format_duration
+
 OUTCOME_COLOURS = {
     "passed": "#2e7d32",
     "warned": "#ef6c00",
@@ -260,3 +262,102 @@ def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figu
         legend={"yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
     return fig
+
+
+def latency_chart(
+    frame: pd.DataFrame, max_p95_s: float | None, now: datetime | None = None
+) -> go.Figure:
+    """p50 and p95 latency per run in minutes, the SLA (`max_p95_s`) as a dashed red line; at
+    most MAX_POINTS runs (where there are more, each stretch shows its run with the highest p95)."""
+    frame = thin(frame, frame["p95_s"])
+    fig = go.Figure()
+    for name, dash in (("p95", None), ("p50", "dot")):
+        fig.add_scatter(
+            x=frame["created_at"],
+            y=frame[f"{name}_s"] / 60,
+            name=f"{name} (minutes)",
+            mode="lines+markers",
+            marker={"size": 4},
+            line={"dash": dash},
+            cliponaxis=False,
+        )
+    if max_p95_s is not None:
+        fig.add_hline(
+            y=max_p95_s / 60,
+            line={"color": "#c62828", "dash": "dash"},
+            annotation_text=f"SLA: p95 at most {format_duration(max_p95_s)}",
+            annotation_position="top right",
+        )
+    fig.update_yaxes(rangemode="tozero", title="minutes")
+    if not frame.empty:
+        _time_axis(fig, frame["created_at"].min(), now, timedelta(hours=1))
+    return _layout(fig, "Propagation latency per run: p50 and p95")
+
+
+def band_chart(
+    points: pd.DataFrame, verdicts: pd.DataFrame, title: str, now: datetime | None = None
+) -> go.Figure:
+    """A watched series (`points`: at, value) with the detector's expected band (`verdicts`:
+    at, expected_low, expected_high, outcome) shaded behind it and its anomalies (warned,
+    failed) marked by colour and shape. At most MAX_POINTS values and band points (each
+    stretch keeps its value furthest from the band) and MAX_POINTS marks."""
+    points = points.assign(at=_utc(points["at"]))
+    verdicts = verdicts.assign(at=_utc(verdicts["at"]))
+    joined = points.merge(
+        verdicts[["at", "expected_low", "expected_high", "outcome"]], on="at", how="left"
+    )
+    outside = (joined["value"] - joined["expected_high"]).clip(lower=0) + (
+        joined["expected_low"] - joined["value"]
+    ).clip(lower=0)
+    joined = thin(joined, outside.fillna(0))
+    fig = go.Figure()
+    band = joined.dropna(subset=["expected_low", "expected_high"])
+    fig.add_scatter(  # the band's upper edge; the lower one fills up to it
+        x=band["at"],
+        y=band["expected_high"],
+        mode="lines",
+        line={"width": 0},
+        showlegend=False,
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=band["at"],
+        y=band["expected_low"],
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor="rgba(21, 101, 192, 0.15)",
+        name="expected band",
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=joined["at"],
+        y=joined["value"],
+        name="value",
+        mode="lines+markers",
+        marker={"size": 3},
+        line={"color": "#1565c0", "width": 1.5},
+        cliponaxis=False,
+    )
+    flagged = verdicts[verdicts["outcome"].isin(["warned", "failed"])].tail(MAX_POINTS)
+    for outcome, part in flagged.groupby("outcome"):
+        fig.add_scatter(
+            x=part["at"],
+            y=part["value"],
+            mode="markers",
+            name=f"anomaly ({outcome})",
+            marker={
+                "size": 11,
+                "color": OUTCOME_COLOURS[str(outcome)],
+                "symbol": OUTCOME_SYMBOLS[str(outcome)],
+            },
+            cliponaxis=False,
+        )
+    if not joined.empty:
+        _time_axis(fig, joined["at"].min(), now, timedelta(hours=1))
+    return _layout(fig, title, height=280)
+
+
+def _utc(times: pd.Series) -> pd.Series:
+    """Times as UTC nanoseconds, so series read different ways join on equal instants."""
+    return pd.to_datetime(times, utc=True).astype("datetime64[ns, UTC]")

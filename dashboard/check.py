@@ -3,10 +3,14 @@ history, sample records, the query that reproduces them, and the alert with ackn
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
+from checks.anomaly.watch import SeriesKey
 from dashboard import charts, data, sample
 from dashboard.access import sign_in_bar
+from dashboard.anomaly_view import render_watched
 from dashboard.context import AppContext, app_context, owner_names, side_label
 from dashboard.findings import check_words
 from dashboard.flash import perform, show_flash
@@ -23,7 +27,9 @@ MEANINGS = {
     "reconcile": "Do the records matched by key agree field by field between the two systems?",
     "references": "Does every referenced value exist in the other system?",
     "schema": "Are the columns and their types unchanged and compatible on both sides?",
+    "latency": "Do changes made in the source reach the target quickly enough (p95)?",
     "expectation": "A data rule from a Great Expectations suite, checked on the {side} side.",
+    "anomaly": "Is this number within what its own history makes usual?",
 }
 PENDING = (
     "Pending: the check failed, but the alert waits for {n} consecutive failures before it "
@@ -65,6 +71,9 @@ def render_check() -> None:
     _summary(ctx, detail)
     run_now_button(ctx, detail.integration, key="run-now-check")
     _alert(ctx, viewer, detail)
+    if detail.kind == "anomaly":  # the judged series with its band and the feedback buttons
+        key = SeriesKey(str(detail.metrics.get("check")), str(detail.metrics.get("metric")))
+        render_watched(ctx, viewer, detail.integration, datetime.now(UTC), only=key)
     _history(ctx, detail)
     _sample(ctx, detail)
 

@@ -43,6 +43,13 @@ def row_counts(config_path: str, integration: str, check: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def metric_history(
+    config_path: str, integration: str, check: str, names: tuple[str, ...]
+) -> pd.DataFrame:
+    return trends.metric_history(app_context().store, integration, check, names)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
 def recent_runs(config_path: str, integration: str | None, limit: int = 50) -> pd.DataFrame:
     return activity.recent_runs(app_context().store, integration, limit)
 

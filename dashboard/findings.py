@@ -20,6 +20,8 @@ _KIND_WORDS = {
     "volume": "{source} and {target} hold about as many records",
     "references": "referenced values exist",
     "schema": "columns and types unchanged",
+    "anomaly": "numbers within their usual range",
+    "latency": "changes reach {target} in time",
 }
 
 
@@ -61,6 +63,14 @@ def finding(
         return Finding(f"{count:,} record(s) point to nothing", count)
     if kind == "volume" and m.get("difference") is not None:
         return Finding(f"{abs(int(m['difference'])):,} records more on one side", None)
+    if kind == "latency" and m.get("p95_s") is not None:
+        waiting = int(m.get("waiting") or 0)
+        return Finding(f"changes take {duration(float(m['p95_s']))} to arrive (p95)", waiting)
+    if kind == "anomaly" and m.get("value") is not None and m.get("expected_low") is not None:
+        low, high, value = (
+            f"{float(m[k]):,.4g}" for k in ("expected_low", "expected_high", "value")
+        )
+        return Finding(f"{m.get('series')} is {value}, usually {low} to {high}", None)
     if kind == "freshness" and m.get("lag_seconds") is not None:
         return Finding(f"newest data {duration(float(m['lag_seconds']))} old", None)
     return Finding(str(observed or "could not be checked"), None)

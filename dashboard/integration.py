@@ -9,10 +9,13 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
+from dashboard.anomaly_view import render_watched
 from dashboard.context import AppContext, app_context, integration_facts, side_label
 from dashboard.data_age import AGE_HELP, MISMATCH_HELP, age_caption, age_label, data_age
 from dashboard.findings import check_words
-from dashboard.format import badge, duration, percent, status_word
+from dashboard.format import badge, duration, percent, record_key, status_word
+from dashboard.golden_view import render_golden
+from dashboard.latency_view import render_latency
 from dashboard.overview import CHECK_PAGE, card_row
 from dashboard.run_now import run_now_button
 from dashboard.runs import RUN_COLUMNS
@@ -34,7 +37,7 @@ def pick_integration(ctx: AppContext) -> str:
 
 def render_integration() -> None:
     ctx = app_context()
-    sign_in_bar(ctx.config)
+    viewer = sign_in_bar(ctx.config)
     if not ctx.config.integrations:
         st.info("The monitor file declares no integrations yet.")
         return
@@ -69,7 +72,9 @@ def render_integration() -> None:
     render_week(path, name)
 
     _checks(ctx, name)
+    render_golden(ctx, name)  # with `targets`: which systems disagree with the golden record
     _trends(ctx, name, now)
+    render_watched(ctx, viewer, name, now)  # `anomalies:`: each series with its band
     st.subheader("Recent runs")
     runs = data.recent_runs(path, name, 20)
     if runs.empty:
@@ -174,6 +179,7 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
             ),
             key="freshness-trend",
         )
+    render_latency(ctx, name, now)
     count_check = next((c for c in ("volume", "reconcile") if c in set(trend["check"])), None)
     if count_check:
         counts = data.row_counts(path, name, count_check)
@@ -200,7 +206,7 @@ def _keys(ctx: AppContext, name: str) -> None:
     st.caption(f"{len(keys)} record(s) differ, longest-standing first.")
     table = pd.DataFrame(
         {
-            "key": keys["key"].map(_key_text),
+            "key": keys["key"].map(record_key),
             "problem": keys["kind"].map(lambda k: str(k).replace("_", " ")),
             "fields": keys["fields"].map(
                 lambda f: ", ".join(sorted(f)) if isinstance(f, dict) else ""
@@ -221,9 +227,3 @@ def _keys(ctx: AppContext, name: str) -> None:
             "check": st.column_config.TextColumn("check", width="large"),
         },
     )
-
-
-def _key_text(key: object) -> str:
-    if isinstance(key, dict):
-        return ", ".join(f"{k}={v}" for k, v in key.items())
-    return str(key)

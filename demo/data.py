@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from demo.defects import sync_delay_range
+
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -22,7 +24,6 @@ ERP_ORDER_LAG = 5 * MINUTE  # a new order reaches the ERP this long after it is 
 ERP_AMEND_LAG = 10 * MINUTE  # an amended order total reaches the ERP this long after
 CAPTURE_LAG = MINUTE  # the PSP captures the payment this long after the order
 ERP_PAYMENT_LAG = 5 * MINUTE  # a captured payment reaches the ERP this long after
-PRICE_SYNC_LAG = 5 * MINUTE  # a PIM price change reaches the shop this long after
 AMEND_BEFORE_HOUR = (6 * MINUTE, 3 * MINUTE)  # gift-wrap amendments, minutes before each hour
 GIFT_WRAP = 2.50
 
@@ -56,7 +57,9 @@ SCHEMAS = {
         CREATE TABLE sales_orders (order_ref INTEGER PRIMARY KEY, customer_ref INTEGER,
             amount NUMERIC(12, 2), created_at TIMESTAMP, updated_at TIMESTAMP);
         CREATE TABLE payments (payment_ref TEXT PRIMARY KEY, order_ref INTEGER,
-            amount NUMERIC(12, 2), currency TEXT, paid_at TIMESTAMP);""",
+            amount NUMERIC(12, 2), currency TEXT, paid_at TIMESTAMP);
+        CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, email TEXT, name TEXT,
+            country TEXT, updated_at TIMESTAMP);""",
     "crm.db": """
         CREATE TABLE customers (customer_id INTEGER PRIMARY KEY, email TEXT NOT NULL,
             full_name TEXT, country TEXT, updated_at TIMESTAMP);""",
@@ -221,6 +224,13 @@ def price_changes(
             latest[index] = PriceChange(new, at, old, old_at)
         at += HOUR
     return latest
+
+
+def price_sync_lag(seed: int, at: datetime, plan: int) -> timedelta:
+    """How long the PIM price change made at `at` takes to reach the shop (`plan`: days before
+    the end, as `demo.defects.sync_delay_range` plans the delays)."""
+    low, high = sync_delay_range(plan)
+    return timedelta(seconds=rng(seed, "sync", at.isoformat()).randrange(low, high))
 
 
 def stock_level(seed: int, index: int, at: datetime, origin: datetime) -> int:

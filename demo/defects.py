@@ -31,6 +31,10 @@ class Defects:
     email_case_only: int  # differ from the CRM only in case or spaces: NOT a mismatch
     psp_missing_payments: int  # captured at the PSP, absent in erp.payments
     payments_in_flight: int  # captured within the grace, not yet in the ERP
+    erp_old_countries: int = 0  # erp.customers whose country is not the CRM's (moved)
+    erp_old_names: int = 0  # erp.customers whose name is not the CRM's (renamed)
+    erp_missing_customers: int = 0  # crm.customers absent in erp.customers
+    both_disagree: int = 0  # customers the shop (no e-mail) and the ERP both get wrong
 
     @property
     def stock_feed_age(self) -> timedelta | None:
@@ -96,3 +100,25 @@ def duplicate_count(plan: int) -> int:
 
 def case_count(plan: int) -> int:
     return 5 + plan % 3
+
+
+def sync_delay_range(plan: int) -> tuple[int, int]:
+    """Seconds a PIM price change takes to reach the shop, for a change made on the day `plan`
+    days before the end (the day the run at that day's end measures): a few minutes normally;
+    the shop's import job slowed down on four days a week before the end (p95 past the
+    latency SLA of 15m in demo/dxq.yml), and ran a little slow two days before that."""
+    if 6 <= plan <= 9:
+        return 18 * 60, 45 * 60
+    if plan in (11, 12):
+        return 6 * 60, 14 * 60
+    return 60, 9 * 60
+
+
+def erp_customer_count(plan: int) -> tuple[int, int, int]:
+    """ERP customers that disagree with the CRM (the golden record): (old countries, old
+    names, missing). The ERP's address sync stopped three days before the end (customers who
+    moved keep their old country there) and the newest customers are missing since yesterday;
+    otherwise an old name now and then, under the limit."""
+    countries = 2 + plan % 2 if plan <= 3 else 0
+    missing = 2 - plan if plan <= 1 else 0
+    return countries, int(plan % 6 == 0), missing

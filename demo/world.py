@@ -9,7 +9,7 @@ with a 15-minute grace sees them, so `defects()` states exactly what the checks 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from demo import data
@@ -79,7 +79,7 @@ class DemoWorld:
         export_at = self._last_export(moment, day)
         export, stock = self._stock(export_at, day, plan, counts)
         shop_orders, sales_orders, transactions, payments = self._orders(moment, day, plan, counts)
-        crm, shop_customers = self._customers(day, plan, counts)
+        crm, shop_customers, erp_customers = self._customers(day, plan, counts)
         categories: Rows = [(i + 1, name) for i, name in enumerate(data.CATEGORIES)]
         tables = {
             "pim.db": {"categories": categories, "products": pim},
@@ -89,7 +89,11 @@ class DemoWorld:
                 "orders": shop_orders,
                 "customers": shop_customers,
             },
-            "erp.db": {"sales_orders": sales_orders, "payments": payments},
+            "erp.db": {
+                "sales_orders": sales_orders,
+                "payments": payments,
+                "customers": erp_customers,
+            },
             "crm.db": {"customers": crm},
             "psp.db": {"transactions": transactions},
         }
@@ -126,9 +130,10 @@ class DemoWorld:
         for i, p in enumerate(self.products):
             change = changes.get(i)
             price, pim_at = (change.price, change.at) if change else (p.price, p.updated_at)
-            shop_price, shop_at = price, pim_at + data.PRICE_SYNC_LAG
+            shop_price, shop_at = price, pim_at + self._sync_lag(pim_at)
             if change and shop_at > m:  # the shop has not picked the change up yet
-                shop_price, shop_at = change.previous, change.previous_at + data.PRICE_SYNC_LAG
+                shop_price = change.previous
+                shop_at = change.previous_at + self._sync_lag(change.previous_at)
             if i == self.wrong_index:  # a price cut in the PIM that never reached the shop
                 shop_price = round(p.price + 10, 2)
                 price, pim_at = (
@@ -150,6 +155,10 @@ class DemoWorld:
                 counts["price_mismatches"] += price_differs
                 counts["retired_enabled"] += state_differs
         return pim, shop
+
+    def _sync_lag(self, at: datetime) -> timedelta:
+        """The delay of the PIM -> shop sync for a change at `at` (the latency check's data)."""
+        return data.price_sync_lag(self.seed, at, int((self.end - at) // DAY))
 
     def _last_export(self, m: datetime, day: int) -> datetime | None:
         windows = []
@@ -255,7 +264,7 @@ class DemoWorld:
                 payments.append((txn, o.order_id, o.total, "EUR", stamp(at)))
         return transactions, payments
 
-    def _customers(self, day: int, plan: int, counts: dict[str, int]) -> tuple[Rows, Rows]:
+    def _customers(self, day: int, plan: int, counts: dict[str, int]) -> tuple[Rows, Rows, Rows]:
         pick = data.rng(self.seed, "customers", day)
         sizes = (
             demo_plan.null_count(plan),
@@ -282,4 +291,35 @@ class DemoWorld:
             shop.append((DUPLICATE_IDS + j, c.email, c.name, c.country, stamp(again)))
         counts.update(null_emails=len(nulls), email_case_only=len(variants))
         counts["duplicate_customers"] = len(twins)
-        return crm, shop
+        return crm, shop, self._erp_customers(day, plan, nulls, counts)
+
+    def _erp_customers(self, day: int, plan: int, nulls: set[int], counts: dict[str, int]) -> Rows:
+        """The ERP's copy of the CRM's customers, with the day's disagreements; one moved
+        customer is also one the shop lost the e-mail of (two systems wrong on one record)."""
+        moved, renamed, missing = demo_plan.erp_customer_count(plan)
+        both = sorted(nulls)[:1] if moved and nulls else []
+        others = [i for i in range(len(self.customers)) if i not in nulls]
+        picked = both + data.rng(self.seed, "erp-customers", day).sample(
+            others, moved + renamed + missing - len(both)
+        )
+        old_country = set(picked[:moved])
+        old_name = set(picked[moved : moved + renamed])
+        absent = set(picked[moved + renamed :])
+        rows: Rows = []
+        for i, c in enumerate(self.customers):
+            if i in absent:
+                continue
+            country = data.COUNTRIES[(data.COUNTRIES.index(c.country) + 1) % 8]
+            name = f"{c.name.split()[0]} Lindqvist" if i in old_name else c.name
+            rows.append(
+                (
+                    c.customer_id,
+                    c.email,
+                    name,
+                    country if i in old_country else c.country,
+                    stamp(c.updated_at),
+                )
+            )
+        counts.update(erp_old_countries=moved, erp_old_names=renamed)
+        counts.update(erp_missing_customers=missing, both_disagree=len(both))
+        return rows

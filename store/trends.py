@@ -3,6 +3,7 @@ check's history of results, and the row counts its volume checks saw."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -73,6 +74,14 @@ def check_history(
 def row_counts(store: ResultStore, integration: str, check: str, limit: int = 300) -> pd.DataFrame:
     """Source and target row counts from the newest `limit` results of a volume or reconcile
     check, oldest first."""
+    return metric_history(store, integration, check, ("source_rows", "target_rows"), limit)
+
+
+def metric_history(
+    store: ResultStore, integration: str, check: str, names: Sequence[str], limit: int = 300
+) -> pd.DataFrame:
+    """`created_at` and the metrics `names` of the newest `limit` results of one check that
+    carry any of them, oldest first (e.g. latency's p50_s and p95_s per run)."""
     res = check_results.c
     stmt = (
         sa.select(res.created_at, res.metrics)
@@ -82,6 +91,6 @@ def row_counts(store: ResultStore, integration: str, check: str, limit: int = 30
     )
     frame = read_frame(store, stmt)
     metrics = [m if isinstance(m, dict) else {} for m in frame.pop("metrics")]
-    frame["source_rows"] = [m.get("source_rows") for m in metrics]
-    frame["target_rows"] = [m.get("target_rows") for m in metrics]
-    return frame.dropna(subset=["source_rows", "target_rows"], how="all").iloc[::-1]
+    for name in names:
+        frame[name] = pd.to_numeric(pd.Series([m.get(name) for m in metrics], dtype=object))
+    return frame.dropna(subset=list(names), how="all").iloc[::-1]

@@ -1,0 +1,37 @@
+"""The Integration page's latency trend: p50 and p95 of each run's latency check against its
+SLA (checks/latency.py says what they measure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.context import AppContext
+from dashboard.format import duration
+
+LATENCY_HELP = (
+    "How long a change made in the source takes to show in the target, for the records changed "
+    "in the window before each run; a record still waiting counts with its wait so far."
+)
+
+
+def render_latency(ctx: AppContext, name: str, now: datetime) -> None:
+    """The trend, when the integration declares `latency` and a run has measured it."""
+    latency = ctx.config.integrations[name].latency
+    if latency is None:
+        return
+    path = str(ctx.config_path)
+    history = data.metric_history(path, name, "latency", ("p50_s", "p95_s", "waiting"))
+    if history.empty:
+        return
+    st.plotly_chart(charts.latency_chart(history, latency.max_p95, now=now), key="latency-trend")
+    last = history.iloc[-1]
+    waiting = 0 if pd.isna(last["waiting"]) else int(last["waiting"])
+    st.caption(
+        f"Latest run: p95 {duration(last['p95_s'])}, p50 {duration(last['p50_s'])}, "
+        f"{waiting:,} record(s) still waiting, over the {duration(latency.window)} before it. "
+        + LATENCY_HELP
+    )
