@@ -1,5 +1,5 @@
-"""How keys are spread over buckets: by integer range for dense integer keys, else by key
-hash."""
+"""How keys are spread over buckets: by integer range for dense integer keys (or a composite
+key's first column, when integer), else by key hash."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from checks.reconcile.canonical_form import hash32, key_text
 BUCKET_ROWS = 16  # rows per bucket aimed at
 MAX_BUCKETS = 1 << 18
 MAX_LISTED = 20_000  # most buckets (or key ranges) named when asking a side for rows
+MAX_RANGED_ROWS = 64 * BUCKET_ROWS  # a range bucket holding more: buckets by key hash instead
 DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows
 
 
 @dataclass(frozen=True)
 class Extent:
-    """Rows of one side, and min/max of its key when that is one integer column."""
+    """Rows of one side, and min/max of its key when its first column is an integer."""
 
     rows: int
     low: int | None = None
@@ -103,5 +104,13 @@ def choose(source: Extent, target: Extent) -> Buckets:
     if span > DENSITY * rows:
         return Buckets(hashed_count(rows))
     count = ranged_count(rows)
+    if span < count:  # a composite key's first column with few values: ranges too coarse
+        return Buckets(hashed_count(rows))
     width = -(-span // count)
     return Buckets(-(-span // width), low, width)
+
+
+def hashed(rows: int) -> Buckets:
+    """Hash buckets for `rows` rows: what range buckets fall back to when one of them turns
+    out to hold more than MAX_RANGED_ROWS rows (a first key column with clustered values)."""
+    return Buckets(hashed_count(rows))

@@ -1,6 +1,7 @@
 """Across databases: bucket checksums in each database, then only differing buckets' rows.
 
-Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys by key range;
+Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys (or first key
+columns) by key range, falling back to key hashes when a range bucket holds too many rows;
 other keys by a hash of their canonical text; so every engine puts a key in the same bucket
 whatever its collation, key gaps or skew. Each side returns (bucket, rows, sum of 60-bit
 row hashes, rows in flight) in any order, read to the end at once into arrays indexed by
@@ -23,7 +24,7 @@ from itertools import groupby
 from typing import Any, Literal, Protocol
 
 from checks.reconcile import buckets as bucketing
-from checks.reconcile.buckets import Buckets, Extent, choose, coarser
+from checks.reconcile.buckets import MAX_RANGED_ROWS, Buckets, Extent, choose, coarser
 from checks.reconcile.errors import DuplicateKeys
 from checks.reconcile.plan import Plan
 from checks.reconcile.prefetch import Prefetch
@@ -59,6 +60,11 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
         s_sums, t_sums = pool.map(
             lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
         )
+        if buckets.by_range and max(s_sums.largest(), t_sums.largest()) > MAX_RANGED_ROWS:
+            buckets = bucketing.hashed(max(s_extent.rows, t_extent.rows))
+            s_sums, t_sums = pool.map(
+                lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
+            )
     tally = Tally(plan)
     differing: list[int] = []
     for bucket in range(buckets.count):
@@ -96,6 +102,10 @@ class BucketSums:
     rows: memoryview[int]
     sums: memoryview[int]
     flight: memoryview[int]
+
+    def largest(self) -> int:
+        """The most rows in one bucket."""
+        return max(self.rows, default=0)
 
     def agrees(self, other: BucketSums, bucket: int) -> bool:
         """Same rows and row hashes on both sides, and none of them in flight."""

@@ -144,8 +144,10 @@ class SqlSide:
         return sa.select(*labelled, self.in_flight.label("flight")).select_from(self.relation)
 
     def _integer_key(self) -> sa.ColumnElement[Any] | None:
-        """The raw key column when the key is one integer column on both sides."""
-        if len(self.plan.keys) != 1:
+        """The raw key column when the key's first column is an integer column on both sides:
+        buckets are then ranges of it, read by index range scans (a composite key's further
+        columns only tell the rows of one bucket apart)."""
+        if not self.plan.keys:
             return None
         pair = self.plan.keys[0]
         if pair.source.category != "integer" or pair.target.category != "integer":
@@ -156,7 +158,7 @@ class SqlSide:
         return column
 
     def extent(self) -> Extent:
-        """Rows in the dataset, with min/max of an integer key."""
+        """Rows in the dataset, with min/max of an integer (first) key column."""
         try:
             return self._extent()
         except sa.exc.SQLAlchemyError as exc:

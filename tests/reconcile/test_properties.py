@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.reconcile import buckets, reconcile, sql_side
+from checks.reconcile import buckets, checksum_engine, reconcile, sql_side
 from checks.reconcile.canonical_form import normalize
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
@@ -63,6 +63,8 @@ record = st.tuples(texts, amounts, stamps)
 
 
 dense_keys = st.tuples(st.just("k"), st.one_of(st.integers(0, 60), st.integers(-(10**6), 10**6)))
+# keyed (n, g): range buckets by n, hash buckets when n has few values or clusters in a bucket
+first_int_keys = st.tuples(st.sampled_from(["eu", "EU", "ü", ""]), st.integers(-5, 60))
 
 
 @st.composite
@@ -117,6 +119,7 @@ PAIRS = [
     ("mariadb_url", "mariadb_url", "composite"),
     ("pg_url", "mariadb_url", "integer"),
     ("sqlite_url", "mariadb_url", "integer"),
+    ("pg_url", "mariadb_url", "integer-first"),
 ]
 
 
@@ -128,9 +131,11 @@ def test_random_tables_give_exact_counts(
     request: pytest.FixtureRequest,
     tmp_path: Path,
 ) -> None:
-    """Composite text+integer keys (hash buckets) and one integer key (range buckets when
-    dense, hash buckets when sparse)."""
+    """Composite text+integer keys (hash buckets), one integer key (range buckets when
+    dense, hash buckets when sparse), and a composite key whose first column is an integer
+    (range buckets by it, hash buckets when its values are too few or a bucket too full)."""
     single = key_shape == "integer"
+    drawn = {"integer": dense_keys, "integer-first": first_int_keys}.get(key_shape, keys)
     urls = {k: request.getfixturevalue(k) for k in {source_kind, target_kind} - {"file"}}
     if "sqlite_url" in urls:
         urls["sqlite_url"] = f"sqlite:///{tmp_path}/prop.db"
@@ -143,7 +148,7 @@ def test_random_tables_give_exact_counts(
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
-    @given(tables(dense_keys if single else keys), st.sampled_from([1, 3, 10_000]))
+    @given(tables(drawn), st.sampled_from([1, 3, 10_000]))
     def check(data: tuple[dict[Any, Any], dict[Any, Any]], listed: int) -> None:
         ran[pair] = ran.get(pair, 0) + 1
         source_data, target_data = data
@@ -154,11 +159,14 @@ def test_random_tables_give_exact_counts(
             urls[target_kind], TGT_COLS, _rows(target_data, True), key=["grp", "num"], tmp=tmp_path
         )
         s_key, t_key = (("n",), ("num",)) if single else (("g", "n"), ("grp", "num"))
+        if key_shape == "integer-first":
+            s_key, t_key = ("n", "g"), ("num", "grp")
         spec = ReconcileSpec(source, target, s_key, t_key, FIELDS, Severity.ERROR, sample=5)
         with (
             mock.patch.object(buckets, "BUCKET_ROWS", 2),
             mock.patch.object(buckets, "MAX_LISTED", listed),
             mock.patch.object(sql_side, "SPANS_PER_QUERY", 2),
+            mock.patch.object(checksum_engine, "MAX_RANGED_ROWS", 3),
         ):
             result = reconcile(spec, NOW)
         assert result.outcome is not Outcome.ERROR, result.reason
