@@ -180,6 +180,7 @@ def _card(row: dict[str, Any], daily: pd.DataFrame, found: pd.DataFrame, now: da
             st.write("No run has been recorded yet.")
         else:
             _findings(found)
+            _anomalies(found)
             st.markdown(
                 f"{row['checks_failing']} of {row['checks_total']} checks failing  \n"
                 f"Mismatch rate **{percent(row['mismatch_rate'])}** · "
@@ -202,6 +203,23 @@ def _card(row: dict[str, Any], daily: pd.DataFrame, found: pd.DataFrame, now: da
             icon=":material/open_in_new:",
             query_params={"integration": row["name"]},
         )
+
+
+def _anomalies(found: pd.DataFrame) -> None:
+    """The card's open anomalies: watched numbers outside their usual band at the last run
+    (the findings above say which and by how much)."""
+    count = len(open_anomalies(found))
+    if count:
+        word = "anomaly" if count == 1 else "anomalies"
+        st.markdown(f":orange-badge[:material/monitoring: {count} open {word}]")
+
+
+def open_anomalies(found: pd.DataFrame) -> list[str]:
+    """The watched series of the failing checks in `found` that are anomalies, by name."""
+    if found.empty or "kind" not in found:
+        return []
+    rows = found[found["kind"] == "anomaly"].to_dict("records")
+    return [str((r.get("metrics") or {}).get("series") or r["check_name"]) for r in rows]
 
 
 def _findings(found: pd.DataFrame) -> None:

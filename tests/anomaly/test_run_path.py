@@ -6,10 +6,7 @@ stored point, and a point marked expected leaves the baseline."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +14,11 @@ import pytest
 import sqlalchemy as sa
 
 from checks.anomaly.detector import Point, stream
-from checks.anomaly.watch import SeriesKey
-from monitor.config.loading import load_config
-from monitor.run.alerting import alert_context
-from monitor.run.plan import plan_integrations
-from monitor.run.runner import IntegrationRun, record_integration
+from monitor import actions
 from store.schema import alerts, anomaly_feedback, metric_points, notifications
 from store.store import ResultStore
+from tests.anomaly.stock import EVERY, NORMAL, T0, TARGET_ROWS, StockFeed, noise
 from tests.store.pg_schemas import fresh_schema_url
-
-T0 = datetime(2026, 10, 5, 0, 0, tzinfo=UTC)
-EVERY = timedelta(hours=6)
-NORMAL = 3000  # rows a run usually sees
-TARGET_ROWS = SeriesKey("volume", "target_rows")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,74 +29,17 @@ def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[str]:
         yield from fresh_schema_url(request.getfixturevalue("pg_url"), "anomaly")
 
 
-def _monitor_file(tmp_path: Path, store_url: str) -> Path:
-    db = tmp_path / "stock.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE export (sku INTEGER PRIMARY KEY)")
-        conn.execute("CREATE TABLE shop (sku INTEGER PRIMARY KEY)")
-    doc: dict[str, Any] = {
-        "version": 1,
-        "store": store_url,
-        "owners": {
-            "stock-po": {"role": "business", "webhook": "http://127.0.0.1:9/po"},
-            "analysts": {"role": "maintenance", "webhook": "http://127.0.0.1:9/an"},
-        },
-        "systems": {"wms": {"url": f"sqlite:///{db}"}},
-        "integrations": {
-            "stock": {
-                "source": "wms.export",
-                "target": "wms.shop",
-                "volume": {"tolerance": "100%"},  # no fixed rule catches a drop
-                "owners": ["stock-po"],
-                "anomalies": {
-                    "seasonality": "none",
-                    "training": "14d",
-                    "metrics": [TARGET_ROWS.name],
-                },
-            }
-        },
-        "routes": {
-            "receiver": "stock-po",
-            "routes": [{"match": {"kind": "anomaly"}, "receiver": "analysts"}],
-        },
-    }
-    path = tmp_path / "dxq.yml"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
-
-
-def _rows(tmp_path: Path, export: int, shop: int) -> None:
-    with sqlite3.connect(tmp_path / "stock.db") as conn:
-        for table, n in (("export", export), ("shop", shop)):
-            conn.execute(f"DELETE FROM {table}")
-            conn.executemany(f"INSERT INTO {table} VALUES (?)", [(i,) for i in range(n)])
-
-
-def _noise(i: int) -> int:
-    return (i * 37) % 61 - 30  # -30..30, deterministic
-
-
 def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url: str) -> None:
-    config = load_config(_monitor_file(tmp_path, store_url))
-    store = ResultStore.open(config.store)
-    context = alert_context(config)
-    (plan,) = plan_integrations(config)
-
-    def run_at(i: int, rows: int) -> IntegrationRun:
-        _rows(tmp_path, rows, rows)
-        at = T0 + i * EVERY
-        return record_integration(
-            plan, store, trigger="schedule", clock=lambda: at, now=at, alerting=context
-        )
-
+    feed = StockFeed.open(tmp_path, store_url)
+    store = feed.store
     try:
-        verdicts = [run_at(i, NORMAL + _noise(i)) for i in range(24)]
+        verdicts = [feed.run_at(i, NORMAL + noise(i)) for i in range(24)]
         judged = [r for run in verdicts for r in run.results if r.kind == "anomaly"]
         assert judged, "5+ days of 6-hourly history give verdicts"
         assert all(r.outcome == "passed" for r in judged)
         assert _open_alerts(store) == []
 
-        dropped = run_at(24, NORMAL // 3)  # both sides drop: volume still passes
+        dropped = feed.run_at(24, NORMAL // 3)  # both sides drop: volume still passes
         (volume,) = [r for r in dropped.results if r.kind == "volume"]
         assert volume.outcome == "passed"
         (anomaly,) = [r for r in dropped.results if r.kind == "anomaly"]
@@ -122,7 +54,7 @@ def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url:
         # the integration's owner, and the receiver routes choose by kind=anomaly
         assert _sent_to(store) == {("stock-po", "firing"), ("analysts", "firing")}
 
-        back = run_at(25, NORMAL + 5)
+        back = feed.run_at(25, NORMAL + 5)
         (anomaly,) = [r for r in back.results if r.kind == "anomaly"]
         assert anomaly.outcome == "passed"
         assert _open_alerts(store) == []
@@ -143,26 +75,16 @@ def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url:
 
 
 def test_a_point_marked_expected_leaves_the_baseline(tmp_path: Path, sqlite_url: str) -> None:
-    from monitor import actions
-
-    url = sqlite_url.replace("system.db", "results.db")
-    config = load_config(_monitor_file(tmp_path, url))
-    store = ResultStore.open(config.store)
-    (plan,) = plan_integrations(config)
-
-    def run_at(i: int, rows: int) -> IntegrationRun:
-        _rows(tmp_path, rows, rows)
-        at = T0 + i * EVERY
-        return record_integration(plan, store, trigger="schedule", clock=lambda: at, now=at)
-
+    feed = StockFeed.open(tmp_path, sqlite_url.replace("system.db", "results.db"), alerting=False)
+    store = feed.store
     try:
         for i in range(24):
-            run_at(i, NORMAL + _noise(i))
+            feed.run_at(i, NORMAL + noise(i))
         # a new normal of a third, each point marked expected as it comes: marked points
         # are judged but leave the baseline, so the new level is never learnt
         outcomes = []
         for i in range(24, 44):
-            run = run_at(i, NORMAL // 3 + _noise(i) // 3)
+            run = feed.run_at(i, NORMAL // 3 + noise(i) // 3)
             (anomaly,) = [r for r in run.results if r.kind == "anomaly"]
             outcomes.append(anomaly.outcome)
             said = actions.mark_point(
@@ -171,10 +93,10 @@ def test_a_point_marked_expected_leaves_the_baseline(tmp_path: Path, sqlite_url:
             assert "marked as expected by ana" in said
         assert outcomes == ["failed"] * 20
         # the same values unmarked: the detector learns the shift within those 20 runs
-        spec = plan.anomalies
+        spec = feed.plan.anomalies
         assert spec is not None
-        values = [NORMAL + _noise(i) for i in range(24)]
-        values += [NORMAL // 3 + _noise(i) // 3 for i in range(24, 44)]
+        values = [NORMAL + noise(i) for i in range(24)]
+        values += [NORMAL // 3 + noise(i) // 3 for i in range(24, 44)]
         points = [Point(T0 + i * EVERY, float(v)) for i, v in enumerate(values)]
         unmarked = stream(points, spec.settings)
         assert not any(v is not None and v.anomalous for v in unmarked[-5:])
@@ -185,6 +107,8 @@ def test_a_point_marked_expected_leaves_the_baseline(tmp_path: Path, sqlite_url:
         assert (row["actor"], row["comment"], row["verdict"]) == ("ana", "stock take", "expected")
         with pytest.raises(actions.ActionFailed, match="why"):
             actions.mark_point(store, "stock", TARGET_ROWS, T0, "expected", "ana", " ")
+        with pytest.raises(actions.ActionFailed, match="who you are"):
+            actions.mark_point(store, "stock", TARGET_ROWS, T0, "real", " ", "broken feed")
     finally:
         store.dispose()
 
