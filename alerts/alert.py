@@ -119,6 +119,7 @@ class CheckOutcome:
     subject: str = ""  # what was measured, e.g. "erp.sales_orders" (set by the monitor)
     limit: float | None = None  # the check's limit from the monitor file (reconcile: a rate)
     keys: tuple[str, ...] = ()  # a few failing records' keys, as text (`message.failing_keys`)
+    target_system: str = ""  # the target it measured, when an integration has several
 
     def __post_init__(self) -> None:
         # the words `checks` records read as the enums (ValueError for a word that is neither)

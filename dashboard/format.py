@@ -81,3 +81,10 @@ def as_datetime(value: object) -> datetime | None:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return None
+
+
+def record_key(key: object) -> str:
+    """A record's key as text: `customer_id=10042` (`country=DE, sku=A-1` for several columns)."""
+    if isinstance(key, dict):
+        return ", ".join(f"{k}={v}" for k, v in key.items())
+    return str(key)

@@ -66,9 +66,9 @@ def test_an_expectation_is_titled_in_gx_words(demo_dashboard: str) -> None:
 
 @pytest.mark.usefixtures("demo_dashboard")
 def test_the_check_picker_offers_expectations_in_gx_words() -> None:
-    at = open_page("check", integration="customers", check="reconcile")
+    at = open_page("check", integration="customers", check="reconcile(shop.customers)")
     picker = at.selectbox[1]
     assert "email values must be unique." in picker.options
-    assert "reconcile" in picker.options
+    assert "reconcile(erp.customers)" in picker.options  # one reconcile per target
     assert not [o for o in picker.options if "expect_" in o], picker.options
-    assert picker.value == "reconcile"
+    assert picker.value == "reconcile(shop.customers)"

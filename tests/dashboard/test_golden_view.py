@@ -1,0 +1,80 @@
+"""The demo's 360 customer view: the CRM's golden record against the shop and the ERP in one
+run, shown on the Integration page as counts per field and system and a record x system
+matrix, each equal to the ground truth the demo injected on its last day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.golden_view import AGREES, EXTRA, MISSING, field_counts, record_matrix
+from demo.world import DemoWorld
+from tests.conftest import DEMO_END
+from tests.dashboard.support import open_page
+
+CHECKS = {
+    "reconcile(shop.customers)": "shop.customers",
+    "reconcile(erp.customers)": "erp.customers",
+}
+
+
+def _truth(tmp_path: Path) -> object:
+    end = datetime.fromisoformat(DEMO_END)
+    return DemoWorld(tmp_path / "world", end=end).defects(end)
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_the_customers_page_shows_the_injected_disagreements(tmp_path: Path) -> None:
+    truth = _truth(tmp_path)
+    at = open_page("integration", integration="customers")
+    heading = "360 view: crm.customers (the reference) against 2 systems"
+    assert any(heading in s.value for s in at.subheader)
+    counts, matrix = (f.value for f in at.dataframe if "erp.customers" in f.value.columns)
+    assert list(counts.columns) == ["shop.customers", "erp.customers"]
+    shop, erp = counts["shop.customers"], counts["erp.customers"]
+    assert shop["email"] == truth.null_emails  # type: ignore[attr-defined]
+    assert shop[EXTRA] == truth.duplicate_customers  # type: ignore[attr-defined]
+    assert erp["country"] == truth.erp_old_countries  # type: ignore[attr-defined]
+    assert erp["name"] == truth.erp_old_names  # type: ignore[attr-defined]
+    assert erp[MISSING] == truth.erp_missing_customers  # type: ignore[attr-defined]
+    assert shop["country"] == shop["name"] == erp["email"] == erp[EXTRA] == 0
+    expected_rows = (
+        truth.null_emails + truth.duplicate_customers  # type: ignore[attr-defined]
+        + truth.erp_old_countries + truth.erp_old_names  # type: ignore[attr-defined]
+        + truth.erp_missing_customers - truth.both_disagree  # type: ignore[attr-defined]
+    )  # fmt: skip
+    assert len(matrix) == expected_rows
+    both = matrix[(matrix != AGREES).all(axis=1)]
+    assert len(both) == truth.both_disagree == 1  # type: ignore[attr-defined]
+    assert list(both.iloc[0]) == ["email", "country"]  # the shop lost it, the ERP kept it old
+    assert matrix.index[0] == both.index[0]  # records most systems get wrong come first
+
+
+def test_the_matrix_samples_records_with_most_systems_disagreeing_first() -> None:
+    keys = pd.DataFrame(
+        {
+            "check": [*CHECKS, "reconcile(shop.customers)", "volume", "reconcile(erp.customers)"],
+            "key": [{"id": 1}, {"id": 1}, {"id": 2}, {"id": 9}, {"id": 3}],
+            "kind": ["changed", "missing_in_target", "missing_in_source", "changed", "changed"],
+            "fields": [{"email": ["a", "b"]}, {}, {}, {"x": [1, 2]}, {"name": ["c", "d"]}],
+            "first_seen": pd.to_datetime(["2026-11-03", "2026-11-05", "2026-11-01"] * 1
+                                         + ["2026-11-01", "2026-11-02"]),
+        }
+    )  # fmt: skip
+    matrix = record_matrix(keys, CHECKS, sample=2)
+    assert list(matrix.index) == ["id=1", "id=2"]  # two systems first, then the oldest
+    assert list(matrix.loc["id=1"]) == ["email", MISSING]
+    assert list(matrix.loc["id=2"]) == [EXTRA, AGREES]
+    latest = pd.DataFrame(
+        {
+            "check": ["reconcile(erp.customers)", "volume(erp.customers)"],
+            "metrics": [{"changed_by_field": {"email": 0, "country": 4}, "missing_in_target": 2,
+                         "missing_in_source": 0}, {"source_rows": 3}],
+        }
+    )  # fmt: skip
+    counts = field_counts(latest, CHECKS)
+    assert list(counts.columns) == ["erp.customers"]
+    assert counts["erp.customers"].to_dict() == {"email": 0, "country": 4, MISSING: 2, EXTRA: 0}
