@@ -13,8 +13,8 @@ from dashboard.context import AppContext
 from dashboard.format import duration
 
 LATENCY_HELP = (
-    "How long a change made in the source takes to show in the target, for the records changed "
-    "in the window before each run; a record still waiting counts with its wait so far."
+    "How long a change made in the source takes to show in the target: each run measures the "
+    "records changed in the {window} before it; a record still waiting counts with its wait so far."
 )
 
 
@@ -32,6 +32,6 @@ def render_latency(ctx: AppContext, name: str, now: datetime) -> None:
     waiting = 0 if pd.isna(last["waiting"]) else int(last["waiting"])
     st.caption(
         f"Latest run: p95 {duration(last['p95_s'])}, p50 {duration(last['p50_s'])}, "
-        f"{waiting:,} record(s) still waiting, over the {duration(latency.window)} before it. "
-        + LATENCY_HELP
+        f"{waiting:,} record(s) still waiting. "
+        + LATENCY_HELP.format(window=duration(latency.window))
     )
