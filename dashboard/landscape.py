@@ -44,6 +44,7 @@ class FlowEdge:
     mismatch_rate: float | None
     data_age_s: float | None  # the data age its last run measured
     bend: float  # sideways offset of the edge's middle, in rows (0: straight)
+    several: bool = False  # the integration has several targets: the label names this one
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def landscape(
     they connect, plus the `chosen` systems; every system of the file when nothing is
     filtered (all integrations shown, no system chosen)."""
     picked = [s for s in chosen if s in config.systems]
-    pairs = [_ends(config, str(row["name"])) for row in rows]
+    flows = [(row, *pair) for row in rows for pair in _ends(config, str(row["name"]))]
+    pairs = [(source, target) for _, source, target in flows]
     shown = {s for pair in pairs for s in pair} | set(picked)
     if not picked and len(rows) == len(config.integrations):
         shown |= set(config.systems)
@@ -94,12 +96,13 @@ def landscape(
         )
         for s in names
     )
-    return Landscape(nodes, _edges(config, rows, pairs, column, row_of))
+    return Landscape(nodes, _edges(config, flows, column, row_of))
 
 
-def _ends(config: Config, integration: str) -> tuple[str, str]:
+def _ends(config: Config, integration: str) -> list[tuple[str, str]]:
+    """(source system, target system) for each target of the integration."""
     found = config.integrations[integration]
-    return str(found.source.system), str(found.target.system)
+    return [(str(found.source.system), str(t.system)) for t in found.all_targets]
 
 
 def _owner(config: Config, owner: str | None) -> str:
@@ -173,35 +176,36 @@ def _sweep(
 
 def _edges(
     config: Config,
-    rows: Sequence[Mapping[str, Any]],
-    pairs: Sequence[tuple[str, str]],
+    flows: Sequence[tuple[Mapping[str, Any], str, str]],
     column: Mapping[str, int],
     row: Mapping[str, float],
 ) -> tuple[FlowEdge, ...]:
-    """One edge per integration; those sharing two systems (either way) bend apart, and one
-    passing a system of a column between its ends bends around it."""
+    """One edge per integration and target (card, source, target); those sharing two systems
+    (either way) bend apart, and one passing a system of a column between its ends bends
+    around it."""
     groups: dict[frozenset[str], list[int]] = defaultdict(list)
-    for i, pair in enumerate(pairs):
-        groups[frozenset(pair)].append(i)
+    for i, (_, source, target) in enumerate(flows):
+        groups[frozenset((source, target))].append(i)
     bend = {}
     for members in groups.values():
         for place, i in enumerate(members):
             bend[i] = (place - (len(members) - 1) / 2) * BEND
-    for i, (source, target) in enumerate(pairs):
+    for i, (_, source, target) in enumerate(flows):
         bend[i] += _detour(source, target, column, row)
     return tuple(
         FlowEdge(
-            integration=str(row["name"]),
+            integration=str(card["name"]),
             source=source,
             target=target,
-            two_way=config.integrations[str(row["name"])].direction == "two-way",
-            status=row.get("status"),
-            stale=bool(row.get("stale")),
-            mismatch_rate=_number(row.get("mismatch_rate")),
-            data_age_s=_number(row.get("freshness_lag_s")),
+            two_way=config.integrations[str(card["name"])].direction == "two-way",
+            status=card.get("status"),
+            stale=bool(card.get("stale")),
+            mismatch_rate=_number(card.get("mismatch_rate")),
+            data_age_s=_number(card.get("freshness_lag_s")),
             bend=bend[i],
+            several=len(config.integrations[str(card["name"])].all_targets) > 1,
         )
-        for i, (row, (source, target)) in enumerate(zip(rows, pairs, strict=True))
+        for i, (card, source, target) in enumerate(flows)
     )
 
 

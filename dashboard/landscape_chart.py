@@ -61,12 +61,14 @@ def node_lines(node: SystemNode) -> list[str]:
 
 
 def edge_lines(edge: FlowEdge) -> list[str]:
-    """An integration's label, line by line (plain text): name, status (with "two-way" and
-    "not reporting" where so), mismatch rate and data age at the last run."""
+    """An integration's label, line by line (plain text): name (and target, when it has
+    several), status (with "two-way" and "not reporting" where so), mismatch rate and data age
+    at the last run."""
     status = status_word(edge.status)
     if edge.stale and edge.status is not None:
         status += ", not reporting"
-    head = f"{edge.integration} · {'two-way · ' if edge.two_way else ''}{status}"
+    name = f"{edge.integration} → {edge.target}" if edge.several else edge.integration
+    head = f"{name} · {'two-way · ' if edge.two_way else ''}{status}"
     figures = f"mismatch {percent(edge.mismatch_rate)} · age {duration(edge.data_age_s)}"
     return [head, figures]
 

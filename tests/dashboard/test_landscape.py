@@ -23,11 +23,14 @@ from store.store import ResultStore
 from tests.dashboard.support import open_page, text_of
 
 
-def _config(tmp_path: Path, systems: list[str], flows: list[tuple[str, str, str]]) -> Config:
+def _config(
+    tmp_path: Path, systems: list[str], flows: list[tuple[str, str, str]], extra: str = ""
+) -> Config:
     lines = ["version: 1", f"store: sqlite:///{tmp_path}/results.db", "systems:"]
     lines += [f"  {s}: {{url: 'sqlite:///{s}.db', description: 'the {s}'}}" for s in systems]
     lines.append("integrations:")
     lines += [f"  {n}: {{source: {s}.t, target: {t}.t}}" for n, s, t in flows]
+    lines += [extra] if extra else []
     path = tmp_path / "dxq.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return load_config(path, {})
@@ -60,6 +63,15 @@ def test_a_cycle_ends_and_a_two_way_flow_stays_one_edge(tmp_path: Path) -> None:
     graph = landscape(config, _rows(config))
     assert max(n.column for n in graph.nodes) < 3
     assert len(graph.edges) == 3
+
+
+def test_an_integration_with_several_targets_is_an_edge_to_each(tmp_path: Path) -> None:
+    customers = "  customers: {source: crm.c, targets: [shop.c, erp.c], key: id}"
+    config = _config(tmp_path, ["crm", "shop", "erp"], [], customers)
+    graph = landscape(config, _rows(config, customers="failed"))
+    assert [(e.source, e.target) for e in graph.edges] == [("crm", "shop"), ("crm", "erp")]
+    heads = [edge_lines(e)[0] for e in graph.edges]
+    assert heads == ["customers → shop · Failing", "customers → erp · Failing"]
 
 
 def test_the_filters_choose_the_systems_shown(tmp_path: Path) -> None:
@@ -121,11 +133,14 @@ def test_the_overview_opens_with_the_map_of_the_demo(
     latest = _latest(demo_dashboard)
     for name, integration in config.integrations.items():
         row = latest.loc[name]
-        label = next(t for t in labels if t.startswith(f"<b>{name} · "))
-        assert status_word(row["worst_outcome"]) in label, label
-        assert f"mismatch {percent(row['mismatch_rate'])}" in label, label
-        assert f"age {duration(row['freshness_lag_s'])}" in label, label
-        assert ("two-way" in label) == (integration.direction == "two-way"), label
+        several = len(integration.all_targets) > 1
+        for target in integration.all_targets:
+            head = f"<b>{name} → {target.system} · " if several else f"<b>{name} · "
+            label = next(t for t in labels if t.startswith(head))
+            assert status_word(row["worst_outcome"]) in label, label
+            assert f"mismatch {percent(row['mismatch_rate'])}" in label, label
+            assert f"age {duration(row['freshness_lag_s'])}" in label, label
+            assert ("two-way" in label) == (integration.direction == "two-way"), label
     assert _clicked(figure) == {(SYSTEM, s) for s in config.systems} | {
         (INTEGRATION, i) for i in config.integrations
     }
@@ -151,14 +166,23 @@ def _select(at: AppTest, kind: str, name: str) -> AppTest:
 
 
 @pytest.mark.usefixtures("demo_dashboard")
-def test_clicking_a_system_filters_the_overview_to_it() -> None:
+def test_clicking_a_system_filters_the_overview_to_it(demo_env: dict[str, str]) -> None:
+    config = load_config(Path(demo_env["DXQ_CONFIG"]), demo_env)
+    touching = {
+        name: {i.source.system, *(t.system for t in i.all_targets)}
+        for name, i in config.integrations.items()
+    }
+    touching = {name: systems for name, systems in touching.items() if "crm" in systems}
+    assert "customers" in touching and "orders" not in touching
     at = _select(open_page(), SYSTEM, "crm")
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state[SYSTEM_FILTER] == ["crm"]
     text = text_of(at)
-    assert "**customers**" in text and "**orders**" not in text
+    assert all(f"**{name}**" in text for name in touching) and "**orders**" not in text
     figure = _figure(at)
-    assert _clicked(figure) == {(SYSTEM, "shop"), (SYSTEM, "crm"), (INTEGRATION, "customers")}
+    assert _clicked(figure) == {(INTEGRATION, name) for name in touching} | {
+        (SYSTEM, s) for systems in touching.values() for s in systems
+    }
     chosen = next(t for t in figure["data"] if t.get("name") == "systems")
     names = [c[1] for c in chosen["customdata"]]
     widths = dict(zip(names, chosen["marker"]["line"]["width"], strict=True))

@@ -79,14 +79,17 @@ def test_the_map_labels_every_system_and_integration_and_clicks_navigate(
         assert ("external partner:" in node[0]) == system.external, node
         if system.partner is not None:
             assert system.partner.name in node[0], node
-    for name in config.integrations:
+    for name, integration in config.integrations.items():
         row = latest.loc[name]
-        edge = [text for text in labels if text.startswith(f"{name} · ")]
-        assert len(edge) == 1, (name, labels)
-        head, figures = edge[0].split(" | ")
-        assert status_word(row["worst_outcome"]) in head, edge
-        age = duration(row["freshness_lag_s"])
-        assert figures == f"mismatch {percent(row['mismatch_rate'])} · age {age}", edge
+        several = len(integration.all_targets) > 1
+        for target in integration.all_targets:
+            start = f"{name} → {target.system} · " if several else f"{name} · "
+            edge = [text for text in labels if text.startswith(start)]
+            assert len(edge) == 1, (name, labels)
+            head, figures = edge[0].split(" | ")
+            assert status_word(row["worst_outcome"]) in head, edge
+            age = duration(row["freshness_lag_s"])
+            assert figures == f"mismatch {percent(row['mismatch_rate'])} · age {age}", edge
 
     _click(page, "systems", "psp")  # the Overview shows only psp's integrations
     expect(page).to_have_url(f"{dashboard_url}/?system=psp", timeout=WAIT_MS)
