@@ -9,9 +9,10 @@ so that edges cross less. Several integrations between the same two systems bend
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from monitor.config.model import Config
@@ -51,6 +52,7 @@ class FlowEdge:
 class Landscape:
     nodes: tuple[SystemNode, ...]
     edges: tuple[FlowEdge, ...]
+    rows: int = 0  # the most places in one column: systems and long edges passing it
 
     def node(self, name: str) -> SystemNode:
         return next(n for n in self.nodes if n.name == name)
@@ -58,14 +60,6 @@ class Landscape:
     @property
     def columns(self) -> int:
         return max((n.column for n in self.nodes), default=0) + 1
-
-    @property
-    def rows(self) -> int:
-        """The most systems in one column."""
-        counts: dict[int, int] = defaultdict(int)
-        for node in self.nodes:
-            counts[node.column] += 1
-        return max(counts.values(), default=0)
 
 
 def landscape(
@@ -82,7 +76,13 @@ def landscape(
         shown |= set(config.systems)
     names = [s for s in config.systems if s in shown]  # the monitor file's order
     column = _columns(names, pairs)
-    row_of = _rows(names, pairs, column)
+    chains = [_chain(i, source, target, column) for i, (source, target) in enumerate(pairs)]
+    for chain in chains:
+        for step, place in enumerate(chain[1:-1], start=1):
+            column[place] = column[chain[0]] + step
+    places = names + [place for chain in chains for place in chain[1:-1]]
+    links = [link for chain in chains for link in pairwise(chain)]
+    row_of = _rows(places, links, column)
     nodes = tuple(
         SystemNode(
             name=s,
@@ -96,7 +96,17 @@ def landscape(
         )
         for s in names
     )
-    return Landscape(nodes, _edges(config, flows, column, row_of))
+    counts = Counter(column[place] for place in places)
+    edges = _edges(config, flows, chains, column, row_of)
+    return Landscape(nodes, edges, max(counts.values(), default=0))
+
+
+def _chain(i: int, source: str, target: str, column: Mapping[str, int]) -> list[str]:
+    """The places a flow passes, column by column: its systems, and between them one place
+    of its own in each column it crosses (so it is routed beside the systems there, as the
+    Sugiyama layout does; its name starts with NUL, which no system's name holds)."""
+    span = column[target] - column[source]
+    return [source, *(f"\0{i}.{step}" for step in range(1, span)), target]
 
 
 def _ends(config: Config, integration: str) -> list[tuple[str, str]]:
@@ -177,12 +187,14 @@ def _sweep(
 def _edges(
     config: Config,
     flows: Sequence[tuple[Mapping[str, Any], str, str]],
+    chains: Sequence[list[str]],
     column: Mapping[str, int],
     row: Mapping[str, float],
 ) -> tuple[FlowEdge, ...]:
-    """One edge per integration and target (card, source, target); those sharing two systems
-    (either way) bend apart, and one passing a system of a column between its ends bends
-    around it."""
+    """One edge per integration and target (card, source, target); one crossing columns
+    bends through its own place in the middle one, those between neighbouring columns that
+    share two systems (either way) bend apart, and a long one running backwards bends around
+    the systems it passes."""
     groups: dict[frozenset[str], list[int]] = defaultdict(list)
     for i, (_, source, target) in enumerate(flows):
         groups[frozenset((source, target))].append(i)
@@ -191,7 +203,11 @@ def _edges(
         for place, i in enumerate(members):
             bend[i] = (place - (len(members) - 1) / 2) * BEND
     for i, (_, source, target) in enumerate(flows):
-        bend[i] += _detour(source, target, column, row)
+        middle = chains[i][len(chains[i]) // 2]
+        if len(chains[i]) > 2:
+            bend[i] = _through(source, target, middle, column, row)
+        else:
+            bend[i] += _detour(source, target, column, row)
     return tuple(
         FlowEdge(
             integration=str(card["name"]),
@@ -207,6 +223,15 @@ def _edges(
         )
         for i, (card, source, target) in enumerate(flows)
     )
+
+
+def _through(
+    source: str, target: str, place: str, column: Mapping[str, int], row: Mapping[str, float]
+) -> float:
+    """The bend that takes the edge's curve through `place` (in a column between its ends)."""
+    t = (column[place] - column[source]) / (column[target] - column[source])
+    straight = row[source] + (row[target] - row[source]) * t
+    return (row[place] - straight) / (4 * t * (1 - t))
 
 
 def _detour(source: str, target: str, column: Mapping[str, int], row: Mapping[str, float]) -> float:

@@ -206,7 +206,7 @@ def test_a_selection_names_what_was_clicked() -> None:
 
 
 def test_edge_and_node_words() -> None:
-    graph = Landscape((), ())
+    graph = Landscape((), (), 0)
     assert graph.columns == 1 and graph.rows == 0
     edge = FlowEdge("orders", "shop", "erp", True, "failed", True, 0.0125, 7260.0, 0.0)
     assert edge_lines(edge) == [
