@@ -111,7 +111,7 @@ class LatencySpec:
     max_p95_s: float
     severity: Severity
     warn_p95_s: float | None = None  # a p95 above it (up to the max) is warned
-    sample: int = 20  # the slowest records kept for the drill-down
+    sample: int = 20  # the slowest records past max_p95_s kept for the drill-down
     name: str = "latency"
 
 
