@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="dxq",
         description="Data-exchange quality monitor: checks the data your systems exchange.",
     )
-    parser.add_argument("--version", action="version", version=f"dxq {_version()}")
+    parser.add_argument(
+        "--version", action=_VersionAction, help="show program's version number and exit"
+    )
     sub = parser.add_subparsers(metavar="COMMAND")
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
@@ -254,6 +256,18 @@ def _dashboard(args: argparse.Namespace) -> int:
         )
         return USAGE_ERROR
     return serve_dashboard(config_path, port=args.port, address=args.address)
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the installed version is looked up only when asked for (reading package
+    metadata costs every other command start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=str(kwargs.get("help")))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(f"dxq {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

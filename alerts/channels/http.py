@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from alerts.delivery import DeliveryResult
 from alerts.owner import hide_url
 from datasources.retry_policy import parse_retry_after
@@ -30,6 +28,8 @@ def post(
     now: datetime | None = None,
 ) -> DeliveryResult:
     """POST `content`; 2xx delivered; 5xx, 429, timeouts and connection errors retryable."""
+    import httpx  # when sending: a `dxq run` that sends nothing does not load it
+
     where = hide_url(url)
     try:
         response = httpx.post(

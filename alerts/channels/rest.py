@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from alerts.channels.http import DEFAULT_TIMEOUT_S, classify, encode, is_certificate_error
 from alerts.delivery import DeliveryResult
 from datasources.credentials import mask_url
@@ -36,6 +34,8 @@ def call(
 ) -> Reply:
     """Send one request; never raises. 2xx delivered; 5xx, 429, timeouts and connection errors
     retryable; other statuses permanent."""
+    import httpx  # when sending: a `dxq run` that sends nothing does not load it
+
     where = mask_url(url.split("?")[0])
     try:
         response = httpx.request(
