@@ -69,8 +69,9 @@ def integration_facts(config: Config, integration: str) -> str:
     when = schedule_words(i.schedule)
     if i.schedule and i.timezone != "UTC":
         when = f"{when} ({i.timezone})"
+    targets = ", ".join(t.label for t in i.targets) or side_label(config, integration, "target")
     return (
-        f"{side_label(config, integration, 'source')} → {side_label(config, integration, 'target')}"
+        f"{side_label(config, integration, 'source')} → {targets}"
         f" · {direction}; {golden} holds the correct record (the reference) · checked {when} · "
         f"owner: {owner_names(config, integration)}"
     )

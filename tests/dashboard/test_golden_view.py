@@ -30,6 +30,7 @@ def _truth(tmp_path: Path) -> object:
 def test_the_customers_page_shows_the_injected_disagreements(tmp_path: Path) -> None:
     truth = _truth(tmp_path)
     at = open_page("integration", integration="customers")
+    assert "crm.customers → shop.customers, erp.customers" in at.caption[0].value
     heading = "360 view: crm.customers (the reference) against 2 systems"
     assert any(heading in s.value for s in at.subheader)
     counts, matrix = (f.value for f in at.dataframe if "erp.customers" in f.value.columns)

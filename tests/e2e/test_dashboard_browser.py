@@ -50,6 +50,7 @@ def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
     [
         ("overview", "", "Data-exchange health"),
         ("integration", "integration?integration=orders", "orders"),
+        ("customers-360", "integration?integration=customers", "customers"),  # targets: matrix
         ("check", "check?integration=orders&check=reconcile", "reconcile"),
         ("alerts", "alerts", "Alerts"),
         ("runs", "runs", "Runs"),
