@@ -3,7 +3,9 @@
 - failed, or warned (severity `warning`), opens or keeps a `data_quality` alert; passed resolves
   it; an `error` leaves it as it is. An integration has one `run_error` alert (check `*`),
   listing every check that could not be evaluated and why; a run with no error resolves it.
-- An alert fires after `after_failures` consecutive failures; before that it is `pending`.
+- An alert fires after `after_failures` consecutive failures; before that it is `pending`. An
+  anomaly's alert (check kind `anomaly`) fires at once: the detector's sensitivity is its
+  threshold, and a daily series would otherwise wait a day.
 - Silences are applied when deciding: a silenced alert fires without notifications, and the first
   `tick` after the silence ends sends the firing message. Resolved messages go to every target
   that was sent a firing, reminder or escalation, silenced or not.
@@ -175,8 +177,9 @@ def _fail(
         sent = notifications_for(alert, NotificationKind.FIRING, 0, added, now) if added else []
         events.extend(rerouted)
         return Transition(TransitionKind.STILL_FIRING, alert, tuple(events)), sent
-    if alert.consecutive_failures < max(settings.after_failures, 1):
-        detail = f"{alert.consecutive_failures} of {settings.after_failures} failures"
+    needed = 1 if outcome.check_kind == ANOMALY else max(settings.after_failures, 1)
+    if alert.consecutive_failures < needed:
+        detail = f"{alert.consecutive_failures} of {needed} failures"
         events.append(AlertEvent("pending", now, detail=detail))
         return Transition(opening or TransitionKind.PENDING, alert, tuple(events)), []
     alert = _route(alert, settings, now)

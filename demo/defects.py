@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 WRONG_FOR_DAYS = 20  # one shop price has been wrong since this many days before the end
 STOCK_OUTAGES = {0: (-5, 12), 5: (-3, 1), 9: (-9, -4), 16: (-6, 2), 23: (-4, 1)}  # hours, by plan
 ERP_OUTAGE_PLAN = 12  # the day the ERP interface dropped 15 hours of orders
+SHORT_EXPORT_PLAN = 3  # the day the stock export brought a third of its rows (anomaly only)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Defects:
     erp_old_names: int = 0  # erp.customers whose name is not the CRM's (renamed)
     erp_missing_customers: int = 0  # crm.customers absent in erp.customers
     both_disagree: int = 0  # customers the shop (no e-mail) and the ERP both get wrong
+    stock_export_rows: int = 0  # rows of the warehouse's latest export (and of shop.stock)
 
     @property
     def stock_feed_age(self) -> timedelta | None:

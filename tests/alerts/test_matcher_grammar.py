@@ -145,5 +145,5 @@ def test_route_words_must_be_labels_not_conditions() -> None:
         "'severity=~crit.*': an alert has values, not conditions; write label=value",
         "unknown label 'colour'; known labels: integration, source_system, target_system, "
         "check, kind, severity",
-        "unknown kind 'nope'; allowed: data_quality|run_error|missed|dead_letter",
+        "unknown kind 'nope'; allowed: data_quality|run_error|missed|dead_letter|anomaly",
     ]
