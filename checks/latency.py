@@ -71,8 +71,7 @@ def judge_window(spec: LatencySpec, window: Window, duration_s: float) -> CheckR
     expected = "p95 " + describe_limit(spec.max_p95_s, spec.warn_p95_s, format_duration)
     source, target = spec.source.label, spec.target.label
     within = f"in the last {format_duration(spec.window_s)}"
-    slowest = sorted(window.slowest, key=lambda e: (-e[0], e[1]))
-    sample = [row for delay, _, row in slowest if delay > spec.max_p95_s]  # the late ones
+    sample = [row for _, _, row in sorted(window.slowest, key=lambda e: (-e[0], e[1]))]
     if p95 is None or p50 is None or worst is None:
         return CheckResult(
             check=spec.name,

@@ -10,13 +10,14 @@ earlier for naive columns, whose clock changes repeat an hour; half a day for SQ
 which may carry any offset); the exact window is applied to the canonical UTC text.
 
 Memory is bounded by the window, never by the tables: the target's changed keys with their
-times (one dict entry each), one float per changed source record, and the `sample` slowest
-records. Rows changed before the window are never read.
+times (one dict entry each, the time as a float), one float per changed source record, and
+the `sample` slowest records past the SLA. Rows changed before the window are never read.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -79,13 +80,13 @@ def read_window(spec: LatencySpec, now: datetime) -> Window:
             role: SqlSide(dataset, conns[role], plan, role, columns[role])
             for role, dataset in (("source", spec.source), ("target", spec.target))
         }
-        arrived_at: dict[str, str] = {}
+        arrived_at: dict[str, float] = {}
         for key, _parts, stamp in _changes(sides["target"], plan, start):
-            if stamp > arrived_at.get(key, ""):
+            if stamp > arrived_at.get(key, -math.inf):
                 arrived_at[key] = stamp
         window = Window()
         for key, parts, stamp in _changes(sides["source"], plan, start):
-            _add(window, spec, parts, stamp, arrived_at.get(key), now)
+            _add(window, spec, parts, stamp, arrived_at.get(key), now.timestamp())
         return window
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -109,9 +110,9 @@ def _pairing(spec: LatencySpec) -> ReconcileSpec:
 
 def _changes(
     side: SqlSide, plan: Plan, start: datetime
-) -> Iterator[tuple[str, tuple[Any, ...], str]]:
-    """(key text, key values, canonical UTC time) of each row of one side changed since
-    `start`, streamed; rows with a NULL key part are skipped."""
+) -> Iterator[tuple[str, tuple[Any, ...], float]]:
+    """(key text, key values, POSIX time) of each row of one side changed since `start`,
+    streamed; rows with a NULL key part are skipped."""
     updated = plan.source_updated if side.role == "source" else plan.target_updated
     assert updated is not None and plan.cutoff is not None
     raw = side.relation.c[updated.name]
@@ -129,7 +130,7 @@ def _changes(
             *parts, when = row
             if when is None or when < plan.cutoff or any(p is None for p in parts):
                 continue
-            yield key_text(parts), tuple(parts), str(when)
+            yield key_text(parts), tuple(parts), _seconds(str(when))
     except sa.exc.SQLAlchemyError as exc:  # named after this side, not the outer block's
         assert isinstance(side.dataset.system, SqlSystem)
         raise translate_error(side.dataset.system, exc, side.dataset.label) from exc
@@ -152,35 +153,42 @@ def _add(
     window: Window,
     spec: LatencySpec,
     parts: tuple[Any, ...],
-    changed: str,
-    arrived: str | None,
-    now: datetime,
+    changed: float,
+    arrived: float | None,
+    now: float,
 ) -> None:
-    changed_at = _utc(changed)
     if arrived is not None and arrived >= changed:
-        delay = (_utc(arrived) - changed_at).total_seconds()
+        delay = round(arrived - changed, 6)
         window.arrived += 1
     else:
-        delay = max((now - changed_at).total_seconds(), 0.0)
+        delay = round(max(now - changed, 0.0), 6)
         window.waiting += 1
         window.oldest_waiting_s = max(window.oldest_waiting_s or 0.0, delay)
         arrived = None
     window.delays.append(delay)
-    if spec.sample:
-        row = {
-            "key": dict(zip(spec.source_key, parts, strict=True)),
-            "source_updated": changed,
-            "target_updated": arrived,
-            "latency_s": round(delay, 3),
-            "waiting": arrived is None,
-        }
-        entry = (delay, len(window.delays), row)  # the count breaks ties: rows never compared
-        if len(window.slowest) < spec.sample:
-            heapq.heappush(window.slowest, entry)
-        elif delay > window.slowest[0][0]:
-            heapq.heapreplace(window.slowest, entry)
+    if not spec.sample or delay <= spec.max_p95_s:
+        return  # only late records are kept, the slowest `sample` of them
+    if len(window.slowest) == spec.sample and delay <= window.slowest[0][0]:
+        return
+    row = {
+        "key": dict(zip(spec.source_key, parts, strict=True)),
+        "source_updated": _text(changed),
+        "target_updated": None if arrived is None else _text(arrived),
+        "latency_s": round(delay, 3),
+        "waiting": arrived is None,
+    }
+    entry = (delay, len(window.delays), row)  # the count breaks ties: rows never compared
+    if len(window.slowest) < spec.sample:
+        heapq.heappush(window.slowest, entry)
+    else:
+        heapq.heapreplace(window.slowest, entry)
 
 
-def _utc(text: str) -> datetime:
-    """A canonical UTC text ("2026-11-20 09:00:00.000000") as an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+def _seconds(text: str) -> float:
+    """A canonical UTC text ("2026-11-20 09:00:00.000000") as POSIX seconds."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def _text(seconds: float) -> str:
+    """POSIX seconds as ISO 8601 UTC text, for samples."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
