@@ -137,7 +137,9 @@ def _load(truth: Truth, kinds: tuple[str, str, str], request: pytest.FixtureRequ
     return source, target, xref
 
 
-def _run(source: Dataset, target: Dataset, xref: Dataset, **kw: Any) -> CheckResult:
+def _run(
+    source: Dataset, target: Dataset, xref: Dataset, xref_source: str = "shop_id"
+) -> CheckResult:
     spec = ReconcileSpec(
         source,
         target,
@@ -147,9 +149,8 @@ def _run(source: Dataset, target: Dataset, xref: Dataset, **kw: Any) -> CheckRes
         Severity.ERROR,
         sample=10,
         crosswalk=xref,
-        crosswalk_source="shop_id",
+        crosswalk_source=xref_source,
         crosswalk_target="crm_id",
-        **kw,
     )
     return reconcile(spec, NOW)
 
@@ -217,18 +218,24 @@ def test_a_crosswalk_column_that_does_not_exist_is_an_error(
 ) -> None:
     truth = build_truth(seed=1, matched=10, n=0, m=0, k=0, j=0)
     source, target, xref = _load(truth, ("sqlite", "sqlite", "pg"), request)
-    spec = ReconcileSpec(
-        source,
-        target,
-        ("shop_id",),
-        ("crm_id",),
-        FIELDS,
-        Severity.ERROR,
-        crosswalk=xref,
-        crosswalk_source="shop_ref",
-        crosswalk_target="crm_id",
-    )
-    result = reconcile(spec, NOW)
+    result = _run(source, target, xref, xref_source="shop_ref")
     assert result.outcome is Outcome.ERROR
     assert f"{xref.label}: no column 'shop_ref'" in str(result.reason)
     assert "crm_id, id, shop_id" in str(result.reason)
+
+
+def test_a_files_side_is_an_error_naming_it(request: pytest.FixtureRequest, tmp_path: Any) -> None:
+    truth = build_truth(seed=2, matched=10, n=0, m=0, k=0, j=0)
+    source = load(
+        "file",
+        [("shop_id", "key_int"), ("email", "text"), ("balance", "decimal")],
+        truth.source,
+        key=[],
+        tmp=tmp_path,
+    )
+    _, target, xref = _load(truth, ("sqlite", "sqlite", "sqlite"), request)
+    result = _run(source, target, xref)
+    assert result.outcome is Outcome.ERROR
+    assert f"{source.label} (source): a reconcile through a crosswalk reads SQL" in str(
+        result.reason
+    )
