@@ -80,3 +80,11 @@ def test_the_demo_catalogue_page_shows_the_latency_trend() -> None:
     assert "Latest run: p95 " in captions and "still waiting" in captions
     other = open_page("integration", integration="customers")  # no latency declared
     assert not any("Propagation latency" in c.proto.spec for c in other.get("plotly_chart"))
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_the_latency_check_page_says_what_it_measures() -> None:
+    at = open_page("check", integration="product-catalog", check="latency")
+    text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "reach the target quickly enough" in text, text[:500]
+    assert "p95 at most 15m" in text.replace("\\", "")  # expected, as the check states it
