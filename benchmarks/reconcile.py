@@ -1,43 +1,39 @@
-"""Benchmark: reconcile N rows in PostgreSQL against N rows in MariaDB, 0.1% differing.
+"""Benchmark: reconcile N rows in PostgreSQL against N rows in MariaDB, 0.1% differing, for
+each kind of key, each `dxq run` measured as a whole process (benchmarks/dxq_process.py).
 
 Creates (and drops) its own databases on 127.0.0.1 (PostgreSQL as postgres, MariaDB as root),
-bulk-loads them (COPY / LOAD DATA), then prints wall time, peak RSS (from the end of the
-set-up, which the load's buffers would otherwise dominate), rows fetched per side and
-the ratio to a lower bound measured in the same run: one aggregate checksum query per table
-(count and sum of the canonical row hash), both sides at once. Both the lower bound and the
-reconcile run --pairs times, alternated (the first pair warms caches); each warm pair's ratio
-is printed, and their (lower) median.
+bulk-loads them (COPY / LOAD DATA), then alternates, --pairs times: the lower bound, one
+checksum pass over both tables at once (count and sum of the canonical row hash, as reconcile
+canonicalizes rows), and a `dxq run` of the integration. It prints a table: rows, key, lower
+bound, dxq, their ratio (the first pair warms caches), time outside the checks (start-up,
+probes, store), peak RSS and rows fetched per side. Exits 1 when a count is wrong.
 
-Text and composite keys use key-hash buckets.
-Keys (--key): int (BIGINT id), text (VARCHAR SKUs like 'SKU-000000123'), composite
-(country CHAR(2), sku VARCHAR), each the primary key.
+Keys (--key, default all): int (BIGINT id), text (VARCHAR SKUs like 'SKU-000000123'),
+composite (country CHAR(2), sku VARCHAR), renamed (a text key named sku in PostgreSQL and
+code in MariaDB), each the primary key. Integer keys use range buckets, the others key hashes.
 
-    .venv/bin/python benchmarks/reconcile.py --rows 1000000 --key text
+    .venv/bin/python benchmarks/reconcile.py --rows 1000000 [--key text] [--pairs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 
 import sqlalchemy as sa
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from checks.reconcile import reconcile
-from checks.result import Severity
-from checks.spec import FieldSpec, ReconcileSpec
-from datasources import canonical as c
-from datasources.connection import read_only
-from datasources.dataset import Dataset, SqlSystem
+from dxq_process import MeasuredRun, checksum_floor, dxq_run, load_average, monitor_file
+
+from datasources.dataset import SqlSystem
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
@@ -45,19 +41,26 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 COUNTRIES = ["DE", "FR", "GB", "IT", "ES", "NL", "PL", "SE", "US", "JP", "BR", "IN"]
-KEYS = {
-    "int": (("id",), "id BIGINT PRIMARY KEY"),
-    "text": (("sku",), "sku VARCHAR(20) PRIMARY KEY"),
-    "composite": (("country", "sku"), "country CHAR(2), sku VARCHAR(20)"),
+KEYS = {  # key columns (PostgreSQL, MariaDB), their categories, and their DDL on each side
+    "int": (("id",), ("id",), ("integer",), "{} BIGINT PRIMARY KEY"),
+    "text": (("sku",), ("sku",), ("text",), "{} VARCHAR(20) PRIMARY KEY"),
+    "composite": (
+        ("country", "sku"),
+        ("country", "sku"),
+        ("text", "text"),
+        "{} CHAR(2), {} VARCHAR(20)",
+    ),
+    "renamed": (("sku",), ("code",), ("text",), "{} VARCHAR(20) PRIMARY KEY"),
 }
 FIELDS = ("name", "price", "qty", "updated")
+CATEGORIES = ("text", "number", "integer", "timestamp")
 
 
 def _key(i: int, kind: str) -> str:
     if kind == "int":
         return str(i)
     sku = f"SKU-{(i * 7919) % 1_000_000_007:09d}"  # unique, not in load order
-    return sku if kind == "text" else f"{COUNTRIES[i % len(COUNTRIES)]}\t{sku}"
+    return f"{COUNTRIES[i % len(COUNTRIES)]}\t{sku}" if kind == "composite" else sku
 
 
 def _row(i: int, target: bool, kind: str) -> str | None:
@@ -80,7 +83,9 @@ def _write(rows: int, target: bool, path: str, kind: str) -> None:
 
 
 def ddl(kind: str, ts: str) -> str:
-    names, columns = KEYS[kind]
+    pg_names, my_names, _, template = KEYS[kind]
+    names = my_names if ts == "DATETIME" else pg_names
+    columns = template.format(*names)
     primary = f", PRIMARY KEY ({', '.join(names)})" if len(names) > 1 else ""
     return (
         f"CREATE TABLE items ({columns}, name VARCHAR(100), price NUMERIC(12,2),"
@@ -126,109 +131,88 @@ def teardown(name: str) -> None:
         conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
-def checksum_pass(system: SqlSystem, kind: str) -> Any:
-    """The lower bound on one side: count and sum of the canonical row hash, one query."""
-    keys = KEYS[kind][0]
-    with read_only(system) as conn:
-        dialect = "mysql" if conn.dialect.name in ("mysql", "mariadb") else conn.dialect.name
-        if dialect == "mysql":
-            conn.exec_driver_sql("SET time_zone = '+00:00'")
-        else:  # as reconcile runs its queries
-            conn.exec_driver_sql("SET LOCAL jit = off")
-        t = sa.table("items", *[sa.column(n) for n in (*keys, *FIELDS)])
-        category = "integer" if kind == "int" else "text"
-        parts = [
-            *[c.canonical(dialect, t.c[k], category, "UTC", False) for k in keys],
-            c.canonical(dialect, t.c.name, "text", "UTC", False),
-            c.canonical(dialect, t.c.price, "number", "UTC", False),
-            c.canonical(dialect, t.c.qty, "integer", "UTC", False),
-            c.canonical(dialect, t.c.updated, "timestamp", "UTC", False),
-        ]
-        digest = c.hash60(dialect, c.row_text(dialect, parts))
-        query = sa.select(sa.func.count(), c.hash_sum(dialect, digest)).select_from(t)
-        return conn.execute(query).one()
+def integration(kind: str) -> str:
+    pg_names, my_names, _, _ = KEYS[kind]
+    key = f"{{source: [{', '.join(pg_names)}], target: [{', '.join(my_names)}]}}"
+    return (
+        "  items:\n    source: pg.items\n    target: my.items\n"
+        f"    key: {key}\n    compare: [{', '.join(FIELDS)}]\n"
+        "    reconcile: {max_mismatch_rate: 1%}\n"
+    )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--key", choices=sorted(KEYS), default="int")
-    parser.add_argument("--pairs", type=int, default=3, help="lower bound + reconcile runs")
-    args = parser.parse_args()
+def measure(rows: int, kind: str, pairs: int) -> tuple[list[float], list[MeasuredRun], list[str]]:
+    """Lower bounds and dxq runs, alternated (load from elsewhere hits both alike)."""
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
-        name, pg_url, my_url = setup(args.rows, tmp, args.key)
-        print(
-            f"set-up: {args.rows:,} rows per side, {args.key} key, in "
-            f"{time.monotonic() - started:.1f} s"
-        )
+        name, pg_url, my_url = setup(rows, tmp, kind)
+        print(f"set-up: {rows:,} rows per side, {kind} key, in {time.monotonic() - started:.1f} s")
+    bounds: list[float] = []
+    runs: list[MeasuredRun] = []
+    wrong: list[str] = []
     try:
-        pg, my = SqlSystem("pg", pg_url), SqlSystem("mariadb", my_url)
-        keys = KEYS[args.key][0]
-        spec = ReconcileSpec(
-            Dataset(pg, table="items"),
-            Dataset(my, table="items"),
-            keys,
-            keys,
-            tuple(FieldSpec(n, n) for n in FIELDS),
-            Severity.ERROR,
-        )
-        measured_from = reset_peak_rss()  # the bulk load's buffers are not reconcile's
-        bounds, walls = [], []
-        for _ in range(max(2, args.pairs)):  # alternated: load from elsewhere hits both alike
-            started = time.monotonic()
-            with ThreadPoolExecutor(2) as pool:
-                list(pool.map(lambda system: checksum_pass(system, args.key), (pg, my)))
-            bounds.append(time.monotonic() - started)
-            result = None  # the previous run's result is not part of this run's memory
-            started = time.monotonic()
-            result = reconcile(spec, datetime.now(UTC))
-            walls.append(time.monotonic() - started)
-        peak_mb = peak_rss_mb()
-        m = result.metrics
-        print(f"outcome: {result.outcome} {result.observed} {result.reason or ''}")
-        print(
-            f"missing_in_target={m.get('missing_in_target')} changed={m.get('changed')} "
-            f"compared={m.get('compared')} (expected {args.rows // 2000 + (args.rows % 2000 > 7)}"
-            f" missing, {args.rows // 2000 + (args.rows % 2000 > 3)} changed)"
-        )
-        print(f"rows fetched: {m.get('rows_fetched')}")
-        print(f"lower bound runs (one checksum pass, both sides at once): {_seconds(bounds)}")
-        print(f"reconcile runs: {_seconds(walls)}")
-        ratios = [w / b for w, b in zip(walls[1:], bounds[1:], strict=True)]
-        print(f"ratio of each warm pair: {', '.join(f'{r:.2f}x' for r in ratios)}")
-        middle = sorted(ratios)[(len(ratios) - 1) // 2]
-        print(f"second pair: {walls[1]:.2f} s = {ratios[0]:.2f}x; (lower) median {middle:.2f}x")
-        print(f"peak RSS: {peak_mb:.0f} MB (since {measured_from})")
+        pg_names, my_names, key_kinds, _ = KEYS[kind]
+        pg, my = SqlSystem("pg", pg_url), SqlSystem("my", my_url)
+        fields = list(zip(FIELDS, CATEGORIES, strict=True))
+        sides = [
+            (pg, "items", [*zip(pg_names, key_kinds, strict=True), *fields]),
+            (my, "items", [*zip(my_names, key_kinds, strict=True), *fields]),
+        ]
+        expected = {
+            "missing_in_target": rows // 2000 + (rows % 2000 > 7),
+            "changed": rows // 2000 + (rows % 2000 > 3),
+            "missing_in_source": 0,
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            config = monitor_file(Path(tmp), {"pg": pg_url, "my": my_url}, integration(kind))
+            for _ in range(max(2, pairs)):
+                bounds.append(checksum_floor(sides))
+                runs.append(dxq_run(config))
+                metrics = runs[-1].checks()[0]["metrics"]
+                found = {k: metrics.get(k) for k in expected}
+                if found != expected:
+                    wrong.append(f"{kind}: counted {found}, expected {expected}")
     finally:
         teardown(name)
+    return bounds, runs, wrong
 
 
-def reset_peak_rss() -> str:
-    """Restart the kernel's peak-RSS count (Linux: clear_refs 5); where that is not possible
-    the peak covers the set-up too. Returns what the printed peak covers."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-        return "the set-up ended"
-    except OSError:
-        return "the process started"
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--key", choices=[*KEYS, "all"], default="all")
+    parser.add_argument("--pairs", type=int, default=2, help="lower bound + dxq runs")
+    args = parser.parse_args()
+    table = [
+        "| rows | key | lower bound | dxq (whole process) | ratio | outside checks | process CPU "
+        "| peak RSS | rows fetched (src / tgt) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    wrong: list[str] = []
+    for kind in KEYS if args.key == "all" else [args.key]:
+        print(f"load average: {load_average()}", flush=True)
+        bounds, runs, errors = measure(args.rows, kind, args.pairs)
+        wrong += errors
+        warm = list(zip(bounds[1:], runs[1:], strict=True))
+        fetched = runs[-1].checks()[0]["metrics"].get("rows_fetched", {})
+        table.append(
+            f"| {args.rows / 1e6:g}M | {kind} | {_seconds(b for b, _ in warm)} | "
+            f"{_seconds(r.wall_s for _, r in warm)} | "
+            f"{', '.join(f'{r.wall_s / b:.2f}x' for b, r in warm)} | "
+            f"{_seconds(r.overhead_s for _, r in warm)} | {_seconds(r.cpu_s for _, r in warm)} | "
+            f"{max(r.peak_rss_mb for r in runs):.0f} MB | "
+            f"{fetched.get('source', 0):,} / {fetched.get('target', 0):,} |"
+        )
+        print("\n".join(table), flush=True)
+    for problem in wrong:
+        print(f"WRONG: {problem}")
+    print(f"load average at the end: {load_average()}")
+    return 1 if wrong else 0
 
 
-def peak_rss_mb() -> float:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _seconds(values: list[float]) -> str:
+def _seconds(values: Iterable[float]) -> str:
     return ", ".join(f"{v:.2f}" for v in values) + " s"
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""One `dxq run` measured as a whole process, the way benchmarks/README.md asks: wall time
+from spawn to exit, the child's peak RSS (the kernel's count, from wait4), its JSON report,
+how long its checks took by their own account (check_results.duration_s in the run's store)
+and its CPU time; wall minus checks is what start-up, the system probes and the store cost,
+and on a loaded machine the CPU time tells the process's own cost better.
+
+Also the lower bound of reconcile: one checksum pass (count and sum of the canonical row
+hash) over each table, both at once, as reconcile canonicalizes rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from datasources import canonical as c
+from datasources.connection import read_only
+from datasources.dataset import SqlSystem
+from store.store import ResultStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class MeasuredRun:
+    wall_s: float
+    peak_rss_mb: float
+    checks_s: float
+    report: dict[str, Any]
+    cpu_s: float  # the process's own CPU time (user + system), the databases' not included
+
+    @property
+    def overhead_s(self) -> float:
+        """Wall time outside the checks: imports, monitor file, probes, store."""
+        return self.wall_s - self.checks_s
+
+    def checks(self) -> list[dict[str, Any]]:
+        return [check for run in self.report["integrations"] for check in run["checks"]]
+
+
+def monitor_file(directory: Path, systems: dict[str, str], integrations: str) -> Path:
+    """A monitor file with a SQLite store beside it, migrated now (a first run's migration is
+    not part of any run after it). `integrations` is the YAML under `integrations:`."""
+    path = directory / "dxq.yml"
+    lines = ["version: 1", "store: sqlite:///results.db", "systems:"]
+    lines += [f"  {name}: {{url: '{url}'}}" for name, url in systems.items()]
+    path.write_text("\n".join([*lines, "integrations:", integrations]), encoding="utf-8")
+    ResultStore.open(f"sqlite:///{directory}/results.db").dispose()
+    return path
+
+
+def dxq_run(config: Path, integrations: Sequence[str] = ()) -> MeasuredRun:
+    """Run `dxq run --format json` on the monitor file as a child process."""
+    command = [sys.executable, "-m", "monitor.cli", "run", "-c", str(config), "--format=json"]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen([*command, *integrations], stdout=out, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text, errors = out.read().decode(), err.read().decode()
+    if child.returncode not in (0, 1):
+        raise RuntimeError(f"dxq run exited {child.returncode}: {errors[-2000:]}")
+    report = json.loads(text)
+    ids = [run["run_id"] for run in report["integrations"]]
+    store = sa.create_engine(f"sqlite:///{config.parent}/results.db")
+    with store.connect() as conn:
+        query = sa.text("SELECT sum(duration_s) FROM check_results WHERE run_id IN :ids")
+        checks = conn.execute(query.bindparams(sa.bindparam("ids", expanding=True)), {"ids": ids})
+        checks_s = float(checks.scalar() or 0.0)
+    store.dispose()
+    cpu = usage.ru_utime + usage.ru_stime
+    return MeasuredRun(wall, usage.ru_maxrss / 1024, checks_s, report, cpu)
+
+
+def checksum_pass(system: SqlSystem, table: str, columns: Sequence[tuple[str, str]]) -> Any:
+    """One side of the reconcile lower bound: count and sum of the canonical row hash of the
+    (column, category) pairs, one query, with the settings reconcile runs its queries under."""
+    with read_only(system) as conn:
+        dialect = "mysql" if conn.dialect.name in ("mysql", "mariadb") else conn.dialect.name
+        if dialect == "mysql":
+            conn.exec_driver_sql("SET time_zone = '+00:00'")
+        else:
+            conn.exec_driver_sql("SET LOCAL jit = off")
+        t = sa.table(table, *[sa.column(name) for name, _ in columns])
+        parts = [c.canonical(dialect, t.c[name], kind, "UTC", False) for name, kind in columns]
+        digest = c.hash60(dialect, c.row_text(dialect, parts))
+        query = sa.select(sa.func.count(), c.hash_sum(dialect, digest)).select_from(t)
+        return conn.execute(query).one()
+
+
+def checksum_floor(
+    sides: Sequence[tuple[SqlSystem, str, Sequence[tuple[str, str]]]],
+) -> float:
+    """Seconds for one checksum pass over every side, all at once."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(sides)) as pool:
+        list(pool.map(lambda side: checksum_pass(*side), sides))
+    return time.perf_counter() - started
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
