@@ -27,6 +27,7 @@ SYSTEM_FILTER = "system"  # the key of the Overview's system filter (bound to ?s
 MAP_KEY = "landscape"
 _PENDING = "dxq_map_system"  # a system clicked on the map, applied before the filters draw
 _HANDLED = "dxq_map_handled"  # the click already followed (a rerun keeps the selection)
+MAX_EDGES = 60  # more integrations than this are no map a person can read (nor draw fast)
 
 
 def apply_map_filter() -> None:
@@ -43,6 +44,12 @@ def render_map(ctx: AppContext, rows: Sequence[Mapping[str, Any]]) -> None:
     chosen = st.session_state.get(SYSTEM_FILTER) or []
     graph = landscape(ctx.config, rows, chosen)
     if not graph.nodes:
+        return
+    if len(graph.edges) > MAX_EDGES:
+        st.info(
+            f"The map shows at most {MAX_EDGES} integrations at once ({len(graph.edges)} match "
+            "now): choose an owner or a system above to see that part of the landscape."
+        )
         return
     event = st.plotly_chart(
         landscape_figure(graph),

@@ -10,12 +10,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.format import duration, percent, status_word
 from dashboard.landscape import FlowEdge, Landscape, SystemNode, landscape
 from dashboard.landscape_chart import INTEGRATION, SYSTEM, edge_lines, landscape_figure, node_lines
-from dashboard.landscape_view import MAP_KEY, SYSTEM_FILTER, clicked
+from dashboard.landscape_view import MAP_KEY, MAX_EDGES, SYSTEM_FILTER, clicked
 from monitor.config.loading import load_config
 from monitor.config.model import Config
 from store import health
@@ -215,3 +216,31 @@ def test_edge_and_node_words() -> None:
     ]
     node = SystemNode("psp", "Payments", "Finance", "PayFast", "PayFast (a@b.c)", False, 0, 0)
     assert node_lines(node) == ["psp", "external partner:", "PayFast", "Payments", "owner: Finance"]
+
+
+def test_a_landscape_too_large_to_read_asks_for_a_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = MAX_EDGES + 1
+    systems = "".join(f"  s{i}: {{url: 'sqlite:///s.db'}}\n" for i in range(count + 1))
+    flows = "".join(f"  f{i}: {{source: s{i}.t, target: s{i + 1}.t}}\n" for i in range(count))
+    config = tmp_path / "dxq.yml"
+    config.write_text(
+        f"version: 1\nstore: sqlite:///{tmp_path}/results.db\nsystems:\n{systems}"
+        f"integrations:\n{flows}",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DXQ_CONFIG", str(config))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = open_page()
+    assert any(f"at most {MAX_EDGES} integrations" in i.value for i in at.info)
+    assert not [c for c in at.get("plotly_chart") if '"systems"' in c.proto.spec]
+    at.multiselect(key=SYSTEM_FILTER).select("s3").run()
+    assert _clicked(_figure(at)) == {
+        (SYSTEM, "s2"),
+        (SYSTEM, "s3"),
+        (SYSTEM, "s4"),
+        (INTEGRATION, "f2"),
+        (INTEGRATION, "f3"),
+    }
