@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -60,6 +62,29 @@ def monitor_file(path: Path, store: str, n: int, sleep: float, queue: str) -> Pa
     return path
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes (and their threads) so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def backends(store: ResultStore, database: str) -> list[int]:
+    """The PostgreSQL server processes serving `database` now."""
+    with store.transaction() as tx:
+        rows = tx.connection.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database}
+        )
+        return [int(pid) for (pid,) in rows]
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -77,104 +102,102 @@ def finished_runs(store: ResultStore, since: datetime) -> list[tuple[datetime, d
         return [(a, b) for a, b in tx.connection.execute(stmt).all()]
 
 
-def burst(
-    config: Path, store: ResultStore, enqueuer: Enqueuer, workers: int, queue: str
-) -> dict[str, float]:
-    """Start `workers` processes, enqueue every integration at one slot, time until all ran."""
-    loaded = load_config(config, {})
-    plans = plan_integrations(loaded)
-    procs = [
+def start_workers(config: Path, queue: str, names: list[str], extra: list[str]) -> list[Any]:
+    return [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "monitor.cli",
-                "worker",
-                "-c",
-                str(config),
-                "--concurrency",
-                "4",
-                "--queues",
-                queue,
-                "--name",
-                f"bench-{workers}-{k}",
-            ],
+            [sys.executable, "-m", "monitor.cli", "worker", "-c", str(config), "--queues", queue,
+             "--name", name, *extra],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for k in range(workers)
-    ]
+        for name in names
+    ]  # fmt: skip
+
+
+def stop_workers(procs: list[Any]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def burst(
+    config: Path, store: ResultStore, enqueuer: Enqueuer, workers: int, queue: str, db: str
+) -> dict[str, float]:
+    """Start `workers` processes, enqueue every integration at one slot, time until all ran;
+    the CPU the workers and PostgreSQL's backends of the store spent, per run."""
+    loaded = load_config(config, {})
+    plans = plan_integrations(loaded)
+    names = [f"bench-{workers}-{k}" for k in range(workers)]
+    procs = start_workers(config, queue, names, ["--concurrency", "4"])
     try:
         time.sleep(8 + workers)  # the workers import dxq and connect
         slot = utcnow().replace(microsecond=0) + timedelta(seconds=1)
         time.sleep(max(0.0, (slot - utcnow()).total_seconds()))
+        pids = [p.pid for p in procs]
+        cpu0, pg_pids = cpu_seconds(pids), backends(store, db)
+        pg0 = cpu_seconds(pg_pids)
         for plan in plans:
             enqueuer.submit(RunJob(plan, Trigger.SCHEDULE, slot))
+        enqueued = (utcnow() - slot).total_seconds()
         while len(done := finished_runs(store, slot)) < len(plans):
             time.sleep(0.5)
         ended = utcnow()
+        pg_pids = sorted(set(pg_pids) | set(backends(store, db)))
+        cpu = cpu_seconds(pids) - cpu0
+        pg = cpu_seconds(pg_pids) - pg0  # backends that closed meanwhile are not counted
         lateness = [(b - a).total_seconds() for a, b in done]
         span = max(1e-9, (ended - slot).total_seconds())
         return {
             "runs_per_min": 60.0 * len(done) / span,
             "late_p50": percentile(lateness, 0.5),
             "late_p95": percentile(lateness, 0.95),
+            "enqueue_s": enqueued,
+            "worker_cpu_ms": 1000 * cpu / len(done),
+            "pg_cpu_ms": 1000 * pg / len(done),
         }
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_workers(procs)
 
 
 def overhead(
     config: Path, store: ResultStore, enqueuer: Enqueuer, queue: str, n: int
-) -> tuple[float, float]:
-    """Mean seconds from a firing to its recorded end, one at a time, through one worker;
-    and the same run through the runner directly (the local executor's run path)."""
-    plans = plan_integrations(load_config(config, {}))[:n]
-    direct = []
-    for plan in plans:
-        t = time.perf_counter()
+) -> dict[str, float]:
+    """One run at a time: wall seconds from a firing to its recorded end and CPU seconds of
+    the executing process, through one worker (concurrency 1); and the same through the runner
+    called directly in this process (the local executor's run path)."""
+    plans = plan_integrations(load_config(config, {}))[: 2 * n]
+    direct, direct_cpu = [], []
+    for plan in plans[:n]:
+        t, c = time.perf_counter(), time.process_time()
         record_integration(plan, store, trigger="bench", clock=utcnow)
         direct.append(time.perf_counter() - t)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "monitor.cli",
-            "worker",
-            "-c",
-            str(config),
-            "--concurrency",
-            "1",
-            "--queues",
-            queue,
-            "--name",
-            "bench-overhead",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+        direct_cpu.append(time.process_time() - c)
+    (proc,) = start_workers(config, queue, ["bench-overhead"], ["--concurrency", "1"])
     celery = []
     try:
         time.sleep(8)
-        for k, plan in enumerate(plans):
+        cpu0 = cpu_seconds([proc.pid])
+        for k, plan in enumerate(plans[n:]):
             slot = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(minutes=k)
             t = time.perf_counter()
             enqueuer.submit(RunJob(plan, Trigger.SCHEDULE, slot))
             while not finished_runs_at(store, plan.name, slot):
                 time.sleep(0.005)
             celery.append(time.perf_counter() - t)
+        cpu = (cpu_seconds([proc.pid]) - cpu0) / len(celery)
     finally:
-        proc.terminate()
-        proc.wait(30)
-    return statistics.mean(direct), statistics.mean(celery)
+        stop_workers([proc])
+    return {
+        "local_s": statistics.median(direct),
+        "celery_s": statistics.median(celery),
+        "local_cpu_s": statistics.median(direct_cpu),
+        "celery_cpu_s": cpu,
+    }
 
 
 def finished_runs_at(store: ResultStore, name: str, slot: datetime) -> bool:
@@ -207,23 +230,33 @@ def main() -> int:
             store = ResultStore.open(url)
             loaded = load_config(config, {})
             enqueuer = Enqueuer(store, loaded, "bench-scheduler", utcnow)
-            local, remote = overhead(config, store, enqueuer, queue, args.overhead_runs)
+            o = overhead(config, store, enqueuer, queue, args.overhead_runs)
             print(
-                f"per run: local {local * 1000:.0f} ms, celery {remote * 1000:.0f} ms, "
-                f"overhead {(remote - local) * 1000:.0f} ms"
+                f"per run, one at a time (median): wall local {o['local_s'] * 1000:.0f} ms, "
+                f"celery {o['celery_s'] * 1000:.0f} ms (overhead "
+                f"{(o['celery_s'] - o['local_s']) * 1000:.0f} ms); CPU of the executing "
+                f"process local {o['local_cpu_s'] * 1000:.1f} ms, celery worker "
+                f"{o['celery_cpu_s'] * 1000:.1f} ms"
             )
-            print("| workers | runs/min | x of 1 worker | linear share | lateness p50 | p95 |")
-            print("|---|---|---|---|---|---|")
+            print(f"load average before the bursts: {os.getloadavg()}")
+            print(
+                "| workers (x4) | runs/min | x of 1 worker | share of linear | lateness p50 "
+                "| p95 | enqueue | worker CPU/run | PostgreSQL CPU/run |"
+            )
+            print("|---|---|---|---|---|---|---|---|---|")
             base = None
             for workers in [int(w) for w in args.workers.split(",")]:
-                got = burst(config, store, enqueuer, workers, queue)
+                got = burst(config, store, enqueuer, workers, queue, name)
                 base = base or got["runs_per_min"] / workers
                 share = got["runs_per_min"] / (base * workers)
                 print(
-                    f"| {workers} | {got['runs_per_min']:.0f} | {got['runs_per_min'] / base:.2f} "
-                    f"| {share:.2f} | {got['late_p50']:.1f} s | {got['late_p95']:.1f} s |",
+                    f"| {workers} | {got['runs_per_min']:,.0f} | "
+                    f"{got['runs_per_min'] / base:.2f} | {share:.2f} | {got['late_p50']:.1f} s "
+                    f"| {got['late_p95']:.1f} s | {got['enqueue_s']:.1f} s "
+                    f"| {got['worker_cpu_ms']:.1f} ms | {got['pg_cpu_ms']:.1f} ms |",
                     flush=True,
                 )
+            print(f"load average after: {os.getloadavg()}")
             store.dispose()
     finally:
         with admin.connect() as conn:

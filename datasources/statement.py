@@ -11,6 +11,8 @@ not a bind parameter).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 import sqlparse
 from sqlparse import sql
@@ -23,6 +25,7 @@ _WRITING = {"INTO"}
 _FIX = "write one SELECT (or WITH … SELECT) statement; dxq only reads"
 
 
+@lru_cache(maxsize=4096)  # a run reads the same query texts again and again; parsing costs
 def statement_problem(text: str) -> str | None:
     """Why `text` is not exactly one read statement, with the fix; None when it is."""
     statements = _statements(text)
@@ -46,6 +49,7 @@ def statement_problem(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def single_statement(text: str) -> str:
     """The text of the one read statement in `text`, without a trailing `;` or comment.
 

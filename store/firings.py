@@ -50,15 +50,23 @@ def firing_key(integration: str, slot: datetime | None, request: int | None = No
     return f"{integration}@request:{request}"
 
 
+def integration_of(key: str) -> str:
+    """The integration a firing key (`firing_key`) is about."""
+    return key.rpartition("@")[0]
+
+
 def record(store: ResultStore, firing: Firing, now: datetime) -> bool:
-    """Insert the firing as pending; False when it was already recorded."""
+    """Insert the firing in its state: pending, or queued when the caller sends it to the
+    broker at once; False when it was already recorded."""
+    if firing.state not in (State.PENDING, State.QUEUED):
+        raise ValueError(f"a firing is recorded pending or queued, not {firing.state}")
     row = {
         "key": firing.key,
         "integration": firing.integration,
         "trigger": firing.trigger,
         "scheduled_for": firing.scheduled_for,
         "queue": firing.queue,
-        "state": State.PENDING.value,
+        "state": str(firing.state),
         "created_at": require_utc(now, "now"),
     }
     with store.transaction() as tx:
@@ -102,6 +110,21 @@ def back_to_pending(store: ResultStore, key: str) -> None:
 def get(store: ResultStore, key: str) -> Firing | None:
     with store.transaction() as tx:
         row = tx.connection.execute(sa.select(*_COLUMNS).where(firings.c.key == key)).first()
+    return None if row is None else Firing(*row)
+
+
+def take(store: ResultStore, key: str, owner: str, until: datetime) -> Firing | None:
+    """Take a pending or queued firing to run it (one statement, the usual case); None when
+    it is not waiting (running, done or unknown)."""
+    f = firings.c
+    stmt = (
+        firings.update()
+        .where(f.key == key, f.state.in_([State.PENDING.value, State.QUEUED.value]))
+        .values(state=State.RUNNING.value, owner=owner, until=require_utc(until, "until"))
+        .returning(*_COLUMNS)
+    )
+    with store.transaction() as tx:
+        row = tx.connection.execute(stmt).first()
     return None if row is None else Firing(*row)
 
 

@@ -50,7 +50,7 @@ def _worker(args: Any) -> int:
     from monitor.executor.app import celery_app, check_broker
     from monitor.executor.fleet import BEAT_S
     from monitor.executor.runs import WorkerHost
-    from monitor.executor.tasks import register
+    from monitor.executor.service import serve
 
     config: Config = args.load(args)
     if config.executor is None:
@@ -68,7 +68,6 @@ def _worker(args: Any) -> int:
     host = WorkerHost(config, name, queues or ("dxq",), args.concurrency)
     if metrics is not None and not start_metrics(host.store, metrics):
         return 2
-    register(app, host)
     stop = threading.Event()
 
     def beating() -> None:
@@ -90,7 +89,7 @@ def _worker(args: Any) -> int:
         "--without-heartbeat",
     ]
     try:
-        app.worker_main(argv)
+        serve(config, host, argv)
     finally:
         stop.set()
         _quietly(lambda: host.beat(state="stopped"))

@@ -54,12 +54,16 @@ class Enqueuer:
             str(job.trigger),
             job.fire_time,
             self.config.queue_of(name) if name in self.config.integrations else "dxq",
-            firings.State.PENDING,
+            firings.State.PENDING if self.broker_down_since else firings.State.QUEUED,
         )
-        recorded = firings.record(self.store, firing, self.clock())
-        if recorded:
-            self.flush()
-        return recorded
+        if not firings.record(self.store, firing, self.clock()):
+            return False
+        if firing.state == firings.State.PENDING:
+            self.flush()  # the broker was down: oldest first
+        else:  # recorded as queued by this scheduler alone: send it now
+            with self._lock:
+                self._send(firing, [firing])
+        return True
 
     def flush(self) -> int:
         """Send the pending firings, oldest first, until the broker refuses; returns how many
@@ -70,15 +74,7 @@ class Enqueuer:
             for firing in waiting:
                 if not firings.take_for_sending(self.store, firing.key):
                     continue  # another scheduler sends it
-                try:
-                    self.app.send_task(TASK, args=[firing.key], queue=firing.queue, retry=False)
-                except Exception as exc:  # kombu's outage errors share no base class
-                    firings.back_to_pending(self.store, firing.key)
-                    if self.broker_down_since is None:
-                        self.broker_down_since = self.clock()
-                    detail = " ".join(str(exc).split()) or type(exc).__name__
-                    log.error("broker: %s; %d firing(s) wait in the store", detail, len(waiting))
-                    self._alert_outage(waiting, detail)
+                if not self._send(firing, waiting):
                     return sent
                 sent += 1
             if sent and self.broker_down_since is not None:
@@ -86,6 +82,21 @@ class Enqueuer:
                 self.broker_down_since = None
                 self._alerted.clear()
         return sent
+
+    def _send(self, firing: firings.Firing, waiting: list[firings.Firing]) -> bool:
+        """Hand a queued firing to the broker; when it refuses, the firing waits (pending)
+        again and the outage is noted (and alerted once it outlasts a run interval)."""
+        try:
+            self.app.send_task(TASK, args=[firing.key], queue=firing.queue, retry=False)
+        except Exception as exc:  # kombu's outage errors share no base class
+            firings.back_to_pending(self.store, firing.key)
+            if self.broker_down_since is None:
+                self.broker_down_since = self.clock()
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            log.error("broker: %s; %d firing(s) wait in the store", detail, len(waiting))
+            self._alert_outage(waiting, detail)
+            return False
+        return True
 
     def _alert_outage(self, waiting: list[firings.Firing], detail: str) -> None:
         """Once an integration's next firing came while an earlier one still waits (the

@@ -68,27 +68,22 @@ class WorkerHost:
 
     def execute(self, key: str) -> dict[str, object]:
         """Run the firing `key` once; raises `Busy` when it must be delivered again later."""
-        found = firings.get(self.store, key)
-        if found is None:
-            log.warning("firing %s is not in the store; dropped", key)
-            return {"key": key, "status": "unknown"}
-        if found.state == firings.State.DONE:
-            log.info("firing %s already ran (run %s): not again", key, found.run_id)
-            return {"key": key, "status": "duplicate", "run_id": found.run_id}
-        plan = self.plans.get(found.integration)
+        if key in self.unfinished:  # ran and recorded here; only marking it done failed
+            return self._finish(key, self.unfinished[key], "ran")
+        name = firings.integration_of(key)
+        plan = self.plans.get(name)
         now = self.clock()
         timeout = plan.timeout_s if plan is not None else 600.0
         until = now + timedelta(seconds=timeout + LEASE_MARGIN_S)
-        if key in self.unfinished:  # ran and recorded here; only marking it done failed
-            return self._finish(key, self.unfinished[key], "ran")
-        if not self._claim(found, until, now):
-            again = firings.get(self.store, key)
-            if again is not None and again.state == firings.State.DONE:
-                return {"key": key, "status": "duplicate", "run_id": again.run_id}
-            raise Busy(f"firing {key} runs under {again.owner if again else '?'}")
+        with self._lock:
+            if key in self.running:
+                raise Busy(f"firing {key} runs in this worker")
+            self.running[key] = name
         try:
-            if found.state == firings.State.RUNNING and found.owner:
-                self._take_over(found, now)
+            taken = firings.take(self.store, key, self.process_id, until)  # the usual case
+            found = taken if taken is not None else self._take_back(key, until, now)
+            if isinstance(found, dict):
+                return found
             if plan is None:
                 log.warning("firing %s: %s is not in the monitor file", key, found.integration)
                 return self._finish(key, None, "unknown integration")
@@ -97,28 +92,28 @@ class WorkerHost:
             with self._lock:
                 self.running.pop(key, None)
 
-    def _claim(self, found: firings.Firing, until: datetime, now: datetime) -> bool:
-        """Take the firing to run it here: pending or queued (one statement, the usual case);
-        else running under a worker that stopped heart-beating, or under this worker when a
-        store outage cut its attempt short (never while this process runs it)."""
-        key = found.key
-        with self._lock:
-            if key in self.running:
-                return False
-            self.running[key] = found.integration
-        try:
-            if firings.claim(self.store, key, self.process_id, until, now):
-                return True
-            dead = dead_owners(self.store, now) | {self.process_id}
-            if firings.claim(self.store, key, self.process_id, until, now, dead):
-                return True
-        except BaseException:
-            with self._lock:
-                self.running.pop(key, None)
-            raise
-        with self._lock:
-            self.running.pop(key, None)
-        return False
+    def _take_back(
+        self, key: str, until: datetime, now: datetime
+    ) -> firings.Firing | dict[str, object]:
+        """A firing that was not waiting: done already (a duplicate delivery), or running
+        under a worker that stopped heart-beating, or under this worker when a store outage
+        cut its attempt short: take it over. Raises `Busy` while a live worker runs it."""
+        found = firings.get(self.store, key)
+        if found is None:
+            log.warning("firing %s is not in the store; dropped", key)
+            return {"key": key, "status": "unknown"}
+        if found.state == firings.State.DONE:
+            log.info("firing %s already ran (run %s): not again", key, found.run_id)
+            return {"key": key, "status": "duplicate", "run_id": found.run_id}
+        dead = dead_owners(self.store, now) | {self.process_id}  # not running here: see execute
+        if not firings.claim(self.store, key, self.process_id, until, now, dead):
+            again = firings.get(self.store, key)
+            if again is not None and again.state == firings.State.DONE:
+                return {"key": key, "status": "duplicate", "run_id": again.run_id}
+            raise Busy(f"firing {key} runs under {again.owner if again else '?'}")
+        if found.state == firings.State.RUNNING and found.owner:
+            self._take_over(found, now)
+        return found
 
     def _take_over(self, found: firings.Firing, now: datetime) -> None:
         owner = str(found.owner)

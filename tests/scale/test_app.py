@@ -34,3 +34,41 @@ def test_an_app_needs_an_executor(tmp_path: Path) -> None:
     path.write_text("version: 1\n", encoding="utf-8")
     with pytest.raises(MonitorError, match="executor"):
         celery_app(load_config(path, {}))
+
+
+def test_a_worker_that_celery_stops_by_itself_starts_again_until_an_operator_stops_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Celery ends a worker on an "unrecoverable error" (exit 1; e.g. kombu's race when Redis
+    goes away while a thread acknowledges); `serve` starts it again on a fresh app, and ends
+    when the shutdown is an operator's (SIGTERM: Celery's worker_shutting_down)."""
+    from celery import signals
+
+    from monitor.executor import service
+
+    config = load_config(
+        monitor_file(tmp_path / "dxq.yml", "sqlite:///r.db", REDIS, {"a": slow(0, "dxq")}), {}
+    )
+    calls: list[tuple[object, list[str]]] = []
+
+    class FakeApp:
+        def __init__(self) -> None:
+            self.conf = celery_app(config).conf
+
+        def task(self, **_: object) -> object:
+            return lambda fn: fn
+
+        def worker_main(self, argv: list[str]) -> None:
+            calls.append((self, argv))
+            if len(calls) < 3:
+                raise SystemExit(1)  # Celery's "Unrecoverable error"
+            signals.worker_shutting_down.send(sender="w", sig="SIGTERM", how="Warm", exitcode=0)
+
+    class Host:
+        abort = __import__("threading").Event()
+
+    monkeypatch.setattr(service, "celery_app", lambda _config: FakeApp())
+    monkeypatch.setattr(service, "RESTART_AFTER_S", 0.01)
+    service.serve(config, Host(), ["worker", "--pool=threads"])  # type: ignore[arg-type]
+    assert [argv for _, argv in calls] == [["worker", "--pool=threads"]] * 3
+    assert len({id(app) for app, _ in calls}) == 3, "each start on a fresh app"

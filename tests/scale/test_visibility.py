@@ -63,7 +63,7 @@ def fleet(pg_store: str, tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
         tmp_path / "dxq.yml",
         pg_store,
         REDIS,
-        {"orders": slow(3.0, served), "stock": slow(0, unserved)},
+        {"orders": slow(10.0, served), "stock": slow(0, unserved)},
     )
     yield config, served, unserved
     _purge(config, served, unserved)
@@ -144,7 +144,7 @@ def test_a_worker_killed_with_9_stops_heart_beating_and_is_shown_dead(
         host, queues_of, concurrency, _, in_flight, state = rows["w-vis"]
         assert (queues_of, concurrency, in_flight, state) == (served, "4", "1", "alive")
         assert queues == {"dxq": 0, served: 0, unserved: 1}
-        os.kill(proc.pid, signal.SIGKILL)  # mid-run: the source query sleeps 3 s
+        os.kill(proc.pid, signal.SIGKILL)  # mid-run: the source query sleeps 10 s
         proc.wait(10)
         killed_at = datetime.now(UTC)
         (last,) = [w.last_heartbeat for w in worker_states(store, killed_at)]
