@@ -10,28 +10,31 @@ crosswalk, or only in ambiguous pairs, is left out of the comparison and counted
 The translated records then go through the checksum engine (checksum_engine.py) exactly as two
 ordinary sides do: missing in target, missing in source, changed.
 
-Memory: nothing is loaded whole. Each side is streamed sorted by its canonical key (byte
-order, on every engine) beside the crosswalk streamed in the same order, and merged; the
-checksum pass holds 16 bytes a bucket, and the pass over differing buckets holds at most
-HELD_ROWS translated rows at a time (more differing rows take more passes). Each stream has a
-connection of its own, so the crosswalk may live in the same database as a side.
+Memory: nothing is loaded whole. Each side is streamed once, sorted by its canonical key
+(byte order, on every engine), beside the crosswalk streamed in the same order, and merged.
+The checksum pass holds 16 bytes a bucket and writes the translated records to a temporary
+file (SPILL_BATCH at a time; on disk, removed at the end); the pass over differing buckets
+reads that file and holds at most HELD_ROWS records at a time (more differing records take
+more reads of the file). Each stream has a connection of its own, so the crosswalk may live
+in the same database as a side. benchmarks/crosswalk.py measures it against the direct match.
 """
 
 from __future__ import annotations
 
+import marshal
 import mmap
+import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import groupby
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import sqlalchemy as sa
 
 from checks.reconcile.buckets import Buckets, Extent
-from checks.reconcile.canonical_form import hash60, row_text
 from checks.reconcile.checksum_engine import (
     SUM_MASK,
     Row,
@@ -50,6 +53,7 @@ from datasources.connection import read_only
 from datasources.dataset import Dataset, SqlSystem
 
 HELD_ROWS = 250_000  # translated rows held at once by the pass over differing buckets
+SPILL_BATCH = 10_000  # translated rows written to the spill file at a time
 EXAMPLES = 5  # keys shown per count
 Status = Literal["mapped", "missing", "ambiguous"]
 COUNTS = (
@@ -121,6 +125,8 @@ def evaluate_crosswalk(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally,
         by_xt = SqlSide(spec.crosswalk, conns["xt"], plans.by_xt, "target", x_cols)
         s_side = MappedSide(source, lambda: _sorted_rows(source), lambda: _pairs(by_xs), True)
         t_side = MappedSide(target, lambda: _sorted_rows(target), lambda: _pairs(by_xt), False)
+        stack.callback(s_side.close)
+        stack.callback(t_side.close)
         tally, fetched = reconcile_across(plans.main, s_side, t_side)
         return plans.main, tally, _metrics(spec.crosswalk, s_side.counts, t_side.counts, fetched)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -174,6 +180,8 @@ def _byte_order(side: SqlSide, column: sa.ColumnElement[Any]) -> sa.ColumnElemen
 
 
 def _text(value: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
     if isinstance(value, bytes | memoryview):
         return bytes(value).decode("utf-8")
     return None if value is None else str(value)
@@ -185,7 +193,7 @@ def _sorted_rows(side: SqlSide) -> Iterator[tuple[str, tuple[str | None, ...], b
     query = sa.select(*sub.c).order_by(_byte_order(side, sub.c.k0))
     for row in side.stream(query):
         values: tuple[Any, ...] = tuple(row)
-        yield str(_text(values[0])), tuple(_text(v) for v in values[1:-1]), bool(values[-1])
+        yield str(_text(values[0])), tuple(map(_text, values[1:-1])), bool(values[-1])
 
 
 def _pairs(side: SqlSide) -> Iterator[tuple[str, str, int, int]]:
@@ -228,6 +236,13 @@ class MappedSide:
         self.side, self._rows, self._pairs, self.translate = side, rows, pairs, translate
         self.counts = Counts()
         self._per_bucket: memoryview[int] | None = None
+        self._spill: IO[bytes] | None = None  # the checksum pass's mapped rows, on disk
+
+    def close(self) -> None:
+        """Remove the spilled rows."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     @property
     def dataset(self) -> Dataset:
@@ -237,13 +252,13 @@ class MappedSide:
         """Rows of the side (hash buckets: translated keys have no integer range)."""
         return Extent(self.side.extent().rows)
 
-    def _merged(self, counting: bool) -> Iterator[Translated]:
+    def _merged(self) -> Iterator[Translated]:
         """Each record with its status and its target key, in the side's key order. Both
         streams are closed at the end, read to it or not (a MariaDB connection cannot start
         the next pass's query while a result is unread)."""
         records, crosswalk = self._rows(), self._pairs()
         try:
-            yield from self._merge(records, crosswalk, counting)
+            yield from self._merge(records, crosswalk)
         finally:
             for stream in (records, crosswalk):
                 close = getattr(stream, "close", None)
@@ -254,7 +269,6 @@ class MappedSide:
         self,
         records: Iterator[tuple[str, tuple[str | None, ...], bool]],
         crosswalk: Iterator[tuple[str, str, int, int]],
-        counting: bool,
     ) -> Iterator[Translated]:
         groups = groupby(crosswalk, key=lambda p: p[0])
         group: tuple[str, list[tuple[str, str, int, int]]] | None = None
@@ -267,7 +281,7 @@ class MappedSide:
             key, pairs = found[0], list(found[1])
             if group is not None and key <= group[0]:
                 raise ReconcileError(f"{self.dataset.label}: crosswalk keys out of byte order")
-            if counting and len(pairs) > 1:
+            if len(pairs) > 1:
                 self.counts.ambiguous_keys += 1
             return key, pairs
 
@@ -288,24 +302,37 @@ class MappedSide:
                 status = "mapped" if one else "ambiguous"
                 mapped = pairs[0][1] if self.translate and one else key
             yield status, mapped, values, late
-        while counting and group is not None:  # the rest of the crosswalk, for its counts
+        while group is not None:  # the rest of the crosswalk, for its counts
             group = advance()
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight) of the mapped records; records
-        the crosswalk leaves out are counted (in flight ones are left out of every count)."""
+        the crosswalk leaves out are counted (in flight ones are left out of every count).
+        Both sides of a crosswalk reconcile are computed here, in one process, so buckets and
+        row hashes use Python's own hash of the canonical text (the same for both sides in a
+        process), a fraction of the cost of the MD5 the databases compute."""
         self.counts = Counts()
+        self.close()
+        # removed by close(), which evaluate_crosswalk calls when the reconcile ends
+        self._spill = spill = tempfile.TemporaryFile(prefix="dxq-crosswalk-")  # noqa: SIM115
+        count = buckets.count
         rows, flight = _zeros("I", buckets.count), _zeros("I", buckets.count)
         sums = _zeros("Q", buckets.count)
-        for status, key, values, late in self._merged(counting=True):
+        batch: list[Row] = []
+        for status, key, values, late in self._merged():
             if status != "mapped":
                 if not late:
                     self.counts.note(status, key)
                 continue
-            bucket = buckets.of_key((key,))
+            bucket = hash(key) % count
             rows[bucket] += 1
-            sums[bucket] = (sums[bucket] + hash60(row_text((key, *values)))) & SUM_MASK
-            flight[bucket] += int(late)
+            sums[bucket] = (sums[bucket] + hash((key, values))) & SUM_MASK
+            flight[bucket] += late
+            batch.append((bucket, (key,), values, late))
+            if len(batch) >= SPILL_BATCH:
+                marshal.dump(batch, spill)
+                batch = []
+        marshal.dump(batch, spill)
         self._per_bucket = rows
         for bucket in range(buckets.count):
             if rows[bucket]:
@@ -315,19 +342,28 @@ class MappedSide:
         self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets in bucket order, at most
-        HELD_ROWS rows held: a pass over the side and the crosswalk per slice of buckets."""
+        HELD_ROWS rows held: a pass over the rows the checksum pass spilled per slice of
+        buckets."""
         m = modulus or buckets.count
         keep = None if wanted is None else set(wanted)
         for low, high in self._slices(buckets.count, keep, m):
-            kept: list[Row] = []
-            for status, key, values, late in self._merged(counting=False):
-                if status != "mapped":
-                    continue
-                bucket = buckets.of_key((key,))
-                if low <= bucket < high and (keep is None or bucket % m in keep):
-                    kept.append((bucket, (key,), values, late))
+            kept = [
+                row
+                for row in self._spilled()
+                if low <= row[0] < high and (keep is None or row[0] % m in keep)
+            ]
             kept.sort(key=lambda row: row[0])
             yield from kept
+
+    def _spilled(self) -> Iterator[Row]:
+        assert self._spill is not None, "checksums() spills the rows first"
+        self._spill.seek(0)
+        while True:
+            try:
+                batch: list[Row] = marshal.load(self._spill)
+            except EOFError:
+                return
+            yield from batch
 
     def _slices(self, count: int, keep: set[int] | None, m: int) -> Iterator[tuple[int, int]]:
         """Ranges of buckets whose wanted rows are at most HELD_ROWS (or one bucket)."""
