@@ -150,6 +150,7 @@ def landscape_figure(graph: Landscape) -> go.Figure:
     one of systems; labels and arrowheads as annotations."""
     fig = go.Figure()
     notes: list[dict[str, object]] = []
+    arrows: list[dict[str, object]] = []  # drawn last: no label's ground hides an arrowhead
     middles: list[tuple[float, float]] = []
     lines: dict[tuple[str, bool], tuple[list[float | None], list[float | None]]] = {}
     for edge in graph.edges:
@@ -158,9 +159,9 @@ def landscape_figure(graph: Landscape) -> go.Figure:
         xs, ys = lines.setdefault((colour, edge.stale), ([], []))
         xs += [x for x, _ in curve] + [None]
         ys += [y for _, y in curve] + [None]
-        notes.append(_arrow(curve[-1], curve[-4], colour))
+        arrows.append(_arrow(curve[-1], curve[-4], colour))
         if edge.two_way:
-            notes.append(_arrow(curve[0], curve[3], colour))
+            arrows.append(_arrow(curve[0], curve[3], colour))
         middle = curve[CURVE_STEPS // 2]
         middles.append(middle)
         notes.append(_note(middle[0], middle[1], _label(edge_lines(edge)), colour, 9))
@@ -212,7 +213,7 @@ def landscape_figure(graph: Landscape) -> go.Figure:
     for node in nodes:
         colour = PARTNER_COLOUR if node.partner else "rgba(0,0,0,0)"
         notes.append(_note(node.column, -node.row, _label(node_lines(node)), colour, -15))
-    return _frame(fig, graph, notes)
+    return _frame(fig, graph, notes + arrows)
 
 
 def _frame(fig: go.Figure, graph: Landscape, notes: list[dict[str, object]]) -> go.Figure:
