@@ -38,7 +38,7 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
     started = time.perf_counter()
     now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     try:
-        newest = read_newest(spec.dataset, spec.column)
+        newest, new_rows = read_arrivals(spec.dataset, spec.column, spec.since)
     except DatasourceError as exc:
         reason = datasource_reason(spec.dataset, exc)
         return error_result(
@@ -54,17 +54,23 @@ def check_freshness(spec: FreshnessSpec, now: datetime) -> CheckResult:
             cause=Cause.BAD_QUERY,
             side=spec.side,
         )
-    return _judge(spec, newest, now, time.perf_counter() - started)
+    return _judge(spec, newest, now, time.perf_counter() - started, new_rows)
 
 
 def _judge(
-    spec: FreshnessSpec, newest: datetime | None, now: datetime, duration_s: float
+    spec: FreshnessSpec,
+    newest: datetime | None,
+    now: datetime,
+    duration_s: float,
+    new_rows: int | None = None,
 ) -> CheckResult:
     metrics: dict[str, Any] = {
         "lag_seconds": None,
         "max_value": None,
         "max_age_seconds": spec.max_age_s,
     }
+    if new_rows is not None:  # rows newer than the previous run's start: new per interval
+        metrics["new_rows"] = new_rows
     expected = describe_limit(spec.max_age_s, spec.warn_age_s, format_duration)
     if newest is None:
         return CheckResult(
@@ -118,45 +124,106 @@ def _judge(
 
 def read_newest(dataset: Dataset, column: str) -> datetime | None:
     """The largest value of `column` as an aware UTC datetime, or None when there is none."""
+    return read_arrivals(dataset, column)[0]
+
+
+def read_arrivals(
+    dataset: Dataset, column: str, since: datetime | None = None
+) -> tuple[datetime | None, int | None]:
+    """The newest value of `column` (aware UTC, None for none) and, given `since`, how many
+    rows have a value after it (None when the column's values cannot be compared in the
+    database: text with per-row offsets)."""
     system = dataset.system
     zone = ZoneInfo(system.timezone)
     if isinstance(system, FileSystem):
-        return _read_newest_in_files(system, column, zone)
-    return _read_newest_in_database(dataset, system, column, zone)
+        return _read_in_files(system, column, zone, since)
+    return _read_in_database(dataset, system, column, zone, since)
 
 
-def _read_newest_in_database(
-    dataset: Dataset, system: SqlSystem, column: str, zone: ZoneInfo
-) -> datetime | None:
+def _read_in_database(
+    dataset: Dataset, system: SqlSystem, column: str, zone: ZoneInfo, since: datetime | None
+) -> tuple[datetime | None, int | None]:
     require_columns(dataset, [column])
     with read_only(system) as conn:
         source = selectable(dataset, conn)
-        newest = sa.func.max(source.c[column])
+        value = source.c[column]
+        newest = sa.func.max(value)
         mysql = conn.dialect.name in ("mysql", "mariadb")
         query = sa.select(newest, sa.func.unix_timestamp(newest)) if mysql else sa.select(newest)
         result = conn.execute(query)
         description = result.cursor.description if mysql else None
         row = result.one()
-    if description is not None and description[0][1] == _MYSQL_TIMESTAMP and row[1] is not None:
-        return datetime.fromtimestamp(
-            float(row[1]), UTC
-        )  # TIMESTAMP: exact, whatever the session tz
-    return to_utc(row[0], zone)
+        instant = description is not None and description[0][1] == _MYSQL_TIMESTAMP
+        new_rows = None
+        if since is not None and row[0] is not None:
+            after = (  # TIMESTAMP: compared as an instant, whatever the session tz
+                sa.func.unix_timestamp(value) > since.timestamp()
+                if instant
+                else _after(value, row[0], since, zone)
+            )
+            if after is not None:
+                count = sa.select(sa.func.count()).select_from(source).where(after)
+                new_rows = int(conn.execute(count).scalar_one())
+    if instant and row[1] is not None:
+        return datetime.fromtimestamp(float(row[1]), UTC), new_rows  # exact, whatever the tz
+    return to_utc(row[0], zone), new_rows
 
 
-def _read_newest_in_files(system: FileSystem, column: str, zone: ZoneInfo) -> datetime | None:
+def _after(
+    value: sa.ColumnElement[Any], sample: object, since: datetime, zone: ZoneInfo
+) -> sa.ColumnElement[bool] | None:
+    """`value > since` in the column's own terms, as `sample` (its newest value) shows them:
+    the rules of `to_utc` in reverse; None for text with an offset (its order is not time's)."""
+    local = since.astimezone(zone).replace(tzinfo=None)
+    if isinstance(sample, datetime):
+        return value > (since if sample.tzinfo is not None else local)
+    if isinstance(sample, date):
+        return value > local.date()
+    if isinstance(sample, numbers.Real | Decimal) and not isinstance(sample, bool):
+        return value > since.timestamp()
+    if isinstance(sample, str):
+        text = sample.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if parsed.tzinfo is not None:
+            return None
+        if len(text) == 10:  # a date
+            return value > local.date().isoformat()
+        return value > local.isoformat(sep="T" if "T" in text else " ", timespec="seconds")
+    return None
+
+
+def _read_in_files(
+    system: FileSystem, column: str, zone: ZoneInfo, since: datetime | None
+) -> tuple[datetime | None, int | None]:
     newest: datetime | None = None
+    new_rows = 0
     for batch in iter_batches(system, [column], _BATCH_ROWS):
         values = batch[column].dropna()
         if values.empty:
             continue
         if is_datetime64_any_dtype(values.dtype) or is_numeric_dtype(values.dtype):
             candidate = to_utc(values.max(), zone)
+            if since is not None:
+                new_rows += int((_utc_series(values, zone) > since).sum())
         else:  # text, dates or mixed objects: parse each value of this batch
-            candidate = max(filter(None, (to_utc(v, zone) for v in values)), default=None)
+            parsed = [at for at in (to_utc(v, zone) for v in values) if at is not None]
+            candidate = max(parsed, default=None)
+            new_rows += sum(at > since for at in parsed) if since is not None else 0
         if candidate is not None and (newest is None or candidate > newest):
             newest = candidate
-    return newest
+    return newest, new_rows if since is not None else None
+
+
+def _utc_series(values: pd.Series, zone: ZoneInfo) -> pd.Series:
+    """Timestamps or Unix seconds as aware UTC, naive ones read in `zone` (as `to_utc`)."""
+    if is_numeric_dtype(values.dtype):
+        return pd.to_datetime(values, unit="s", utc=True)
+    if values.dt.tz is None:
+        return values.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(UTC)
+    return values.dt.tz_convert(UTC)
 
 
 def to_utc(value: object, zone: ZoneInfo) -> datetime | None:

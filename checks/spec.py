@@ -4,6 +4,7 @@ evaluated by the engines in this package. Durations are seconds; rates are fract
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from checks.result import Severity
@@ -62,6 +63,7 @@ class FreshnessSpec:
     side: str = "target"  # which side of the integration `dataset` is
     future_tolerance_s: float = 300.0  # a newest value further ahead of now fails (bad clock)
     warn_age_s: float | None = None  # older than this (up to max_age_s) the check is warned
+    since: datetime | None = None  # the previous run's start: rows newer count as new_rows
 
 
 @dataclass(frozen=True)

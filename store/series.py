@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from checks.anomaly.watch import SeriesKey, SeriesPoint
-from store.schema import check_results, metric_points
+from store.schema import check_results, metric_points, runs
 from store.store import ResultStore
 from store.types import require_utc
 
@@ -40,6 +40,17 @@ def record_points(
     if rows:
         connection.execute(metric_points.insert(), rows)
     return len(rows)
+
+
+def previous_start(store: ResultStore, integration: str, before: datetime) -> datetime | None:
+    """When the integration's latest run before `before` started (the start of the interval
+    whose new records a run counts), or None for its first run."""
+    stmt = sa.select(sa.func.max(runs.c.started_at)).where(
+        runs.c.integration == integration, runs.c.started_at < require_utc(before, "before")
+    )
+    with store.reading() as connection:
+        found = connection.execute(stmt).scalar_one_or_none()
+    return found if isinstance(found, datetime) else None
 
 
 def series_history(

@@ -26,7 +26,7 @@ _DEFAULT = AnomalySettings()
 # changed_by_field.<field> and run's duration_s.<system> too).
 KNOWN_METRICS = {
     "volume": ("source_rows", "target_rows", "difference", "difference_rate"),
-    "freshness": ("lag_seconds",),
+    "freshness": ("new_rows", "lag_seconds"),
     "reconcile": (
         "source_rows",
         "target_rows",
@@ -120,15 +120,15 @@ def effective(top: Anomalies | None, own: Anomalies | None) -> Anomalies | None:
 
 def default_series(checks: Iterator[str] | list[str]) -> tuple[SeriesKey, ...]:
     """The series watched when `metrics` is not given, from the integration's checks: the
-    volume of each side (the volume check's counts, else reconcile's), the freshness lag and
-    the mismatch rate."""
+    volume of each side (the volume check's counts, else reconcile's), the new records per
+    interval and the lag of the freshness column, and the mismatch rate."""
     have = set(checks)
     keys: list[SeriesKey] = []
     counts = "volume" if "volume" in have else "reconcile" if "reconcile" in have else None
     if counts is not None:
         keys += [SeriesKey(counts, "source_rows"), SeriesKey(counts, "target_rows")]
-    if "freshness" in have:
-        keys.append(SeriesKey("freshness", "lag_seconds"))
+    if "freshness" in have:  # new records per interval, and the data's age
+        keys += [SeriesKey("freshness", "new_rows"), SeriesKey("freshness", "lag_seconds")]
     if "reconcile" in have:
         keys.append(SeriesKey("reconcile", "mismatch_rate"))
     return tuple(keys)
@@ -175,14 +175,12 @@ def anomaly_problems(data: dict[str, Any]) -> Iterator[tuple[Loc, str]]:
                 yield loc, f"'{entry}': {check} measures {', '.join(allowed)}"
             elif check not in KNOWN_METRICS:
                 known = ", ".join(sorted(KNOWN_METRICS))
-                yield (
-                    loc,
-                    (
-                        f"'{entry}': unknown check '{check}'; write one of {known} with a metric, or "
-                        "{check: <the check's full name>, metric: <metric>} for a suite or "
-                        "references check"
-                    ),
+                message = (
+                    f"'{entry}': unknown check '{check}'; write one of {known} with a metric, "
+                    "or {check: <the check's full name>, metric: <metric>} for a suite or "
+                    "references check"
                 )
+                yield loc, message
 
 
 def _known(check: str, metric: str) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.anomaly.watch import SeriesPoint
 from checks.result import CheckKind, CheckResult, Outcome, error_result
-from checks.spec import CheckSpec, SchemaSpec
+from checks.spec import CheckSpec, FreshnessSpec, SchemaSpec
 from datasources.budget import RunBudget, within
 from datasources.budget import current as current_budget
 from datasources.errors import Cause
@@ -25,7 +25,7 @@ from monitor.run.retry import RETRY, RetryPolicy, Systems, await_systems
 from store import scheduling
 from store.errors import RunNotRunning, StoreError
 from store.origin import RunOrigin
-from store.series import record_points
+from store.series import previous_start, record_points
 
 if TYPE_CHECKING:
     from monitor.run.alerting import AlertContext
@@ -85,6 +85,7 @@ def run_integration(
     *,
     previous_schema: dict[str, dict[str, str]] | None = None,
     clock: Callable[[], datetime] | None = None,
+    since: datetime | None = None,
 ) -> IntegrationRun:
     """Evaluate every check of one integration at the (possibly simulated) time `now`. Without
     a `clock`, the run finishes at `now` plus the real time the checks took."""
@@ -98,6 +99,8 @@ def run_integration(
                 continue
             if isinstance(spec, SchemaSpec) and previous_schema is not None:
                 spec = dataclasses.replace(spec, previous=previous_schema)
+            if isinstance(spec, FreshnessSpec) and since is not None:  # new rows since then
+                spec = dataclasses.replace(spec, since=since)
             results.extend(evaluate(spec, now))
     took = timedelta(seconds=time.perf_counter() - elapsed)
     finished_at = clock() if clock is not None else now + took
@@ -171,6 +174,8 @@ def record_integration(
     try:
         run_id = store.begin_run(plan.name, started, trigger=trigger, origin=origin)
         previous = store.last_schema_snapshot(plan.name)
+        fresh = any(isinstance(s, FreshnessSpec) for s in plan.specs)
+        since = previous_start(store, plan.name, started) if fresh else None
     except StoreError as exc:
         why = f"the run could not be recorded: {exc.line()}"
         log.error("%s: %s", plan.name, why)
@@ -184,7 +189,7 @@ def record_integration(
             log.error("%s: run %d: the wait could not be shown: %s", plan.name, run_id, exc.line())
 
     systems = await_systems(plan, retry, waiting)
-    run = run_integration(plan, started, previous_schema=previous, clock=run_clock)
+    run = run_integration(plan, started, previous_schema=previous, clock=run_clock, since=since)
     if (
         systems is not Systems.DOWN
         and any(r.cause is Cause.UNREACHABLE for r in run.results)
@@ -193,7 +198,7 @@ def record_integration(
         log.warning(
             "%s: a system was unreachable during the run and answers again: rerun", plan.name
         )
-        run = run_integration(plan, started, previous_schema=previous, clock=run_clock)
+        run = run_integration(plan, started, previous_schema=previous, clock=run_clock, since=since)
     points = measured_points(plan, run)
     judged = judge_points(store, plan, points)  # the anomaly results of watched series
     run = dataclasses.replace(run, results=run.results + tuple(judged))

@@ -55,7 +55,7 @@ def test_top_level_defaults_integration_overrides_and_off(tmp_path: Path) -> Non
         direction=Direction.DROP,
         seasonality=Seasonality.DAILY,
     )
-    assert [k.name for k in overrides.series] == ["freshness.lag_seconds"]
+    assert [k.name for k in overrides.series] == ["freshness.new_rows", "freshness.lag_seconds"]
     assert [k.name for k in chosen.series] == [
         "run.duration_s.a",
         "suites/s.json: expect_x(id).unexpected_percent",
