@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
 
 from checks.fused.plans import KnownRule, RowRule, Rule, ValueRule, plan
 from checks.suite_result import SAMPLE_SIZE, sample_row
@@ -123,6 +124,15 @@ def _unexpected_row(rule: RowRule) -> sa.ColumnElement[bool]:
 
 
 def _count_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+    """Rows where the condition holds. `col IS [NOT] NULL` (every missing count, (not-)null
+    expectations) is counted from COUNT(col), which databases compute without evaluating a
+    CASE on each row; the rest as SUM(CASE ...). On an empty table both give no count that
+    is read (map_result reports GX's empty_count)."""
+    if isinstance(condition, sa.BinaryExpression) and isinstance(condition.right, sa.Null):
+        if condition.operator is operators.is_:
+            return sa.func.count() - sa.func.count(condition.left)
+        if condition.operator is operators.is_not:
+            return sa.func.count(condition.left)
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
