@@ -11,7 +11,7 @@ from checks.anomaly.watch import SeriesKey
 from dashboard import charts, data, sample
 from dashboard.access import sign_in_bar
 from dashboard.anomaly_view import render_watched
-from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.context import AppContext, app_context, check_systems, owner_names, side_label
 from dashboard.findings import check_words
 from dashboard.flash import perform, show_flash
 from dashboard.format import ago, as_datetime, badge, duration, literal
@@ -203,8 +203,7 @@ def _sample(ctx: AppContext, d: CheckDetail) -> None:
     if not d.sample:
         st.caption("No sample was kept for this result (nothing failed, or the check keeps none).")
     else:
-        integration = ctx.config.integrations[d.integration]
-        source, target = str(integration.source.system), str(integration.target.system)
+        source, target = check_systems(ctx.config, d.integration, d.check)
         table = sample.sample_table(d.sample, source, target)
         if d.kind == "reconcile":
             st.caption(
@@ -234,7 +233,7 @@ def reproduce_queries(ctx: AppContext, d: CheckDetail) -> list[tuple[str, str]]:
     per_side = d.metrics.get("queries")
     if isinstance(per_side, dict):
         found = [
-            (_where(ctx, d.integration, side), str(per_side[side]))
+            (_where(ctx, d, side), str(per_side[side]))
             for side in ("source", "target")
             if per_side.get(side)
         ]
@@ -242,7 +241,7 @@ def reproduce_queries(ctx: AppContext, d: CheckDetail) -> list[tuple[str, str]]:
             return found
     if not d.query:
         return []
-    return [(_where(ctx, d.integration, _query_side(ctx, d)), d.query)]
+    return [(_where(ctx, d, _query_side(ctx, d)), d.query)]
 
 
 def _query_side(ctx: AppContext, d: CheckDetail) -> str:
@@ -250,14 +249,13 @@ def _query_side(ctx: AppContext, d: CheckDetail) -> str:
     if side is not None:
         return side
     # Reconcile and the two-sided checks select on the target unless it is exported files.
-    target = ctx.config.integrations[d.integration].target.system
-    system = ctx.config.systems.get(str(target))
+    system = ctx.config.systems.get(check_systems(ctx.config, d.integration, d.check)[1])
     return "source" if system is not None and system.url is None else "target"
 
 
-def _where(ctx: AppContext, integration: str, side: str) -> str:
-    system = getattr(ctx.config.integrations[integration], side).system
-    return f"{system} ({side})"
+def _where(ctx: AppContext, d: CheckDetail, side: str) -> str:
+    systems = check_systems(ctx.config, d.integration, d.check)
+    return f"{systems[0] if side == 'source' else systems[1]} ({side})"
 
 
 def _detail_text(detail: object) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from monitor.config.integration import DatasetRef
 from monitor.config.loading import load_config, resolve_config_path
 from monitor.config.model import Config
 from monitor.daemon.cron_words import schedule_words
@@ -58,6 +59,23 @@ def side_label(config: Config, integration: str, side: str) -> str:
     if ref.table:
         return f"{ref.system}.{ref.table}"
     return f"{ref.system} (query)" if ref.query else str(ref.system)
+
+
+def check_target(config: Config, integration: str, check: str) -> DatasetRef:
+    """The target a check measured: with `targets`, the one a per-target check is named after
+    (`reconcile(erp.customers)`); the integration's target otherwise."""
+    i = config.integrations[integration]
+    named = {i.per_target(kind, t): t for t in i.targets for kind in ("volume", "reconcile")}
+    return named.get(check, i.target)
+
+
+def check_systems(config: Config, integration: str, check: str) -> tuple[str, str]:
+    """(source system, target system) of one check; ("source", "target") for an integration
+    the monitor file no longer has."""
+    if integration not in config.integrations:
+        return "source", "target"
+    source = config.integrations[integration].source.system
+    return str(source), str(check_target(config, integration, check).system)
 
 
 def integration_facts(config: Config, integration: str) -> str:

@@ -10,7 +10,13 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
 from dashboard.anomaly_view import render_watched
-from dashboard.context import AppContext, app_context, integration_facts, side_label
+from dashboard.context import (
+    AppContext,
+    app_context,
+    check_target,
+    integration_facts,
+    side_label,
+)
 from dashboard.data_age import AGE_HELP, MISMATCH_HELP, age_caption, age_label, data_age
 from dashboard.findings import check_words
 from dashboard.format import badge, duration, percent, record_key, status_word
@@ -100,8 +106,9 @@ def check_names(ctx: AppContext, name: str, checks: pd.DataFrame) -> dict[str, s
     metrics = checks["metrics"] if "metrics" in checks else pd.Series([None] * len(checks))
     sides = checks["side"] if "side" in checks else pd.Series([None] * len(checks))
     rows = list(zip(checks["check"], checks["kind"], metrics, sides, strict=True))
-    words = {
-        check: check_words(check, kind, m, side_of["source"], side_of["target"])
+    target_of = {check: check_target(ctx.config, name, check).label for check, *_ in rows}
+    words = {  # a check of one of several targets names that target
+        check: check_words(check, kind, m, side_of["source"], target_of[check])
         for check, kind, m, _ in rows
     }
     counts = pd.Series(list(words.values())).value_counts()

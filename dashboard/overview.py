@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
-from dashboard.context import AppContext, app_context, owner_names, side_label
+from dashboard.context import AppContext, app_context, check_systems, owner_names, side_label
 from dashboard.data_age import MISMATCH_HELP
 from dashboard.findings import SEVERITY_RANK, check_words, finding
 from dashboard.format import ago, as_datetime, badge, duration, literal, percent, status_word
@@ -62,7 +62,8 @@ def render_overview() -> None:
         if (not chosen_owners or set(chosen_owners) & set(integration.owners))
         and (
             not chosen_systems
-            or {integration.source.system, integration.target.system} & set(chosen_systems)
+            or {integration.source.system, *(t.system for t in integration.all_targets)}
+            & set(chosen_systems)
         )
     ]
     _live(ctx, tuple(names))
@@ -141,13 +142,9 @@ def failing_table(ctx: AppContext, failing: pd.DataFrame) -> pd.DataFrame:
     most severe first, then most records affected, then longest failing."""
     if failing.empty:
         return failing.assign(found="", records=None, check_name="", owner="", status="")
-    systems = {
-        name: (str(i.source.system), str(i.target.system))
-        for name, i in ctx.config.integrations.items()
-    }
     rows = []
     for row in failing.to_dict("records"):
-        source, target = systems.get(row["integration"], ("source", "target"))
+        source, target = check_systems(ctx.config, row["integration"], row["check"])
         words = check_words(row["check"], row["kind"], row.get("metrics"), source, target)
         metrics, observed = row.get("metrics"), row.get("observed")
         found = finding(row["kind"], metrics, observed, source, target, words)

@@ -79,3 +79,14 @@ def test_the_matrix_samples_records_with_most_systems_disagreeing_first() -> Non
     counts = field_counts(latest, CHECKS)
     assert list(counts.columns) == ["erp.customers"]
     assert counts["erp.customers"].to_dict() == {"email": 0, "country": 4, MISSING: 2, EXTRA: 0}
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_the_overview_says_which_target_a_finding_is_about(tmp_path: Path) -> None:
+    truth = _truth(tmp_path)
+    at = open_page()
+    table = next(f.value for f in at.dataframe if "found" in f.value.columns)
+    found = " | ".join(str(v) for v in table["found"])
+    assert f"{truth.erp_missing_customers:,} missing in erp" in found  # type: ignore[attr-defined]
+    assert f"{truth.duplicate_customers:,} missing in crm" in found  # type: ignore[attr-defined]
+    assert "missing in shop" not in found
