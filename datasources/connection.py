@@ -173,10 +173,12 @@ def read_only(system: SqlSystem) -> Iterator[sa.Connection]:
 
 def _enter_read_only(conn: sa.Connection, timeout_s: float) -> None:
     dialect = conn.dialect.name
-    if dialect == "postgresql":
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+    if dialect == "postgresql":  # one round trip: SET TRANSACTION READ ONLY and the timeout
         conn.execute(
-            sa.text("SELECT set_config('statement_timeout', :ms, true)"),
+            sa.text(
+                "SELECT set_config('transaction_read_only', 'on', true), "
+                "set_config('statement_timeout', :ms, true)"
+            ),
             {"ms": str(max(1, round(timeout_s * 1000)))},
         )
     elif dialect in ("mysql", "mariadb"):

@@ -98,7 +98,11 @@ def count_rows(dataset: Dataset) -> int:
 
         return files.count_file_rows(dataset.system)
     with read_only(dataset.system) as conn:
-        query = sa.select(sa.func.count()).select_from(selectable(dataset, conn))
+        if dataset.query is not None:  # counting needs no column types: no describe probe
+            counted: sa.FromClause = _query_text(dataset).columns().subquery("dxq_query")
+        else:
+            counted = selectable(dataset, conn)
+        query = sa.select(sa.func.count()).select_from(counted)
         return int(_run(dataset, conn, query))
 
 
