@@ -37,6 +37,7 @@ lint: $(STAMP) ## ruff and mypy strict
 bench: $(STAMP) ## run every benchmark (15-25 minutes; see benchmarks/README.md)
 	$(BIN)/python benchmarks/cli_start.py
 	$(BIN)/python benchmarks/reconcile.py
+	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/gx_suite.py
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/pages.py
