@@ -15,21 +15,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-import sqlalchemy as sa
 from pandas.api.types import is_datetime64_any_dtype, is_numeric_dtype
 
+from checks.arrivals import newest_in_database
 from checks.limit import describe_limit, judge
 from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import FreshnessSpec
 from checks.volume import datasource_reason
-from datasources.connection import read_only
 from datasources.dataset import Dataset, FileSystem, SqlSystem
 from datasources.durations import format_duration
 from datasources.errors import Cause, DatasourceError
 from datasources.files import iter_batches
-from datasources.introspection import require_columns, selectable
 
-_MYSQL_TIMESTAMP = 7  # MySQL protocol type code of TIMESTAMP (stored in UTC, shown in session tz)
 _BATCH_ROWS = 100_000
 
 
@@ -143,56 +140,10 @@ def read_arrivals(
 def _read_in_database(
     dataset: Dataset, system: SqlSystem, column: str, zone: ZoneInfo, since: datetime | None
 ) -> tuple[datetime | None, int | None]:
-    require_columns(dataset, [column])
-    with read_only(system) as conn:
-        source = selectable(dataset, conn)
-        value = source.c[column]
-        newest = sa.func.max(value)
-        mysql = conn.dialect.name in ("mysql", "mariadb")
-        query = sa.select(newest, sa.func.unix_timestamp(newest)) if mysql else sa.select(newest)
-        result = conn.execute(query)
-        description = result.cursor.description if mysql else None
-        row = result.one()
-        instant = description is not None and description[0][1] == _MYSQL_TIMESTAMP
-        new_rows = None
-        if since is not None and row[0] is not None:
-            after = (  # TIMESTAMP: compared as an instant, whatever the session tz
-                sa.func.unix_timestamp(value) > since.timestamp()
-                if instant
-                else _after(value, row[0], since, zone)
-            )
-            if after is not None:
-                count = sa.select(sa.func.count()).select_from(source).where(after)
-                new_rows = int(conn.execute(count).scalar_one())
-    if instant and row[1] is not None:
-        return datetime.fromtimestamp(float(row[1]), UTC), new_rows  # exact, whatever the tz
-    return to_utc(row[0], zone), new_rows
-
-
-def _after(
-    value: sa.ColumnElement[Any], sample: object, since: datetime, zone: ZoneInfo
-) -> sa.ColumnElement[bool] | None:
-    """`value > since` in the column's own terms, as `sample` (its newest value) shows them:
-    the rules of `to_utc` in reverse; None for text with an offset (its order is not time's)."""
-    local = since.astimezone(zone).replace(tzinfo=None)
-    if isinstance(sample, datetime):
-        return value > (since if sample.tzinfo is not None else local)
-    if isinstance(sample, date):
-        return value > local.date()
-    if isinstance(sample, numbers.Real | Decimal) and not isinstance(sample, bool):
-        return value > since.timestamp()
-    if isinstance(sample, str):
-        text = sample.strip()
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        if parsed.tzinfo is not None:
-            return None
-        if len(text) == 10:  # a date
-            return value > local.date().isoformat()
-        return value > local.isoformat(sep="T" if "T" in text else " ", timespec="seconds")
-    return None
+    found = newest_in_database(dataset, system, column, since)
+    if found.instant is not None:
+        return found.instant, found.new_rows  # MySQL TIMESTAMP: exact, whatever the tz
+    return to_utc(found.raw, zone), found.new_rows
 
 
 def _read_in_files(

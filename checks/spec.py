@@ -46,6 +46,7 @@ class ReconcileSpec:
     target_updated_column: str | None = None
     sample: int = 50
     name: str = "reconcile"
+    since: datetime | None = None  # the previous run's start: rows updated later are new_rows
     # a mapping table matching source_key[0] to target_key[0] (checks/reconcile/crosswalk.py):
     # its column of source keys and its column of target keys
     crosswalk: Dataset | None = None

@@ -35,9 +35,12 @@ KNOWN_METRICS = {
         "missing_in_source",
         "changed",
         "mismatch_rate",
+        "source_new_rows",
+        "target_new_rows",
     ),
     RUN: ("duration_s",),
 }
+UPDATED = "reconcile.updated_column"  # in `integration_checks`: reconcile counts new records
 _NESTED = {"reconcile": "changed_by_field.", RUN: "duration_s."}
 
 
@@ -121,7 +124,8 @@ def effective(top: Anomalies | None, own: Anomalies | None) -> Anomalies | None:
 def default_series(checks: Iterator[str] | list[str]) -> tuple[SeriesKey, ...]:
     """The series watched when `metrics` is not given, from the integration's checks: the
     volume of each side (the volume check's counts, else reconcile's), the new records per
-    interval and the lag of the freshness column, and the mismatch rate."""
+    interval and the lag of the freshness column, the new records per interval on each side
+    of reconcile's `updated_column`, and the mismatch rate."""
     have = set(checks)
     keys: list[SeriesKey] = []
     counts = "volume" if "volume" in have else "reconcile" if "reconcile" in have else None
@@ -129,6 +133,8 @@ def default_series(checks: Iterator[str] | list[str]) -> tuple[SeriesKey, ...]:
         keys += [SeriesKey(counts, "source_rows"), SeriesKey(counts, "target_rows")]
     if "freshness" in have:  # new records per interval, and the data's age
         keys += [SeriesKey("freshness", "new_rows"), SeriesKey("freshness", "lag_seconds")]
+    if UPDATED in have:  # new records per interval on each side
+        keys += [SeriesKey("reconcile", f"{side}_new_rows") for side in ("source", "target")]
     if "reconcile" in have:
         keys.append(SeriesKey("reconcile", "mismatch_rate"))
     return tuple(keys)
@@ -142,6 +148,9 @@ def integration_checks(integration: dict[str, Any]) -> list[str]:
             have.append(name)
     if "reconcile" not in have and integration.get("compare"):
         have.append("reconcile")
+    reconcile = integration.get("reconcile")
+    if isinstance(reconcile, dict) and reconcile.get("updated_column"):
+        have.append(UPDATED)
     return have
 
 

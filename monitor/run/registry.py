@@ -5,13 +5,14 @@ more entry here."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from checks.result import CheckKind, CheckResult
+from checks.result import CheckKind, CheckResult, Outcome
 from checks.spec import (
     CheckSpec,
     FreshnessSpec,
@@ -54,7 +55,32 @@ def _volume(spec: VolumeSpec, _now: datetime) -> list[CheckResult]:
 def _reconcile(spec: ReconcileSpec, now: datetime) -> list[CheckResult]:
     from checks.reconcile import reconcile
 
-    return [reconcile(spec, now)]
+    result = reconcile(spec, now)
+    if spec.since is None or result.outcome is Outcome.ERROR:
+        return [result]
+    return [dataclasses.replace(result, metrics={**result.metrics, **_new_rows(spec)})]
+
+
+def _new_rows(spec: ReconcileSpec) -> dict[str, int]:
+    """Records new per interval on each side with an updated column: `source_new_rows`,
+    `target_new_rows` (a side that cannot be counted is left out: reconcile has judged it)."""
+    from checks.arrivals import new_rows
+    from datasources.errors import DatasourceError
+
+    found: dict[str, int] = {}
+    for side, dataset, column in (
+        ("source", spec.source, spec.source_updated_column),
+        ("target", spec.target, spec.target_updated_column),
+    ):
+        if column is None or spec.since is None:
+            continue
+        try:
+            count = new_rows(dataset, column, spec.since)
+        except (DatasourceError, ValueError):
+            continue
+        if count is not None:
+            found[f"{side}_new_rows"] = count
+    return found
 
 
 def _latency(spec: LatencySpec, now: datetime) -> list[CheckResult]:

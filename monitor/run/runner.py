@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.anomaly.watch import SeriesPoint
 from checks.result import CheckKind, CheckResult, Outcome, error_result
-from checks.spec import CheckSpec, FreshnessSpec, SchemaSpec
+from checks.spec import CheckSpec, FreshnessSpec, ReconcileSpec, SchemaSpec
 from datasources.budget import RunBudget, within
 from datasources.budget import current as current_budget
 from datasources.errors import Cause
@@ -99,8 +99,8 @@ def run_integration(
                 continue
             if isinstance(spec, SchemaSpec) and previous_schema is not None:
                 spec = dataclasses.replace(spec, previous=previous_schema)
-            if isinstance(spec, FreshnessSpec) and since is not None:  # new rows since then
-                spec = dataclasses.replace(spec, since=since)
+            if isinstance(spec, FreshnessSpec | ReconcileSpec) and since is not None:
+                spec = dataclasses.replace(spec, since=since)  # counts rows new since then
             results.extend(evaluate(spec, now))
     took = timedelta(seconds=time.perf_counter() - elapsed)
     finished_at = clock() if clock is not None else now + took
@@ -174,8 +174,8 @@ def record_integration(
     try:
         run_id = store.begin_run(plan.name, started, trigger=trigger, origin=origin)
         previous = store.last_schema_snapshot(plan.name)
-        fresh = any(isinstance(s, FreshnessSpec) for s in plan.specs)
-        since = previous_start(store, plan.name, started) if fresh else None
+        dated = any(isinstance(s, FreshnessSpec | ReconcileSpec) for s in plan.specs)
+        since = previous_start(store, plan.name, started) if dated else None
     except StoreError as exc:
         why = f"the run could not be recorded: {exc.line()}"
         log.error("%s: %s", plan.name, why)

@@ -69,6 +69,11 @@ def test_nothing_is_watched_without_the_key_and_true_means_the_defaults(tmp_path
         {
             "plain": {"volume": {"tolerance": "1%"}},
             "on": {"key": "id", "compare": ["x"], "anomalies": True},
+            "dated": {
+                "key": "id",
+                "reconcile": {"grace": "5m", "updated_column": "at"},
+                "anomalies": True,
+            },
         },
     )
     assert plans["plain"] is None
@@ -77,5 +82,14 @@ def test_nothing_is_watched_without_the_key_and_true_means_the_defaults(tmp_path
     assert [k.name for k in on.series] == [
         "reconcile.source_rows",
         "reconcile.target_rows",
+        "reconcile.mismatch_rate",
+    ]
+    dated = plans["dated"]
+    assert dated is not None
+    assert [k.name for k in dated.series] == [
+        "reconcile.source_rows",
+        "reconcile.target_rows",
+        "reconcile.source_new_rows",
+        "reconcile.target_new_rows",
         "reconcile.mismatch_rate",
     ]

@@ -147,3 +147,41 @@ def test_the_run_path_counts_since_the_previous_run(tmp_path: Path) -> None:
     finally:
         store.dispose()
     assert found == [None, 7, 0, 2]  # the first run has no interval yet
+
+
+def test_reconcile_counts_new_records_on_each_side(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/s.db"
+    _execute(
+        url, "create table src (id int, ts timestamp)", "create table dst (id int, ts timestamp)"
+    )
+    doc = {
+        "version": 1,
+        "store": f"sqlite:///{tmp_path}/results.db",
+        "systems": {"s": {"url": url}},
+        "integrations": {
+            "feed": {"source": "s.src", "target": "s.dst", "key": "id",
+                     "reconcile": {"grace": "1m", "updated_column": "ts",
+                                   "max_mismatch_rate": "100%"}}
+        },
+    }  # fmt: skip
+    (tmp_path / "dxq.yml").write_text(json.dumps(doc), encoding="utf-8")
+    config = load_config(tmp_path / "dxq.yml")
+    (plan,) = plan_integrations(config)
+    assert plan.anomalies is None
+    store = ResultStore.open(config.store)
+    found = []
+    try:
+        for hour, (to_source, to_target) in enumerate([(3, 3), (5, 2), (1, 4)]):
+            at = NOW + timedelta(hours=hour)
+            stamp = f"{at - timedelta(minutes=10):%Y-%m-%d %H:%M:%S}"
+            for table, n in (("src", to_source), ("dst", to_target)):
+                values = ", ".join(f"({hour * 10 + i}, '{stamp}')" for i in range(n))
+                _execute(url, f"insert into {table} values {values}")
+            clock = functools.partial(lambda moment: moment, at)
+            run = record_integration(plan, store, trigger="test", clock=clock, now=at)
+            (result,) = run.results
+            m = result.metrics
+            found.append((m.get("source_new_rows"), m.get("target_new_rows")))
+    finally:
+        store.dispose()
+    assert found == [(None, None), (5, 2), (1, 4)]
