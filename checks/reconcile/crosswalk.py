@@ -1,9 +1,9 @@
 """Reconcile through a crosswalk: source and target keep different identifiers, and a mapping
 table (in either side's database or a third one) says which source key is which target key.
 
-The crosswalk is read as distinct (source key, target key) pairs, each with how many pairs
-share its source key and its target key (window counts computed in its database). A pair is
-*mapped* when both counts are 1; a key of several pairs is *ambiguous* (one source key to
+The crosswalk is read as distinct (source key, target key) pairs, grouped by key in its own
+database with how many pairs share the key and the key it maps to. A pair is *mapped* when
+both counts are 1; a key of several pairs is *ambiguous* (one source key to
 several target keys, or several source keys to one target key). A source record is translated
 to its target key through a mapped pair; a record of either side whose key is not in the
 crosswalk, or only in ambiguous pairs, is left out of the comparison and counted on its own.
@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from itertools import groupby
 from typing import IO, Any, Literal
 
 import sqlalchemy as sa
@@ -56,6 +55,7 @@ HELD_ROWS = 250_000  # translated rows held at once by the pass over differing b
 SPILL_BATCH = 10_000  # translated rows written to the spill file at a time
 EXAMPLES = 5  # keys shown per count
 Status = Literal["mapped", "missing", "ambiguous"]
+Pairing = tuple[str, str, bool, bool]  # key, a key it maps to, one to one, maps to several
 COUNTS = (
     "source_keys_not_in_crosswalk",
     "target_keys_not_in_crosswalk",
@@ -196,9 +196,11 @@ def _sorted_rows(side: SqlSide) -> Iterator[tuple[str, tuple[str | None, ...], b
         yield str(_text(values[0])), tuple(map(_text, values[1:-1])), bool(values[-1])
 
 
-def _pairs(side: SqlSide) -> Iterator[tuple[str, str, int, int]]:
-    """Distinct (key, other key) pairs of the crosswalk in byte order of the key, with how
-    many pairs share the key and the other key; pairs with a NULL are left out."""
+def _pairs(side: SqlSide) -> Iterator[Pairing]:
+    """Each key of the crosswalk in byte order, one of the keys it maps to, whether that
+    mapping is one to one (the key in one distinct pair, whose other key is in no other) and
+    whether the key maps to several; pairs with a NULL are left out. The database groups
+    them: one row a key."""
     sub = side.canonical_select().subquery("x")
     other = c.binary(side.dialect, sub.c.f0)
     pairs = (
@@ -207,15 +209,17 @@ def _pairs(side: SqlSide) -> Iterator[tuple[str, str, int, int]]:
         .distinct()
         .subquery("p")
     )
-    query = sa.select(
-        pairs.c.a,
-        pairs.c.b,
-        sa.func.count().over(partition_by=pairs.c.a),
-        sa.func.count().over(partition_by=pairs.c.b),
-    ).order_by(_byte_order(side, pairs.c.a))
+    shared = sa.select(
+        pairs.c.a, pairs.c.b, sa.func.count().over(partition_by=pairs.c.b).label("nb")
+    ).subquery("s")
+    query = (
+        sa.select(shared.c.a, sa.func.min(shared.c.b), sa.func.count(), sa.func.max(shared.c.nb))
+        .group_by(shared.c.a)
+        .order_by(_byte_order(side, shared.c.a))
+    )
     for row in side.stream(query):
         a, b, per_a, per_b = tuple(row)
-        yield str(_text(a)), str(_text(b)), int(per_a), int(per_b)
+        yield str(_text(a)), str(_text(b)), int(per_a) == 1 and int(per_b) == 1, int(per_a) > 1
 
 
 Translated = tuple[Status, str, tuple[str | None, ...], bool]
@@ -230,7 +234,7 @@ class MappedSide:
         self,
         side: SqlSide,
         rows: Callable[[], Iterator[tuple[str, tuple[str | None, ...], bool]]],
-        pairs: Callable[[], Iterator[tuple[str, str, int, int]]],
+        pairs: Callable[[], Iterator[Pairing]],
         translate: bool,
     ) -> None:
         self.side, self._rows, self._pairs, self.translate = side, rows, pairs, translate
@@ -268,42 +272,35 @@ class MappedSide:
     def _merge(
         self,
         records: Iterator[tuple[str, tuple[str | None, ...], bool]],
-        crosswalk: Iterator[tuple[str, str, int, int]],
+        crosswalk: Iterator[Pairing],
     ) -> Iterator[Translated]:
-        groups = groupby(crosswalk, key=lambda p: p[0])
-        group: tuple[str, list[tuple[str, str, int, int]]] | None = None
+        pair = next(crosswalk, None)
         previous: str | None = None
-
-        def advance() -> tuple[str, list[tuple[str, str, int, int]]] | None:
-            found = next(groups, None)
-            if found is None:
-                return None
-            key, pairs = found[0], list(found[1])
-            if group is not None and key <= group[0]:
-                raise ReconcileError(f"{self.dataset.label}: crosswalk keys out of byte order")
-            if len(pairs) > 1:
-                self.counts.ambiguous_keys += 1
-            return key, pairs
-
-        group = advance()
         for key, values, late in records:
             if previous is not None and key <= previous:
                 if key == previous:
                     raise DuplicateKeys(duplicate_message(self.dataset, [(key,)]))
                 raise ReconcileError(f"{self.dataset.label}: keys did not arrive in byte order")
             previous = key
-            while group is not None and group[0] < key:
-                group = advance()
-            status: Status = "missing"
-            mapped = key
-            if group is not None and group[0] == key:
-                pairs = group[1]
-                one = len(pairs) == 1 and pairs[0][2] == 1 and pairs[0][3] == 1
-                status = "mapped" if one else "ambiguous"
-                mapped = pairs[0][1] if self.translate and one else key
-            yield status, mapped, values, late
-        while group is not None:  # the rest of the crosswalk, for its counts
-            group = advance()
+            while pair is not None and pair[0] < key:
+                pair = self._next_pair(crosswalk, pair)
+            if pair is None or pair[0] != key:
+                yield "missing", key, values, late
+            elif pair[2]:
+                yield "mapped", pair[1] if self.translate else key, values, late
+            else:
+                yield "ambiguous", key, values, late
+        while pair is not None:  # the rest of the crosswalk, for its counts
+            pair = self._next_pair(crosswalk, pair)
+
+    def _next_pair(self, crosswalk: Iterator[Pairing], pair: Pairing) -> Pairing | None:
+        """The crosswalk's next key, counting the one left behind when it maps to several."""
+        if pair[3]:
+            self.counts.ambiguous_keys += 1
+        found = next(crosswalk, None)
+        if found is not None and found[0] <= pair[0]:
+            raise ReconcileError(f"{self.dataset.label}: crosswalk keys out of byte order")
+        return found
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight) of the mapped records; records
