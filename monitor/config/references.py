@@ -25,6 +25,7 @@ def find_reference_problems(data: dict[str, Any], base_dir: Path) -> Iterator[tu
         for side in ("source", "target"):
             yield from _check_dataset(integration.get(side), (*loc, side), systems)
         yield from _check_targets(integration, loc, systems)
+        yield from _check_latency_sides(integration, loc, systems)
         for index, ref in enumerate(_list(integration.get("references"))):
             target = _mapping(ref).get("references")
             system = target.split(".")[0] if isinstance(target, str) else None
@@ -57,6 +58,25 @@ def find_reference_problems(data: dict[str, Any], base_dir: Path) -> Iterator[tu
                     "section; add one (smtp: {host: mail.example.com, port: 587, starttls: "
                     "true, sender: dxq@example.com}) or remove the e-mail address",
                 )
+
+
+def _check_latency_sides(
+    integration: dict[str, Any], loc: Loc, systems: dict[str, Any]
+) -> Iterator[tuple[Loc, str]]:
+    """latency reads each side with a WHERE inside a database: neither may be files."""
+    if "latency" not in integration:
+        return
+    for side in ("source", "target"):
+        ref = integration.get(side)
+        system = ref.split(".")[0] if isinstance(ref, str) else _mapping(ref).get("system")
+        if isinstance(system, str) and "files" in _mapping(systems.get(system)):
+            yield (
+                (*loc, "latency"),
+                (
+                    f"the {side} '{system}' is a files system; latency needs SQL systems or API "
+                    "datasets on both sides"
+                ),
+            )
 
 
 def _check_dataset(ref: object, loc: Loc, systems: dict[str, Any]) -> Iterator[tuple[Loc, str]]:

@@ -18,6 +18,7 @@ store: sqlite:///results.db
 systems:
   shop: {url: "sqlite:///shop.db"}
   erp: {url: "sqlite:///erp.db"}
+  wms: {files: "exports/*.csv"}
 integrations:
 """
 
@@ -71,6 +72,8 @@ def test_bad_latency_is_reported_on_its_line(
         + _integration("bad-duration", "key: id\nlatency: {max_p95: 15 minutes, window: 0s}")
         + _integration("unknown", "key: id\nlatency:\n  maxp95: 15m\n  updated_column: u")
         + _integration("no-limit", "key: id\nlatency: {updated_column: {source: a}}")
+        + "  from-files:\n    source: wms\n    target: erp.stock\n    key: sku\n"
+        + "    latency: {max_p95: 15m, updated_column: updated_at}\n"  # line 38
     )
     path.write_text(text)
     assert main(["validate", "-c", str(path)]) == 2
@@ -78,19 +81,21 @@ def test_bad_latency_is_reported_on_its_line(
     shown = (out.out + out.err).strip().splitlines()
     f = str(path)
     expected = [
-        f"{f}:11: integrations.no-column.latency: latency needs the column that says when a "
+        f"{f}:12: integrations.no-column.latency: latency needs the column that says when a "
         "record last changed, on both sides: add updated_column (e.g. updated_at, or {source: "
         "changed_at, target: synced_at}) to latency or to reconcile",
-        f"{f}:15: integrations.no-key.latency: latency needs a 'key' to match source and "
+        f"{f}:16: integrations.no-key.latency: latency needs a 'key' to match source and "
         "target records",
-        f"{f}:20: integrations.bad-duration.latency.max_p95: invalid duration '15 minutes'; "
+        f"{f}:21: integrations.bad-duration.latency.max_p95: invalid duration '15 minutes'; "
         "expected a duration like 90s, 15m, 2h or 1d",
-        f"{f}:20: integrations.bad-duration.latency.window: the window must be longer than "
+        f"{f}:21: integrations.bad-duration.latency.window: the window must be longer than "
         "0s, e.g. 24h",
-        f"{f}:25: integrations.unknown.latency: missing required key 'max_p95'",
-        f"{f}:26: integrations.unknown.latency.maxp95: unknown key 'maxp95'; did you mean "
+        f"{f}:26: integrations.unknown.latency: missing required key 'max_p95'",
+        f"{f}:27: integrations.unknown.latency.maxp95: unknown key 'maxp95'; did you mean "
         "'max_p95'?",
-        f"{f}:32: integrations.no-limit.latency: missing required key 'max_p95'",
-        f"{f}:32: integrations.no-limit.latency.updated_column: missing required key 'target'",
+        f"{f}:33: integrations.no-limit.latency: missing required key 'max_p95'",
+        f"{f}:33: integrations.no-limit.latency.updated_column: missing required key 'target'",
+        f"{f}:38: integrations.from-files.latency: the source 'wms' is a files system; latency "
+        "needs SQL systems or API datasets on both sides",
     ]
-    assert shown == [*expected, "dxq: 8 problems; nothing was run"]
+    assert shown == [*expected, "dxq: 9 problems; nothing was run"]
