@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from store.scheduling import dialect_insert
+from store.scheduling import dialect_insert, take_slot
 from store.schema import firings, heartbeats, runs
 from store.store import ResultStore
 from store.types import require_utc
@@ -55,9 +55,13 @@ def integration_of(key: str) -> str:
     return key.rpartition("@")[0]
 
 
-def record(store: ResultStore, firing: Firing, now: datetime) -> bool:
+def record(
+    store: ResultStore, firing: Firing, now: datetime, slot_owner: str | None = None
+) -> bool:
     """Insert the firing in its state: pending, or queued when the caller sends it to the
-    broker at once; False when it was already recorded."""
+    broker at once; False when it was already recorded. With `slot_owner`, a cron firing's
+    slot is claimed for it in the same transaction (`scheduling.claim_slot`): False when
+    another scheduler claimed it first."""
     if firing.state not in (State.PENDING, State.QUEUED):
         raise ValueError(f"a firing is recorded pending or queued, not {firing.state}")
     row = {
@@ -70,6 +74,10 @@ def record(store: ResultStore, firing: Firing, now: datetime) -> bool:
         "created_at": require_utc(now, "now"),
     }
     with store.transaction() as tx:
+        if slot_owner is not None and firing.scheduled_for is not None:
+            slot = firing.scheduled_for
+            if not take_slot(tx.connection, firing.integration, slot, slot_owner):
+                return False
         stmt = (
             dialect_insert(tx.connection, firings)
             .on_conflict_do_nothing(index_elements=[firings.c.key])

@@ -156,9 +156,14 @@ def drop_leases_of(store: ResultStore, owners: Sequence[str]) -> int:
 
 def claim_slot(store: ResultStore, integration: str, fire_time: datetime, owner: str) -> bool:
     """Claim the cron firing of `integration` at `fire_time`; only the first claimer wins."""
-    at = require_utc(fire_time, "fire_time")
     with store.transaction() as tx:
-        return _take(tx.connection, f"{SLOT_LEASE}{integration}", owner, at, at)
+        return take_slot(tx.connection, integration, fire_time, owner)
+
+
+def take_slot(connection: sa.Connection, integration: str, fire_time: datetime, owner: str) -> bool:
+    """`claim_slot` inside the caller's transaction."""
+    at = require_utc(fire_time, "fire_time")
+    return _take(connection, f"{SLOT_LEASE}{integration}", owner, at, at)
 
 
 def enqueue_run(store: ResultStore, integration: str, requested_by: str, now: datetime) -> int:

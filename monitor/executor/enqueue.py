@@ -37,9 +37,6 @@ class Enqueuer:
         """Record the job's firing (once) and send what is pending; True when recorded here."""
         name = job.plan.name
         if job.fire_time is not None:
-            if not scheduling.claim_slot(self.store, name, job.fire_time, self.owner):
-                log.info("schedule %s: slot=%s taken by another scheduler", name, job.fire_time)
-                return False
             key = firings.firing_key(name, job.fire_time)
         elif job.trigger == Trigger.REQUEST:
             ids = [r.id for r in scheduling.queued_requests(self.store) if r.integration == name]
@@ -56,7 +53,9 @@ class Enqueuer:
             self.config.queue_of(name) if name in self.config.integrations else "dxq",
             firings.State.PENDING if self.broker_down_since else firings.State.QUEUED,
         )
-        if not firings.record(self.store, firing, self.clock()):
+        slot_owner = self.owner if job.fire_time is not None else None  # claimed in one go
+        if not firings.record(self.store, firing, self.clock(), slot_owner):
+            log.info("schedule %s: firing %s taken by another scheduler", name, key)
             return False
         if firing.state == firings.State.PENDING:
             self.flush()  # the broker was down: oldest first
