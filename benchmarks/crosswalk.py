@@ -27,9 +27,7 @@ import sqlalchemy as sa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from dxq_process import MeasuredRun, dxq_run, load_average, monitor_file
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
+from reconcile import MY_ADMIN, PG_ADMIN, teardown
 
 
 def _files(rows: int, tmp: str) -> tuple[str, str, str]:
@@ -98,13 +96,6 @@ def setup(rows: int, tmp: str) -> tuple[str, str, str]:
         )
         conn.exec_driver_sql(f"LOAD DATA LOCAL INFILE '{tgt}' INTO TABLE tgt")
     return name, pg_url, my_url
-
-
-def teardown(name: str) -> None:
-    with sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 INTEGRATIONS = """\
