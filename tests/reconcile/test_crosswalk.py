@@ -172,7 +172,7 @@ def _counts(result: CheckResult, truth: Truth) -> dict[str, int]:
 def test_counts_equal_the_injected_truth(
     kinds: tuple[str, str, str], request: pytest.FixtureRequest
 ) -> None:
-    truth = build_truth(seed=17, matched=1_500, n=23, m=11, k=7, j=4)
+    truth = build_truth(seed=17, matched=800, n=23, m=11, k=7, j=4)
     result = _run(*_load(truth, kinds, request))
     assert result.outcome is Outcome.FAILED, result.reason
     assert _counts(result, truth) == truth.expected
