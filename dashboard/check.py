@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pandas as pd
 import streamlit as st
 
 from checks.anomaly.watch import SeriesKey
 from dashboard import charts, data, sample
 from dashboard.access import sign_in_bar
 from dashboard.anomaly_view import render_watched
+from dashboard.chart_view import show
 from dashboard.context import AppContext, app_context, check_systems, owner_names, side_label
 from dashboard.findings import check_words
 from dashboard.flash import perform, show_flash
-from dashboard.format import ago, as_datetime, badge, duration, literal
+from dashboard.format import ago, as_datetime, badge, duration, literal, status_word
 from dashboard.integration import pick_integration
 from dashboard.run_now import run_now_button
 from monitor import actions
@@ -193,9 +195,26 @@ def _alert(ctx: AppContext, viewer: Viewer, d: CheckDetail) -> None:
 
 
 def _history(ctx: AppContext, d: CheckDetail) -> None:
+    """The recent results: counted in the expander's label, drawn once it is opened (the
+    chart alone would cost a page opened from an alert link Plotly's whole bundle, see
+    dashboard/chart_view.py); `?history=true` in the URL opens it."""
     history = data.check_history(str(ctx.config_path), d.integration, d.check)
-    if not history.empty:
-        st.plotly_chart(charts.history_strip(history), key="history-strip")
+    if history.empty:
+        return
+    section = st.expander(
+        history_label(history), key="history", bind="query-params", icon=":material/timeline:"
+    )
+    if section.open:
+        show(charts.history_strip(history), key="history-strip", where=section)
+
+
+def history_label(history: pd.DataFrame) -> str:
+    """ "Recent results: 30 runs, 18 Failing, 12 Healthy (newest 6 Dec 14:00 UTC)"."""
+    counts = history["outcome"].value_counts()
+    parts = ", ".join(f"{n} {status_word(str(outcome))}" for outcome, n in counts.items())
+    newest = as_datetime(history["created_at"].max())
+    when = f" (newest {newest:%-d %b %H:%M} UTC)" if newest else ""
+    return f"Recent results: {len(history)} runs, {parts}{when}"
 
 
 def _sample(ctx: AppContext, d: CheckDetail) -> None:

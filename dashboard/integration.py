@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
 from dashboard.anomaly_view import render_watched
+from dashboard.chart_view import show
 from dashboard.context import (
     AppContext,
     app_context,
@@ -169,39 +170,41 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
     left, right = st.columns(2) if not (reconcile.empty or freshness.empty) else (st, st)
     if not reconcile.empty:
         limit = integration.reconcile.max_mismatch_rate if integration.reconcile else None
-        left.plotly_chart(
+        show(
             charts.trend_with_limit(
                 reconcile, "avg_value", limit, "Mismatch rate", "%", 100, now=now
             ),
-            key="mismatch-trend",
+            "mismatch-trend",
+            where=left,
         )
     if not freshness.empty:
         max_age = integration.freshness.max_age if integration.freshness else None
         age = data_age(data.latest_checks(path, name))
         side = age.side if age else "target"
         title = f"Data age, {side} ({side_label(ctx.config, name, side)})"
-        right.plotly_chart(
+        show(
             charts.trend_with_limit(
                 freshness, "avg_value", max_age, title, "hours", 1 / 3600, now=now
             ),
-            key="freshness-trend",
+            "freshness-trend",
+            where=right,
         )
     render_latency(ctx, name, now)
     count_check = next((c for c in ("volume", "reconcile") if c in set(trend["check"])), None)
     if count_check:
         counts = data.row_counts(path, name, count_check)
         if not counts.empty:
-            st.plotly_chart(
+            show(
                 charts.row_count_chart(
                     counts,
                     side_label(ctx.config, name, "source"),
                     side_label(ctx.config, name, "target"),
                     now=now,
                 ),
-                key="row-counts",
+                "row-counts",
             )
     names = check_names(ctx, name, data.latest_checks(path, name))
-    st.plotly_chart(charts.pass_rate_heatmap(trend, now=now, labels=names), key="heatmap")
+    show(charts.pass_rate_heatmap(trend, now=now, labels=names), "heatmap")
 
 
 def _keys(ctx: AppContext, name: str) -> None:

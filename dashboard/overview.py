@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
+from dashboard.chart_view import show
 from dashboard.context import AppContext, app_context, check_systems, owner_names, side_label
 from dashboard.data_age import MISMATCH_HELP
 from dashboard.findings import SEVERITY_RANK, check_words, finding
@@ -236,12 +237,7 @@ def _spark(name: str, daily: pd.DataFrame) -> None:
     rates = daily["pass_rate"]
     line, figures = st.columns([3, 2], vertical_alignment="center")
     with line:
-        st.plotly_chart(
-            charts.sparkline(daily),
-            height=charts.SPARK_HEIGHT,
-            config={"displayModeBar": False},
-            key=f"spark-{name}",
-        )
+        show(charts.sparkline(daily), f"spark-{name}", static=True, height=charts.SPARK_HEIGHT)
     figures.caption(
         f"passing: latest **{percent(rates.iloc[-1], 1)}** · lowest {percent(rates.min(), 1)}"
     )

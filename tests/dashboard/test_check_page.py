@@ -167,7 +167,13 @@ def test_check_page_of_a_failing_check_explains_and_reproduces(failing: pd.DataF
     assert at.code and "SELECT" in at.code[0].value.upper()
     frames = [d.value for d in at.dataframe]
     assert any(any(str(c).startswith("key ") for c in f.columns) for f in frames)
-    assert at.get("plotly_chart")  # the history strip
+    # the history strip waits, counted, in its expander (no Plotly for a page opened from an
+    # alert link); ?history=true, or opening it, draws it
+    (label,) = [e.proto.label for e in at.expander if e.proto.label.startswith("Recent results")]
+    assert re.match(r"Recent results: \d+ runs, (.+, )?\d+ Failing", label), label
+    assert not at.get("plotly_chart")
+    opened = open_page("check", integration=row["integration"], check="reconcile", history="true")
+    assert any("Recent results" in c.proto.spec for c in opened.get("plotly_chart"))
 
 
 def test_acknowledging_a_firing_alert_records_who(demo_dashboard: str) -> None:

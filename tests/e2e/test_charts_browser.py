@@ -62,7 +62,9 @@ def test_integration_charts_draw_few_ticks_and_day_month_dates(
 
 
 def test_check_history_strip_draws_day_month_dates(browser: Any, dashboard_url: str) -> None:
-    charts = _drawn_charts(browser, f"{dashboard_url}/check?integration=orders&check=reconcile")
+    # ?history=true opens the Recent results section, which draws the strip only when open
+    url = f"{dashboard_url}/check?integration=orders&check=reconcile&history=true"
+    charts = _drawn_charts(browser, url)
     (strip,) = charts
     assert strip["dates"] and 0 < len(strip["x"]) <= MAX_TICKS
     assert all(DAY_MONTH.match(label) for label in strip["x"]), strip["x"]
