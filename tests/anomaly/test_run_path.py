@@ -1,12 +1,13 @@
 """Anomalies through the one run path (record_integration) against a real store, SQLite and
 PostgreSQL: a watched row count that drops to a third of its usual value — inside every fixed
 rule — becomes a failed `anomaly` result whose alert fires to the receiver that routes match
-by `kind=anomaly`, then resolves when the count is back; every number of every run is a
+by `kind=anomaly`, repeats after the repeat interval, then resolves when the count is back; every number of every run is a
 stored point, and a point marked expected leaves the baseline."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,13 @@ import sqlalchemy as sa
 
 from checks.anomaly.detector import Point, stream
 from monitor import actions
+from monitor.daemon.daemon_alerts import tick_alerts
 from store.schema import alerts, anomaly_feedback, metric_points, notifications
 from store.store import ResultStore
 from tests.anomaly.stock import EVERY, NORMAL, T0, TARGET_ROWS, StockFeed, noise
 from tests.store.pg_schemas import fresh_schema_url
+
+DROP = 24  # the run whose row count drops to a third
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,7 +43,7 @@ def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url:
         assert all(r.outcome == "passed" for r in judged)
         assert _open_alerts(store) == []
 
-        dropped = feed.run_at(24, NORMAL // 3)  # both sides drop: volume still passes
+        dropped = feed.run_at(DROP, NORMAL // 3)  # both sides drop: volume still passes
         (volume,) = [r for r in dropped.results if r.kind == "volume"]
         assert volume.outcome == "passed"
         (anomaly,) = [r for r in dropped.results if r.kind == "anomaly"]
@@ -53,13 +57,19 @@ def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url:
         assert alert["labels"]["kind"] == "anomaly" and alert["state"] == "firing"
         # the integration's owner, and the receiver routes choose by kind=anomaly
         assert _sent_to(store) == {("stock-po", "firing"), ("analysts", "firing")}
+        # unacknowledged, it repeats after the default repeat_interval (4h), as any alert
+        assert tick_alerts(store, T0 + DROP * EVERY + timedelta(hours=3, minutes=59)) == 0
+        assert tick_alerts(store, T0 + DROP * EVERY + timedelta(hours=4, minutes=1)) == 1
+        assert ("analysts", "reminder") in _sent_to(store)
 
         back = feed.run_at(25, NORMAL + 5)
         (anomaly,) = [r for r in back.results if r.kind == "anomaly"]
         assert anomaly.outcome == "passed"
         assert _open_alerts(store) == []
         assert _sent_to(store) == {
-            (who, kind) for who in ("stock-po", "analysts") for kind in ("firing", "resolved")
+            (who, kind)
+            for who in ("stock-po", "analysts")
+            for kind in ("firing", "reminder", "resolved")
         }
 
         with store.reading() as conn:
