@@ -30,7 +30,7 @@ def noise(i: int) -> int:
     return (i * 37) % 61 - 30
 
 
-def monitor_file(tmp_path: Path, store_url: str) -> Path:
+def monitor_file(tmp_path: Path, store_url: str, smtp_port: int = 9) -> Path:
     """The monitor file (no fixed rule catches a drop on both sides; anomalies route by kind
     to the analysts, besides the integration's owner)."""
     db = tmp_path / "stock.db"
@@ -44,7 +44,7 @@ def monitor_file(tmp_path: Path, store_url: str) -> Path:
             "stock-po": {"role": "business", "email": "po@example.com"},
             "analysts": {"role": "maintenance", "email": "analysts@example.com"},
         },
-        "smtp": {"host": "127.0.0.1", "port": 9},
+        "smtp": {"host": "127.0.0.1", "port": smtp_port, "sender": "dxq@example.com"},
         "systems": {"wms": {"url": f"sqlite:///{db}"}},
         "integrations": {
             "stock": {
@@ -80,8 +80,10 @@ class StockFeed:
     alerting: AlertContext | None
 
     @classmethod
-    def open(cls, tmp_path: Path, store_url: str, *, alerting: bool = True) -> StockFeed:
-        config = load_config(monitor_file(tmp_path, store_url))
+    def open(
+        cls, tmp_path: Path, store_url: str, *, alerting: bool = True, smtp_port: int = 9
+    ) -> StockFeed:
+        config = load_config(monitor_file(tmp_path, store_url, smtp_port))
         (plan,) = plan_integrations(config)
         context = alert_context(config) if alerting else None
         return cls(tmp_path, config, ResultStore.open(config.store), plan, context)

@@ -1,11 +1,13 @@
 """Anomalies through the one run path (record_integration) against a real store, SQLite and
 PostgreSQL: a watched row count that drops to a third of its usual value — inside every fixed
 rule — becomes a failed `anomaly` result whose alert fires to the receiver that routes match
-by `kind=anomaly`, repeats after the repeat interval, then resolves when the count is back; every number of every run is a
-stored point, and a point marked expected leaves the baseline."""
+by `kind=anomaly` (its e-mails reach the demo's sink), repeats after the repeat interval,
+then resolves when the count is back; every number of every run is a stored point, and a
+point marked expected leaves the baseline."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,12 +17,15 @@ import pytest
 import sqlalchemy as sa
 
 from checks.anomaly.detector import Point, stream
+from demo.sink import running_sink
 from monitor import actions
 from monitor.daemon.daemon_alerts import tick_alerts
+from monitor.daemon.dispatcher import dispatch_once
 from store.schema import alerts, anomaly_feedback, metric_points, notifications
 from store.store import ResultStore
 from tests.anomaly.stock import EVERY, NORMAL, T0, TARGET_ROWS, StockFeed, noise
 from tests.store.pg_schemas import fresh_schema_url
+from tests.support.ports import free_port
 
 DROP = 24  # the run whose row count drops to a third
 
@@ -34,8 +39,10 @@ def store_url(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[str]:
 
 
 def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url: str) -> None:
-    feed = StockFeed.open(tmp_path, store_url)
+    smtp_port = free_port()
+    feed = StockFeed.open(tmp_path, store_url, smtp_port=smtp_port)
     store = feed.store
+    inbox = tmp_path / "inbox.jsonl"
     try:
         verdicts = [feed.run_at(i, NORMAL + noise(i)) for i in range(24)]
         judged = [r for run in verdicts for r in run.results if r.kind == "anomaly"]
@@ -57,6 +64,15 @@ def test_an_anomaly_fires_routes_by_kind_and_resolves(tmp_path: Path, store_url:
         assert alert["labels"]["kind"] == "anomaly" and alert["state"] == "firing"
         # the integration's owner, and the receiver routes choose by kind=anomaly
         assert _sent_to(store) == {("stock-po", "firing"), ("analysts", "firing")}
+        with running_sink(inbox, smtp_port=smtp_port, http_port=free_port()):  # the demo's
+            later = T0 + DROP * EVERY + timedelta(minutes=1)  # the run took a moment
+            dispatch_once(store, feed.config, worker="test", now=later)
+        mails = [json.loads(line) for line in inbox.read_text().splitlines()]
+        assert sorted(to for m in mails for to in m["to"]) == [
+            "analysts@example.com",
+            "po@example.com",
+        ]
+        assert all("anomaly(volume.target_rows)" in m["subject"] for m in mails), mails
         # unacknowledged, it repeats after the default repeat_interval (4h), as any alert
         assert tick_alerts(store, T0 + DROP * EVERY + timedelta(hours=3, minutes=59)) == 0
         assert tick_alerts(store, T0 + DROP * EVERY + timedelta(hours=4, minutes=1)) == 1
