@@ -13,7 +13,10 @@ nothing heavy, its modules do (numpy, pandas):
   `judge`'s verdicts (tested point by point). A `Verdict` has the observed value, the
   expected value and band (low, high), a signed score in robust standard deviations of the
   detector's own past errors, `anomalous`, and why (`flat`, `drift`, else the band);
-- `model.score_series` / `score_batch`: the engine over arrays (see its docstring).
+- `model.score_series` / `score_batch`: the engine over arrays (see its docstring);
+- `watch`: light, for the run path: a run's numbers as series points (`run_points`), the
+  series an integration watches (`AnomalySpec`) and a verdict as a CheckResult of kind
+  `anomaly` (`anomaly_result`); monitor/run/anomalies.py judges them in every run.
 
 Chosen by measurement (benchmarks/anomalies.py: 1,000 generated hourly series of 90 days with
 trend, daily and weekly seasonality, noise, late and missing runs, outages, and 3,000
