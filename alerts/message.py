@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from alerts.alert import PASSED_AGAIN, Alert, AlertKind, Notification, NotificationKind
 from alerts.owner import Owner
+from alerts.routing import ANOMALY
 from datasources.credentials import mask_credentials
 from datasources.durations import format_duration
 
@@ -76,6 +77,8 @@ def build_message(
         AlertKind.MISSED: "run missed",
         AlertKind.DEAD_LETTER: "notification undeliverable",
     }[alert.kind]
+    if alert.check_kind == ANOMALY:  # a data_quality alert about a watched number
+        what = "unusual value"
     headline = describe(alert)
     if notification.kind is NotificationKind.RESOLVED:
         what, sentence = resolved_words(alert)
