@@ -23,7 +23,6 @@ from datasources.api_dataset import ApiSystem
 from datasources.connection import forget_engine
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
-from datasources.http_api import materialise
 from monitor.run.registry import check_type
 
 log = logging.getLogger("dxq.run")
@@ -48,6 +47,8 @@ def api_datasets(specs: tuple[CheckSpec, ...]) -> Iterator[Prepared]:
     if not wanted:
         yield list(specs)
         return
+    from datasources.http_api import materialise  # httpx loads only for runs that read APIs
+
     with tempfile.TemporaryDirectory(prefix="dxq-api-") as directory:
         read: dict[str, SqlSystem | DatasourceError] = {}
         for name, (system, tables) in wanted.items():

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from store.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("great_expectations", "plotly", "streamlit", "pandas", "pyarrow", "numpy", "alembic")
+HEAVY = (
+    "great_expectations", "plotly", "streamlit", "pandas", "pyarrow", "numpy", "alembic", "httpx"
+)  # fmt: skip
 ROWS = 2_000
 PROBE = f"""
 import runpy, sys
