@@ -115,6 +115,7 @@ def build_demo(
         tick_alerts(store, (times[-1] if times else end) + longest)
     with store.transaction() as tx:  # simulated history: its notifications are never sent
         settle_pending(tx.connection, end, "demo history: recorded, not sent")
+    world.go_live()  # the first live run finds the seeded short stock export: really alerted
     if progress is not None:
         progress.finish(f"{len(times)} days recorded")
     return end

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 WRONG_FOR_DAYS = 20  # one shop price has been wrong since this many days before the end
 STOCK_OUTAGES = {0: (-5, 12), 5: (-3, 1), 9: (-9, -4), 16: (-6, 2), 23: (-4, 1)}  # hours, by plan
 ERP_OUTAGE_PLAN = 12  # the day the ERP interface dropped 15 hours of orders
-SHORT_EXPORT_PLAN = 3  # the day the stock export brought a third of its rows (anomaly only)
+SHORT_EXPORT_PLAN = 3  # the day the stock export brought a third of its rows (anomaly only;
+# it comes back live, DemoWorld.go_live, so the first live run's alert is really sent)
 
 
 @dataclass(frozen=True)

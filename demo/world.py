@@ -59,7 +59,21 @@ class DemoWorld:
 
     def advance_to(self, moment: datetime) -> None:
         """Rewrite every system so it holds exactly the company's state at moment."""
-        snapshot = self._snapshot(moment)
+        self._write(self._snapshot(moment))
+
+    def go_live(self) -> None:
+        """Rewrite every system as the demo's live runs find them after the history: the state
+        at `end`, except that the warehouse's export job, restarted in its outage, rewrote its
+        last file with a third of the rows and the shop imported just those. Both sides agree,
+        so only the anomaly detector notices, on the first live run: its alert is really sent
+        (the history's are recorded, never sent)."""
+        self._write(self._snapshot(self.end, live=True))
+
+    def live_defects(self) -> Defects:
+        """The defects the systems hold after `go_live`, with exact counts."""
+        return self._snapshot(self.end, live=True).defects
+
+    def _write(self, snapshot: Snapshot) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         for name, tables in snapshot.tables.items():
             data.write_database(self.root / name, data.SCHEMAS[name], tables)
@@ -69,7 +83,7 @@ class DemoWorld:
         """The defects present at moment, with exact counts."""
         return self._snapshot(moment).defects
 
-    def _snapshot(self, moment: datetime) -> Snapshot:
+    def _snapshot(self, moment: datetime, *, live: bool = False) -> Snapshot:
         if moment.tzinfo is None:
             raise ValueError("moment must be timezone-aware (UTC)")
         day = (moment - self.first_run) // DAY
@@ -77,7 +91,7 @@ class DemoWorld:
         counts: dict[str, int] = {}
         pim, catalog = self._catalog(moment, day, plan, counts)
         export_at = self._last_export(moment, day)
-        export, stock = self._stock(export_at, day, plan, counts)
+        export, stock = self._stock(export_at, day, plan, counts, short=live)
         shop_orders, sales_orders, transactions, payments = self._orders(moment, day, plan, counts)
         crm, shop_customers, erp_customers = self._customers(day, plan, counts)
         categories: Rows = [(i + 1, name) for i, name in enumerate(data.CATEGORIES)]
@@ -173,16 +187,17 @@ class DemoWorld:
         return at if at >= self.origin else None
 
     def _stock(
-        self, at: datetime | None, day: int, plan: int, counts: dict[str, int]
+        self, at: datetime | None, day: int, plan: int, counts: dict[str, int], *, short: bool
     ) -> tuple[Rows, Rows]:
         counts["stock_mismatches"] = 0
         if at is None:
             return [], []
         pick = data.rng(self.seed, "stock", day)
         off = set(pick.sample(range(len(self.products)), demo_plan.stock_count(plan)))
-        # one day the export brought a third of its rows and the shop imported just those:
-        # both sides agree, so only the anomaly detector notices (docs/monitor-file.md#anomalies)
-        every = 3 if plan == demo_plan.SHORT_EXPORT_PLAN else 1
+        # one day (and again live, `go_live`) the export brought a third of its rows and the
+        # shop imported just those: both sides agree, so only the anomaly detector notices
+        # (docs/monitor-file.md#anomalies)
+        every = 3 if short or plan == demo_plan.SHORT_EXPORT_PLAN else 1
         off = {i for i in off if i % every == 0}
         export: Rows = []
         shop: Rows = []

@@ -5,19 +5,16 @@ Integration page draws every watched series; the Overview card counts open anoma
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 import sqlalchemy as sa
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from dashboard.format import literal
 from store.schema import anomaly_feedback
+from tests.anomaly.figures import band_figures
 from tests.anomaly.stock import EVERY, NORMAL, T0, StockFeed, noise
 from tests.dashboard.support import open_page, open_signed_in, text_of
 
@@ -48,27 +45,9 @@ def dashboard(watched_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     st.cache_resource.clear()
 
 
-def _band_figures(at: AppTest) -> list[dict[str, dict[str, list[float]]]]:
-    """Each drawn band chart as {trace name: {"x": …, "y": …}}."""
-    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    return [
-        {str(t.get("name")): {axis: _values(t.get(axis)) for axis in ("x", "y")} for t in f["data"]}
-        for f in figures
-        if any(t.get("name") == "expected band" for t in f["data"])
-    ]
-
-
-def _values(array: object) -> list[float]:
-    """A trace's values, whether Plotly wrote them as a list or as base64 typed data."""
-    if isinstance(array, dict):
-        raw = base64.b64decode(array["bdata"])
-        return [float(v) for v in np.frombuffer(raw, dtype=np.dtype(array["dtype"]))]
-    return list(array) if isinstance(array, list) else []
-
-
 def test_the_check_page_draws_the_band_and_records_feedback(dashboard: Path) -> None:
     at = open_page("check", actor="ana", integration="stock", check=CHECK)
-    (figure,) = _band_figures(at)
+    (figure,) = band_figures(at)
     assert figure["anomaly (failed)"]["y"] == [NORMAL // 3]  # the dropped run, marked
     assert len(figure["value"]["y"]) == DROP_AT + 1
     low = figure["expected band"]["y"][-1]
@@ -94,14 +73,14 @@ def test_the_check_page_draws_the_band_and_records_feedback(dashboard: Path) -> 
 def test_a_visitor_who_may_not_respond_gets_no_buttons(dashboard: Path) -> None:
     stranger = {"is_logged_in": True, "email": "someone@else.example", "name": "Someone"}
     at = open_signed_in("check", stranger, integration="stock", check=CHECK)
-    assert _band_figures(at)
+    assert band_figures(at)
     assert not [b for b in at.button if b.label == "Mark as expected"]
     assert "Only the integration's owners, on-call and maintenance may mark" in text_of(at)
 
 
 def test_the_integration_page_and_overview_show_the_anomaly(dashboard: Path) -> None:
     at = open_page("integration", integration="stock")
-    assert _band_figures(at)
+    assert band_figures(at)
     overview = open_page("overview")
     text = text_of(overview)
     assert "1 open anomaly" in text
