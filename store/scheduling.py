@@ -73,6 +73,7 @@ class RunningRun:
     started_at: datetime
     host: str | None
     pid: int | None
+    worker: str | None = None  # the `dxq worker` executing it (executor: celery)
 
 
 def dialect_insert(connection: sa.Connection, table: sa.Table) -> Any:
@@ -257,7 +258,9 @@ def beat(
 def running_runs(store: ResultStore) -> list[RunningRun]:
     """Runs still marked `running`."""
     r = runs.c
-    stmt = sa.select(r.id, r.integration, r.started_at, r.host, r.pid).where(r.status == "running")
+    stmt = sa.select(r.id, r.integration, r.started_at, r.host, r.pid, r.worker).where(
+        r.status == "running"
+    )
     with store.transaction() as tx:
         return [RunningRun(*row) for row in tx.connection.execute(stmt.order_by(r.id)).all()]
 

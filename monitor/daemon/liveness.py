@@ -81,7 +81,8 @@ def recover(
         held = {name: owner for name, owner in held.items() if owner not in dead_owners}
     failed: list[int] = []
     for run in running:
-        reason = f"scheduler on {run.host} pid {run.pid} stopped during the run"
+        process = f"worker {run.worker}" if run.worker else "scheduler"
+        reason = f"{process} on {run.host} pid {run.pid} stopped during the run"
         if run.host == host and run.pid is not None:
             if run.pid == me:
                 if started_at is None or run.started_at >= started_at:
