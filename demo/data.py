@@ -66,6 +66,9 @@ SCHEMAS = {
     "psp.db": """
         CREATE TABLE transactions (txn_id TEXT PRIMARY KEY, order_id INTEGER,
             amount NUMERIC(12, 2), currency TEXT, status TEXT, captured_at TIMESTAMP);""",
+    "courier.db": """
+        CREATE TABLE parcels (parcel_no TEXT PRIMARY KEY, status TEXT, picked_up_at TIMESTAMP);
+        CREATE TABLE order_parcels (order_id INTEGER, parcel_no TEXT);""",
 }
 EXPORT_DIR = Path("exports") / "wms"
 

@@ -38,6 +38,9 @@ class Defects:
     erp_missing_customers: int = 0  # crm.customers absent in erp.customers
     both_disagree: int = 0  # customers the shop (no e-mail) and the ERP both get wrong
     stock_export_rows: int = 0  # rows of the warehouse's latest export (and of shop.stock)
+    parcels_returned: int = 0  # courier parcels returned while the shop says delivered
+    orders_not_in_crosswalk: int = 0  # shipped orders (and their parcels) not in order_parcels
+    orders_split: int = 0  # orders in two parcels: one order id mapped to two parcel numbers
 
     @property
     def stock_feed_age(self) -> timedelta | None:

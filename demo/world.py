@@ -1,5 +1,6 @@
-"""The e-commerce demo world: PIM, web shop, ERP, CRM and payment provider as SQLite files plus
-the warehouse's CSV stock export, rebuilt for any moment of a 30-day history with its defects.
+"""The e-commerce demo world: PIM, web shop, ERP, CRM, payment provider and courier as SQLite
+files plus the warehouse's CSV stock export, rebuilt for any moment of a 30-day history with
+its defects.
 
 Defects follow the day plan of `demo_plan`, counted back from the last day, so the final
 moment always holds price mismatches, a stale stock feed, orders missing in the ERP, null
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from demo import data
+from demo import data, shipments
 from demo import defects as demo_plan
 from demo.data import DAY, HOUR, MINUTE, Order, stamp
 from demo.defects import Defects
@@ -92,7 +93,9 @@ class DemoWorld:
         pim, catalog = self._catalog(moment, day, plan, counts)
         export_at = self._last_export(moment, day)
         export, stock = self._stock(export_at, day, plan, counts, short=live)
-        shop_orders, sales_orders, transactions, payments = self._orders(moment, day, plan, counts)
+        shop_orders, sales_orders, transactions, payments, courier = self._orders(
+            moment, day, plan, counts
+        )
         crm, shop_customers, erp_customers = self._customers(day, plan, counts)
         categories: Rows = [(i + 1, name) for i, name in enumerate(data.CATEGORIES)]
         tables = {
@@ -110,6 +113,7 @@ class DemoWorld:
             },
             "crm.db": {"customers": crm},
             "psp.db": {"transactions": transactions},
+            "courier.db": courier,
         }
         wrong = moment >= self.wrong_since
         defects = Defects(
@@ -213,7 +217,7 @@ class DemoWorld:
 
     def _orders(
         self, m: datetime, day: int, plan: int, counts: dict[str, int]
-    ) -> tuple[Rows, Rows, Rows, Rows]:
+    ) -> tuple[Rows, Rows, Rows, Rows, dict[str, Rows]]:
         orders = data.build_orders(self.seed, self.origin, m, self.customers)
         emails = {c.customer_id: c.email for c in self.customers}
         amended: dict[int, list[datetime]] = {}
@@ -264,7 +268,8 @@ class DemoWorld:
             if (n := o.order_id) in erp
         ]
         transactions, payments = self._payments(orders, m, day, plan, counts)
-        return shop_rows, erp_rows, transactions, payments
+        courier = shipments.courier_tables(self.seed, orders, m, day, counts)
+        return shop_rows, erp_rows, transactions, payments, courier
 
     def _payments(
         self, orders: list[Order], m: datetime, day: int, plan: int, counts: dict[str, int]

@@ -19,7 +19,7 @@ from store.schema import latest_results
 from store.store import ResultStore
 from tests.dashboard.support import APP, open_page, text_of
 
-NAMES = ("product-catalog", "stock-levels", "orders", "customers", "payments")
+NAMES = ("product-catalog", "stock-levels", "orders", "customers", "payments", "shipments")
 
 
 @pytest.mark.usefixtures("demo_dashboard")

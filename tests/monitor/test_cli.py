@@ -34,7 +34,7 @@ def test_help_lists_the_commands() -> None:
 def test_validate_accepts_the_demo(demo_env: dict[str, str]) -> None:
     result = dxq("validate", "-c", str(DEMO), env=demo_env)
     assert result.returncode == 0, result.stderr
-    assert "5 integrations" in result.stdout
+    assert "6 integrations" in result.stdout
 
 
 def test_validate_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
@@ -75,7 +75,7 @@ def test_run_json_reports_the_seeded_defects_and_exits_1(demo_env: dict[str, str
     doc = json.loads(result.stdout)
     assert doc["run_started_at"].endswith("Z")
     names = [i["integration"] for i in doc["integrations"]]
-    assert len(names) == 5
+    assert len(names) == 6
     by_name = {i["integration"]: i for i in doc["integrations"]}
     for integration in doc["integrations"]:
         assert integration["outcome"] in ("passed", "warned", "failed", "error")

@@ -15,7 +15,7 @@ from demo.world import GRACE, DemoWorld
 
 END = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 PROJECT = Path(__file__).resolve().parents[2]
-DATABASES = ("pim", "shop", "erp", "crm", "psp")
+DATABASES = ("pim", "shop", "erp", "crm", "psp", "courier")
 
 
 def dump(root: Path) -> dict[str, list[str]]:
@@ -200,7 +200,7 @@ def test_the_monitor_file_validates_and_names_every_suite() -> None:
     from monitor.config.loading import load_config
 
     config = load_config(PROJECT / "demo" / "dxq.yml", {"DXQ_DEMO_DIR": "/tmp/dxq-demo"})
-    assert len(config.integrations) == 5
+    assert len(config.integrations) == 6
     named = {Path(s.suite).stem for i in config.integrations.values() for s in i.suites}
     assert named == {p.stem for p in (PROJECT / "demo" / "suites").glob("*.json")}
     for integration in config.integrations.values():
@@ -256,7 +256,7 @@ def test_each_integration_has_good_and_bad_days_and_payments_end_healthy(
     assert final.psp_missing_payments == 0 and final.price_mismatches > 10
 
 
-def test_the_recorded_history_ends_with_payments_healthy_and_four_failing(
+def test_the_recorded_history_ends_with_payments_healthy_and_five_failing(
     demo_env: dict[str, str],
 ) -> None:
     path = demo_env["DXQ_STORE_URL"].removeprefix("sqlite:///")
@@ -270,8 +270,8 @@ def test_the_recorded_history_ends_with_payments_healthy_and_four_failing(
     conn.close()
     assert days == 3
     assert last.pop("payments") == "passed"
-    assert last == dict.fromkeys(("product-catalog", "stock-levels", "orders", "customers"),
-                                 "failed")  # fmt: skip
+    assert last == dict.fromkeys(("product-catalog", "stock-levels", "orders", "customers",
+                                  "shipments"), "failed")  # fmt: skip
 
 
 def test_the_demo_never_uses_an_exported_store_url(
@@ -346,6 +346,7 @@ def test_an_explicit_empty_store_receives_the_history(tmp_path: Path) -> None:
     with sqlite3.connect(store) as conn:
         runs = dict(conn.execute("SELECT integration, status FROM runs").fetchall())
     conn.close()
-    assert set(runs) == {"product-catalog", "stock-levels", "orders", "customers", "payments"}
+    assert set(runs) == {"product-catalog", "stock-levels", "orders", "customers", "payments",
+                         "shipments"}  # fmt: skip
     assert runs["payments"] == "passed" and runs["orders"] == "failed"
     assert not (tmp_path / "state" / "results.db").exists()

@@ -165,7 +165,7 @@ def test_the_demo_builds_in_the_working_directory_and_validates(
     assert len(list(copy.parent.glob("suites/*.json"))) >= 5
     assert not (_site_packages(installed) / ".dxq").exists(), "the demo wrote into the venv"
     out = _must(installed.run("dxq", "validate", "-c", ".dxq/demo/dxq.yml"))
-    assert out.startswith("ok: 5 integrations"), out
+    assert out.startswith("ok: 6 integrations"), out
     broken = installed.work / "broken.yml"
     broken.write_text("integrations: {}\nnot_a_key: 1\n")
     bad = installed.run("dxq", "validate", "-c", str(broken))
