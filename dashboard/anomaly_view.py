@@ -12,6 +12,7 @@ import streamlit as st
 
 from checks.anomaly.watch import SeriesKey
 from dashboard import charts
+from dashboard.chart_view import show
 from dashboard.context import AppContext, app_context
 from dashboard.flash import perform
 from dashboard.format import literal
@@ -74,7 +75,7 @@ def render_watched(
             continue
         verdicts = _verdicts(path, integration, key.check, key.metric)
         figure = charts.band_chart(points, verdicts, key.name, now=now)
-        st.plotly_chart(figure, key=f"band-{key.name}")
+        show(figure, f"band-{key.name}")
         if verdicts.empty:
             st.caption("Still learning: too little history for a verdict yet.")
             continue

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, data
+from dashboard.chart_view import show
 from dashboard.context import AppContext
 from dashboard.format import duration
 
@@ -27,7 +28,7 @@ def render_latency(ctx: AppContext, name: str, now: datetime) -> None:
     history = data.metric_history(path, name, "latency", ("p50_s", "p95_s", "waiting"))
     if history.empty:
         return
-    st.plotly_chart(charts.latency_chart(history, latency.max_p95, now=now), key="latency-trend")
+    show(charts.latency_chart(history, latency.max_p95, now=now), "latency-trend")
     last = history.iloc[-1]
     waiting = 0 if pd.isna(last["waiting"]) else int(last["waiting"])
     st.caption(
