@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.dashboard.support import copy_store
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "demo" / "dxq.yml"
 
@@ -69,8 +73,15 @@ def test_missing_monitor_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_run_json_reports_the_seeded_defects_and_exits_1(demo_env: dict[str, str]) -> None:
-    result = dxq("run", "-c", str(DEMO), "--format", "json", env=demo_env)
+@pytest.fixture
+def own_store(demo_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The demo's environment with a copy of its results store: a run here records runs and
+    pending notifications that the dashboard tests sharing the session's store must not see."""
+    return {**demo_env, "DXQ_STORE_URL": copy_store(demo_env["DXQ_STORE_URL"], tmp_path / "r.db")}
+
+
+def test_run_json_reports_the_seeded_defects_and_exits_1(own_store: dict[str, str]) -> None:
+    result = dxq("run", "-c", str(DEMO), "--format", "json", env=own_store)
     assert result.returncode == 1, result.stderr
     doc = json.loads(result.stdout)
     assert doc["run_started_at"].endswith("Z")
@@ -98,8 +109,8 @@ def test_run_json_reports_the_seeded_defects_and_exits_1(demo_env: dict[str, str
     assert stock["freshness"]["outcome"] == "failed"
 
 
-def test_run_one_integration_by_name(demo_env: dict[str, str]) -> None:
-    result = dxq("run", "-c", str(DEMO), "stock-levels", "--format", "json", env=demo_env)
+def test_run_one_integration_by_name(own_store: dict[str, str]) -> None:
+    result = dxq("run", "-c", str(DEMO), "stock-levels", "--format", "json", env=own_store)
     doc = json.loads(result.stdout)
     assert [i["integration"] for i in doc["integrations"]] == ["stock-levels"]
 
