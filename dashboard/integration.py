@@ -164,7 +164,7 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
     if trend.empty:
         st.info("No daily history yet: trends appear after the first day of runs.")
         return
-    reconcile = trend[trend["kind"] == "reconcile"]
+    reconcile = _across_targets(trend[trend["kind"] == "reconcile"])
     freshness = trend[trend["kind"] == "freshness"]
     # side by side when both exist; one alone takes the page's width, not half of it
     left, right = st.columns(2) if not (reconcile.empty or freshness.empty) else (st, st)
@@ -205,6 +205,16 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
             )
     names = check_names(ctx, name, data.latest_checks(path, name))
     show(charts.pass_rate_heatmap(trend, now=now, labels=names), "heatmap")
+
+
+def _across_targets(days: pd.DataFrame) -> pd.DataFrame:
+    """One row a day: with `targets`, each target's reconcile has its own daily rollup; the
+    line is their mean and the worst of any target (one row a day already without)."""
+    if days["check"].nunique() <= 1:
+        return days
+    return days.groupby("day", as_index=False).agg(
+        avg_value=("avg_value", "mean"), max_value=("max_value", "max")
+    )
 
 
 def _keys(ctx: AppContext, name: str) -> None:

@@ -4,11 +4,15 @@ matrix, each equal to the ground truth the demo injected on its last day."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from dashboard.golden_view import AGREES, EXTRA, MISSING, field_counts, record_matrix
 from demo.world import DemoWorld
@@ -90,3 +94,33 @@ def test_the_overview_says_which_target_a_finding_is_about(tmp_path: Path) -> No
     assert f"{truth.erp_missing_customers:,} missing in erp" in found  # type: ignore[attr-defined]
     assert f"{truth.duplicate_customers:,} missing in crm" in found  # type: ignore[attr-defined]
     assert "missing in shop" not in found
+
+
+def test_the_mismatch_trend_of_several_targets_is_one_value_a_day(demo_dashboard: str) -> None:
+    """Each target's reconcile has its own daily rollup; the Integration page's mismatch line
+    is their mean, the worst line the worst of any target (not both targets' values zigzagging
+    on one line)."""
+    at = open_page("integration", integration="customers")
+    [spec] = [
+        json.loads(c.proto.spec) for c in at.get("plotly_chart") if "Mismatch rate" in c.proto.spec
+    ]
+    mean, worst = spec["data"][0], spec["data"][1]
+    assert len(set(mean["x"])) == len(mean["x"]), "one point a day"
+    engine = sa.create_engine(demo_dashboard)
+    with engine.connect() as c:
+        rows = pd.read_sql(
+            "SELECT day, headline_max FROM daily_rollups WHERE integration = 'customers' "
+            "AND kind = 'reconcile'",
+            c,
+        )
+    engine.dispose()
+    assert rows.groupby("day").size().max() == 2, "two targets a day in the store"
+    expected = sorted(rows.groupby("day")["headline_max"].max() * 100)
+    assert sorted(_values(worst["y"])) == pytest.approx(expected)
+
+
+def _values(data: list[float] | dict[str, str]) -> list[float]:
+    """A trace's values, plain or in Plotly's typed-array form ({"dtype", "bdata"})."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
