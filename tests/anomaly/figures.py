@@ -13,13 +13,16 @@ def band_figures(at: AppTest) -> list[dict[str, dict[str, list[float]]]]:
     """Each drawn band chart as {trace name: {"x": …, "y": …}}."""
     figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     return [
-        {str(t.get("name")): {axis: _values(t.get(axis)) for axis in ("x", "y")} for t in f["data"]}
+        {
+            str(t.get("name")): {axis: trace_values(t.get(axis)) for axis in ("x", "y")}
+            for t in f["data"]
+        }
         for f in figures
         if any(t.get("name") == "expected band" for t in f["data"])
     ]
 
 
-def _values(array: object) -> list[float]:
+def trace_values(array: object) -> list[float]:
     """A trace's values, whether Plotly wrote them as a list or as base64 typed data."""
     if isinstance(array, dict):
         raw = base64.b64decode(array["bdata"])

@@ -4,18 +4,17 @@ matrix, each equal to the ground truth the demo injected on its last day."""
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from dashboard.golden_view import AGREES, EXTRA, MISSING, field_counts, record_matrix
 from demo.world import DemoWorld
+from tests.anomaly.figures import trace_values
 from tests.conftest import DEMO_END
 from tests.dashboard.support import open_page
 
@@ -116,11 +115,4 @@ def test_the_mismatch_trend_of_several_targets_is_one_value_a_day(demo_dashboard
     engine.dispose()
     assert rows.groupby("day").size().max() == 2, "two targets a day in the store"
     expected = sorted(rows.groupby("day")["headline_max"].max() * 100)
-    assert sorted(_values(worst["y"])) == pytest.approx(expected)
-
-
-def _values(data: list[float] | dict[str, str]) -> list[float]:
-    """A trace's values, plain or in Plotly's typed-array form ({"dtype", "bdata"})."""
-    if isinstance(data, dict):
-        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
-    return list(data)
+    assert sorted(trace_values(worst["y"])) == pytest.approx(expected)
