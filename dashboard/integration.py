@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from checks.anomaly.watch import SeriesKey
 from dashboard import charts, data
 from dashboard.access import sign_in_bar
-from dashboard.anomaly_view import render_watched
+from dashboard.anomaly_view import render_watched, watched
 from dashboard.chart_view import show
 from dashboard.context import (
     AppContext,
@@ -191,7 +192,10 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
         )
     render_latency(ctx, name, now)
     count_check = next((c for c in ("volume", "reconcile") if c in set(trend["check"])), None)
-    if count_check:
+    banded = {SeriesKey(count_check or "", f"{side}_rows") for side in ("source", "target")}
+    if count_check and banded <= set(watched(ctx, name)):
+        st.caption("Row counts: drawn with their expected bands under Watched numbers below.")
+    elif count_check:
         counts = data.row_counts(path, name, count_check)
         if not counts.empty:
             show(

@@ -56,3 +56,18 @@ def test_check_page_draws_its_history_only_when_opened(demo_dashboard: str) -> N
     opened = open_page("check", integration="orders", check="volume", history="true")
     assert any("Recent results" in c.proto.spec for c in opened.get("plotly_chart"))
     assert _problems(opened) == {}
+
+
+def test_row_counts_watched_with_their_bands_are_drawn_once(demo_dashboard: str) -> None:
+    """stock-levels watches both row counts (`anomalies:`), so they are drawn with their bands
+    under Watched numbers and not again as the plain "Row counts" chart; orders watches none."""
+
+    def titles(at: AppTest) -> list[str]:
+        specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+        return [s.get("layout", {}).get("title", {}).get("text", "") for s in specs]
+
+    stock = titles(open_page("integration", integration="stock-levels"))
+    assert not [t for t in stock if t.startswith("Row counts")], stock
+    assert {"volume.source_rows", "volume.target_rows"} <= set(stock), stock
+    orders = titles(open_page("integration", integration="orders"))
+    assert [t for t in orders if t.startswith("Row counts")], orders
