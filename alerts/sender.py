@@ -50,7 +50,7 @@ def deliver(
 
 def test_message(owner: Owner, now: datetime, dashboard_url: str = "") -> Message:
     """A harmless message that says who asked for it and when."""
-    stamp = f"{now:%Y%m%dT%H%M%S}"
+    stamp = f"{now:%Y%m%dT%H%M%S%f}"  # to the microsecond: two tests within a second are two
     return Message(
         kind="test",
         alert_kind="test",
