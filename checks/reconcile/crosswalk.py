@@ -41,13 +41,13 @@ from checks.reconcile.checksum_engine import (
     null_message,
     reconcile_across,
 )
+from checks.reconcile.crosswalk_streams import Pairing, crosswalk_pairs, sorted_rows
 from checks.reconcile.errors import DuplicateKeys, NullKeys, ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan, build_plan, column_named, pair_columns
 from checks.reconcile.sql_columns import describe
 from checks.reconcile.sql_side import SqlSide, prepared
 from checks.reconcile.tally import Tally
 from checks.spec import ReconcileSpec
-from datasources import canonical as c
 from datasources.connection import read_only
 from datasources.dataset import Dataset, SqlSystem
 
@@ -55,7 +55,6 @@ HELD_ROWS = 250_000  # translated rows held at once by the pass over differing b
 SPILL_BATCH = 10_000  # translated rows written to the spill file at a time
 EXAMPLES = 5  # keys shown per count
 Status = Literal["mapped", "missing", "ambiguous"]
-Pairing = tuple[str, str, bool, bool]  # key, a key it maps to, one to one, maps to several
 COUNTS = (
     "source_keys_not_in_crosswalk",
     "target_keys_not_in_crosswalk",
@@ -123,8 +122,12 @@ def evaluate_crosswalk(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally,
         x_cols = cols["crosswalk"]
         by_xs = SqlSide(spec.crosswalk, conns["xs"], plans.by_xs, "target", x_cols)
         by_xt = SqlSide(spec.crosswalk, conns["xt"], plans.by_xt, "target", x_cols)
-        s_side = MappedSide(source, lambda: _sorted_rows(source), lambda: _pairs(by_xs), True)
-        t_side = MappedSide(target, lambda: _sorted_rows(target), lambda: _pairs(by_xt), False)
+        s_side = MappedSide(
+            source, lambda: sorted_rows(source), lambda: crosswalk_pairs(by_xs), True
+        )
+        t_side = MappedSide(
+            target, lambda: sorted_rows(target), lambda: crosswalk_pairs(by_xt), False
+        )
         stack.callback(s_side.close)
         stack.callback(t_side.close)
         tally, fetched = reconcile_across(plans.main, s_side, t_side)
@@ -172,54 +175,6 @@ def _check_keys(side: SqlSide, unique: list[tuple[str, ...]]) -> None:
         dupes = side.duplicates()
         if dupes:
             raise DuplicateKeys(duplicate_message(side.dataset, dupes))
-
-
-def _byte_order(side: SqlSide, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """The canonical key ordered byte by byte (Python's order of the decoded text)."""
-    return column.collate("C") if side.dialect == "postgresql" else column
-
-
-def _text(value: Any) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).decode("utf-8")
-    return None if value is None else str(value)
-
-
-def _sorted_rows(side: SqlSide) -> Iterator[tuple[str, tuple[str | None, ...], bool]]:
-    """(key, fields, in flight) of one side, in byte order of the canonical key."""
-    sub = side.canonical_select().subquery("canon")
-    query = sa.select(*sub.c).order_by(_byte_order(side, sub.c.k0))
-    for row in side.stream(query):
-        values: tuple[Any, ...] = tuple(row)
-        yield str(_text(values[0])), tuple(map(_text, values[1:-1])), bool(values[-1])
-
-
-def _pairs(side: SqlSide) -> Iterator[Pairing]:
-    """Each key of the crosswalk in byte order, one of the keys it maps to, whether that
-    mapping is one to one (the key in one distinct pair, whose other key is in no other) and
-    whether the key maps to several; pairs with a NULL are left out. The database groups
-    them: one row a key."""
-    sub = side.canonical_select().subquery("x")
-    other = c.binary(side.dialect, sub.c.f0)
-    pairs = (
-        sa.select(sub.c.k0.label("a"), other.label("b"))
-        .where(sub.c.k0.is_not(None), sub.c.f0.is_not(None))
-        .distinct()
-        .subquery("p")
-    )
-    shared = sa.select(
-        pairs.c.a, pairs.c.b, sa.func.count().over(partition_by=pairs.c.b).label("nb")
-    ).subquery("s")
-    query = (
-        sa.select(shared.c.a, sa.func.min(shared.c.b), sa.func.count(), sa.func.max(shared.c.nb))
-        .group_by(shared.c.a)
-        .order_by(_byte_order(side, shared.c.a))
-    )
-    for row in side.stream(query):
-        a, b, per_a, per_b = tuple(row)
-        yield str(_text(a)), str(_text(b)), int(per_a) == 1 and int(per_b) == 1, int(per_a) > 1
 
 
 Translated = tuple[Status, str, tuple[str | None, ...], bool]
