@@ -9,6 +9,12 @@ wall time outside the checks (start-up, monitor file, probes, store; target 0.5 
 time and peak RSS (target 150 MB), against `python -c "import sqlalchemy, ..."` (the libraries
 any such run needs).
 
+Every child runs with compiled bytecode, as an installed package has (pip compiles it at
+install time): with PYTHONDONTWRITEBYTECODE set, as in some shells, each `dxq` process would
+compile the project's modules from source again (about 0.2 s more here). The bytecode goes to
+a private PYTHONPYCACHEPREFIX, so nothing is written into the checkout; one warm-up run of each
+command fills it before the timed runs.
+
     .venv/bin/python benchmarks/cli_start.py [--runs 7]
 """
 
@@ -28,6 +34,7 @@ LIBRARIES = "sqlalchemy, psycopg, pymysql, pydantic, yaml"  # what a run of SQL 
 
 
 def best_of(command: list[str], runs: int, env: dict[str, str]) -> float:
+    subprocess.run(command, env=env, cwd=ROOT, check=False, capture_output=True)  # warm-up
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -53,6 +60,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the children inherit it (dxq_process)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "dxq-bench-pycache")
     env = {**os.environ, "DXQ_DEMO_DIR": str(ROOT / ".dxq" / "demo")}
     bound = best_of([sys.executable, "-c", "pass"], runs, env)
     print(f"lower bound (python -c pass): {bound * 1000:.0f} ms")
@@ -81,6 +90,7 @@ def run_overhead(runs: int, env: dict[str, str]) -> None:
             "  lineitem:\n    source: pg.lineitem\n    target: my.lineitem\n"
             f"    key: [{key}]\n    compare: [{', '.join(tpch_data.COMPARED)}]\n",
         )
+        dxq_run(config)  # warm-up: bytecode, and the databases' caches
         measured = [dxq_run(config) for _ in range(runs)]
     best = min(measured, key=lambda m: m.overhead_s)
     print(

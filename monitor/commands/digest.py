@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from datasources.printable import one_line
-from store.store import ResultStore
 
 if TYPE_CHECKING:  # the digest modules read the store with pandas: loaded when a digest is made
     from monitor.config.model import Config
+    from store.store import ResultStore  # and the store (SQLAlchemy) only by this command
 
 USAGE_ERROR = 2
 NOBODY = "dxq digest: no owner with an e-mail address owns an integration"
@@ -51,6 +51,7 @@ def digest_command(
         print(f"dxq: unknown owner {owner!r}; owners: {known}", file=err)
         return USAGE_ERROR
     from monitor.daemon.digests import send_now
+    from store.store import ResultStore
 
     only = None if owner is None else [owner]
     moment = now or datetime.now(UTC)

@@ -10,7 +10,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datasources.printable import one_line
 from monitor.commands.metrics_options import (
@@ -18,10 +18,12 @@ from monitor.commands.metrics_options import (
     metrics_endpoint,
     start_metrics,
 )
-from monitor.config.model import Config
 from monitor.errors import MonitorError
 
-Loader = Callable[[Any], Config]
+if TYPE_CHECKING:  # the parser is built on every `dxq` start: no pydantic models for it
+    from monitor.config.model import Config
+
+Loader = Callable[[Any], "Config"]
 
 
 def declare_executor_commands(sub: Any, load: Loader) -> None:

@@ -107,3 +107,15 @@ def test_a_fused_suite_run_loads_no_gx(tmp_path: Path, pg_url: str, mariadb_url:
     assert outcomes == [("fused", "passed"), ("fused", "failed")]  # MariaDB's last price: 1 over
     assert loaded == []
     assert peak_kb < 150 * 1024
+
+
+def test_the_parser_loads_neither_the_store_nor_the_models() -> None:
+    """`dxq --help` (the parser every command builds first) loads neither SQLAlchemy (the
+    store) nor pydantic (the monitor file's models): the commands import them when they run."""
+    probe = PROBE.replace(repr(HEAVY), repr(("sqlalchemy", "pydantic", *HEAVY)))
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "--help"], capture_output=True, text=True, timeout=60
+    )
+    word, code, _, loaded = done.stderr.splitlines()[-1].split(" ")
+    assert "COMMAND" in done.stdout
+    assert (word, code, loaded) == ("LEAN", "0", "")
