@@ -27,6 +27,7 @@ from datasources.errors import (
     QueryTimeout,
     SystemUnreachable,
 )
+from datasources.idle_ping import ping_when_idle
 
 log = logging.getLogger("dxq.datasources")
 _engines: dict[tuple[str, float, float], sa.Engine] = {}
@@ -96,13 +97,14 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
         connect_args["timeout"] = system.connect_timeout_s
     connect_args.update(single_statement_args(url))
     try:
-        engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        engine = sa.create_engine(url, connect_args=connect_args)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
         raise SystemUnreachable(
             f"system {system.name!r} ({mask_url(system.url)}): cannot use this URL: {exc}"
         ) from exc
     if backend == "sqlite":
         install_sqlite_deadline(engine, system.query_timeout_s)
+    ping_when_idle(engine)  # not on every checkout: datasources/idle_ping.py
     track_checkouts(engine)
     return engine
 

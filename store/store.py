@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from checks.result import CheckResult
 from datasources.credentials import mask_url
+from datasources.idle_ping import ping_when_idle
 from store.errors import MigrationFailed, StoreError, StoreUnavailable
 from store.migration import is_current, upgrade_to_head
 from store.origin import RunOrigin
@@ -164,7 +165,8 @@ SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another writer's lock
 
 def _create_engine(url: sa.URL) -> sa.Engine:
     if url.get_backend_name() != "sqlite":
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url)
+        ping_when_idle(engine)  # not on every checkout: datasources/idle_ping.py
     else:
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

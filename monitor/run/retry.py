@@ -4,6 +4,13 @@ number of quick probes with backoff (well under a minute in all), then the run g
 and records what it finds, so an `error` result and a `run_error` alert come out at once and
 the next slot tries again.
 
+A system that answered a moment ago (a connection of it came back from use within the last
+second, `datasources.idle_ping.answered_within`) is not probed before the run: on a busy
+worker that probe was a connection checkout and three statements a run for nothing. Should it
+have gone away meanwhile, the run's own checks meet the same connection error, translated to
+the same cause (`datasources.connection.translate_error`); the run path then waits for it
+after the checks and runs them again, as it would have after a failed probe.
+
 Whether an error is worth waiting for is read from its machine-readable cause
 (`datasources.errors.Cause`), never from its English text."""
 
@@ -30,6 +37,7 @@ class Systems(StrEnum):
     """What the probes found."""
 
     ANSWERED = "answered"  # every system answered the first probe
+    TRUSTED = "trusted"  # not every system was probed: they answered a moment ago
     RECOVERED = "recovered"  # a system answered after waiting for it
     DOWN = "down"  # a system still could not be reached when the waiting ended
 
@@ -56,6 +64,17 @@ def probe(system: SqlSystem) -> DatasourceError | None:
     return None
 
 
+def answered_lately(system: SqlSystem) -> bool:
+    """Whether `system` answered a moment ago (`datasources.idle_ping.answered_within`)."""
+    from datasources.connection import engine_for
+    from datasources.idle_ping import answered_within
+
+    try:
+        return answered_within(engine_for(system))
+    except DatasourceError:  # a URL no engine can be made of: the probe reports it
+        return False
+
+
 def sql_systems(plan: IntegrationPlan) -> list[SqlSystem]:
     """The SQL systems every check of the plan reads, referenced tables included."""
     found: list[Dataset] = [plan.source, plan.target]
@@ -69,13 +88,21 @@ def sql_systems(plan: IntegrationPlan) -> list[SqlSystem]:
 
 
 def await_systems(
-    plan: IntegrationPlan, policy: RetryPolicy = RETRY, waiting: Waiting | None = None
+    plan: IntegrationPlan,
+    policy: RetryPolicy = RETRY,
+    waiting: Waiting | None = None,
+    *,
+    trust_lately: bool = False,
 ) -> Systems:
     """Probe the plan's SQL systems, retrying as `policy` says while one cannot be reached.
-    Stops early when the current run budget is cancelled or half of it is spent."""
+    Stops early when the current run budget is cancelled or half of it is spent. With
+    `trust_lately`, a system that answered a moment ago is not probed (`Systems.TRUSTED`)."""
     give_up = give_up_at()
-    waited = False
+    waited = trusted = False
     for system in sql_systems(plan):
+        if trust_lately and answered_lately(system):
+            trusted = True
+            continue
         waits = policy.waits()
         attempt = 0
         while (error := probe(system)) is not None and is_transient(error):
@@ -96,4 +123,6 @@ def await_systems(
                 waiting(note)
             time.sleep(wait)
             waited = True
-    return Systems.RECOVERED if waited else Systems.ANSWERED
+    if waited:
+        return Systems.RECOVERED
+    return Systems.TRUSTED if trusted else Systems.ANSWERED

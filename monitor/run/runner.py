@@ -144,7 +144,8 @@ def record_integration(
 
     1. The run is recorded as `running`.
     2. Systems that cannot be reached are waited for as `retry` says; the wait shows as the
-       running run's reason (the Runs page).
+       running run's reason (the Runs page). A system that answered a moment ago is not
+       probed (monitor/run/retry.py).
     3. Every check is evaluated. When checks erred because a system could not be reached
        (cause `unreachable`) and it answers again within the policy, the checks run once
        more; only that attempt counts. Every number the run measured becomes a point of
@@ -188,22 +189,30 @@ def record_integration(
         except StoreError as exc:
             log.error("%s: run %d: the wait could not be shown: %s", plan.name, run_id, exc.line())
 
-    systems = await_systems(plan, retry, waiting)
+    systems = await_systems(plan, retry, waiting, trust_lately=True)
     run = run_integration(plan, started, previous_schema=previous, clock=run_clock, since=since)
-    if (
-        systems is not Systems.DOWN
-        and any(r.cause is Cause.UNREACHABLE for r in run.results)
-        and await_systems(plan, retry, waiting) is Systems.RECOVERED
-    ):
-        log.warning(
-            "%s: a system was unreachable during the run and answers again: rerun", plan.name
-        )
-        run = run_integration(plan, started, previous_schema=previous, clock=run_clock, since=since)
+    if systems is not Systems.DOWN and any(r.cause is Cause.UNREACHABLE for r in run.results):
+        after = await_systems(plan, retry, waiting)
+        if _run_again(after, systems):
+            log.warning(
+                "%s: a system was unreachable during the run (then: %s): rerun", plan.name, after
+            )
+            run = run_integration(
+                plan, started, previous_schema=previous, clock=run_clock, since=since
+            )
     points = measured_points(plan, run)
     judged = judge_points(store, plan, points)  # the anomaly results of watched series
     run = dataclasses.replace(run, results=run.results + tuple(judged))
     failed = _complete(store, run_id, run, alerting, _timed_out(plan, run), points)
     return dataclasses.replace(run, run_id=run_id, not_recorded=failed)
+
+
+def _run_again(after: Systems, before: Systems) -> bool:
+    """Whether checks that could not reach a system run once more: it answered after a wait;
+    or it was not probed before the run, so these checks were the probe, and the checks run
+    after the waiting as they would have after a failed probe (the same results and reasons,
+    a system still down included)."""
+    return after is Systems.RECOVERED or before is Systems.TRUSTED
 
 
 def _timed_out(plan: IntegrationPlan, run: IntegrationRun) -> str | None:
