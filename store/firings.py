@@ -62,6 +62,15 @@ def record(
     broker at once; False when it was already recorded. With `slot_owner`, a cron firing's
     slot is claimed for it in the same transaction (`scheduling.claim_slot`): False when
     another scheduler claimed it first."""
+    with store.transaction() as tx:
+        return record_in(tx.connection, firing, now, slot_owner)
+
+
+def record_in(
+    connection: sa.Connection, firing: Firing, now: datetime, slot_owner: str | None = None
+) -> bool:
+    """`record` inside the caller's transaction (the scheduler records firings due together
+    in one)."""
     if firing.state not in (State.PENDING, State.QUEUED):
         raise ValueError(f"a firing is recorded pending or queued, not {firing.state}")
     row = {
@@ -73,17 +82,16 @@ def record(
         "state": str(firing.state),
         "created_at": require_utc(now, "now"),
     }
-    with store.transaction() as tx:
-        if slot_owner is not None and firing.scheduled_for is not None:
-            slot = firing.scheduled_for
-            if not take_slot(tx.connection, firing.integration, slot, slot_owner):
-                return False
-        stmt = (
-            dialect_insert(tx.connection, firings)
-            .on_conflict_do_nothing(index_elements=[firings.c.key])
-            .returning(firings.c.key)
-        )
-        return tx.connection.execute(stmt, row).scalar_one_or_none() is not None
+    if slot_owner is not None and firing.scheduled_for is not None:
+        slot = firing.scheduled_for
+        if not take_slot(connection, firing.integration, slot, slot_owner):
+            return False
+    stmt = (
+        dialect_insert(connection, firings)
+        .on_conflict_do_nothing(index_elements=[firings.c.key])
+        .returning(firings.c.key)
+    )
+    return connection.execute(stmt, row).scalar_one_or_none() is not None
 
 
 def pending(store: ResultStore, limit: int = 500) -> list[Firing]:

@@ -162,6 +162,8 @@ class Scheduler:
 
     def _shutdown(self) -> None:
         self.clock_.stop()
+        if self.enqueuer is not None and not self.enqueuer.close(self.options.grace):
+            log.warning("stopping with firings not yet handed to the broker")
         self._pool.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + self.options.grace
         while self._busy and time.monotonic() < deadline:
@@ -187,7 +189,9 @@ class Scheduler:
 
     def _on_fire(self, integration: str, fire_time: datetime) -> None:
         plan = self.plans.get(integration)
-        if plan is not None:
+        if plan is not None and self.enqueuer is not None:
+            self.enqueuer.fire(RunJob(plan, Trigger.SCHEDULE, fire_time))  # batched
+        elif plan is not None:
             self.submit(RunJob(plan, Trigger.SCHEDULE, fire_time))
 
     def submit(self, job: RunJob) -> bool:
