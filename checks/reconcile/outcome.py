@@ -69,7 +69,7 @@ def build_result(
         observed=f"{percent(rate)} ({differing:,} of {compared:,} keys)",
         expected=describe_limit(spec.max_mismatch_rate, spec.warn_mismatch_rate, percent),
         sample=sample,
-        query=reproduce_query(plan, keys[: spec.sample]),
+        query=reproducing(queries),
         reason=None if passed else _reason(tally, unmatched),
         duration_s=duration_s,
         mismatched_keys=keys,
@@ -133,9 +133,9 @@ def _masked_key(plan: Plan, key: dict[str, object]) -> dict[str, object]:
     return {name: mask(v) if name in pii else v for name, v in key.items()}
 
 
-def reproduce_query(plan: Plan, keys: tuple[MismatchedKey, ...]) -> str | None:
-    """SELECT of the differing rows on the target (or the source when the target is files)."""
-    queries = side_queries(plan, keys)
+def reproducing(queries: dict[str, str]) -> str | None:
+    """Of the sides' queries (`side_queries`), the one a result shows: the SELECT of the
+    differing rows on the target (or the source when the target is files)."""
     return queries.get("target") or queries.get("source")
 
 
