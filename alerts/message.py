@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from alerts.alert import PASSED_AGAIN, Alert, AlertKind, Notification, NotificationKind
 from alerts.owner import Owner
 from alerts.routing import ANOMALY
+from checks.percent import percent as shown_percent
 from datasources.credentials import mask_credentials
 from datasources.durations import format_duration
 
@@ -265,9 +266,8 @@ def count(value: Any) -> str:
 
 
 def percent(value: Any) -> str:
-    """A fraction as a percentage: 0.031 -> `3.1%`."""
-    number = _num(value)
-    return "?" if number is None else f"{number * 100:.3g}%"
+    """A fraction as a percentage by the one rule (`checks.percent`): 0.031 -> `3.1%`."""
+    return shown_percent(_num(value), missing="?")
 
 
 def duration(value: Any) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from checks.percent import percent as percent  # the one rule; the pages import it from here
 from datasources.durations import format_duration
 
 STATUS_BADGE = {
@@ -56,12 +57,6 @@ def duration(seconds: float | None) -> str:
     if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
         return "—"
     return format_duration(seconds)
-
-
-def percent(rate: float | None, digits: int = 2) -> str:
-    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
-        return "—"
-    return f"{rate * 100:.{digits}f}%"
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:

@@ -9,17 +9,13 @@ import sqlalchemy as sa
 
 from checks.limit import describe_limit, judge
 from checks.masking import mask
+from checks.percent import percent
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
 from checks.result import CheckKind, CheckResult, MismatchedKey, Outcome
 from datasources.connection import engine_for
 from datasources.dataset import Dataset, SqlSystem
 from datasources.statement import query_clause
-
-
-def percent(rate: float) -> str:
-    """0.005 -> "0.5%", 0.010989 -> "1.1%", 0 -> "0%"."""
-    return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 def build_result(
