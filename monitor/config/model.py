@@ -38,6 +38,7 @@ from monitor.config.values import (
     OptionalText,
     TimeZone,
     as_email_list,
+    check_email,
     resolve_path,
     resolve_url,
 )
@@ -123,9 +124,7 @@ class Jira(Model):
     @field_validator("email")
     @classmethod
     def _check_email(cls, email: str) -> str:
-        if "@" not in email:
-            raise ValueError(f"'{email}' is not the e-mail address of a Jira account")
-        return email
+        return check_email(email, "dq-bot@example.com, the Jira account's address")
 
     @field_validator("api_token")
     @classmethod
@@ -155,10 +154,7 @@ class Owner(Model):
     @field_validator("email")
     @classmethod
     def _check_emails(cls, emails: list[str]) -> list[str]:
-        for address in emails:
-            if "@" not in address:
-                raise ValueError(f"invalid email address '{address}'")
-        return emails
+        return [check_email(address, "oncall@example.com", listed=True) for address in emails]
 
     @field_validator("slack_webhook", "teams_webhook", "webhook", "pagerduty_url", "opsgenie_url")
     @classmethod

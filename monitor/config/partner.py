@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pydantic import field_validator, model_validator
 
-from monitor.config.values import Model, OptionalText, printable_name
+from monitor.config.values import Model, OptionalText, check_email, printable_name
 
 
 class Partner(Model):
@@ -36,9 +36,7 @@ class Partner(Model):
     @field_validator("email")
     @classmethod
     def _check_email(cls, email: str | None) -> str | None:
-        if email is not None and "@" not in email:
-            raise ValueError(f"'{email}' is not an e-mail address, e.g. support@partner.example")
-        return email
+        return None if email is None else check_email(email, "support@partner.example")
 
     @field_validator("url")
     @classmethod

@@ -100,6 +100,38 @@ def resolve_url(url: str, info: ValidationInfo) -> str:
     return f"{match.group(1)}:///{resolve_path(match.group(2), info)}{match.group(3) or ''}"
 
 
+_DOMAIN_LABEL = re.compile(r"[^\W_]([^\W_]|-)*", re.UNICODE)  # letters, digits, inner hyphens
+LIST_HINT = "several addresses go in a list, e.g. email: [a@example.com, b@example.com]"
+
+
+def check_email(address: str, example: str, *, listed: bool = False) -> str:
+    """`address` when it can be an e-mail address, else a ValueError saying what is wrong and
+    what to write (`example`). Only what is plainly wrong is refused: a space, no @ or
+    several, nothing before the @, a domain without a dot or with an empty or odd part
+    (docs/monitor-file.md#owners). With `listed`, the key takes a list and the message says
+    how to give several addresses."""
+    local, at, domain = address.partition("@")
+    labels = domain.split(".")
+    why = None
+    if any(c.isspace() for c in address):
+        why = "it contains a space"
+    elif not at:
+        why = "no @"
+    elif "@" in domain:
+        why = f"{address.count('@')} @ signs; an address has one"
+    elif not local:
+        why = "nothing before the @"
+    elif len(labels) < 2:
+        why = f"the domain '{domain}' has no dot" if domain else "no domain after the @"
+    elif not all(_DOMAIN_LABEL.fullmatch(label) and not label.endswith("-") for label in labels):
+        why = f"'{domain}' is not a domain name"
+    if why is None:
+        return address
+    several = listed and address.count("@") > 1
+    hint = f"; {LIST_HINT}" if several else ""
+    raise ValueError(f"'{address}' is not an e-mail address ({why}), e.g. {example}{hint}")
+
+
 def blank_as_none(value: object) -> object:
     """ "" (an unset `${VAR:-}`) as absent."""
     return None if value == "" else value

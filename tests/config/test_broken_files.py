@@ -159,7 +159,8 @@ CASES: dict[str, list[str]] = {
         "{f}:10: owners.tracker.jira.project: 'Data Quality' is not a Jira project key: give the "
         "key (e.g. DQ: upper-case letters and digits, as in the issue keys DQ-12), not the "
         "project's name",
-        "{f}:10: owners.tracker.jira.email: 'bot' is not the e-mail address of a Jira account",
+        "{f}:10: owners.tracker.jira.email: 'bot' is not an e-mail address (no @), e.g. "
+        "dq-bot@example.com, the Jira account's address",
         "{f}:10: owners.tracker.jira.api_token: the API token is empty: set the environment "
         'variable it names (api_token: "${{JIRA_API_TOKEN}}")',
         "{f}:11: owners.half.jira.url: expected an http:// or https:// URL (got 'ftp://'), e.g. "

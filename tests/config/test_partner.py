@@ -58,7 +58,7 @@ def test_an_external_system_keeps_its_partner_contact(tmp_path: Path) -> None:
         (
             '  psp:\n    url: "sqlite:///p.db"\n    external: true\n    partner:\n'
             "      name: PayFast\n      email: support\n",
-            "{f}:9: systems.psp.partner.email: 'support' is not an e-mail address, e.g. "
+            "{f}:9: systems.psp.partner.email: 'support' is not an e-mail address (no @), e.g. "
             "support@partner.example",
         ),
         (
