@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from checks.anomaly.watch import SeriesKey
@@ -16,6 +17,7 @@ from dashboard.chart_view import show
 from dashboard.context import AppContext, app_context
 from dashboard.flash import perform
 from dashboard.format import literal
+from dashboard.panels import stacked
 from monitor import actions
 from monitor.access import Viewer
 from monitor.run.plan import build_anomalies
@@ -60,24 +62,29 @@ def _feedback(config_path: str, integration: str, check: str, metric: str) -> pd
 def render_watched(
     ctx: AppContext, viewer: Viewer, integration: str, now: datetime, only: SeriesKey | None = None
 ) -> None:
-    """Every watched series of `integration` (or `only` that one), each with its band, its
-    anomalies and the feedback buttons."""
+    """Every watched series of `integration` (or `only` that one) with its band and its
+    anomalies, one figure a panel a series, then each one's feedback buttons."""
     keys = (only,) if only is not None else watched(ctx, integration)
     if not keys:
         return
     st.subheader("Watched numbers")
     st.caption(HELP)
     path = str(ctx.config_path)
+    drawn: list[tuple[SeriesKey, pd.DataFrame]] = []
+    figures: list[go.Figure] = []
     for key in keys:
         points = _points(path, integration, key.check, key.metric)
         if points.empty:
             st.caption(f"{key.name}: no value recorded yet.")
             continue
         verdicts = _verdicts(path, integration, key.check, key.metric)
-        figure = charts.band_chart(points, verdicts, key.name, now=now)
-        show(figure, f"band-{key.name}")
+        figures.append(charts.band_chart(points, verdicts, key.name, now=now))
+        drawn.append((key, verdicts))
+    if figures:  # one figure, a panel a series (dashboard/panels.py)
+        show(stacked(figures), "band-" + "-".join(key.name for key, _ in drawn))
+    for key, verdicts in drawn:
         if verdicts.empty:
-            st.caption("Still learning: too little history for a verdict yet.")
+            st.caption(f"{key.name}: still learning, too little history for a verdict yet.")
             continue
         _feedback_form(ctx, viewer, integration, key, verdicts)
 

@@ -8,6 +8,7 @@ point of each stretch). Time axes label day and month and end at `now`, not a da
 from __future__ import annotations
 
 import math
+import textwrap
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -28,6 +29,7 @@ OUTCOME_SYMBOLS = {"passed": "circle", "warned": "diamond", "failed": "x", "erro
 NO_RESULT_COLOUR = "#757575"  # no run yet, running, or an outcome without a colour
 MAX_TICKS = 8
 MAX_POINTS = 200
+LABEL_LINE = 34  # characters on a line of a heatmap row's label
 DAY_FORMAT = "%-d %b"  # "6 Dec": the day always shows, whatever the zoom
 HOVER_TIME = "%-d %b %Y %H:%M UTC"
 
@@ -207,7 +209,8 @@ def pass_rate_heatmap(
     the part of today that has passed."""
     grid = trend.pivot_table(index="check", columns="day", values="pass_rate", aggfunc="mean")
     names = [(labels or {}).get(check, check) for check in grid.index]
-    labels_shown = [name if len(name) <= 60 else f"{name[:59]}…" for name in names]
+    labels_shown = [_row_label(name) for name in names]
+    row_px = 34 if any("<br>" in label for label in labels_shown) else 26
     days = _day_times(pd.Series(list(grid.columns), dtype=object))
     fig = go.Figure(
         go.Heatmap(
@@ -224,12 +227,26 @@ def pass_rate_heatmap(
     )
     if not days.empty:
         _time_axis(fig, days.min(), now, timedelta(0))
-    fig = _layout(fig, "Pass rate per check and day", height=max(260, 26 * len(grid) + 90))
-    # every check's name: the chart grows 26 px a check, so the labels never crowd
+    fig = _layout(fig, "Pass rate per check and day", height=max(260, row_px * len(grid) + 90))
+    # every check's name: the chart grows a row's height a check, so the labels never crowd
     fig.update_yaxes(
-        tickmode="array", tickvals=list(range(len(grid))), ticktext=labels_shown, nticks=None
+        tickmode="array",
+        tickvals=list(range(len(grid))),
+        ticktext=labels_shown,
+        tickfont={"size": 11},
+        nticks=None,
     )
     return fig
+
+
+def _row_label(name: str) -> str:
+    """A heatmap row's label: on two lines of LABEL_LINE characters at most (a narrow label
+    leaves the charts stacked with the heatmap their width: dashboard/panels.py), the rest
+    cut with "…" (the whole name is in the cell's hover text)."""
+    lines = textwrap.wrap(name, LABEL_LINE) or [name]
+    if len(lines) > 2:
+        lines = [lines[0], f"{lines[1][: LABEL_LINE - 1]}…"]
+    return "<br>".join(lines)
 
 
 def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from checks.anomaly.watch import SeriesKey
@@ -23,8 +24,9 @@ from dashboard.data_age import AGE_HELP, MISMATCH_HELP, age_caption, age_label, 
 from dashboard.findings import check_words
 from dashboard.format import badge, duration, percent, record_key, status_word
 from dashboard.golden_view import render_golden
-from dashboard.latency_view import render_latency
+from dashboard.latency_view import latency_panel
 from dashboard.overview import CHECK_PAGE, card_row
+from dashboard.panels import stacked
 from dashboard.run_now import run_now_button
 from dashboard.runs import RUN_COLUMNS
 from dashboard.weekly import render_week
@@ -158,6 +160,9 @@ def _checks(ctx: AppContext, name: str) -> None:
 
 
 def _trends(ctx: AppContext, name: str, now: datetime) -> None:
+    """The 30-day trends as one figure (dashboard/panels.py): mismatch rate, data age,
+    latency, row counts (unless drawn with their bands under Watched numbers) and the pass
+    rate per check, each a panel over the same days."""
     path = str(ctx.config_path)
     integration = ctx.config.integrations[name]
     trend = data.integration_trend(path, name)
@@ -165,50 +170,45 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
     if trend.empty:
         st.info("No daily history yet: trends appear after the first day of runs.")
         return
+    figures: list[go.Figure] = []
+    captions: list[str] = []
     reconcile = _across_targets(trend[trend["kind"] == "reconcile"])
-    freshness = trend[trend["kind"] == "freshness"]
-    # side by side when both exist; one alone takes the page's width, not half of it
-    left, right = st.columns(2) if not (reconcile.empty or freshness.empty) else (st, st)
     if not reconcile.empty:
         limit = integration.reconcile.max_mismatch_rate if integration.reconcile else None
-        show(
+        figures.append(
             charts.trend_with_limit(
                 reconcile, "avg_value", limit, "Mismatch rate", "%", 100, now=now
-            ),
-            "mismatch-trend",
-            where=left,
+            )
         )
+    freshness = trend[trend["kind"] == "freshness"]
     if not freshness.empty:
         max_age = integration.freshness.max_age if integration.freshness else None
         age = data_age(data.latest_checks(path, name))
         side = age.side if age else "target"
         title = f"Data age, {side} ({side_label(ctx.config, name, side)})"
-        show(
+        figures.append(
             charts.trend_with_limit(
                 freshness, "avg_value", max_age, title, "hours", 1 / 3600, now=now
-            ),
-            "freshness-trend",
-            where=right,
+            )
         )
-    render_latency(ctx, name, now)
+    latency = latency_panel(ctx, name, now)
+    if latency is not None:
+        figures.append(latency[0])
+        captions.append(latency[1])
     count_check = next((c for c in ("volume", "reconcile") if c in set(trend["check"])), None)
     banded = {SeriesKey(count_check or "", f"{side}_rows") for side in ("source", "target")}
     if count_check and banded <= set(watched(ctx, name)):
-        st.caption("Row counts: drawn with their expected bands under Watched numbers below.")
+        captions.append("Row counts: drawn with their expected bands under Watched numbers below.")
     elif count_check:
         counts = data.row_counts(path, name, count_check)
         if not counts.empty:
-            show(
-                charts.row_count_chart(
-                    counts,
-                    side_label(ctx.config, name, "source"),
-                    side_label(ctx.config, name, "target"),
-                    now=now,
-                ),
-                "row-counts",
-            )
+            source, target = (side_label(ctx.config, name, s) for s in ("source", "target"))
+            figures.append(charts.row_count_chart(counts, source, target, now=now))
     names = check_names(ctx, name, data.latest_checks(path, name))
-    show(charts.pass_rate_heatmap(trend, now=now, labels=names), "heatmap")
+    figures.append(charts.pass_rate_heatmap(trend, now=now, labels=names))
+    show(stacked(figures), "trends")
+    for caption in captions:
+        st.caption(caption)
 
 
 def _across_targets(days: pd.DataFrame) -> pd.DataFrame:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-import streamlit as st
+import plotly.graph_objects as go
 
 from dashboard import charts, data
-from dashboard.chart_view import show
 from dashboard.context import AppContext
 from dashboard.format import duration
 
@@ -19,20 +18,21 @@ LATENCY_HELP = (
 )
 
 
-def render_latency(ctx: AppContext, name: str, now: datetime) -> None:
-    """The trend, when the integration declares `latency` and a run has measured it."""
+def latency_panel(ctx: AppContext, name: str, now: datetime) -> tuple[go.Figure, str] | None:
+    """The trend and a line on the latest run, when the integration declares `latency` and a
+    run has measured it (the page draws it among its other trends: dashboard/panels.py)."""
     latency = ctx.config.integrations[name].latency
     if latency is None:
-        return
+        return None
     path = str(ctx.config_path)
     history = data.metric_history(path, name, "latency", ("p50_s", "p95_s", "waiting"))
     if history.empty:
-        return
-    show(charts.latency_chart(history, latency.max_p95, now=now), "latency-trend")
+        return None
     last = history.iloc[-1]
     waiting = 0 if pd.isna(last["waiting"]) else int(last["waiting"])
-    st.caption(
-        f"Latest run: p95 {duration(last['p95_s'])}, p50 {duration(last['p50_s'])}, "
+    caption = (
+        f"Latency, latest run: p95 {duration(last['p95_s'])}, p50 {duration(last['p50_s'])}, "
         f"{waiting:,} record(s) still waiting. "
         + LATENCY_HELP.format(window=duration(latency.window))
     )
+    return charts.latency_chart(history, latency.max_p95, now=now), caption

@@ -80,7 +80,8 @@ def test_a_visitor_who_may_not_respond_gets_no_buttons(dashboard: Path) -> None:
 
 def test_the_integration_page_and_overview_show_the_anomaly(dashboard: Path) -> None:
     at = open_page("integration", integration="stock")
-    assert band_figures(at)
+    (figure,) = band_figures(at)  # the one watched series, once
+    assert figure["anomaly (failed)"]["y"] == [NORMAL // 3]
     overview = open_page("overview")
     text = text_of(overview)
     assert "1 open anomaly" in text

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.chart_view import MAX_CELLS, problems
 from dashboard.charts import MAX_POINTS, MAX_TICKS
 from monitor.config.loading import load_config
-from tests.dashboard.support import open_page
+from tests.dashboard.support import figure_specs, open_page, panel_titles
 
 
 def _problems(at: AppTest) -> dict[str, list[str]]:
@@ -60,14 +60,15 @@ def test_check_page_draws_its_history_only_when_opened(demo_dashboard: str) -> N
 
 def test_row_counts_watched_with_their_bands_are_drawn_once(demo_dashboard: str) -> None:
     """stock-levels watches both row counts (`anomalies:`), so they are drawn with their bands
-    under Watched numbers and not again as the plain "Row counts" chart; orders watches none."""
-
-    def titles(at: AppTest) -> list[str]:
-        specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-        return [s.get("layout", {}).get("title", {}).get("text", "") for s in specs]
-
-    stock = titles(open_page("integration", integration="stock-levels"))
-    assert not [t for t in stock if t.startswith("Row counts")], stock
-    assert {"volume.source_rows", "volume.target_rows"} <= set(stock), stock
-    orders = titles(open_page("integration", integration="orders"))
-    assert [t for t in orders if t.startswith("Row counts")], orders
+    under Watched numbers and not again as the plain "Row counts" chart; orders watches none.
+    Each page draws its 30-day trends as one figure, its watched series as one more."""
+    stock_page = open_page("integration", integration="stock-levels")
+    stock = [panel_titles(s) for s in figure_specs(stock_page)]
+    assert len(stock) == 2, stock
+    trends, watched = stock
+    assert trends[0] == "Mismatch rate" and trends[-1] == "Pass rate per check and day", trends
+    assert not [t for t in trends if t.startswith("Row counts")], trends
+    assert watched == ["volume.source_rows", "volume.target_rows"], watched
+    orders = [panel_titles(s) for s in figure_specs(open_page("integration", integration="orders"))]
+    assert len(orders) == 1, orders
+    assert [t for t in orders[0] if t.startswith("Row counts")], orders

@@ -206,4 +206,7 @@ def test_heatmap_rows_take_their_labels_and_never_merge() -> None:
     assert list(fig.layout.yaxis.ticktext) == ["sku unique", "sku unique"]
     long = {"a.json: expect_x(sku)": "w" * 100}
     shown = charts.pass_rate_heatmap(trend, now=NOW, labels=long).layout.yaxis.ticktext
-    assert shown[0] == "w" * 59 + "…" and shown[1] == "b.json: expect_x(sku)"
+    assert shown[0] == "w" * 34 + "<br>" + "w" * 33 + "…"  # two lines, the rest in the hover
+    assert shown[1] == "b.json: expect_x(sku)"
+    two = charts.pass_rate_heatmap(trend, now=NOW, labels={"a.json: expect_x(sku)": "w " * 20})
+    assert two.layout.yaxis.ticktext[0] == "w " * 16 + "w<br>" + "w " * 2 + "w"

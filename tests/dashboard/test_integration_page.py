@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.data_age import MISMATCH_HELP, DataAge, age_caption, age_label, data_age
-from tests.dashboard.support import open_page
+from tests.dashboard.support import figure_specs, open_page, panel_titles
 
 T_RUN = datetime(2026, 12, 6, 6, 50, tzinfo=UTC)
 
@@ -126,10 +126,21 @@ def test_checks_are_named_in_plain_words_each_once() -> None:
 
 
 @pytest.mark.usefixtures("demo_dashboard")
-@pytest.mark.parametrize(("integration", "in_columns"), [("customers", 0), ("orders", 2)])
-def test_a_trend_alone_takes_the_full_width(integration: str, in_columns: int) -> None:
-    """customers has no freshness check: its mismatch trend is not squeezed into half the page
-    beside an empty column; orders has both, side by side."""
+@pytest.mark.parametrize(
+    ("integration", "panels"),
+    [
+        ("customers", ["Mismatch rate"]),
+        ("orders", ["Mismatch rate", "Data age, target (erp.", "Row counts: source and target"]),
+    ],
+)
+def test_the_trends_are_one_figure_at_the_full_width(integration: str, panels: list[str]) -> None:
+    """The 30-day trends are panels of one figure over the same days, the pass rate per check
+    last (each figure a page draws costs its browser time: benchmarks/pages.py); none is
+    squeezed into half the page beside another."""
     at = open_page("integration", integration=integration)
-    charts_in_columns = sum(len(column.get("plotly_chart")) for column in at.columns)
-    assert charts_in_columns == in_columns
+    assert sum(len(column.get("plotly_chart")) for column in at.columns) == 0
+    (trends,) = figure_specs(at)
+    titles = panel_titles(trends)
+    assert len(titles) == len(panels) + 1, titles
+    assert all(t.startswith(p) for t, p in zip(titles, panels, strict=False)), titles
+    assert titles[-1] == "Pass rate per check and day"

@@ -77,7 +77,7 @@ def test_the_demo_catalogue_page_shows_the_latency_trend() -> None:
     [latency] = [s for s in specs if "Propagation latency" in s]
     assert "SLA: p95 at most 15m" in latency and "p95 (minutes)" in latency
     captions = " ".join(c.value for c in at.caption)
-    assert "Latest run: p95 " in captions and "still waiting" in captions
+    assert "Latency, latest run: p95 " in captions and "still waiting" in captions
     other = open_page("integration", integration="customers")  # no latency declared
     assert not any("Propagation latency" in c.proto.spec for c in other.get("plotly_chart"))
 
