@@ -93,7 +93,7 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
         source, target = sides["source"], sides["target"]
         if same and isinstance(source, SqlSide) and isinstance(target, SqlSide):
             return plan, reconcile_joined(plan, source, target), {"engine": "join"}
-        tally, fetched = reconcile_across(plan, source, target)
+        tally, fetched = reconcile_across(plan, source, target, _lookups(sides, unique))
         extra = {"engine": "checksum", "rows_fetched": fetched}
         return plan, tally, extra
     raise AssertionError("unreachable")  # pragma: no cover
@@ -112,6 +112,19 @@ def _side(
     from checks.reconcile.file_side import FileSide
 
     return FileSide(dataset, plan, role)
+
+
+def _lookups(
+    sides: dict[str, SqlSide | FileSide], unique: dict[str, list[tuple[str, ...]]]
+) -> list[str]:
+    """The sides that can read rows by key, MariaDB first (its scans cost the most), then
+    the target."""
+    able: list[str] = []
+    for role in ("target", "source"):
+        side = sides[role]
+        if isinstance(side, SqlSide) and side.can_look_up(unique[role]):
+            able.append(role)
+    return sorted(able, key=lambda role: getattr(sides[role], "dialect", "") != "mysql")
 
 
 def _same_database(a: Dataset, b: Dataset) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from checks.reconcile import buckets as bucketing
 from checks.reconcile.buckets import MAX_RANGED_ROWS, Buckets, Extent, choose, coarser
@@ -33,6 +33,8 @@ from checks.reconcile.tally import Tally
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
 Sums = tuple[int, int, int, int]
 SUM_MASK = (1 << 64) - 1
+LOOKUP_CHUNK = 2_000  # keys read by key in one query
+LOOKUP_SHARE = 8  # a key read costs about as much as scanning 8 rows (MariaDB, 1M rows)
 
 
 class Side(Protocol):
@@ -52,8 +54,18 @@ class Side(Protocol):
     ) -> Iterator[Row]: ...
 
 
-def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dict[str, int]]:
-    """The exact tally, and how many rows each side streamed to Python."""
+@runtime_checkable
+class Lookup(Protocol):
+    """A side that reads rows by canonical key through an index (SqlSide)."""
+
+    def lookup(self, keys: Sequence[tuple[str | None, ...]]) -> Iterator[Row]: ...
+
+
+def reconcile_across(
+    plan: Plan, source: Side, target: Side, lookups: Sequence[str] = ()
+) -> tuple[Tally, dict[str, int]]:
+    """The exact tally, and how many rows each side streamed to Python. `lookups` are the
+    sides ("source", "target", preferred first) that can read rows by key (SqlSide.lookup)."""
     with ThreadPoolExecutor(2) as pool:
         s_extent, t_extent = pool.map(lambda side: side.extent(), (source, target))
         buckets = choose(s_extent, t_extent)
@@ -72,15 +84,32 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
             tally.add_equal(s_sums.rows[bucket])
         else:
             differing.append(bucket)
-    del s_sums, t_sums  # up to 8 MB, not held while rows are fetched
     fetched = {"source": 0, "target": 0}
     if not differing:
         return tally, fetched
-    modulus: int | None = None
-    wanted: list[int] | None = differing
-    if not buckets.by_range and len(differing) > bucketing.MAX_LISTED:
-        modulus, wanted = coarser(buckets.count, differing, bucketing.MAX_LISTED)
-        wanted = None if modulus == 1 else wanted
+    rows = {"source": s_sums.rows, "target": t_sums.rows}
+    extents = {"source": s_extent.rows, "target": t_extent.rows}
+    role = None if buckets.by_range else _lookup_role(lookups, differing, rows, extents)
+    counts = {} if role is None else {b: rows[role][b] for b in differing}
+    del s_sums, t_sums, rows  # up to 8 MB, not held while rows are fetched
+    if role is not None:
+        sides = {"source": source, "target": target}
+        differing = _looked_up(tally, sides, role, buckets, differing, counts, fetched)
+    if differing:
+        _merged(tally, source, target, buckets, differing, fetched)
+    return tally, fetched
+
+
+def _merged(
+    tally: Tally,
+    source: Side,
+    target: Side,
+    buckets: Buckets,
+    differing: list[int],
+    fetched: dict[str, int],
+) -> None:
+    """Both sides' rows of the differing buckets, streamed in bucket order and merged."""
+    wanted, modulus = _listed(buckets, differing)
     keep = set(differing)
     s_rows = _counted(source.rows(buckets, wanted, modulus), fetched, "source")
     t_rows = _counted(target.rows(buckets, wanted, modulus), fetched, "target")
@@ -90,7 +119,91 @@ def reconcile_across(plan: Plan, source: Side, target: Side) -> tuple[Tally, dic
         for bucket, s_group, t_group in _merge(s_groups, t_groups):
             if bucket in keep:
                 _compare_bucket(tally, source, target, list(s_group or ()), list(t_group or ()))
-    return tally, fetched
+
+
+def _listed(buckets: Buckets, differing: list[int]) -> tuple[list[int] | None, int | None]:
+    """The buckets to ask a side for, and the modulus they are taken by (None: exact): hash
+    buckets beyond MAX_LISTED are asked for by bucket mod a power of two (all when 1)."""
+    if buckets.by_range or len(differing) <= bucketing.MAX_LISTED:
+        return differing, None
+    modulus, wanted = coarser(buckets.count, differing, bucketing.MAX_LISTED)
+    return (None if modulus == 1 else wanted), modulus
+
+
+def _lookup_role(
+    lookups: Sequence[str],
+    differing: Sequence[int],
+    rows: dict[str, memoryview[int]],
+    extents: dict[str, int],
+) -> str | None:
+    """The first side of `lookups` (sides that can read rows by key through an index) whose
+    rows are better read by the other side's keys than by a scan: the other side's rows in
+    differing buckets are at most 1/LOOKUP_SHARE of this side's rows."""
+    for role in lookups:
+        other = rows["target" if role == "source" else "source"]
+        if sum(other[b] for b in differing) * LOOKUP_SHARE <= extents[role]:
+            return role
+    return None
+
+
+def _looked_up(
+    tally: Tally,
+    sides: dict[str, Side],
+    role: str,
+    buckets: Buckets,
+    differing: list[int],
+    counts: dict[int, int],
+    fetched: dict[str, int],
+) -> list[int]:
+    """Differing buckets compared by streaming the other side's rows and reading this side's
+    rows by those keys, LOOKUP_CHUNK keys a query (no scan of this side). A bucket where this
+    side has rows under other keys too (fewer found than its count) is left out and returned,
+    with the buckets the other side has no rows in: they are merged by bucket afterwards."""
+    other = "target" if role == "source" else "source"
+    wanted, modulus = _listed(buckets, differing)
+    keep = set(differing)
+    left: list[int] = []
+    seen: set[int] = set()
+    chunk: list[tuple[int, list[Row]]] = []
+    rows = _counted(sides[other].rows(buckets, wanted, modulus), fetched, other)
+    with Prefetch(rows) as stream:
+        for bucket, group in groupby(stream, key=lambda r: r[0]):
+            if bucket not in keep:
+                continue
+            seen.add(bucket)
+            chunk.append((bucket, list(group)))
+            if sum(len(g) for _, g in chunk) >= LOOKUP_CHUNK:
+                left += _look_up_chunk(tally, sides, role, chunk, counts, fetched)
+                chunk = []
+        if chunk:
+            left += _look_up_chunk(tally, sides, role, chunk, counts, fetched)
+    return sorted(left + [b for b in differing if b not in seen])
+
+
+def _look_up_chunk(
+    tally: Tally,
+    sides: dict[str, Side],
+    role: str,
+    chunk: list[tuple[int, list[Row]]],
+    counts: dict[int, int],
+    fetched: dict[str, int],
+) -> list[int]:
+    side = sides[role]
+    assert isinstance(side, Lookup)
+    bucket_of = {row[1]: bucket for bucket, group in chunk for row in group}
+    found: dict[int, list[Row]] = {}
+    for row in side.lookup(list(bucket_of)):
+        fetched[role] += 1
+        found.setdefault(bucket_of[row[1]], []).append(row)
+    left: list[int] = []
+    for bucket, group in chunk:
+        mine = found.get(bucket, [])
+        if len(mine) < counts[bucket]:
+            left.append(bucket)  # rows under keys the other side lacks: merged afterwards
+            continue
+        s_rows, t_rows = (mine, group) if role == "source" else (group, mine)
+        _compare_bucket(tally, sides["source"], sides["target"], s_rows, t_rows)
+    return left
 
 
 @dataclass
