@@ -5,7 +5,16 @@ worker` processes of concurrency 4, lateness p50/p95 of each run's start against
 slot, and the per-run overhead of the celery executor against the local one (the runner called
 directly), measured in the same run.
 
+The firings go through the scheduler's sender thread as the cron clock hands them over
+(`Enqueuer.fire`: recorded in batches, sent through one producer). Each burst also reports the
+CPU a run cost (the workers, PostgreSQL's backends of the store, and this process's recording
+and sending), how many of the machine's cores that kept busy, and the CPU ceiling: the runs
+per minute at which the cores would be full at that cost. The closing line sets linear
+scaling (the 1-worker rate times the workers) against it, so it says up to how many workers
+the load is I/O-bound on this machine; a longer `--sleep` keeps it I/O-bound further.
+
     .venv/bin/python benchmarks/scale_out.py [--integrations 1000] [--workers 1,2,4,8]
+        [--sleep 0.2]
 """
 
 from __future__ import annotations
@@ -85,6 +94,32 @@ def backends(store: ResultStore, database: str) -> list[int]:
         return [int(pid) for (pid,) in rows]
 
 
+CORES = os.cpu_count() or 1
+
+
+def ceiling(cpu_ms: float) -> float:
+    """Runs per minute at which this machine's cores would be full, at `cpu_ms` of CPU a run
+    (the workers, PostgreSQL's backends and the scheduler; Redis is not counted)."""
+    return CORES * 60_000 / cpu_ms if cpu_ms > 0 else float("inf")
+
+
+def ceiling_line(base: float, rows: list[tuple[int, float]], sleep: float) -> str:
+    """Whether the load stays I/O-bound: linear (the 1-worker rate per worker, times the
+    workers) against the CPU ceiling at the CPU a run cost in that burst."""
+    parts = []
+    for workers, cpu_ms in rows:
+        linear = base * workers
+        bound = "I/O-bound" if linear <= ceiling(cpu_ms) else "CPU-bound"
+        parts.append(
+            f"{workers} workers: linear {linear:,.0f} runs/min x {cpu_ms:.1f} ms = "
+            f"{linear / 60 * cpu_ms / 1000:.2f} cores ({bound})"
+        )
+    return (
+        f"CPU ceiling on {CORES} cores with a {sleep:g} s wait: {CORES} x 60 s / CPU per run "
+        "(workers + PostgreSQL + scheduler); " + "; ".join(parts)
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -155,10 +190,13 @@ def burst(
         time.sleep(max(0.0, (slot - utcnow()).total_seconds()))
         pids = [p.pid for p in procs]
         cpu0, pg_pids = cpu_seconds(pids), backends(store, db)
-        pg0 = cpu_seconds(pg_pids)
-        for plan in plans:
-            enqueuer.submit(RunJob(plan, Trigger.SCHEDULE, slot))
+        pg0, own0 = cpu_seconds(pg_pids), time.process_time()
+        for plan in plans:  # as the cron clock hands them to the scheduler's sender thread
+            enqueuer.fire(RunJob(plan, Trigger.SCHEDULE, slot))
+        if not enqueuer.drained(600):
+            raise SystemExit("the firings were not enqueued in 600 s")
         enqueued = (utcnow() - slot).total_seconds()
+        scheduler_cpu = time.process_time() - own0  # recording and sending the firings
         while len(done := finished_runs(store, slot)) < len(plans):
             time.sleep(0.5)
         ended = utcnow()
@@ -174,6 +212,7 @@ def burst(
             "enqueue_s": enqueued,
             "worker_cpu_ms": 1000 * cpu / len(done),
             "pg_cpu_ms": 1000 * pg / len(done),
+            "scheduler_cpu_ms": 1000 * scheduler_cpu / len(done),
         }
     finally:
         stop_workers(procs)
@@ -258,22 +297,30 @@ def main() -> int:
             print(f"load average before the bursts: {os.getloadavg()}")
             print(
                 "| workers (x4) | runs/min | x of 1 worker | share of linear | lateness p50 "
-                "| p95 | enqueue | worker CPU/run | PostgreSQL CPU/run |"
+                "| p95 | enqueue | worker CPU/run | PostgreSQL CPU/run | scheduler CPU/run "
+                "| cores busy | CPU ceiling |"
             )
-            print("|---|---|---|---|---|---|---|---|---|")
-            base = None
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            base, rows = None, []
             for workers in [int(w) for w in args.workers.split(",")]:
                 got = burst(config, store, enqueuer, workers, queue, name)
                 base = base or got["runs_per_min"] / workers
                 share = got["runs_per_min"] / (base * workers)
+                cpu_ms = got["worker_cpu_ms"] + got["pg_cpu_ms"] + got["scheduler_cpu_ms"]
+                busy = got["runs_per_min"] / 60 * cpu_ms / 1000  # cores, on average
+                rows.append((workers, cpu_ms))
                 print(
                     f"| {workers} | {got['runs_per_min']:,.0f} | "
                     f"{got['runs_per_min'] / base:.2f} | {share:.2f} | {got['late_p50']:.1f} s "
                     f"| {got['late_p95']:.1f} s | {got['enqueue_s']:.1f} s "
-                    f"| {got['worker_cpu_ms']:.1f} ms | {got['pg_cpu_ms']:.1f} ms |",
+                    f"| {got['worker_cpu_ms']:.1f} ms | {got['pg_cpu_ms']:.1f} ms "
+                    f"| {got['scheduler_cpu_ms']:.1f} ms | {busy:.2f} of {CORES} "
+                    f"| {ceiling(cpu_ms):,.0f} |",
                     flush=True,
                 )
             print(f"load average after: {os.getloadavg()}")
+            if base is not None:
+                print(ceiling_line(base, rows, args.sleep))
             store.dispose()
     finally:
         with admin.connect() as conn:
