@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from store.store import ResultStore
+from tests.scheduler.world import Outage, migrated
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -33,3 +35,12 @@ def store(store_url: str) -> Iterator[ResultStore]:
 def unique() -> str:
     """A name no other test uses (the PostgreSQL store is shared by the session)."""
     return f"i{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def outage(pg_url: str) -> Iterator[Outage]:
+    """A TCP proxy in front of the session's PostgreSQL database (migrated as a store)."""
+    url = sa.make_url(migrated(pg_url))
+    proxy = Outage((url.host or "127.0.0.1", url.port or 5432))
+    yield proxy
+    proxy.cut()

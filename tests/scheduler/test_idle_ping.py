@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,17 +26,9 @@ from monitor.run.runner import IntegrationRun, record_integration
 from store import scheduling
 from store.errors import StoreUnavailable
 from store.store import ResultStore
-from tests.scheduler.world import Outage, integration, make_source, migrated, write_monitor_file
+from tests.scheduler.world import Outage, integration, make_source, write_monitor_file
 
 QUICK = RetryPolicy(attempts=3, first_wait_s=0.3, max_wait_s=0.6)
-
-
-@pytest.fixture
-def outage(pg_url: str) -> Iterator[Outage]:
-    url = sa.make_url(migrated(pg_url))
-    proxy = Outage((url.host or "127.0.0.1", url.port or 5432))
-    yield proxy
-    proxy.cut()
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[Any]:

@@ -10,7 +10,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -29,14 +28,6 @@ from store.store import ResultStore
 from tests.scheduler.world import Outage, integration, make_source, migrated, write_monitor_file
 
 HOST, ME = socket.gethostname(), os.getpid()
-
-
-@pytest.fixture
-def outage(pg_url: str) -> Iterator[Outage]:
-    url = sa.make_url(migrated(pg_url))
-    proxy = Outage((url.host or "127.0.0.1", url.port or 5432))
-    yield proxy
-    proxy.cut()
 
 
 def _plan(tmp_path: Path, store_url: str, name: str) -> IntegrationPlan:
