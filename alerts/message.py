@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 from alerts.alert import PASSED_AGAIN, Alert, AlertKind, Notification, NotificationKind
 from alerts.owner import Owner
 from alerts.routing import ANOMALY
-from checks.percent import percent as shown_percent
 from datasources.credentials import mask_credentials
 from datasources.durations import format_duration
+from datasources.percent import percent as shown_percent
 
 KEYS_SHOWN = 5  # failing keys named in a message: a few, the Check page lists them all
 PARTNER_FACT = "external partner"  # the fact naming who runs an external system
@@ -266,7 +266,7 @@ def count(value: Any) -> str:
 
 
 def percent(value: Any) -> str:
-    """A fraction as a percentage by the one rule (`checks.percent`): 0.031 -> `3.1%`."""
+    """A fraction as a percentage by the one rule (`datasources.percent`): 0.031 -> `3.1%`."""
     return shown_percent(_num(value), missing="?")
 
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from checks.percent import percent as percent  # the one rule; the pages import it from here
 from datasources.durations import format_duration
+from datasources.percent import percent as percent  # the one rule; the pages import it from here
 
 STATUS_BADGE = {
     "passed": (":material/check_circle:", "Healthy", "green"),

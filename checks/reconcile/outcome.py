@@ -9,12 +9,12 @@ import sqlalchemy as sa
 
 from checks.limit import describe_limit, judge
 from checks.masking import mask
-from checks.percent import percent
 from checks.reconcile.plan import Plan
 from checks.reconcile.tally import Tally
 from checks.result import CheckKind, CheckResult, MismatchedKey, Outcome
 from datasources.connection import engine_for
 from datasources.dataset import Dataset, SqlSystem
+from datasources.percent import percent
 from datasources.statement import query_clause
 
 

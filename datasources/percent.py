@@ -1,5 +1,6 @@
 """The one way a fraction is written as a percentage, in check results, alert messages and the
-dashboard alike (they import it from here: checks are the lowest layer that all three read).
+dashboard alike: a rule shared by every layer, so it lives in the lowest, as durations do
+(docs/architecture.md#import-rules).
 
 At most `decimals` decimals, trailing zeros dropped: 0.031 -> "3.1%", 0.5 -> "50%". Rounding
 never hides a difference: a rate that is not 0 but would round to 0% is written "<0.01%", and

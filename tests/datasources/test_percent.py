@@ -1,4 +1,4 @@
-"""checks.percent: the one percentage formatter of check results, alerts and the dashboard."""
+"""datasources.percent: the one percentage formatter of check results, alerts and the dashboard."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from checks.percent import percent
+from datasources.percent import percent
 
 
 @pytest.mark.parametrize(
