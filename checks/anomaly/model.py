@@ -16,6 +16,7 @@ hour of week):
 4. residual u = y - (level + o) and scale sigma: 1.4826 x the median, over the complete days
    of the training window before t's day, of each day's median |u|: the size of the
    detector's own past errors (estimation noise included), robust to the anomalies in them;
+   never under 0.5% of the expected value (`sigma_floor`: a constant series has MAD = 0);
 5. `auto` fits daily and weekly and takes, per point, the one that explains it better (the
    smaller |u| / sigma): anomalous only when both schemes say so, and judged only once both
    can judge (17 days of hourly history; daily alone judges from day 5);
@@ -54,7 +55,8 @@ from checks.anomaly.windows import (
 
 SLOT_SLACK = 3600  # a slot's window reaches this much further: runs start a little late
 MIN_SLOT = 2  # past values of a calendar slot before its offset counts
-RELATIVE_FLOOR = 1e-6  # a constant series still gets a (tiny) band
+LEVEL_SPREAD = 0.005  # sigma: at least this share of the value (docs/monitor-file.md#anomalies)
+RELATIVE_FLOOR = 1e-6  # and never 0: a series constant at 0 still gets a (tiny) band
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def score_series(seconds: Seconds, values: Floats, settings: AnomalySettings) ->
     history = rolling(index, np.ones(len(values)), training, 1).count().to_numpy()
     judged = (history >= settings.min_history) & np.isfinite(residual) & np.isfinite(sigma)
     expected = values - residual
-    sigma = np.maximum(sigma, RELATIVE_FLOOR * np.maximum(1.0, np.abs(expected)))
+    sigma = np.maximum(sigma, sigma_floor(expected))
     score = np.where(judged, residual / sigma, np.nan)
     k = settings.sensitivity
     beyond, drifting = _beyond(score, k, settings.direction), _beyond(drift, k, settings.direction)
@@ -111,6 +113,16 @@ def score_series(seconds: Seconds, values: Floats, settings: AnomalySettings) ->
         flat=flat & judged,
         drift=drifting & judged,
     )
+
+
+def sigma_floor(expected: Floats) -> Floats:
+    """The least scale of a band around `expected` (log space), so that a series whose past
+    errors are all about 0 (a constant count) does not flag every tiny change: the step of
+    `expected` by LEVEL_SPREAD of its value, |x| to |x| (1 + LEVEL_SPREAD). With the default
+    sensitivity 4 a constant 1,000 is expected within about 980 to 1,020."""
+    size = np.abs(from_log(expected))
+    spread = np.log1p(LEVEL_SPREAD * size / (1.0 + size))
+    return np.maximum(spread, RELATIVE_FLOOR * np.maximum(1.0, np.abs(expected)))
 
 
 def _beyond(score: Floats, k: float, direction: Direction) -> NDArray[np.bool_]:

@@ -197,6 +197,31 @@ def test_small_counts_that_often_repeat_are_no_flat_line() -> None:
     assert not any(v.flat for v in verdicts if v is not None)
 
 
+@pytest.mark.parametrize(
+    ("level", "small", "large"),
+    [(1000.0, 1008.0, 1100.0), (0.02, 0.0199, 0.03), (250.0, 249.0, 200.0)],
+)  # a row count, a mismatch rate, a small reference table losing one row, then 50
+def test_a_constant_series_has_a_band_around_its_level(
+    level: float, small: float, large: float
+) -> None:
+    points = hourly(30, level=level, wave=0.0, noise=0.0)  # every past error is 0: MAD = 0
+    now = len(points) - 1
+    tiny = _verdict(at_hour(points, now, small), now)
+    assert not tiny.anomalous and tiny.low < small < tiny.high
+    assert tiny.low < level * (1 - 0.015) and tiny.high > level * (1 + 0.015)  # 0.5% x 4
+    assert tiny.low > level * (1 - 0.025) and tiny.high < level * (1 + 0.025)
+    big = _verdict(at_hour(points, now, large), now)
+    assert big.anomalous and abs(big.score) > 2 * DEFAULT.sensitivity
+    assert (big.low, big.high) == (tiny.low, tiny.high)  # the band is the past's alone
+
+
+def test_a_series_constant_at_zero_flags_any_other_value() -> None:
+    points = hourly(30, level=0.0, wave=0.0, noise=0.0)
+    now = len(points) - 1
+    first = _verdict(at_hour(points, now, 1.0), now)  # the first missing row, say
+    assert first.anomalous and first.low < 0 < first.high and first.high < 1e-3
+
+
 def test_stream_gives_exactly_the_verdicts_of_judge_on_each_past() -> None:
     rng = random.Random(6)
     points = [p for p in hourly(110, weekend=0.7, seed=6) if rng.random() > 0.05]
