@@ -46,6 +46,9 @@ def test_real_addresses_pass(tmp_path: Path, email: str, addresses: list[str]) -
         ("oncall@example.com.", "('example.com.' is not a domain name)"),
         ("oncall@exa_mple.com", "('exa_mple.com' is not a domain name)"),
         ("'on call@example.com'", "(it contains a space)"),
+        # two addresses in one: the message also shows the list form
+        ("'a@example.com, b@example.com'", "(it contains a space)"),
+        ("a@example.com;b@example.com", "(2 @ signs; an address has one)"),
     ],
 )
 def test_plainly_wrong_addresses_are_refused_with_the_fix(
@@ -55,25 +58,8 @@ def test_plainly_wrong_addresses_are_refused_with_the_fix(
     with pytest.raises(ConfigError) as caught:
         load_config(path, {})
     address = email.strip("'")
+    hint = f"; {SEVERAL}" if address.count("@") > 1 else ""
     assert [str(p) for p in caught.value.problems] == [
         f"{path}:9: owners.ops.email: '{address}' is not an e-mail address {why}, "
-        "e.g. oncall@example.com"
-    ]
-
-
-@pytest.mark.parametrize(
-    ("email", "why"),
-    [
-        ("'a@example.com, b@example.com'", "(it contains a space)"),
-        ("a@example.com;b@example.com", "(2 @ signs; an address has one)"),
-    ],
-)
-def test_two_addresses_in_one_are_shown_the_list(tmp_path: Path, email: str, why: str) -> None:
-    path = _write(tmp_path, email)
-    with pytest.raises(ConfigError) as caught:
-        load_config(path, {})
-    address = email.strip("'")
-    assert [str(p) for p in caught.value.problems] == [
-        f"{path}:9: owners.ops.email: '{address}' is not an e-mail address {why}, "
-        f"e.g. oncall@example.com; {SEVERAL}"
+        f"e.g. oncall@example.com{hint}"
     ]
