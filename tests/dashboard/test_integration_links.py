@@ -3,13 +3,15 @@ headline numbers are in test_integration_page.py)."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from store.schema import latest_results
-from tests.dashboard.support import open_page
+from tests.dashboard.support import open_page, panel_titles
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
 
@@ -41,7 +43,8 @@ def test_integration_deep_link_shows_trends_checks_and_mismatched_keys(
     assert at.title[0].value == name
     assert at.selectbox[0].value == name
     charts = at.get("plotly_chart")
-    assert len(charts) >= 3  # mismatch trend, freshness/row counts, heatmap
+    panels = panel_titles(json.loads(charts[0].proto.spec))  # one figure, stacked panels
+    assert len(panels) >= 3, panels  # mismatch trend, freshness/row counts, heatmap
     specs = " ".join(c.proto.spec for c in charts)
     assert "Mismatch rate" in specs and "Pass rate per check and day" in specs
     assert "limit" in specs  # the limit line's annotation
