@@ -16,6 +16,7 @@ from datasources.errors import (
     QueryTimeout,
     SystemUnreachable,
 )
+from datasources.idle_ping import answered_within
 
 ENGINES = ["sqlite", "postgresql", "mariadb"]
 
@@ -64,7 +65,9 @@ def test_engine_is_cached_per_url_and_timeouts(sqlite_url: str) -> None:
     a = SqlSystem("a", sqlite_url)
     assert engine_for(a) is engine_for(SqlSystem("b", sqlite_url))
     assert engine_for(a) is not engine_for(SqlSystem("a", sqlite_url, query_timeout_s=5))
-    assert engine_for(a).pool._pre_ping
+    with read_only(a) as conn:  # pinged when idle, not on every checkout (idle_ping.py)
+        conn.exec_driver_sql("SELECT 1")
+    assert answered_within(engine_for(a)) and not engine_for(a).pool._pre_ping
 
 
 def test_read_only_reads(url: str) -> None:
