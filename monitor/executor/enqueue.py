@@ -15,6 +15,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -99,7 +100,8 @@ class Enqueuer:
             key=lambda pair: pair[1].key,
         )
         for start in range(0, len(cron), BATCH):
-            chunk = cron[start : start + BATCH]
+            state = firings.State.PENDING if self.broker_down_since else firings.State.QUEUED
+            chunk = [(k, replace(f, state=state)) for k, f in cron[start : start + BATCH]]
             with self.store.transaction() as tx:
                 for k, firing in chunk:
                     recorded[k] = firings.record_in(tx.connection, firing, self.clock(), self.owner)

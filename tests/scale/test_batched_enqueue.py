@@ -79,3 +79,39 @@ def test_two_schedulers_batching_one_slot_record_and_send_each_firing_once(
         client.close()
         for s in stores:
             s.dispose()
+
+
+def test_a_broker_refusing_mid_batch_leaves_the_rest_pending_and_each_is_sent_once_later(
+    pg_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(enqueue, "BATCH", 4)
+    names = [f"r{k:02d}" for k in range(12)]
+    path = monitor_file(
+        tmp_path / "dxq.yml", pg_store, REDIS, {n: slow_integration(0, "q") for n in names}
+    )
+    config = load_config(path, {})
+    slot = datetime.now(UTC).replace(microsecond=0)
+    jobs = [RunJob(plan, Trigger.SCHEDULE, slot) for plan in plan_integrations(config)]
+    store = ResultStore.open(pg_store)
+    scheduler = Enqueuer(store, config, "scheduler", lambda: datetime.now(UTC))
+    sent: list[str] = []
+
+    def send_task(_name: str, args: list[str], **_: object) -> None:
+        if len(sent) == 6 and not broker_back.is_set():  # refused from the 7th message on
+            raise ConnectionRefusedError("the broker went away")
+        sent.append(args[0])
+
+    broker_back = threading.Event()
+    monkeypatch.setattr(scheduler.app, "send_task", send_task)
+    try:
+        assert scheduler.submit_all(jobs) == [True] * len(jobs)
+        states = query(pg_store, "SELECT state, count(*) AS n FROM firings GROUP BY state")
+        assert {(r.state, r.n) for r in states} == {("queued", 6), ("pending", 6)}
+        assert scheduler.broker_down_since is not None
+        broker_back.set()
+        assert scheduler.flush() == 6
+        keys = sorted(firings.firing_key(n, slot) for n in names)
+        assert sorted(sent) == keys, "each firing sent once"
+        assert [r.state for r in query(pg_store, "SELECT state FROM firings")] == ["queued"] * 12
+    finally:
+        store.dispose()
