@@ -156,6 +156,9 @@ def _checks(ctx: AppContext, name: str) -> None:
         width="stretch",
         column_config={
             "rule": st.column_config.TextColumn("check", width="large"),
+            # medium: at 1400 px the expectation stays in view beside what was observed
+            "observed": st.column_config.TextColumn("observed", width="medium"),
+            "expected": st.column_config.TextColumn("expected", width="medium"),
             "since": st.column_config.DatetimeColumn(
                 "in this state since (UTC)", format="YYYY-MM-DD HH:mm"
             ),
@@ -243,6 +246,7 @@ def _keys(ctx: AppContext, name: str) -> None:
         st.success("No record is mismatched between the two systems right now.")
         return
     st.caption(f"{len(keys)} record(s) differ, longest-standing first.")
+    names = check_names(ctx, name, data.latest_checks(str(ctx.config_path), name))
     table = pd.DataFrame(
         {
             "key": keys["key"].map(record_key),
@@ -252,7 +256,7 @@ def _keys(ctx: AppContext, name: str) -> None:
             ),
             "wrong for": keys["age_s"].map(duration),
             "first seen": keys["first_seen"],
-            "check": keys["check"],
+            "check": keys["check"].map(lambda c: names.get(c, c)),  # in plain words
         }
     )
     st.dataframe(

@@ -52,6 +52,7 @@ def test_integration_deep_link_shows_trends_checks_and_mismatched_keys(
     assert set(failing[failing["integration"] == name]["check"]) <= set(checks["check"])
     assert not runs.empty
     assert not keys.empty and keys["wrong for"].str.len().gt(0).all()
+    assert keys["check"].str.startswith("records agree").all(), set(keys["check"])  # plain words
     assert any("check=reconcile" in q for q in _links(at))
 
 
