@@ -174,7 +174,8 @@ def record_integration(
     run_clock = None if now is not None else clock
     try:
         run_id = store.begin_run(plan.name, started, trigger=trigger, origin=origin)
-        previous = store.last_schema_snapshot(plan.name)
+        schema = any(isinstance(s, SchemaSpec) for s in plan.specs)
+        previous = store.last_schema_snapshot(plan.name) if schema else None  # only it reads it
         dated = any(isinstance(s, FreshnessSpec | ReconcileSpec) for s in plan.specs)
         since = previous_start(store, plan.name, started) if dated else None
     except StoreError as exc:

@@ -1,9 +1,11 @@
 """The check-type registry the one run path evaluates through: every declaration type and every
 kind has exactly one entry, the plan's order is the registry's, and an engine that crashes is
-an `internal` error result named after its kind."""
+an `internal` error result named after its kind; the last schema snapshot is read only for a
+schema check."""
 
 from __future__ import annotations
 
+import sqlite3
 import typing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +18,8 @@ from datasources.errors import Cause
 from monitor.config.loading import load_config
 from monitor.run import registry
 from monitor.run.plan import plan_integrations
-from monitor.run.runner import evaluate
+from monitor.run.runner import evaluate, record_integration
+from store.store import ResultStore
 from tests.scheduler.world import make_source, write_monitor_file
 
 
@@ -78,7 +81,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from monitor.config.loading import load_config
 from monitor.run.plan import plan_integrations
-from monitor.run.runner import evaluate
+from monitor.run.runner import evaluate, record_integration
+from store.store import ResultStore
 seen = []
 class Count(logging.Handler):
     def emit(self, record):
@@ -123,3 +127,34 @@ def test_a_suite_run_logs_no_gx_info_lines(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report == {"outcomes": ["passed"], "gx_info": 0}
+
+
+def test_the_last_schema_snapshot_is_read_only_by_runs_with_a_schema_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = make_source(tmp_path)
+    store_url = f"sqlite:///{tmp_path}/results.db"
+    counts = {"source": "shop.products", "target": "shop.products", "volume": {"tolerance": "0%"}}
+    bodies = {"counts": counts, "columns": {**counts, "schema": True}}
+    path = write_monitor_file(tmp_path / "dxq.yml", store_url, {"shop": {"url": url}}, bodies)
+    plans = {p.name: p for p in plan_integrations(load_config(path, {}))}
+    store = ResultStore.open(store_url)
+    reads: list[str] = []
+    read = store.last_schema_snapshot
+    monkeypatch.setattr(store, "last_schema_snapshot", lambda n: reads.append(n) or read(n))
+
+    def schema_changes(name: str) -> list[object]:
+        run = record_integration(
+            plans[name], store, trigger="manual", clock=lambda: datetime.now(UTC)
+        )
+        return [r.metrics["changes"] for r in run.results if r.kind is CheckKind.SCHEMA]
+
+    try:
+        assert schema_changes("counts") == [] and reads == []
+        assert schema_changes("columns") == [0] and reads == ["columns"]
+        with sqlite3.connect(tmp_path / "shop.db") as conn:
+            conn.execute("ALTER TABLE products ADD COLUMN note TEXT")
+        assert schema_changes("columns") == [2], "the new column on both sides, from the snapshot"
+        assert schema_changes("counts") == [] and reads == ["columns", "columns"]
+    finally:
+        store.dispose()
