@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from checks.masking import mask
 from checks.reconcile import buckets as bucketing
+from checks.reconcile import key_reads
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import install_sqlite_functions
 from checks.reconcile.errors import ReconcileError
@@ -309,48 +310,12 @@ class SqlSide:
             )
 
     def can_look_up(self, unique: Sequence[Sequence[str]]) -> bool:
-        """Whether rows can be read by key through an index: a table (not a query) in
-        PostgreSQL or MariaDB, a unique index on exactly the key columns, and plain text
-        key columns, whose canonical text is the stored value itself (`unique` are the column
-        sets the database keeps unique)."""
-        if self.dialect not in ("postgresql", "mysql"):
-            return False
-        if not isinstance(self.relation, sa.TableClause):
-            return False
-        columns = [self.column_of(p) for p in self.plan.keys]
-        names = {col.name for col in columns}
-        if not any(set(u) == names for u in unique):
-            return False
-        texts = ("CHAR", "VARCHAR", "TEXT", "CHARACTER", "CHARACTER VARYING")
-        return all(
-            col.category == "text"
-            and col.type_name.upper().split("(")[0].split(" COLLATE")[0].strip() in texts
-            for col in columns
-        )
+        """Whether rows can be read by key through an index (checks/reconcile/key_reads.py)."""
+        return key_reads.can_look_up(self, unique)
 
     def lookup(self, keys: Sequence[tuple[str | None, ...]]) -> Iterator[Row]:
-        """(0, key, fields, in flight) of the rows whose canonical key is one of `keys`, in
-        no order: found through the key's unique index (the raw columns' IN, which a case- or
-        pad-insensitive collation may widen), kept only where the canonical key's bytes equal."""
-        cols = self.relation.c
-        raw = [cols[self.column_of(p).name] for p in self.plan.keys]
-        exact = [c.binary(self.dialect, k) for k in self.keys]
-        nk, nf = len(self.keys), len(self.fields)
-        encoded: list[tuple[Any, ...]] = [tuple(k) for k in keys]
-        if self.dialect == "mysql":  # the canonical keys' bytes, as binary strings
-            encoded = [tuple(str(v).encode() for v in k) for k in keys]
-        if nk == 1:
-            values = [k[0] for k in keys]
-            where = sa.and_(raw[0].in_(values), exact[0].in_([k[0] for k in encoded]))
-        else:
-            where = sa.and_(sa.tuple_(*raw).in_(keys), sa.tuple_(*exact).in_(encoded))
-        query = sa.select(
-            *[k.label(f"k{i}") for i, k in enumerate(self.keys)],
-            *[f.label(f"f{i}") for i, f in enumerate(self.fields)],
-            self.in_flight.label("flight"),
-        ).where(where)
-        for row in self.stream(query.select_from(self.relation)):
-            yield 0, tuple(row[:nk]), tuple(row[nk : nk + nf]), bool(row[-1])
+        """The rows of these canonical keys, in no order (checks/reconcile/key_reads.py)."""
+        return key_reads.look_up(self, keys)
 
     def null_keys(self, limit: int = 5) -> tuple[int, list[dict[str, Any]]]:
         """Rows with a NULL key component, and up to `limit` of them (other columns shown)."""

@@ -2,7 +2,8 @@
 instead of by a scan: counts stay exact when that side's collation is case- and
 pad-insensitive (MariaDB's default), when it holds keys the other side lacks (those buckets
 are merged by bucket afterwards), for composite keys, and with PostgreSQL as the side read by
-key. Lookups are forced (LOOKUP_SHARE 0) and chunked small so that queries cross buckets."""
+key. Lookups are forced (LOOKUP_SHARE 0), chunked and sliced small so that queries cross
+buckets."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from checks.reconcile import checksum_engine, reconcile
+from checks.reconcile import checksum_engine, key_reads, reconcile
 from checks.reconcile.sql_side import SqlSide
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
@@ -70,6 +71,7 @@ def test_rows_read_by_key_give_exact_counts(
 ) -> None:
     monkeypatch.setattr(checksum_engine, "LOOKUP_SHARE", 0)
     monkeypatch.setattr(checksum_engine, "LOOKUP_CHUNK", 7)
+    monkeypatch.setattr(key_reads, "SCALARS_PER_QUERY", 6)  # 3 keys (1 composite) a query
     looked_up: list[int] = []
     real_lookup = SqlSide.lookup
 
