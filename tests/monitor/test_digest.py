@@ -27,6 +27,7 @@ from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.daemon.cron import build_trigger
 from monitor.daemon.digests import Outcome, latest_firing, send_due
+from monitor.errors import ConfigError
 from store import digests
 from store.store import ResultStore
 from tests.alerts.receivers import Mailbox
@@ -285,8 +286,16 @@ def test_an_address_with_a_line_break_is_a_failed_digest_not_a_header(
 ) -> None:
     path, config = _world(tmp_path, history, mailbox.port)
     document = _document(config.store, history[1], mailbox.port)
-    document["owners"]["bob"]["email"] = "bob@example.com\r\nBcc: evil@example.com"
-    outcomes = _pass(load_config(_write(path, document), {}), _after_next_firing())
+    bad = "bob@example.com\r\nBcc: evil@example.com"
+    document["owners"]["bob"]["email"] = bad
+    with pytest.raises(ConfigError, match=r"(?s)owners\.bob\.email: .* is not an e-mail address"):
+        load_config(_write(path, document), {})
+    # The monitor file refuses it; should such an address reach the sender another way, the
+    # sender refuses it too.
+    config = load_config(_write(path, _document(config.store, history[1], mailbox.port)), {})
+    bob = config.owners["bob"].model_copy(update={"email": [bad]})
+    config = config.model_copy(update={"owners": {**config.owners, "bob": bob}})
+    outcomes = _pass(config, _after_next_firing())
     failed = {o.owner: o.result for o in outcomes if not o.result.delivered}
     assert list(failed) == ["bob"] and not failed["bob"].retryable
     assert "cannot compose the digest" in str(failed["bob"].error)
