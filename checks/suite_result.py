@@ -15,6 +15,7 @@ from checks.result import CheckKind, CheckResult, Outcome, error_result
 from checks.spec import SuiteSpec
 from checks.suite_file import SuiteExpectation
 from datasources.errors import Cause
+from datasources.percent import percent as as_percent
 
 SAMPLE_SIZE = 20
 _METRICS = ("unexpected_count", "unexpected_percent", "element_count", "observed_value")
@@ -163,12 +164,14 @@ def sample_row(
 
 
 def describe_observed(metrics: Mapping[str, Any]) -> str | None:
-    """E.g. "3 of 1000 rows unexpected (0.30%)" or the observed value."""
+    """E.g. "3 of 1000 rows unexpected (0.3%)" or the observed value."""
     if "unexpected_count" in metrics:
         count, total = metrics["unexpected_count"], metrics.get("element_count")
         percent = metrics.get("unexpected_percent")
         text = f"{count} of {total} rows unexpected"
-        return text + (f" ({percent:.2f}%)" if isinstance(percent, int | float) else "")
+        if isinstance(percent, int | float):
+            text += f" ({as_percent(percent / 100)})"
+        return text
     if "observed_value" in metrics:
         return _short(metrics["observed_value"])
     return None

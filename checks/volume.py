@@ -11,6 +11,7 @@ from datasources.connection import mask_url
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
 from datasources.introspection import count_rows
+from datasources.percent import percent
 
 
 def check_volume(spec: VolumeSpec) -> CheckResult:
@@ -65,8 +66,9 @@ def describe_counts(source_rows: int, target_rows: int) -> str:
 
 
 def format_rate(rate: float) -> str:
-    """A fraction as a short percentage: 0.01 -> '1%', 0.0025 -> '0.25%'."""
-    return f"{rate * 100:.4g}%"
+    """A fraction as a short percentage: 0.01 -> '1%', 0.0025 -> '0.25%' (the one rule,
+    datasources.percent, with four decimals so that small tolerances stay readable)."""
+    return percent(rate, 4)
 
 
 def datasource_reason(dataset: Dataset, exc: DatasourceError) -> str:

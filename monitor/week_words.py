@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from datasources.durations import format_duration
+from datasources.percent import percent
 
 NONE = "—"
 
@@ -22,7 +23,7 @@ def _missing(value: Any) -> bool:
 def healthy_text(row: Mapping[str, Any]) -> str:
     """The share of the week's finished runs that were healthy: "86%"."""
     share = row["healthy_share"]
-    return NONE if _missing(share) else f"{share * 100:.0f}%"
+    return NONE if _missing(share) else percent(share, 0)
 
 
 def stale_text(row: Mapping[str, Any]) -> str:
@@ -34,9 +35,9 @@ def stale_text(row: Mapping[str, Any]) -> str:
 
 
 def mismatch_text(row: Mapping[str, Any]) -> str:
-    """The worst mismatch rate measured: "0.50%"."""
+    """The worst mismatch rate measured: "0.5%"."""
     rate = row["worst_mismatch"]
-    return NONE if _missing(rate) else f"{rate * 100:.2f}%"
+    return NONE if _missing(rate) else percent(rate)
 
 
 def runs_text(row: Mapping[str, Any]) -> str:

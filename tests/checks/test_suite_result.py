@@ -128,7 +128,7 @@ def test_failed_result_without_keys_samples_values(tmp_path: Path) -> None:
     result = to_check_result(_spec(tmp_path), expectation, "s.json: x(s)", gx)
     assert result.outcome is Outcome.FAILED
     assert result.sample == [{"value": "b"}, {"value": "c"}]
-    assert result.observed == "2 of 5 rows unexpected (40.00%)"
+    assert result.observed == "2 of 5 rows unexpected (40%)"
     assert result.headline_value == 40.0
 
 

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.data_age import MISMATCH_HELP, DataAge, age_caption, age_label, data_age
+from datasources.percent import percent
 from tests.dashboard.support import figure_specs, open_page, panel_titles
 
 T_RUN = datetime(2026, 12, 6, 6, 50, tzinfo=UTC)
@@ -99,7 +100,7 @@ def test_the_integration_page_shows_this_weeks_summary(demo_dashboard: str) -> N
     at = open_page("integration", integration="orders")
     assert "This week" in [h.value for h in at.subheader]
     healthy = _metric(at, "Healthy runs")
-    assert healthy.value == f"{week['healthy_share'] * 100:.0f}%"  # type: ignore[attr-defined]
+    assert healthy.value == percent(week["healthy_share"], 0)  # type: ignore[attr-defined]
     captions = " ".join(c.value for c in at.caption)
     assert f"{week['healthy_runs']} of {week['runs']} runs" in captions
     assert _metric(at, "Worst mismatch").value == "43.21%"  # type: ignore[attr-defined]

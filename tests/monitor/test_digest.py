@@ -185,10 +185,10 @@ def test_one_digest_per_owner_with_email_with_the_weeks_figures(
     text = _text(alice, "plain")
     assert "orders - Orders <from> the shop & to the ERP\n" in text
     assert "  2 of 2 runs healthy (100%); worst mismatch —; longest stale period —; " in text
-    assert "stock - Stock levels\n  0 of 1 runs healthy (0%); worst mismatch 50.00%;" in text
+    assert "stock - Stock levels\n  0 of 1 runs healthy (0%); worst mismatch 50%;" in text
     assert "alerts 1 opened / 0 resolved" in text  # the stock alert of the failed run
     assert f"  {DASHBOARD}/integration?integration=orders\n" in text
-    assert "Totals: 2 of 3 runs healthy (67%); worst mismatch 50.00%;" in text
+    assert "Totals: 2 of 3 runs healthy (67%); worst mismatch 50%;" in text
     assert "prices" not in text  # carol's integration
     assert "orders" not in _text(bob, "plain")
     html = _text(alice, "html")
@@ -349,7 +349,7 @@ def test_preview_prints_without_sending(
     out = capsys.readouterr().out
     assert "To: bob@example.com, ops@example.com\n" in out
     assert "Subject: dxq weekly: 0 of 1 integration healthy all week\n" in out
-    assert "stock - Stock levels\n  0 of 1 runs healthy (0%); worst mismatch 50.00%;" in out
+    assert "stock - Stock levels\n  0 of 1 runs healthy (0%); worst mismatch 50%;" in out
     assert "alice" not in out
     assert mailbox.messages == []
     assert _rows(config) == []
