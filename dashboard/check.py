@@ -14,10 +14,9 @@ from dashboard.access import sign_in_bar
 from dashboard.anomaly_view import render_watched
 from dashboard.chart_view import show
 from dashboard.context import AppContext, app_context, check_systems, owner_names, side_label
-from dashboard.findings import check_words
 from dashboard.flash import perform, show_flash
 from dashboard.format import ago, as_datetime, badge, duration, literal, status_word
-from dashboard.integration import pick_integration
+from dashboard.integration import check_names, pick_integration
 from dashboard.run_now import run_now_button
 from monitor import actions
 from monitor.access import Viewer
@@ -54,13 +53,7 @@ def render_check() -> None:
     asked = st.query_params.get("check")
     if asked is not None and asked not in names:
         st.error(f"{literal(name)} has no check named “{literal(asked)}” (or it never ran).")
-    words = {  # expectations in GX's words; the URL keeps the check's own name
-        str(row["check"]): check_words(
-            str(row["check"]), "expectation", row.get("metrics"), "source", "target"
-        )
-        for row in checks.to_dict("records")
-        if row["kind"] == "expectation"
-    }
+    words = check_names(ctx, name, checks)  # plain names; the URL keeps the check's own
     index = names.index(asked) if asked in names else 0
     check = str(st.selectbox("Check", names, index=index, format_func=lambda c: words.get(c, c)))
     if st.query_params.get("check") != check:
@@ -70,7 +63,7 @@ def render_check() -> None:
         st.info("This check has not run yet.")
         return
     show_flash()
-    _summary(ctx, detail)
+    _summary(ctx, detail, words.get(check, check))
     run_now_button(ctx, detail.integration, key="run-now-check")
     _alert(ctx, viewer, detail)
     if detail.kind == "anomaly":  # the judged series with its band and the feedback buttons
@@ -80,12 +73,13 @@ def render_check() -> None:
     _sample(ctx, detail)
 
 
-def _summary(ctx: AppContext, d: CheckDetail) -> None:
-    # An expectation is titled in GX's own words, not by its suite path and expect_… name.
-    title = check_words(d.check, d.kind, d.metrics, "source", "target")
-    st.title(literal(title if d.kind == "expectation" else d.check))
-    if d.kind == "expectation":
-        st.caption(f"Suite and expectation: {literal(d.check)}")
+def _summary(ctx: AppContext, d: CheckDetail, title: str) -> None:
+    # Titled by the check's plain name (integration.check_names), not by its suite path and
+    # expect_… name or its kind; the check's own name stays in the caption.
+    st.title(literal(title))
+    if title != d.check:
+        what = "Suite and expectation" if d.kind == "expectation" else "Check"
+        st.caption(f"{what}: {literal(d.check)}")
     st.markdown(
         f"{badge(d.outcome)} &nbsp; severity **{literal(d.severity)}** · "
         f"integration **{literal(d.integration)}**"

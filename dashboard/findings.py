@@ -23,6 +23,23 @@ _KIND_WORDS = {
     "anomaly": "numbers within their usual range",
     "latency": "changes reach {target} in time",
 }
+_ANOMALY = re.compile(r"^anomaly\((?P<check>[^.]+)\.(?P<metric>.+)\)$")
+_SERIES_WORDS = {  # the numbers of a run that an anomaly check watches (KNOWN_METRICS)
+    "source_rows": "row count of {source}",
+    "target_rows": "row count of {target}",
+    "difference": "row count difference",
+    "difference_rate": "row count difference",
+    "compared": "records compared",
+    "missing_in_target": "records missing in {target}",
+    "missing_in_source": "records missing in {source}",
+    "changed": "records that differ",
+    "mismatch_rate": "mismatch rate",
+    "source_new_rows": "new records in {source}",
+    "target_new_rows": "new records in {target}",
+    "new_rows": "new records",
+    "lag_seconds": "data age",
+    "duration_s": "run duration",
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,8 @@ def finding(
 
 def check_words(check: str, kind: str, metrics: Any, source: str, target: str) -> str:
     """A check's plain name: GX's own words for an expectation ("email values must be
-    unique."), the rule in words for dxq's checks; never a suite path or an expect_… name."""
+    unique."), the rule in words for dxq's checks (an anomaly check: its number, "row count
+    of shop.orders within its usual range"); never a suite path or an expect_… name."""
     m = metrics if isinstance(metrics, dict) else {}
     if kind == "expectation":
         if isinstance(m.get("description"), str):
@@ -87,5 +105,27 @@ def check_words(check: str, kind: str, metrics: Any, source: str, target: str) -
         if found:  # a result stored before results carried GX's words
             rule = found["type"].removeprefix("expect_").replace("_", " ")
             return f"{found['columns']}: {rule}" if found["columns"] else rule
+    if kind == "anomaly":
+        return _series_words(check, m, source, target)
     words = _KIND_WORDS.get(kind)
     return words.format(source=source, target=target) if words else check
+
+
+def _series_words(check: str, metrics: dict[str, Any], source: str, target: str) -> str:
+    """ "row count of shop.orders within its usual range" for `anomaly(volume.target_rows)`,
+    from the result's metrics or, without them, from the check's name."""
+    found = _ANOMALY.match(check)
+    watched = metrics.get("check") or (found["check"] if found else None)
+    metric = metrics.get("metric") or (found["metric"] if found else None)
+    if not isinstance(metric, str):
+        return _KIND_WORDS["anomaly"]
+    field = metric.partition(".")[2]
+    if metric in _SERIES_WORDS:
+        number = _SERIES_WORDS[metric].format(source=source, target=target)
+    elif metric.startswith("changed_by_field."):
+        number = f"records with a different {field}"
+    elif metric.startswith("duration_s."):
+        number = f"run time on {field}"
+    else:
+        number = f"{metric.replace('_', ' ')} of {watched}"
+    return f"{number} within its usual range"

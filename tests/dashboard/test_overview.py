@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -126,7 +127,7 @@ def test_an_unreachable_results_database_is_an_error_not_a_traceback(
     assert "hunter2" not in at.error[0].value
 
 
-def _latest_failing(url: str) -> list[dict[str, object]]:
+def _latest_failing(url: str) -> list[dict[str, Any]]:
     engine = sa.create_engine(url)
     with engine.connect() as c:
         rows = c.execute(sa.select(latest_results).where(latest_results.c.outcome != "passed"))
@@ -220,6 +221,16 @@ def test_findings_in_words_for_each_kind() -> None:
         check_words("reconcile", "reconcile", {}, "shop", "erp")
         == "records agree between shop and erp"
     )
+    metrics = {"check": "reconcile", "metric": "changed_by_field.price"}
+    assert (  # an anomaly check names its number: from its metrics, else from its name
+        check_words("anomaly(reconcile.changed_by_field.price)", "anomaly", metrics, "a", "b")
+        == "records with a different price within its usual range"
+    )
+    assert (
+        check_words("anomaly(volume.target_rows)", "anomaly", None, "shop", "erp.orders")
+        == "row count of erp.orders within its usual range"
+    )
+    assert check_words("anomaly", "anomaly", {}, "a", "b") == "numbers within their usual range"
 
 
 @pytest.mark.usefixtures("demo_dashboard")

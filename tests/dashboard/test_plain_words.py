@@ -69,6 +69,7 @@ def test_the_check_picker_offers_expectations_in_gx_words() -> None:
     at = open_page("check", integration="customers", check="reconcile(shop.customers)")
     picker = at.selectbox[1]
     assert "email values must be unique." in picker.options
-    assert "reconcile(erp.customers)" in picker.options  # one reconcile per target
+    # one reconcile per target, each in words (integration.check_names)
+    assert "records agree between crm.customers and erp.customers" in picker.options
     assert not [o for o in picker.options if "expect_" in o], picker.options
     assert picker.value == "reconcile(shop.customers)"

@@ -51,10 +51,18 @@ def _open(browser: Any, url: str) -> tuple[Any, list[str]]:
         ("overview", "", "Data-exchange health"),
         ("integration", "integration?integration=orders", "orders"),
         ("customers-360", "integration?integration=customers", "customers"),  # targets: matrix
-        ("check", "check?integration=orders&check=reconcile", "reconcile"),
+        (
+            "check",
+            "check?integration=orders&check=reconcile",
+            "records agree between shop.orders and erp.sales_orders",  # plain name
+        ),
         ("alerts", "alerts", "Alerts"),
         ("runs", "runs", "Runs"),
-        ("stock-freshness", "check?integration=stock-levels&check=freshness", "freshness"),
+        (
+            "stock-freshness",
+            "check?integration=stock-levels&check=freshness",
+            "data is recent enough",
+        ),
         ("suites", "suites", "Suites"),
     ],
 )
@@ -95,7 +103,8 @@ def test_click_through_to_acknowledge(browser: Any, dashboard_url: str, artifact
     page.get_by_role("link", name=re.compile(r"^Investigate: records agree between")).click()
     expect(page).to_have_url(re.compile("check=reconcile"), timeout=WAIT_MS)
     _wait(page)
-    expect(page.get_by_role("heading", name="reconcile", exact=True)).to_be_visible(timeout=WAIT_MS)
+    heading = page.get_by_role("heading", name=re.compile(r"^records agree between pim"))
+    expect(heading).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("Firing").first).to_be_visible(timeout=WAIT_MS)
     name = page.get_by_role("textbox", name="Your name (recorded when you act)")
     name.fill("Dana On-Call")
