@@ -18,6 +18,12 @@ from datasources.percent import percent as shown_percent
 KEYS_SHOWN = 5  # failing keys named in a message: a few, the Check page lists them all
 PARTNER_FACT = "external partner"  # the fact naming who runs an external system
 SYSTEM_LABELS = ("source_system", "target_system")
+KIND_WORDS: dict[str, str] = {  # what an alert is about: its title and the Alerts page
+    AlertKind.DATA_QUALITY: "data check failed",
+    AlertKind.RUN_ERROR: "check could not run",
+    AlertKind.MISSED: "run missed",
+    AlertKind.DEAD_LETTER: "notification undeliverable",
+}
 
 
 @dataclass(frozen=True)
@@ -72,14 +78,7 @@ def build_message(
         NotificationKind.ACKNOWLEDGED: f"ACKNOWLEDGED by {alert.acknowledged_by or 'someone'}",
         NotificationKind.RESOLVED: "RESOLVED",
     }[notification.kind]
-    what = {
-        AlertKind.DATA_QUALITY: "data check failed",
-        AlertKind.RUN_ERROR: "check could not run",
-        AlertKind.MISSED: "run missed",
-        AlertKind.DEAD_LETTER: "notification undeliverable",
-    }[alert.kind]
-    if alert.check_kind == ANOMALY:  # a data_quality alert about a watched number
-        what = "unusual value"
+    what = kind_words(alert.kind, alert.check_kind)
     headline = describe(alert)
     if notification.kind is NotificationKind.RESOLVED:
         what, sentence = resolved_words(alert)
@@ -102,6 +101,14 @@ def build_message(
         fingerprint=alert.fingerprint,
         episode=alert.episode,
     )
+
+
+def kind_words(kind: str, check_kind: str | None = None) -> str:
+    """What an alert is about, in words ("data check failed"; "unusual value" for a
+    data_quality alert about a watched number); an unknown kind as it is."""
+    if check_kind == ANOMALY:
+        return "unusual value"
+    return KIND_WORDS.get(kind, kind)
 
 
 def acknowledged_words(alert: Alert) -> str:

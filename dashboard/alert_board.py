@@ -11,12 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from alerts.matcher import LABELS, describe, split_matchers
+from alerts.message import kind_words
 from alerts.silence import Silence
 from dashboard import data
 from dashboard.access import sign_in_bar
 from dashboard.context import AppContext, app_context, owner_names
 from dashboard.flash import perform, show_flash
 from dashboard.format import duration, literal
+from dashboard.integration import check_names
 from dashboard.overview import CHECK_PAGE
 from monitor import actions
 from monitor.access import Viewer
@@ -72,7 +74,7 @@ def render_alerts() -> None:
         owner_names(ctx.config, i) if i in ctx.config.integrations else "—"
         for i in alerts["integration"]
     ]
-    _table(alerts)
+    _table(alerts, _check_names(ctx, alerts))
     tabs = st.tabs(["Delivery", "Silences", "Route tester"])
     with tabs[0]:
         _delivery(ctx, viewer, path)
@@ -103,7 +105,11 @@ def _kpis(path: str, silences: list[Silence], now: datetime) -> None:
     k[1].metric("Acknowledged", int(stats["acknowledged"] or 0))
     k[2].metric("Pending", int(stats["pending"] or 0))
     k[3].metric("Silenced", silenced)
-    k[4].metric("Mean time to acknowledge", duration(stats["to_ack"]))
+    k[4].metric(
+        "Mean time to ack",
+        duration(stats["to_ack"]),
+        help="Mean time to acknowledge: from an alert's opening to someone taking it.",
+    )
     k[5].metric("Mean time to resolve", duration(stats["to_resolve"]))
 
 
@@ -133,11 +139,32 @@ def _owned(ctx: AppContext, who: set[str]) -> set[str]:
     return {name for name, spec in ctx.config.integrations.items() if who & set(spec.owners)}
 
 
-def _table(alerts: pd.DataFrame) -> None:
+def _check_names(ctx: AppContext, alerts: pd.DataFrame) -> pd.Series:
+    """Each alert's check by its plain name, as the Integration page's Checks table names it
+    (integration.check_names); a check that no longer runs keeps its own name."""
+    path = str(ctx.config_path)
+    names: dict[tuple[str, str], str] = {}
+    for name in set(alerts["integration"]) & set(ctx.config.integrations):
+        checks = data.latest_checks(path, name)
+        if not checks.empty:
+            names |= {(name, c): w for c, w in check_names(ctx, name, checks).items()}
+    return pd.Series(
+        [names.get((i, c), c) for i, c in zip(alerts["integration"], alerts["check"], strict=True)],
+        index=alerts.index,
+        dtype=object,
+    )
+
+
+def _table(alerts: pd.DataFrame, names: pd.Series) -> None:
     if alerts.empty:
         st.success("No alert matches these filters.")
         return
     table = alerts.assign(
+        check=names,
+        kind=[
+            kind_words(kind, _labels(labels).get("kind"))
+            for kind, labels in zip(alerts["kind"], alerts["labels"], strict=True)
+        ],
         state=alerts["state"] + alerts["silenced"].map(lambda s: " (silenced)" if s else ""),
         to_ack=alerts["to_acknowledge_s"].map(duration),
         to_resolve=alerts["to_resolve_s"].map(duration),
@@ -167,6 +194,7 @@ def _table(alerts: pd.DataFrame) -> None:
             "acknowledged_by": "acknowledged by",
             "to_resolve": "time to resolve",
             "check": st.column_config.TextColumn("check", width="large"),
+            "kind": st.column_config.TextColumn("about"),
             "opened_at": st.column_config.DatetimeColumn("opened (UTC)", format="YYYY-MM-DD HH:mm"),
         },
     )
@@ -174,7 +202,7 @@ def _table(alerts: pd.DataFrame) -> None:
         if row["check"]:
             st.page_link(
                 CHECK_PAGE,
-                label=literal(f"{row['integration']} · {row['check']}"),
+                label=literal(f"{row['integration']} · {names[row.name]}"),
                 icon=":material/search:",
                 query_params={"integration": row["integration"], "check": row["check"]},
             )
@@ -252,7 +280,7 @@ def _delivery(ctx: AppContext, viewer: Viewer, path: str) -> None:
     if not recent.empty:
         st.caption("Newest notifications")
         st.dataframe(
-            recent[
+            recent.assign(sent_at=_sent(recent))[
                 [
                     "id",
                     "integration",
@@ -266,8 +294,17 @@ def _delivery(ctx: AppContext, viewer: Viewer, path: str) -> None:
             ].head(50),
             hide_index=True,
             width="stretch",
-            column_config=DELIVERY_COLUMNS,
+            column_config={**DELIVERY_COLUMNS, "sent_at": "sent (UTC)"},
         )
+
+
+def _sent(notifications: pd.DataFrame) -> pd.Series:
+    """When each notification was really sent: "recorded, not sent" for the demo history's
+    (status `recorded`), blank for one not sent yet."""
+    sent = notifications["sent_at"].map(
+        lambda at: "" if pd.isna(at) else f"{pd.Timestamp(at):%Y-%m-%d %H:%M}"
+    )
+    return sent.where(notifications["status"] != "recorded", "recorded, not sent")
 
 
 def _retrying(path: str) -> pd.DataFrame:
