@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,20 @@ def test_each_card_shows_its_latest_and_lowest_daily_pass_rate(demo_dashboard: s
         expected.append(f"passing: latest **{latest}** · lowest {lowest}")
     assert sorted(shown) == sorted(expected)
     assert any(r < 1 for r in daily["pass_rate"])  # the numbers are not all the trivial 100%
+
+
+# The main column of a 1400 px window, less the row-selection box (measured in Chromium).
+TABLE_PX = 940 - 34
+
+
+@pytest.mark.usefixtures("demo_dashboard")
+def test_failing_checks_keep_severity_and_the_words_in_view_at_1400_px() -> None:
+    at = open_page()
+    frame = at.dataframe[0]
+    config = json.loads(frame.proto.columns)
+    columns = list(frame.value.columns)
+    assert columns[:2] == ["integration", "severity"]
+    assert all(config[c].get("pinned") for c in columns[:2])  # stay while the table scrolls
+    first_view = columns[: columns.index("check") + 1]  # through what was found and the check
+    assert sum(config[c]["width"] for c in first_view) <= TABLE_PX, config
+    assert all(isinstance(config[c].get("width"), int) for c in columns), config
