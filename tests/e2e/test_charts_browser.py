@@ -19,14 +19,30 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 WAIT_MS = 120_000
 DAY_MONTH = re.compile(r"^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
 
-# Per chart: its title, its tick labels per axis, and whether its x axis is a date axis.
-CHART_TICKS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot => ({
-  title: (plot.querySelector('.gtitle') || {}).textContent || '',
-  x: Array.from(plot.querySelectorAll('g.xtick text')).map(t => t.textContent),
-  y: Array.from(plot.querySelectorAll('g.ytick text')).map(t => t.textContent),
-  dates: plot._fullLayout.xaxis.type === 'date',
-  end: plot._fullLayout.xaxis.type === 'date' ? plot._fullLayout.xaxis.range[1] : null,
-}))"""
+# Per panel (a figure's subplot; the Integration page stacks its trends as panels of one figure,
+# dashboard/panels.py): its title (the figure's, or the panel's title note at the top of its y
+# domain), its tick labels per axis as drawn, and whether its x axis is a date axis.
+CHART_TICKS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(plot => {
+  const full = plot._fullLayout;
+  const ids = full._subplots.cartesian;
+  return ids.map(id => {
+    const [, xName, yName] = id.match(/^(x\\d*)(y\\d*)$/);
+    const xa = full[xName.replace('x', 'xaxis')], ya = full[yName.replace('y', 'yaxis')];
+    const note = (full.annotations || []).find(a => a.xref === 'paper' && a.yref === 'paper'
+      && a.x === 0 && Math.abs(a.y - ya.domain[1]) < 1e-9);
+    const title = ids.length > 1 ? (note ? note.text.replace(/<[^>]*>/g, '') : '')
+      : ((plot.querySelector('.gtitle') || {}).textContent || '');
+    const labels = name => Array.from(plot.querySelectorAll('g.' + name + 'tick text'))
+      .map(t => t.textContent);  // Plotly's tick class is the axis id: xtick, x2tick, …
+    return {
+      title: title,
+      x: labels(xName),
+      y: labels(yName),
+      dates: xa.type === 'date',
+      end: xa.type === 'date' ? xa.range[1] : null,
+    };
+  });
+})"""
 
 
 def _drawn_charts(browser: Any, url: str) -> list[dict[str, Any]]:
