@@ -81,7 +81,10 @@ def _must(proc: subprocess.CompletedProcess[str]) -> str:
     return proc.stdout
 
 
-@pytest.fixture(scope="module")
+# Session-scoped, not module-scoped: with xdist the worker running the "wheel" group may run
+# other modules' tests between these, and a module fixture would then build the venv again
+# (72 s each time in the suite's durations).
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     base = tmp_path_factory.mktemp("wheel")
     assert not base.is_relative_to(ROOT), "the venv must live outside the repository"
@@ -119,7 +122,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return Installed(source, wheel, venv, work, env)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_built(installed: Installed) -> subprocess.CompletedProcess[str]:
     return installed.run("dxq", "demo", "--no-serve", "--days", "1")
 
