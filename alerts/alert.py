@@ -54,6 +54,8 @@ class AlertState(StrEnum):
 
 
 PASSED_AGAIN = "passed again"  # the resolution of an alert whose check really passed again
+ALL_CHECKS = "*"  # the check of an integration's one run_error alert: the whole run
+ALL_CHECKS_WORDS = "the whole run"  # how messages and pages name that check
 
 
 class NotificationKind(StrEnum):

@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from alerts.alert import (
+    ALL_CHECKS,
     PASSED_AGAIN,
     Alert,
     AlertEvent,
@@ -50,7 +51,6 @@ from alerts.silence import Silence, silencing
 
 _FAILING = {Outcome.FAILED, Outcome.WARNED}
 _TICKED = (AlertState.FIRING, AlertState.ACKNOWLEDGED)  # acknowledged: late firings only
-ALL_CHECKS = "*"  # the check of an integration's one run_error alert
 RUN_ERROR_KIND = "run_error"  # the check_kind of the outcome that alert is decided on
 
 

@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from alerts.alert import PASSED_AGAIN, Alert, AlertKind, Notification, NotificationKind
+from alerts.alert import (
+    ALL_CHECKS,
+    ALL_CHECKS_WORDS,
+    PASSED_AGAIN,
+    Alert,
+    AlertKind,
+    Notification,
+    NotificationKind,
+)
 from alerts.owner import Owner
 from alerts.routing import ANOMALY
 from datasources.credentials import mask_credentials
@@ -91,7 +99,7 @@ def build_message(
         integration=alert.integration,
         check=alert.check,
         severity=alert.severity,
-        title=f"[{status}] {alert.integration}: {what} ({alert.check})",
+        title=f"[{status}] {alert.integration}: {what} ({check_words(alert.check)})",
         headline=headline,
         facts=facts(alert, partners or {}),
         since=alert.opened_at,
@@ -109,6 +117,12 @@ def kind_words(kind: str, check_kind: str | None = None) -> str:
     if check_kind == ANOMALY:
         return "unusual value"
     return KIND_WORDS.get(kind, kind)
+
+
+def check_words(check: str) -> str:
+    """An alert's check as messages name it: the whole run for a run_error alert about every
+    check (ALL_CHECKS), any other check as it is."""
+    return ALL_CHECKS_WORDS if check == ALL_CHECKS else check
 
 
 def acknowledged_words(alert: Alert) -> str:
@@ -147,7 +161,7 @@ def describe(alert: Alert) -> str:
     source = alert.labels.get("source_system") or "the source"
     measured = alert.subject or (source if alert.side == "source" else target)
     numbers = True
-    if alert.kind is AlertKind.RUN_ERROR and alert.check == "*":
+    if alert.kind is AlertKind.RUN_ERROR and alert.check == ALL_CHECKS:
         names = m.get("checks") or []
         text = f"{len(names) or 'Some'} check(s) could not be evaluated: "
         text += f"{alert.reason or 'unknown error'}."

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from alerts.matcher import LABELS, describe, split_matchers
-from alerts.message import kind_words
+from alerts.message import check_words, kind_words
 from alerts.silence import Silence
 from dashboard import data
 from dashboard.access import sign_in_bar
@@ -141,7 +141,8 @@ def _owned(ctx: AppContext, who: set[str]) -> set[str]:
 
 def _check_names(ctx: AppContext, alerts: pd.DataFrame) -> pd.Series:
     """Each alert's check by its plain name, as the Integration page's Checks table names it
-    (integration.check_names); a check that no longer runs keeps its own name."""
+    (integration.check_names); a check that no longer runs keeps its own name, and a run
+    that could not run at all is "the whole run" (alerts.message.check_words)."""
     path = str(ctx.config_path)
     names: dict[tuple[str, str], str] = {}
     for name in set(alerts["integration"]) & set(ctx.config.integrations):
@@ -149,7 +150,10 @@ def _check_names(ctx: AppContext, alerts: pd.DataFrame) -> pd.Series:
         if not checks.empty:
             names |= {(name, c): w for c, w in check_names(ctx, name, checks).items()}
     return pd.Series(
-        [names.get((i, c), c) for i, c in zip(alerts["integration"], alerts["check"], strict=True)],
+        [
+            names.get((i, c), check_words(c))
+            for i, c in zip(alerts["integration"], alerts["check"], strict=True)
+        ],
         index=alerts.index,
         dtype=object,
     )

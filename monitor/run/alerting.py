@@ -10,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from alerts.alert import (
+    ALL_CHECKS,
     Alert,
     AlertEvent,
     AlertSettings,
@@ -21,7 +22,6 @@ from alerts.alert import (
     Target,
 )
 from alerts.lifecycle import (
-    ALL_CHECKS,
     acknowledgement,
     evaluate,
     notifications_for,

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from alerts.alert import Alert, AlertKind, AlertState, Notification, NotificationKind, Target
+from alerts.alert import (
+    ALL_CHECKS,
+    Alert,
+    AlertKind,
+    AlertState,
+    Notification,
+    NotificationKind,
+    Target,
+)
 from alerts.message import build_message, check_link, describe, duration, mask_credentials
 from alerts.owner import Owner, Role
 from alerts.rendering import render_email, render_webhook
@@ -109,6 +117,16 @@ def test_masking() -> None:
 
 def test_duration() -> None:
     assert [duration(v) for v in (45, 60, 3600 * 26 + 61, None)] == ["45s", "1m", "1d 2h", "?"]
+
+
+def test_a_whole_run_alert_names_the_run_not_a_star() -> None:
+    a = alert("run_error", {"checks": ["volume", "reconcile"]}, kind=AlertKind.RUN_ERROR)
+    a = replace(a, check=ALL_CHECKS, reason="connection refused")
+    n = Notification("dxq-r", NotificationKind.FIRING, 0, "po", "email", a.fingerprint, 1, NOW)
+    msg = build_message(a, n, {}, "http://dash")
+    assert msg.title.endswith("(the whole run)"), msg.title
+    assert "*" not in msg.title and msg.check == ALL_CHECKS  # the link and key keep the id
+    assert describe(a) == "2 check(s) could not be evaluated: connection refused."
 
 
 def test_build_message_and_renderings() -> None:

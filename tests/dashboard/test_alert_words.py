@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from alerts.alert import ALL_CHECKS, ALL_CHECKS_WORDS
 from alerts.message import KIND_WORDS
 from store.schema import alerts, latest_results, notifications
 from tests.dashboard.support import open_page, text_of
@@ -42,6 +43,20 @@ def test_alerts_name_checks_and_kinds_in_plain_words(demo_dashboard: str) -> Non
                 "opened_at": AT,
             },
         )
+        c.execute(
+            alerts.insert(),
+            {
+                "fingerprint": "words-whole-run",
+                "kind": "run_error",
+                "integration": "orders",
+                "check": ALL_CHECKS,
+                "severity": "critical",
+                "state": "firing",
+                "labels": {"integration": "orders", "kind": "run_error"},
+                "summary": "could not run",
+                "opened_at": AT,
+            },
+        )
     engine.dispose()
     at = open_page("alerts")
     table = at.dataframe[0].value
@@ -50,6 +65,7 @@ def test_alerts_name_checks_and_kinds_in_plain_words(demo_dashboard: str) -> Non
     assert not any("expect_" in c or ".json" in c for c in checks), checks
     assert any(c.startswith("records agree between shop.orders and") for c in checks), checks
     assert GONE in checks  # a check that no longer runs keeps its own name
+    assert ALL_CHECKS_WORDS in checks and ALL_CHECKS not in checks
     kinds = set(table["kind"])
     assert KIND_WORDS["data_quality"] in kinds and "unusual value" in kinds
     assert not kinds & set(KIND_WORDS), kinds
