@@ -19,6 +19,15 @@ class BrokerUnreachable(MonitorError):
     """The broker does not answer (one line for the terminal)."""
 
 
+class CeleryMissing(BrokerUnreachable):
+    """Celery is not installed (it is the optional `celery` extra): dxq has no client to reach
+    the broker with. A kind of BrokerUnreachable, so `dxq workers` and the Runs page say it in
+    the same one line."""
+
+
+INSTALL_HINT = "executor: celery needs Celery, which is not installed: pip install 'dxq[celery]'"
+
+
 def visibility_timeout(config: Config) -> float:
     """Longer than any integration's timeout plus the run lease's margin."""
     from monitor.run.guarded import LEASE_MARGIN_S
@@ -28,8 +37,12 @@ def visibility_timeout(config: Config) -> float:
 
 
 def celery_app(config: Config) -> Any:
-    """The Celery app for `config` (which must name a celery executor)."""
-    from celery import Celery
+    """The Celery app for `config` (which must name a celery executor); `CeleryMissing` when
+    Celery is not installed."""
+    try:
+        from celery import Celery
+    except ImportError:
+        raise CeleryMissing(INSTALL_HINT) from None
 
     if config.executor is None:
         raise MonitorError("the monitor file has no 'executor: {kind: celery, broker: ...}'")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor.config.loading import load_config
-from monitor.executor.app import TASK, celery_app
+from monitor.executor.app import INSTALL_HINT, TASK, celery_app
 from store import firings
 from store.store import ResultStore
 from tests.scale.world import (
@@ -121,6 +121,27 @@ def test_an_unreachable_broker_is_one_line_for_worker_and_schedule(
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1, (command, out.stderr)
         assert lines[0].startswith("dxq: the broker redis://127.0.0.1:1/0 cannot be reached")
+
+
+def test_without_celery_installed_worker_and_schedule_say_how_to_install_it(
+    pg_store: str, tmp_path: Path
+) -> None:
+    config = monitor_file(tmp_path / "dxq.yml", pg_store, REDIS, {"orders": slow(0, "dxq")})
+    blocked = "import sys; sys.modules['celery'] = None; from monitor.cli import main; "
+    for command in ("worker", "schedule"):
+        out = subprocess.run(  # celery is the optional `celery` extra (pyproject.toml)
+            [
+                sys.executable,
+                "-c",
+                blocked + f"sys.exit(main([{command!r}, '-c', {str(config)!r}]))",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert out.returncode == 2, (command, out.stderr)
+        assert out.stderr.strip().splitlines() == [f"dxq: {INSTALL_HINT}"], (command, out.stderr)
 
 
 def test_a_run_goes_to_its_integrations_queue_else_its_source_systems_else_dxq(
