@@ -1,5 +1,6 @@
 """How keys are spread over buckets: by integer range for dense integer keys (or a composite
-key's first column, when integer), else by key hash."""
+key's first column, when integer), else by key tail (checks/reconcile/key_tails.py) when the
+keys' tails are apart, else by key hash."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from checks.reconcile import key_tails
 from checks.reconcile.canonical_form import hash32, key_text
 
 BUCKET_ROWS = 16  # rows per bucket aimed at
@@ -18,21 +20,25 @@ DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows
 
 @dataclass(frozen=True)
 class Extent:
-    """Rows of one side, and min/max of its key when its first column is an integer."""
+    """Rows of one side, min/max of its key when its first column is an integer, and whether
+    a sample of its keys has tails apart (None: not sampled)."""
 
     rows: int
     low: int | None = None
     high: int | None = None
+    tails: bool | None = None
 
 
 @dataclass(frozen=True)
 class Buckets:
-    """`count` buckets; with `low` set, bucket = (key - low) // width; else
-    hash32(key text) % count. Unique keys put at most `width` rows in an integer range bucket."""
+    """`count` buckets; with `low` set, bucket = (key - low) // width; else with `tail`,
+    key_tails.bucket_of(key text, count); else hash32(key text) % count. Unique keys put at
+    most `width` rows in an integer range bucket."""
 
     count: int
     low: int | None = None
     width: int = 1
+    tail: bool = False
 
     @property
     def by_range(self) -> bool:
@@ -40,7 +46,15 @@ class Buckets:
 
     def of_key(self, key: Sequence[str | None]) -> int:
         """Bucket of a canonical key in Python (integer ranges are never used in Python)."""
+        if self.tail:
+            return key_tails.bucket_of(key_text(key), self.count)
         return hash32(key_text(key)) % self.count
+
+    @property
+    def cheap(self) -> bool:
+        """Buckets of a key function that does not spread every key set evenly (ranges,
+        tails): a bucket holding more than MAX_RANGED_ROWS rows sends reconcile to hashes."""
+        return self.by_range or self.tail
 
     def bounds(self, wanted: Sequence[int], limit: int | None = None) -> list[tuple[int, int]]:
         """Inclusive key ranges covering the wanted buckets (runs of buckets merged); with
@@ -92,25 +106,29 @@ def hashed_count(rows: int) -> int:
 
 
 def choose(source: Extent, target: Extent) -> Buckets:
-    """Range buckets for dense integer keys on both sides, hash buckets otherwise."""
+    """Range buckets for dense integer keys on both sides; else tail buckets when a side's
+    sample found the keys' tails apart and none found them alike; else hash buckets."""
     rows = max(source.rows, target.rows)
     lows = [e.low for e in (source, target) if e.low is not None]
     highs = [e.high for e in (source, target) if e.high is not None]
     ranged = all(e.low is not None or e.rows == 0 for e in (source, target))
+    sampled = [e.tails for e in (source, target) if e.tails is not None]
+    unranged = Buckets(hashed_count(rows), tail=bool(sampled) and all(sampled))
     if not ranged or not lows or not highs:
-        return Buckets(hashed_count(rows))
+        return unranged
     low, high = min(lows), max(highs)
     span = high - low + 1
     if span > DENSITY * rows:
-        return Buckets(hashed_count(rows))
+        return unranged
     count = ranged_count(rows)
     if span < count:  # a composite key's first column with few values: ranges too coarse
-        return Buckets(hashed_count(rows))
+        return unranged
     width = -(-span // count)
     return Buckets(-(-span // width), low, width)
 
 
 def hashed(rows: int) -> Buckets:
-    """Hash buckets for `rows` rows: what range buckets fall back to when one of them turns
-    out to hold more than MAX_RANGED_ROWS rows (a first key column with clustered values)."""
+    """Hash buckets for `rows` rows: what range and tail buckets fall back to when one of them
+    turns out to hold more than MAX_RANGED_ROWS rows (a first key column with clustered
+    values, keys whose tails are alike beyond the sample)."""
     return Buckets(hashed_count(rows))

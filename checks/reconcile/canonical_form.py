@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from checks.reconcile.key_tails import tail_of
 from datasources.canonical import (
     ASCII_LOWER,
     ASCII_UPPER,
@@ -238,6 +239,7 @@ def install_sqlite_functions(dbapi_conn: sqlite3.Connection) -> None:
         "dxq_normalize": (2, lambda v, n: normalize(v, n.split(",") if n else ())),
         "dxq_hash60": (1, lambda t: None if t is None else hash60(t)),
         "dxq_hash32": (1, lambda t: None if t is None else hash32(t)),
+        "dxq_tail": (1, lambda t: None if t is None else tail_of(t)),
         "dxq_exceeds": (4, exceeds_text),
     }
     for name, (arity, function) in fns.items():

@@ -1,16 +1,17 @@
 """Across databases: bucket checksums in each database, then only differing buckets' rows.
 
 Keys are spread over buckets (checks/reconcile/buckets.py): dense integer keys (or first key
-columns) by key range, falling back to key hashes when a range bucket holds too many rows;
-other keys by a hash of their canonical text; so every engine puts a key in the same bucket
-whatever its collation, key gaps or skew. Each side returns (bucket, rows, sum of 60-bit
-row hashes, rows in flight) in any order, read to the end at once into arrays indexed by
-bucket (16 bytes a bucket), both sides at the same time; buckets that agree on both sides
-count as matched. Only differing buckets are streamed (server-side cursors, bucket order,
-both sides' queries started together): integer ranges through at most buckets.MAX_LISTED key
-ranges, hash buckets by at most that many values of bucket mod a power of two. They are
-merged in Python one bucket at a time, so memory holds one bucket's rows, never a table. Keys
-left out as in flight are kept in the tally.
+columns) by key range, other keys by the tail of their canonical text when a sample shows the
+tails apart (checks/reconcile/key_tails.py), falling back to a hash of their canonical text
+when a range or tail bucket holds too many rows (or for keys whose tails are alike); so every
+engine puts a key in the same bucket whatever its collation, key gaps or skew. Each side
+returns (bucket, rows, sum of 60-bit row hashes, rows in flight) in any order, read to the end
+at once into arrays indexed by bucket (16 bytes a bucket), both sides at the same time; buckets
+that agree on both sides count as matched. Only differing buckets are streamed (server-side
+cursors, bucket order, both sides' queries started together): integer ranges through at most
+buckets.MAX_LISTED key ranges, hash buckets by at most that many values of bucket mod a power
+of two. They are merged in Python one bucket at a time, so memory holds one bucket's rows,
+never a table. Keys left out as in flight are kept in the tally.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def reconcile_across(
         s_sums, t_sums = pool.map(
             lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
         )
-        if buckets.by_range and max(s_sums.largest(), t_sums.largest()) > MAX_RANGED_ROWS:
+        if buckets.cheap and max(s_sums.largest(), t_sums.largest()) > MAX_RANGED_ROWS:
             buckets = bucketing.hashed(max(s_extent.rows, t_extent.rows))
             s_sums, t_sums = pool.map(
                 lambda side: collect(side.checksums(buckets), buckets.count), (source, target)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from checks.masking import mask
 from checks.reconcile import buckets as bucketing
-from checks.reconcile import key_reads
+from checks.reconcile import key_reads, key_tails
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import install_sqlite_functions
 from checks.reconcile.errors import ReconcileError
@@ -170,10 +170,11 @@ class SqlSide:
         key = self._integer_key()
         estimate = self._estimated_rows()
         if key is None:
+            tails = key_tails.tails_apart(self)
             if estimate is not None:
-                return Extent(estimate)
+                return Extent(estimate, tails=tails)
             query = sa.select(sa.func.count()).select_from(self.relation)
-            return Extent(int(self.conn.execute(query).scalar_one()))
+            return Extent(int(self.conn.execute(query).scalar_one()), tails=tails)
         if estimate is None:
             ranged = sa.select(sa.func.count(), sa.func.min(key), sa.func.max(key))
         else:  # min and max of an indexed key are index lookups, no scan
@@ -217,6 +218,9 @@ class SqlSide:
                 bucket = offset.self_group().op("DIV", return_type=sa.BigInteger)(buckets.width)
             else:
                 bucket = offset // buckets.width  # integer division on integers
+        elif buckets.tail:
+            text = c.key_text(self.dialect, self.keys)
+            bucket = key_tails.bucket_sql(self.dialect, text, buckets.count)
         else:
             bucket = c.hash32(self.dialect, c.key_text(self.dialect, self.keys)) % buckets.count
         query = sa.select(bucket.label("b"), *self.canonical_columns()).select_from(self.relation)

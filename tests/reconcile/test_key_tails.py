@@ -1,0 +1,156 @@
+"""Tail buckets (checks/reconcile/key_tails.py): every engine computes the bucket Python does,
+byte for byte, for keys that collations, padding or multi-byte characters could blur; keys
+whose tails are alike keep MD5 buckets; counts stay exact either way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from checks.reconcile import buckets, checksum_engine, key_tails, reconcile
+from checks.reconcile.canonical_form import install_sqlite_functions
+from checks.result import Outcome, Severity
+from checks.spec import FieldSpec, ReconcileSpec
+from tests.reconcile.tables import load
+
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+ODD_KEYS = [
+    "",
+    "a",
+    "A",
+    "a ",
+    " a",
+    "\t",
+    "ß",
+    "Ω",
+    "é",
+    "e\u0301",
+    "日本語のキー",
+    "ab😀cdefgh",  # a 4-byte character across the 8-byte window's edge
+    "€€€€",
+    "SKU-000000123",
+    "x" * 40,
+    "k\x1f-5",
+    "\U0010ffff",
+]
+COUNTS = (1, 8, 65_536, 1 << 18)
+
+
+def test_python_twin_reads_the_last_eight_bytes() -> None:
+    assert key_tails.tail_of("") == 0
+    assert key_tails.tail_of("a") == 0x61
+    assert key_tails.tail_of("xxabcdefgh") == int.from_bytes(b"abcdefgh", "big") % (10**9 + 7)
+    assert key_tails.tail_of("€") == 0xE282AC  # UTF-8 bytes, not the code point
+    assert {key_tails.bucket_of(k, 1) for k in ODD_KEYS} == {0}
+    spread = {key_tails.bucket_of(f"SKU-{i:09d}", 64) for i in range(1_000)}
+    assert spread == set(range(64))  # neighbouring keys reach every bucket
+
+
+@pytest.mark.parametrize("where", ["pg_url", "mariadb_url", "sqlite_url"])
+def test_every_engine_computes_the_python_bucket(
+    where: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue(where)
+    collate = "utf8mb4_general_ci" if where == "mariadb_url" else None  # case/pad-insensitive
+    rows = [[i, k] for i, k in enumerate(ODD_KEYS)]
+    dataset = load(url, [("id", "key_int"), ("k", "key_text")], rows, key=["id"], collate=collate)
+    dialect = {"pg_url": "postgresql", "mariadb_url": "mysql", "sqlite_url": "sqlite"}[where]
+    table = sa.table(str(dataset.table), sa.column("id"), sa.column("k"))
+    text: Any = sa.cast(table.c.k, sa.Text) if dialect == "postgresql" else table.c.k
+    wanted = [key_tails.bucket_sql(dialect, text, n).label(f"b{n}") for n in COUNTS]
+    query = sa.select(table.c.id, key_tails.tail_sql(dialect, text), *wanted)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        if dialect == "sqlite":
+            install_sqlite_functions(conn.connection.dbapi_connection)  # type: ignore[arg-type]
+        found = {row[0]: tuple(row[1:]) for row in conn.execute(query.order_by(table.c.id))}
+    engine.dispose()
+    for i, key in enumerate(ODD_KEYS):
+        expected = (key_tails.tail_of(key), *[key_tails.bucket_of(key, n) for n in COUNTS])
+        assert found[i] == expected, repr(key)
+
+
+def test_bucket_counts_must_be_powers_of_two() -> None:
+    with pytest.raises(AssertionError):
+        key_tails.bucket_sql("postgresql", sa.column("k"), 12)
+
+
+def _chosen(monkeypatch: pytest.MonkeyPatch) -> list[buckets.Buckets]:
+    """The buckets each pass of a reconcile used."""
+    seen: list[buckets.Buckets] = []
+    real_choose, real_hashed = buckets.choose, buckets.hashed
+
+    def choose(*extents: Any) -> buckets.Buckets:
+        seen.append(real_choose(*extents))
+        return seen[-1]
+
+    def hashed(rows: int) -> buckets.Buckets:
+        seen.append(real_hashed(rows))
+        return seen[-1]
+
+    monkeypatch.setattr(checksum_engine, "choose", choose)
+    monkeypatch.setattr(buckets, "hashed", hashed)
+    return seen
+
+
+def _reconciled(
+    pg_url: str, mariadb_url: str, keys: list[str], target_keys: list[str]
+) -> dict[str, Any]:
+    """Reconcile PostgreSQL rows (key, name) against MariaDB rows under a case- and
+    pad-insensitive collation; every tenth common key changed."""
+    cols = [("id", "key_text"), ("name", "text")]
+    common = set(keys) & set(target_keys)
+    changed = {k for i, k in enumerate(sorted(common)) if i % 10 == 3}
+    source = load(pg_url, cols, [[k, f"n {k}"] for k in keys], key=["id"])
+    target_rows = [[k, f"n {k}" + ("!" if k in changed else "")] for k in target_keys]
+    target = load(mariadb_url, cols, target_rows, key=["id"], collate="utf8mb4_general_ci")
+    spec = ReconcileSpec(
+        source, target, ("id",), ("id",), (FieldSpec("name", "name"),), Severity.ERROR
+    )
+    result = reconcile(spec, NOW)
+    assert result.outcome is Outcome.FAILED, result.reason
+    m = result.metrics
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == (
+        len(set(keys) - set(target_keys)),
+        len(set(target_keys) - set(keys)),
+        len(changed),
+    )
+    return m
+
+
+def test_tail_buckets_count_odd_keys_exactly(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str
+) -> None:
+    """Mixed case, trailing spaces and composed/decomposed letters are different keys to
+    dxq, even where MariaDB's collation takes them for one."""
+    seen = _chosen(monkeypatch)
+    monkeypatch.setattr(buckets, "BUCKET_ROWS", 2)
+    keys = [f"Key-{i * 7919 % 10007:05d}" for i in range(300)]
+    source = [*keys, "Case-1", "pad ", "é", "日本", "ab😀cdefgh"]
+    target = [k for i, k in enumerate(keys) if i % 9 != 4]
+    target += ["CASE-1", "pad", "e\u0301", "日本", "ab😀cdefgh", "only-in-target"]
+    _reconciled(pg_url, mariadb_url, source, target)
+    assert [b.tail for b in seen] == [True]
+
+
+def test_keys_with_alike_tails_keep_md5_buckets(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str
+) -> None:
+    seen = _chosen(monkeypatch)
+    keys = [f"user{i}@example.com" for i in range(200)]
+    _reconciled(pg_url, mariadb_url, keys, [*keys[5:], "new@example.com"])
+    assert [b.tail for b in seen] == [False]
+
+
+def test_a_too_full_tail_bucket_falls_back_to_md5(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str
+) -> None:
+    seen = _chosen(monkeypatch)
+    monkeypatch.setattr(buckets, "BUCKET_ROWS", 50)
+    monkeypatch.setattr(checksum_engine, "MAX_RANGED_ROWS", 10)
+    keys = [f"k{i:04d}" for i in range(120)]
+    _reconciled(pg_url, mariadb_url, keys, keys[3:])
+    assert [b.tail for b in seen] == [True, False]
