@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from datasources.credentials import mask_credentials
+from monitor import garbage
 from monitor.commands.metrics_options import add_metrics_options, metrics_endpoint
 from monitor.errors import ConfigError, MonitorError
 from store.errors import StoreError
@@ -21,6 +22,8 @@ CANNOT_EVALUATE = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # dxq's own process: no collector passes while it starts (monitor/garbage)
+        garbage.hold()
     code = _command(argv)
     if argv is None:  # dxq's own process, which ends now
         # The interpreter's last garbage collection would visit every object the imports and
@@ -36,6 +39,8 @@ def _command(argv: Sequence[str] | None) -> int:
     if not hasattr(args, "command"):
         parser.print_help()
         return USAGE_ERROR
+    if args.command not in (_run, _validate):  # those end soon; a run releases it for its checks
+        garbage.release()
     try:
         code: int = args.command(args)
     except ConfigError as exc:

@@ -1,7 +1,8 @@
 """`dxq run` stays lean (docs/architecture.md#import-rules): a run of SQL datasets imports
 neither GX nor plotly nor streamlit, nor pandas (which only file systems need), and a fused
 suite needs no GX either. Each run is a real `dxq run` process; a small wrapper prints which
-of these modules it loaded and its peak RSS when it ends."""
+of these modules it loaded, its peak RSS and whether the garbage collector is on when it ends
+(dxq holds it while it starts; a run turns it back on for its checks: monitor/garbage.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ HEAVY = (
 )  # fmt: skip
 ROWS = 2_000
 PROBE = f"""
-import runpy, sys
+import gc, runpy, sys
 sys.argv = ["dxq", *sys.argv[1:]]
 try:
     runpy.run_module("monitor.cli", run_name="__main__")
@@ -30,7 +31,7 @@ except SystemExit as done:
 with open("/proc/self/status") as status:
     peak = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
 loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)
-print("LEAN", code, peak, ",".join(loaded), file=sys.stderr)
+print("LEAN", code, peak, ",".join(loaded), gc.isenabled(), file=sys.stderr)
 """
 
 
@@ -58,8 +59,9 @@ def _run(tmp_path: Path, integration: str) -> tuple[dict[str, Any], list[str], i
         cwd=tmp_path,
         timeout=120,
     )
-    word, code, peak_kb, loaded = done.stderr.splitlines()[-1].split(" ")
+    word, code, peak_kb, loaded, collector = done.stderr.splitlines()[-1].split(" ")
     assert (word, code) == ("LEAN", "1"), done.stderr  # one failed check in each: exit 1
+    assert collector == "True"  # held while dxq started, released for the checks
     report: dict[str, Any] = json.loads(done.stdout)["integrations"][0]
     assert report["integration"] == integration
     return report, [name for name in loaded.split(",") if name], int(peak_kb)
@@ -116,6 +118,6 @@ def test_the_parser_loads_neither_the_store_nor_the_models() -> None:
     done = subprocess.run(
         [sys.executable, "-c", probe, "--help"], capture_output=True, text=True, timeout=60
     )
-    word, code, _, loaded = done.stderr.splitlines()[-1].split(" ")
+    word, code, _, loaded, collector = done.stderr.splitlines()[-1].split(" ")
     assert "COMMAND" in done.stdout
-    assert (word, code, loaded) == ("LEAN", "0", "")
+    assert (word, code, loaded, collector) == ("LEAN", "0", "", "False")  # held: nothing ran
