@@ -26,7 +26,7 @@ def test_hold_turns_the_collector_off_and_release_freezes_and_turns_it_on() -> N
     frozen = gc.get_freeze_count()
     garbage.hold()
     assert not gc.isenabled()
-    made_during_start_up: list[list[int]] = [[] for _ in range(100)]  # containers: what the collector tracks
+    made_during_start_up: list[list[int]] = [[] for _ in range(100)]  # the collector tracks these
     garbage.release()
     assert gc.isenabled()
     assert gc.get_freeze_count() >= frozen + len(made_during_start_up)
