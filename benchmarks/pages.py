@@ -61,8 +61,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# The floors: a page with a heading and a line of text, and (?chart=1) the same with one small
-# Plotly chart drawn the way the dashboard draws its charts (dashboard/chart_view.py).
+# The floors: a page with a heading and a line of text, the same with one small Plotly chart
+# (?chart=1) and with one small Vega-Lite chart (?vega=1), each drawn the way the dashboard
+# draws its charts (dashboard/chart_view.py).
 FLOOR_APP = """import plotly.graph_objects as go
 import streamlit as st
 
@@ -72,6 +73,19 @@ st.title("Floor")
 st.write("One line of text.")
 if st.query_params.get("chart"):
     show(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])), key="one")
+if st.query_params.get("vega"):
+    st.vega_lite_chart(
+        {
+            "data": {"values": [{"x": 1, "y": 1}, {"x": 2, "y": 3}, {"x": 3, "y": 2}]},
+            "mark": "line",
+            "encoding": {
+                "x": {"field": "x", "type": "quantitative"},
+                "y": {"field": "y", "type": "quantitative"},
+            },
+            "usermeta": {"embedOptions": {"renderer": "svg"}},
+        },
+        key="one-vega",
+    )
 """
 SHOTS = Path("/tmp/shots/pages")  # a screenshot of each page's first draw, when it exists
 
@@ -90,11 +104,17 @@ DRAWN = """() => {
     const plot = chart.querySelector('.js-plotly-plot');
     if (!plot || !plot._fullLayout || !plot.querySelector('svg.main-svg')) return false;
   }
+  for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    const drawn = chart.querySelector('svg.marks, canvas.marks');
+    if (!drawn || !(drawn.width.baseVal ? drawn.width.baseVal.value : drawn.width)) return false;
+    if (drawn.tagName === 'svg' && !drawn.querySelector('g.mark-group, g.role-axis')) return false;
+  }
   return true;
 }"""
 PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 COUNTS = """() => ({
-  charts: document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
+  charts: document.querySelectorAll(
+    '[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]').length,
   ticks: document.querySelectorAll('.js-plotly-plot g.xtick, .js-plotly-plot g.ytick').length,
   points: Array.from(document.querySelectorAll('.js-plotly-plot')).reduce((n, plot) =>
     n + (plot.data || []).reduce((m, t) => m + ((t.x || t.z || []).length || 0), 0), 0),
@@ -282,24 +302,26 @@ def measure(
     seconds or more either way, or a page shows an exception."""
     from playwright.sync_api import sync_playwright
 
-    width = max(len(label) for label, _ in [*paths, ("floor: one Plotly chart", "")])
+    width = max(len(label) for label, _ in [*paths, ("floor: one Vega-Lite chart", "")])
     failed: list[str] = []
     print(f"machine load (1, 5, 15 min) before: {_load()}", flush=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        for url in (floor_url, f"{floor_url}/?chart=1", base):  # warm the browser's cache
-            draw_time(context, url)
+        for url in (floor_url, f"{floor_url}/?chart=1", f"{floor_url}/?vega=1", base):
+            draw_time(context, url)  # warm the browser's cache
         blank, one = Row("floor: blank page", [], []), Row("floor: one Plotly chart", [], [])
+        vega = Row("floor: one Vega-Lite chart", [], [])
         for _ in range(repeat):
             blank.direct.append(draw_time(context, floor_url))
             one.direct.append(draw_time(context, f"{floor_url}/?chart=1"))
+            vega.direct.append(draw_time(context, f"{floor_url}/?vega=1"))
         floor, chart_floor = blank.median(blank.direct), one.median(one.direct)
         print(
             f"{'page':<{width}}  charts points  opened  (cpu)  x floor  x chart  reached"
             f"  (cpu)  verdict (< {limit:g} s both ways)"
         )
-        for row in (blank, one):
+        for row in (blank, one, vega):
             print(_line(row, width, floor, chart_floor, limit), flush=True)
         tab = context.new_page()
         tab.add_init_script(COUNT_MESSAGES)
@@ -320,7 +342,8 @@ def measure(
     print(f"machine load (1, 5, 15 min) after: {_load()}")
     print(
         f"{len(paths)} pages, {len(failed)} over {limit:g} s or showing an exception; "
-        f"floors: blank {floor * 1000:.0f} ms, one Plotly chart {chart_floor * 1000:.0f} ms"
+        f"floors: blank {floor * 1000:.0f} ms, one Plotly chart {chart_floor * 1000:.0f} ms, "
+        f"one Vega-Lite chart {vega.median(vega.direct) * 1000:.0f} ms"
         + (" (itself over the limit at this load)" if chart_floor >= limit else "")
     )
     return 1 if failed else 0
