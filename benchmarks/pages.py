@@ -74,7 +74,7 @@ st.write("One line of text.")
 if st.query_params.get("chart"):
     show(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])), key="one")
 if st.query_params.get("vega"):
-    st.vega_lite_chart(
+    show(
         {
             "data": {"values": [{"x": 1, "y": 1}, {"x": 2, "y": 3}, {"x": 3, "y": 2}]},
             "mark": "line",
@@ -82,7 +82,6 @@ if st.query_params.get("vega"):
                 "x": {"field": "x", "type": "quantitative"},
                 "y": {"field": "y", "type": "quantitative"},
             },
-            "usermeta": {"embedOptions": {"renderer": "svg"}},
         },
         key="one-vega",
     )

@@ -8,16 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from checks.anomaly.watch import SeriesKey
-from dashboard import charts
+from dashboard.band_chart import band_chart
 from dashboard.chart_view import show
 from dashboard.context import AppContext, app_context
 from dashboard.flash import perform
 from dashboard.format import literal
-from dashboard.panels import stacked
+from dashboard.vega_spec import Spec, stacked
 from monitor import actions
 from monitor.access import Viewer
 from monitor.run.plan import build_anomalies
@@ -71,16 +70,16 @@ def render_watched(
     st.caption(HELP)
     path = str(ctx.config_path)
     drawn: list[tuple[SeriesKey, pd.DataFrame]] = []
-    figures: list[go.Figure] = []
+    figures: list[Spec] = []
     for key in keys:
         points = _points(path, integration, key.check, key.metric)
         if points.empty:
             st.caption(f"{key.name}: no value recorded yet.")
             continue
         verdicts = _verdicts(path, integration, key.check, key.metric)
-        figures.append(charts.band_chart(points, verdicts, key.name, now=now))
+        figures.append(band_chart(points, verdicts, key.name, now=now))
         drawn.append((key, verdicts))
-    if figures:  # one figure, a panel a series (dashboard/panels.py)
+    if figures:  # one chart, a panel a series (vega_spec.stacked)
         show(stacked(figures), "band-" + "-".join(key.name for key, _ in drawn))
     for key, verdicts in drawn:
         if verdicts.empty:

@@ -1,21 +1,21 @@
-"""Charts: DataFrame in, Plotly figure out. No Streamlit and no queries here.
+"""Charts: DataFrame in, Plotly figure out (the Overview's sparklines, the Check page's recent
+results), and the bounds and outcome colours every chart keeps. No Streamlit and no queries.
+The Integration page's trends and watched series are Vega-Lite specs (dashboard/trend_charts.py,
+band_chart.py): a page drawn without Plotly loads no Plotly in the browser.
 
 Every chart keeps the browser's work bounded, whatever the data: at most MAX_TICKS labels per
-axis (Plotly draws each one as SVG text, and 2,000 of them took the Integration page a minute
-to draw) and at most MAX_POINTS points per trace (longer series are thinned, keeping the worst
-point of each stretch). Time axes label day and month and end at `now`, not a day ahead."""
+axis (each one is SVG text, and 2,000 of them took the Integration page a minute to draw) and
+at most MAX_POINTS points per series (longer series are thinned, keeping the worst point of
+each stretch). Time axes label day and month and end at `now`, not a day ahead."""
 
 from __future__ import annotations
 
 import math
-import textwrap
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-
-from datasources.durations import format_duration
 
 OUTCOME_COLOURS = {
     "passed": "#2e7d32",
@@ -29,7 +29,7 @@ OUTCOME_SYMBOLS = {"passed": "circle", "warned": "diamond", "failed": "x", "erro
 NO_RESULT_COLOUR = "#757575"  # no run yet, running, or an outcome without a colour
 MAX_TICKS = 8
 MAX_POINTS = 200
-LABEL_LINE = 34  # characters on a line of a heatmap row's label
+LABEL_LINE = 34  # characters on a line of a heatmap row's label (trend_charts)
 DAY_FORMAT = "%-d %b"  # "6 Dec": the day always shows, whatever the zoom
 HOVER_TIME = "%-d %b %Y %H:%M UTC"
 
@@ -67,11 +67,6 @@ def _time_axis(fig: go.Figure, first: object, now: datetime | None, pad: timedel
 def _plotly_time(moment: pd.Timestamp) -> str:
     """Plotly reads naive ISO times; every time here is UTC."""
     return str(moment.tz_convert(UTC).tz_localize(None).isoformat())
-
-
-def _day_times(days: pd.Series) -> pd.Series:
-    """Calendar days (date objects or strings) as UTC midnights."""
-    return pd.to_datetime(days.map(str)).dt.tz_localize(UTC)
 
 
 def thin(frame: pd.DataFrame, worst: pd.Series | None = None) -> pd.DataFrame:
@@ -116,139 +111,6 @@ def sparkline(days: pd.DataFrame) -> go.Figure:
 SPARK_HEIGHT = 40
 
 
-def trend_with_limit(
-    frame: pd.DataFrame,
-    y: str,
-    limit: float | None,
-    title: str,
-    unit: str,
-    scale: float = 1.0,
-    now: datetime | None = None,
-) -> go.Figure:
-    """Daily mean and worst of a metric, with its limit as a dashed red line."""
-    frame = thin(frame, frame["max_value"] if "max_value" in frame else frame[y])
-    days = _day_times(frame["day"])
-    fig = go.Figure()
-    fig.add_scatter(
-        x=days,
-        y=frame[y] * scale,
-        name=f"daily mean ({unit})",
-        mode="lines+markers",
-        cliponaxis=False,
-    )
-    if "max_value" in frame:
-        fig.add_scatter(
-            x=days,
-            y=frame["max_value"] * scale,
-            name=f"daily worst ({unit})",
-            mode="lines",
-            line={"dash": "dot"},
-        )
-    if limit is not None:
-        fig.add_hline(
-            y=limit * scale,
-            line={"color": "#c62828", "dash": "dash"},
-            annotation_text=f"limit {limit * scale:g} {unit}",
-            annotation_position="top right",
-        )
-    fig.update_yaxes(rangemode="tozero", title=unit)
-    if not days.empty:
-        _time_axis(fig, days.min(), now, timedelta(hours=12))
-        fig.update_xaxes(hoverformat="%-d %b %Y")
-    return _layout(fig, title)
-
-
-def row_count_chart(
-    frame: pd.DataFrame, source: str, target: str, now: datetime | None = None
-) -> go.Figure:
-    """Source and target row counts per run (at most MAX_POINTS runs: where there are more,
-    each stretch shows its run with the largest difference)."""
-    frame = thin(frame, (frame["source_rows"] - frame["target_rows"]).abs())
-    fig = go.Figure()
-    fig.add_scatter(
-        x=frame["created_at"], y=frame["source_rows"], name=f"source ({source})", cliponaxis=False
-    )
-    fig.add_scatter(
-        x=frame["created_at"],
-        y=frame["target_rows"],
-        name=f"target ({target})",
-        line={"dash": "dash"},
-        cliponaxis=False,
-    )
-    fig.update_yaxes(title="rows", tickformat=",d")
-    counts = pd.concat([frame["source_rows"], frame["target_rows"]]).dropna()
-    if not counts.empty:
-        fig.update_yaxes(**_count_axis(float(counts.min()), float(counts.max())))
-        _time_axis(fig, frame["created_at"].min(), now, timedelta(hours=1))
-    return _layout(fig, "Row counts: source and target")
-
-
-def _count_axis(low: float, high: float) -> dict[str, object]:
-    """A y axis for whole counts between `low` and `high`: fitted to them (a 5-row gap in 2,000
-    rows stays visible), at least 10 rows tall, ticks on whole numbers, at most MAX_TICKS."""
-    pad = max((high - low) * 0.1, (10 - (high - low)) / 2, 1.0)
-    bottom, top = max(low - pad, 0.0), high + pad
-    step = _nice_step((top - bottom) / (MAX_TICKS - 1))
-    return {"range": [bottom, top], "dtick": step, "tick0": 0}
-
-
-def _nice_step(raw: float) -> int:
-    """The smallest whole step of 1, 2 or 5 times a power of ten that is at least `raw`."""
-    power = 10 ** max(math.floor(math.log10(max(raw, 1.0))), 0)
-    for factor in (1, 2, 5, 10):
-        if factor * power >= raw:
-            return int(factor * power)
-    return int(10 * power)
-
-
-def pass_rate_heatmap(
-    trend: pd.DataFrame, now: datetime | None = None, labels: dict[str, str] | None = None
-) -> go.Figure:
-    """Checks down (named by `labels` where given), days across, the share of runs that
-    passed in each cell. Each cell covers its day (noon-centred), so the newest ends at `now`,
-    the part of today that has passed."""
-    grid = trend.pivot_table(index="check", columns="day", values="pass_rate", aggfunc="mean")
-    names = [(labels or {}).get(check, check) for check in grid.index]
-    labels_shown = [_row_label(name) for name in names]
-    row_px = 34 if any("<br>" in label for label in labels_shown) else 26
-    days = _day_times(pd.Series(list(grid.columns), dtype=object))
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid.to_numpy() * 100,
-            x=days + pd.Timedelta(hours=12),
-            y=list(range(len(grid))),
-            zmin=0,
-            zmax=100,
-            colorscale=[[0, "#c62828"], [0.5, "#fdd835"], [1, "#2e7d32"]],
-            colorbar={"title": "% passed"},
-            customdata=[[name] * len(grid.columns) for name in names],
-            hovertemplate="%{customdata}<br>%{x|%-d %b %Y}: %{z:.0f}% passed<extra></extra>",
-        )
-    )
-    if not days.empty:
-        _time_axis(fig, days.min(), now, timedelta(0))
-    fig = _layout(fig, "Pass rate per check and day", height=max(260, row_px * len(grid) + 90))
-    # every check's name: the chart grows a row's height a check, so the labels never crowd
-    fig.update_yaxes(
-        tickmode="array",
-        tickvals=list(range(len(grid))),
-        ticktext=labels_shown,
-        tickfont={"size": 11},
-        nticks=None,
-    )
-    return fig
-
-
-def _row_label(name: str) -> str:
-    """A heatmap row's label: on two lines of LABEL_LINE characters at most (a narrow label
-    leaves the charts stacked with the heatmap their width: dashboard/panels.py), the rest
-    cut with "…" (the whole name is in the cell's hover text)."""
-    lines = textwrap.wrap(name, LABEL_LINE) or [name]
-    if len(lines) > 2:
-        lines = [lines[0], f"{lines[1][: LABEL_LINE - 1]}…"]
-    return "<br>".join(lines)
-
-
 def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figure:
     """One mark per recent result, coloured and shaped by outcome (not by colour alone); at
     most MAX_POINTS marks, the worst outcome of each stretch kept."""
@@ -279,102 +141,3 @@ def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figu
         legend={"yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
     )
     return fig
-
-
-def latency_chart(
-    frame: pd.DataFrame, max_p95_s: float | None, now: datetime | None = None
-) -> go.Figure:
-    """p50 and p95 latency per run in minutes, the SLA (`max_p95_s`) as a dashed red line; at
-    most MAX_POINTS runs (where there are more, each stretch shows its run with the highest p95)."""
-    frame = thin(frame, frame["p95_s"])
-    fig = go.Figure()
-    for name, dash in (("p95", None), ("p50", "dot")):
-        fig.add_scatter(
-            x=frame["created_at"],
-            y=frame[f"{name}_s"] / 60,
-            name=f"{name} (minutes)",
-            mode="lines+markers",
-            marker={"size": 4},
-            line={"dash": dash},
-            cliponaxis=False,
-        )
-    if max_p95_s is not None:
-        fig.add_hline(
-            y=max_p95_s / 60,
-            line={"color": "#c62828", "dash": "dash"},
-            annotation_text=f"SLA: p95 at most {format_duration(max_p95_s)}",
-            annotation_position="top right",
-        )
-    fig.update_yaxes(rangemode="tozero", title="minutes")
-    if not frame.empty:
-        _time_axis(fig, frame["created_at"].min(), now, timedelta(hours=1))
-    return _layout(fig, "Propagation latency per run: p50 and p95")
-
-
-def band_chart(
-    points: pd.DataFrame, verdicts: pd.DataFrame, title: str, now: datetime | None = None
-) -> go.Figure:
-    """A watched series (`points`: at, value) with the detector's expected band (`verdicts`:
-    at, expected_low, expected_high, outcome) shaded behind it and its anomalies (warned,
-    failed) marked by colour and shape. At most MAX_POINTS values and band points (each
-    stretch keeps its value furthest from the band) and MAX_POINTS marks."""
-    points = points.assign(at=_utc(points["at"]))
-    verdicts = verdicts.assign(at=_utc(verdicts["at"]))
-    joined = points.merge(
-        verdicts[["at", "expected_low", "expected_high", "outcome"]], on="at", how="left"
-    )
-    outside = (joined["value"] - joined["expected_high"]).clip(lower=0) + (
-        joined["expected_low"] - joined["value"]
-    ).clip(lower=0)
-    joined = thin(joined, outside.fillna(0))
-    fig = go.Figure()
-    band = joined.dropna(subset=["expected_low", "expected_high"])
-    fig.add_scatter(  # the band's upper edge; the lower one fills up to it
-        x=band["at"],
-        y=band["expected_high"],
-        mode="lines",
-        line={"width": 0},
-        showlegend=False,
-        hoverinfo="skip",
-    )
-    fig.add_scatter(
-        x=band["at"],
-        y=band["expected_low"],
-        mode="lines",
-        line={"width": 0},
-        fill="tonexty",
-        fillcolor="rgba(21, 101, 192, 0.15)",
-        name="expected band",
-        hoverinfo="skip",
-    )
-    fig.add_scatter(
-        x=joined["at"],
-        y=joined["value"],
-        name="value",
-        mode="lines+markers",
-        marker={"size": 3},
-        line={"color": "#1565c0", "width": 1.5},
-        cliponaxis=False,
-    )
-    flagged = verdicts[verdicts["outcome"].isin(["warned", "failed"])].tail(MAX_POINTS)
-    for outcome, part in flagged.groupby("outcome"):
-        fig.add_scatter(
-            x=part["at"],
-            y=part["value"],
-            mode="markers",
-            name=f"anomaly ({outcome})",
-            marker={
-                "size": 11,
-                "color": OUTCOME_COLOURS[str(outcome)],
-                "symbol": OUTCOME_SYMBOLS[str(outcome)],
-            },
-            cliponaxis=False,
-        )
-    if not joined.empty:
-        _time_axis(fig, joined["at"].min(), now, timedelta(hours=1))
-    return _layout(fig, title, height=280)
-
-
-def _utc(times: pd.Series) -> pd.Series:
-    """Times as UTC nanoseconds, so series read different ways join on equal instants."""
-    return pd.to_datetime(times, utc=True).astype("datetime64[ns, UTC]")

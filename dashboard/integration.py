@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from checks.anomaly.watch import SeriesKey
-from dashboard import charts, data
+from dashboard import data, trend_charts
 from dashboard.access import sign_in_bar
 from dashboard.anomaly_view import render_watched, watched
 from dashboard.chart_view import show
@@ -26,9 +25,9 @@ from dashboard.format import badge, duration, percent, record_key, status_word
 from dashboard.golden_view import render_golden
 from dashboard.latency_view import latency_panel
 from dashboard.overview import CHECK_PAGE, card_row
-from dashboard.panels import stacked
 from dashboard.run_now import run_now_button
 from dashboard.runs import RUN_COLUMNS
+from dashboard.vega_spec import Spec, stacked
 from dashboard.weekly import render_week
 
 
@@ -56,9 +55,8 @@ def render_integration() -> None:
     now = datetime.now(UTC)
     above, trends, below = st.container(), st.container(), st.container()
     # The trends first, in their place: their chart reaches the browser at once, which then
-    # loads Plotly (4.7 MB of JavaScript) while the server reads the rest of the page (in a
-    # new tab, Plotly's chunk was asked for 0.2 s after the script's first element instead
-    # of 0.5 s: benchmarks/pages.py measures the whole page).
+    # loads Vega-Lite's chunk while the server reads the rest of the page (benchmarks/pages.py
+    # measures the whole page; the page draws no Plotly chart, dashboard/vega_spec.py).
     with trends:
         _trends(ctx, name, now)
     with above:
@@ -178,7 +176,7 @@ def _checks(ctx: AppContext, name: str) -> None:
 
 
 def _trends(ctx: AppContext, name: str, now: datetime) -> None:
-    """The 30-day trends as one figure (dashboard/panels.py): mismatch rate, data age,
+    """The 30-day trends as one chart (vega_spec.stacked): mismatch rate, data age,
     latency, row counts (unless drawn with their bands under Watched numbers) and the pass
     rate per check, each a panel over the same days."""
     path = str(ctx.config_path)
@@ -188,14 +186,14 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
     if trend.empty:
         st.info("No daily history yet: trends appear after the first day of runs.")
         return
-    figures: list[go.Figure] = []
+    figures: list[Spec] = []
     captions: list[str] = []
     reconcile = _across_targets(trend[trend["kind"] == "reconcile"])
     if not reconcile.empty:
         limit = integration.reconcile.max_mismatch_rate if integration.reconcile else None
         figures.append(
-            charts.trend_with_limit(
-                reconcile, "avg_value", limit, "Mismatch rate", "%", 100, now=now
+            trend_charts.trend_with_limit(
+                reconcile, "avg_value", limit, "Mismatch rate", "%", percent, 100, now=now
             )
         )
     freshness = trend[trend["kind"] == "freshness"]
@@ -205,8 +203,8 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
         side = age.side if age else "target"
         title = f"Data age, {side} ({side_label(ctx.config, name, side)})"
         figures.append(
-            charts.trend_with_limit(
-                freshness, "avg_value", max_age, title, "hours", 1 / 3600, now=now
+            trend_charts.trend_with_limit(
+                freshness, "avg_value", max_age, title, "hours", duration, 1 / 3600, now=now
             )
         )
     latency = latency_panel(ctx, name, now)
@@ -221,9 +219,9 @@ def _trends(ctx: AppContext, name: str, now: datetime) -> None:
         counts = data.row_counts(path, name, count_check)
         if not counts.empty:
             source, target = (side_label(ctx.config, name, s) for s in ("source", "target"))
-            figures.append(charts.row_count_chart(counts, source, target, now=now))
+            figures.append(trend_charts.row_count_chart(counts, source, target, now=now))
     names = check_names(ctx, name, data.latest_checks(path, name))
-    figures.append(charts.pass_rate_heatmap(trend, now=now, labels=names))
+    figures.append(trend_charts.pass_rate_heatmap(trend, now=now, labels=names))
     show(stacked(figures), "trends")
     for caption in captions:
         st.caption(caption)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-import plotly.graph_objects as go
 
-from dashboard import charts, data
+from dashboard import data, trend_charts
 from dashboard.context import AppContext
 from dashboard.format import duration
+from dashboard.vega_spec import Spec
 
 LATENCY_HELP = (
     "How long a change made in the source takes to show in the target: each run measures the "
@@ -18,9 +18,9 @@ LATENCY_HELP = (
 )
 
 
-def latency_panel(ctx: AppContext, name: str, now: datetime) -> tuple[go.Figure, str] | None:
+def latency_panel(ctx: AppContext, name: str, now: datetime) -> tuple[Spec, str] | None:
     """The trend and a line on the latest run, when the integration declares `latency` and a
-    run has measured it (the page draws it among its other trends: dashboard/panels.py)."""
+    run has measured it (the page draws it among its other trends: vega_spec.stacked)."""
     latency = ctx.config.integrations[name].latency
     if latency is None:
         return None
@@ -35,4 +35,4 @@ def latency_panel(ctx: AppContext, name: str, now: datetime) -> tuple[go.Figure,
         f"{waiting:,} record(s) still waiting. "
         + LATENCY_HELP.format(window=duration(latency.window))
     )
-    return charts.latency_chart(history, latency.max_p95, now=now), caption
+    return trend_charts.latency_chart(history, latency.max_p95, now=now), caption

@@ -48,6 +48,7 @@ def dashboard(watched_store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 def test_the_check_page_draws_the_band_and_records_feedback(dashboard: Path) -> None:
     at = open_page("check", actor="ana", integration="stock", check=CHECK)
     (figure,) = band_figures(at)
+    assert not at.get("plotly_chart")  # a Vega-Lite chart: no Plotly loaded (issue 12 item 1)
     assert figure["anomaly (failed)"]["y"] == [NORMAL // 3]  # the dropped run, marked
     assert len(figure["value"]["y"]) == DROP_AT + 1
     low = figure["expected band"]["y"][-1]

@@ -4,10 +4,8 @@ page's text."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -58,19 +56,3 @@ def text_of(at: AppTest) -> str:
     """Every markdown, caption and title text of the page, joined."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     return " ".join([*parts, *(t.value for t in at.title)])
-
-
-def panel_titles(spec: dict[str, Any]) -> list[str]:
-    """The titles of a figure's charts (its Plotly JSON): its own title, or each panel's when
-    it stacks several (dashboard/panels.py: notes placed on the whole figure, not on an axis)."""
-    layout = spec.get("layout", {})
-    own = layout.get("title", {}).get("text")
-    if own:
-        return [str(own)]
-    notes = layout.get("annotations", [])
-    return [str(n["text"]) for n in notes if n.get("xref") == "paper" and n.get("yref") == "paper"]
-
-
-def figure_specs(at: AppTest) -> list[dict[str, Any]]:
-    """Every Plotly figure the page drew, as its JSON."""
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]

@@ -1,7 +1,8 @@
 """Every chart every page sends keeps the browser's work bounded (dashboard/chart_view.py):
-at most MAX_POINTS points a trace, MAX_CELLS cells a heatmap, MAX_TICKS ticks an axis asks for.
-Read from the figures Streamlit sends, so a chart added to any page later is held to it too;
-and the Check page opened from a link loads no chart until its history is opened."""
+at most MAX_POINTS points a series, MAX_CELLS cells a heatmap, MAX_TICKS ticks an axis may
+draw, Plotly figures and Vega-Lite specs alike. Read from the charts Streamlit sends, so a chart
+added to any page later is held to it too; and the Check page opened from a link loads no
+chart until its history is opened."""
 
 from __future__ import annotations
 
@@ -15,17 +16,18 @@ from streamlit.testing.v1 import AppTest
 from dashboard.chart_view import MAX_CELLS, problems
 from dashboard.charts import MAX_POINTS, MAX_TICKS
 from monitor.config.loading import load_config
-from tests.dashboard.support import figure_specs, open_page, panel_titles
+from tests.dashboard.support import open_page
+from tests.dashboard.vega_read import titles, vega_specs
 
 
 def _problems(at: AppTest) -> dict[str, list[str]]:
-    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    charts = [*at.get("plotly_chart"), *at.get("vega_lite_chart")]
+    specs = [json.loads(chart.proto.spec) for chart in charts]
     assert specs, "no chart on the page"
     found = {}
-    for spec in specs:
-        title = spec.get("layout", {}).get("title", {}).get("text", "")
+    for i, spec in enumerate(specs):
         if problems(spec):
-            found[title] = problems(spec)
+            found[f"chart {i}"] = problems(spec)
     return found
 
 
@@ -61,14 +63,14 @@ def test_check_page_draws_its_history_only_when_opened(demo_dashboard: str) -> N
 def test_row_counts_watched_with_their_bands_are_drawn_once(demo_dashboard: str) -> None:
     """stock-levels watches both row counts (`anomalies:`), so they are drawn with their bands
     under Watched numbers and not again as the plain "Row counts" chart; orders watches none.
-    Each page draws its 30-day trends as one figure, its watched series as one more."""
+    Each page draws its 30-day trends as one chart, its watched series as one more."""
     stock_page = open_page("integration", integration="stock-levels")
-    stock = [panel_titles(s) for s in figure_specs(stock_page)]
+    stock = [titles(s) for s in vega_specs(stock_page)]
     assert len(stock) == 2, stock
     trends, watched = stock
     assert trends[0] == "Mismatch rate" and trends[-1] == "Pass rate per check and day", trends
     assert not [t for t in trends if t.startswith("Row counts")], trends
     assert watched == ["volume.source_rows", "volume.target_rows"], watched
-    orders = [panel_titles(s) for s in figure_specs(open_page("integration", integration="orders"))]
+    orders = [titles(s) for s in vega_specs(open_page("integration", integration="orders"))]
     assert len(orders) == 1, orders
     assert [t for t in orders[0] if t.startswith("Row counts")], orders

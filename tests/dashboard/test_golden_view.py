@@ -4,7 +4,6 @@ matrix, each equal to the ground truth the demo injected on its last day."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -14,9 +13,9 @@ import sqlalchemy as sa
 
 from dashboard.golden_view import AGREES, EXTRA, MISSING, field_counts, record_matrix
 from demo.world import DemoWorld
-from tests.anomaly.figures import trace_values
 from tests.conftest import DEMO_END
 from tests.dashboard.support import open_page
+from tests.dashboard.vega_read import panels, series, titles, vega_specs
 
 CHECKS = {
     "reconcile(shop.customers)": "shop.customers",
@@ -100,10 +99,9 @@ def test_the_mismatch_trend_of_several_targets_is_one_value_a_day(demo_dashboard
     is their mean, the worst line the worst of any target (not both targets' values zigzagging
     on one line)."""
     at = open_page("integration", integration="customers")
-    [spec] = [
-        json.loads(c.proto.spec) for c in at.get("plotly_chart") if "Mismatch rate" in c.proto.spec
-    ]
-    mean, worst = spec["data"][0], spec["data"][1]
+    [spec] = [s for s in vega_specs(at) if "Mismatch rate" in titles(s)]
+    drawn = series(panels(spec)[titles(spec).index("Mismatch rate")])
+    mean, worst = drawn["daily mean (%)"], drawn["daily worst (%)"]
     assert len(set(mean["x"])) == len(mean["x"]), "one point a day"
     engine = sa.create_engine(demo_dashboard)
     with engine.connect() as c:
@@ -115,4 +113,4 @@ def test_the_mismatch_trend_of_several_targets_is_one_value_a_day(demo_dashboard
     engine.dispose()
     assert rows.groupby("day").size().max() == 2, "two targets a day in the store"
     expected = sorted(rows.groupby("day")["headline_max"].max() * 100)
-    assert sorted(trace_values(worst["y"])) == pytest.approx(expected)
+    assert sorted(worst["y"]) == pytest.approx(expected)

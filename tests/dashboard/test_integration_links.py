@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from store.schema import latest_results
-from tests.dashboard.support import open_page, panel_titles
+from tests.dashboard.support import open_page
+from tests.dashboard.vega_read import titles
 
 pytestmark = pytest.mark.usefixtures("demo_dashboard")
 
@@ -42,8 +43,8 @@ def test_integration_deep_link_shows_trends_checks_and_mismatched_keys(
     at = open_page("integration", integration=name)
     assert at.title[0].value == name
     assert at.selectbox[0].value == name
-    charts = at.get("plotly_chart")
-    panels = panel_titles(json.loads(charts[0].proto.spec))  # one figure, stacked panels
+    charts = at.get("vega_lite_chart")
+    panels = titles(json.loads(charts[0].proto.spec))  # one chart, stacked panels
     assert len(panels) >= 3, panels  # mismatch trend, freshness/row counts, heatmap
     specs = " ".join(c.proto.spec for c in charts)
     assert "Mismatch rate" in specs and "Pass rate per check and day" in specs

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.data_age import MISMATCH_HELP, DataAge, age_caption, age_label, data_age
 from datasources.percent import percent
-from tests.dashboard.support import figure_specs, open_page, panel_titles
+from tests.dashboard.support import open_page
+from tests.dashboard.vega_read import titles, vega_specs
 
 T_RUN = datetime(2026, 12, 6, 6, 50, tzinfo=UTC)
 
@@ -33,7 +34,7 @@ def test_data_age_names_the_side_measured_and_the_run(integration: str, side: st
     assert metric.label.startswith(f"Data age now, {side}"), metric.label  # type: ignore[attr-defined]
     captions = " ".join(c.value for c in at.caption)
     assert "at the last run (" in captions and " UTC) + " in captions and " since" in captions
-    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    specs = " ".join(c.proto.spec for c in at.get("vega_lite_chart"))
     assert f"Data age, {side}" in specs  # the trend names the side too
     mismatch = _metric(at, "Mismatch rate")
     assert "missing" in mismatch.proto.help  # type: ignore[attr-defined]
@@ -122,7 +123,7 @@ def test_checks_are_named_in_plain_words_each_once() -> None:
     assert any(r.endswith("(pim.products)") for r in rules), rules
     assert any("records agree between" in r for r in rules), rules
     assert "suites/pim_products.json" in " ".join(table["check"])  # the monitor file's names
-    heatmap = next(c for c in at.get("plotly_chart") if "Pass rate per check" in c.proto.spec)
+    heatmap = next(c for c in at.get("vega_lite_chart") if "Pass rate per check" in c.proto.spec)
     assert "pim.products" in heatmap.proto.spec and "expect_column" not in heatmap.proto.spec
 
 
@@ -135,13 +136,14 @@ def test_checks_are_named_in_plain_words_each_once() -> None:
     ],
 )
 def test_the_trends_are_one_figure_at_the_full_width(integration: str, panels: list[str]) -> None:
-    """The 30-day trends are panels of one figure over the same days, the pass rate per check
-    last (each figure a page draws costs its browser time: benchmarks/pages.py); none is
-    squeezed into half the page beside another."""
+    """The 30-day trends are panels of one Vega-Lite chart over the same days, the pass rate
+    per check last (each chart a page draws costs its browser time, Plotly's most of all:
+    benchmarks/pages.py); none is squeezed into half the page beside another; no Plotly."""
     at = open_page("integration", integration=integration)
-    assert sum(len(column.get("plotly_chart")) for column in at.columns) == 0
-    (trends,) = figure_specs(at)
-    titles = panel_titles(trends)
-    assert len(titles) == len(panels) + 1, titles
-    assert all(t.startswith(p) for t, p in zip(titles, panels, strict=False)), titles
-    assert titles[-1] == "Pass rate per check and day"
+    assert sum(len(column.get("vega_lite_chart")) for column in at.columns) == 0
+    assert not at.get("plotly_chart")
+    (trends,) = vega_specs(at)
+    drawn = titles(trends)
+    assert len(drawn) == len(panels) + 1, drawn
+    assert all(t.startswith(p) for t, p in zip(drawn, panels, strict=False)), drawn
+    assert drawn[-1] == "Pass rate per check and day"

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 
 from checks.result import CheckKind, CheckResult, Outcome, Severity
-from dashboard import charts
+from dashboard import trend_charts
 from dashboard.charts import MAX_POINTS
+from datasources.durations import format_duration
 from store import trends
 from store.store import ResultStore
+from tests.dashboard import vega_read
 from tests.dashboard.support import open_page
-from tests.dashboard.test_charts import NOW, assert_bounded, ticks_drawn
+from tests.dashboard.test_charts import NOW, vega_bounded
 
 
 def _history(n: int) -> pd.DataFrame:
@@ -28,22 +30,25 @@ def _history(n: int) -> pd.DataFrame:
 
 def test_the_trend_draws_p50_and_p95_in_minutes_with_the_sla_line() -> None:
     frame = _history(40)
-    fig = charts.latency_chart(frame, 900.0, now=NOW)
-    assert_bounded(fig)
-    assert [t.name for t in fig.data] == ["p95 (minutes)", "p50 (minutes)"]
-    assert list(fig.data[0].y) == [v / 60 for v in frame["p95_s"]]
-    [line] = fig.layout.shapes
-    assert line.y0 == line.y1 == 15.0 and line.line.dash == "dash"
-    assert fig.layout.annotations[0].text == "SLA: p95 at most 15m"
-    assert ticks_drawn(fig, "xaxis") <= 8
+    panel = trend_charts.latency_chart(frame, 900.0, now=NOW)
+    vega_bounded(panel)
+    drawn = vega_read.series(panel)
+    assert list(drawn) == ["p95 (minutes)", "p50 (minutes)"]
+    assert drawn["p95 (minutes)"]["y"] == [v / 60 for v in frame["p95_s"]]
+    rule, label = panel["layer"][1:]
+    assert rule["encoding"]["y"]["datum"] == 15.0 and rule["mark"]["strokeDash"]
+    assert label["encoding"]["text"]["value"] == "SLA: p95 at most 15m"
+    hover = {row["text"] for row in panel["layer"][0]["data"]["values"]}
+    assert format_duration(300.0) in hover  # hover in the project's durations, not minutes
 
 
 def test_a_long_history_is_thinned_and_keeps_its_slowest_run() -> None:
     frame = _history(20_000)
     frame.loc[12_345, "p95_s"] = 7_200.0  # one run two hours slow
-    fig = charts.latency_chart(frame, 900.0, now=NOW)
-    assert_bounded(fig)
-    assert len(fig.data[0].x) <= MAX_POINTS and 120.0 in list(fig.data[0].y)
+    panel = trend_charts.latency_chart(frame, 900.0, now=NOW)
+    vega_bounded(panel)
+    p95 = vega_read.series(panel)["p95 (minutes)"]["y"]
+    assert len(p95) <= MAX_POINTS and 120.0 in p95
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
@@ -73,13 +78,13 @@ def test_metric_history_reads_the_runs_latency_oldest_first(
 @pytest.mark.usefixtures("demo_dashboard")
 def test_the_demo_catalogue_page_shows_the_latency_trend() -> None:
     at = open_page("integration", integration="product-catalog")
-    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    specs = [c.proto.spec for c in at.get("vega_lite_chart")]
     [latency] = [s for s in specs if "Propagation latency" in s]
     assert "SLA: p95 at most 15m" in latency and "p95 (minutes)" in latency
     captions = " ".join(c.value for c in at.caption)
     assert "Latency, latest run: p95 " in captions and "still waiting" in captions
     other = open_page("integration", integration="customers")  # no latency declared
-    assert not any("Propagation latency" in c.proto.spec for c in other.get("plotly_chart"))
+    assert not any("Propagation latency" in c.proto.spec for c in other.get("vega_lite_chart"))
 
 
 @pytest.mark.usefixtures("demo_dashboard")
