@@ -5,8 +5,9 @@
 
 Opens the Overview, each integration's page, each check of each integration, Alerts, Suites and
 Runs, and times each until it is fully drawn: the websocket is connected, the script has stopped
-running, no skeleton is left and every Plotly chart has drawn its SVG (then two animation
-frames, so the browser has painted it). Each page is drawn two ways, `--repeat` times each:
+running, no skeleton is left, every Plotly chart has drawn its SVG and every Vega-Lite chart
+its SVG or canvas (then two animation frames, so the browser has painted it). "points" counts
+each Plotly trace's values and each Vega-Lite point and cell drawn (SVG). Each page is drawn two ways, `--repeat` times each:
 
 - opened: in a new tab (a bookmark, a link from an alert e-mail), timed from `goto`. The
   browser evaluates Streamlit's JavaScript again, and Plotly's 4.7 MB bundle when the page
@@ -116,7 +117,9 @@ COUNTS = """() => ({
     '[data-testid="stPlotlyChart"], [data-testid="stVegaLiteChart"]').length,
   ticks: document.querySelectorAll('.js-plotly-plot g.xtick, .js-plotly-plot g.ytick').length,
   points: Array.from(document.querySelectorAll('.js-plotly-plot')).reduce((n, plot) =>
-    n + (plot.data || []).reduce((m, t) => m + ((t.x || t.z || []).length || 0), 0), 0),
+    n + (plot.data || []).reduce((m, t) => m + ((t.x || t.z || []).length || 0), 0), 0)
+    + document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks g.mark-symbol > path,'
+      + ' [data-testid="stVegaLiteChart"] svg.marks g.mark-rect > path').length,
   exceptions: document.querySelectorAll('[data-testid="stException"]').length,
 })"""
 # What a page link or the menu does: the app's own history handler reruns the script for the

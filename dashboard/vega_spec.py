@@ -194,7 +194,8 @@ def stacked(panels: Sequence[Spec]) -> Spec:
         "vconcat": list(panels),
         "spacing": 28,
         "resolve": {
-            "scale": {
+            "scale": {  # x too: each its own (equal) span, no union to reconcile
+                "x": "independent",
                 "color": "independent",
                 "strokeDash": "independent",
                 "shape": "independent",

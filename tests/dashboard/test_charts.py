@@ -124,7 +124,7 @@ def test_row_counts_a_few_rows_apart_draw_a_few_ticks_not_two_thousand() -> None
 
 @pytest.mark.parametrize(
     ("source", "target"),
-    [(0, 0), (3, 0), (2000, 2000), (1_000_000, 999_990), (10, 5_000_000), (7, 7)],
+    [(0, 0), (3, 0), (2000, 2000), (1_000_000, 999_990), (10, 5_000_000), (7, 7), (120, 1300)],
 )
 def test_row_count_axis_is_bounded_and_whole_for_any_counts(source: int, target: int) -> None:
     panel = trend_charts.row_count_chart(_runs(5, source, target), "a", "b", now=NOW)
