@@ -7,7 +7,8 @@ Opens the Overview, each integration's page, each check of each integration, Ale
 Runs, and times each until it is fully drawn: the websocket is connected, the script has stopped
 running, no skeleton is left, every Plotly chart has drawn its SVG and every Vega-Lite chart
 its SVG or canvas (then two animation frames, so the browser has painted it). "points" counts
-each Plotly trace's values and each Vega-Lite point and cell drawn (SVG). Each page is drawn two ways, `--repeat` times each:
+each Plotly trace's values and each Vega-Lite point and cell drawn (SVG). Each page is drawn
+two ways, `--repeat` times each:
 
 - opened: in a new tab (a bookmark, a link from an alert e-mail), timed from `goto`. The
   browser evaluates Streamlit's JavaScript again, and Plotly's 4.7 MB bundle when the page
