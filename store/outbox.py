@@ -106,13 +106,9 @@ def claim_due(
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     n = notifications.c
-    due = sa.or_(
-        sa.and_(n.status == "pending", n.next_attempt_at <= at),
-        sa.and_(n.status == "sending", n.lease_until <= at),
-    )
     query = (
         sa.select(n.id, n.receiver, n.channel, n.idempotency_key, n.payload, n.attempts)
-        .where(due, n.receiver.not_in(list(exclude)))
+        .where(_due(at), n.receiver.not_in(list(exclude)))
         .order_by(n.next_attempt_at, n.id)
         .limit(limit)
     )
@@ -128,6 +124,23 @@ def claim_due(
         .values(status="sending", lease_owner=worker, lease_until=until, attempts=n.attempts + 1)
     )
     return [_claimed(r, until) for r in rows]
+
+
+def any_due(connection: sa.Connection, now: datetime) -> bool:
+    """Whether a notification is due (what `claim_due` would take), without claiming it: one
+    read, so a pass with nothing to send ends without a claim transaction."""
+    found = connection.execute(sa.select(notifications.c.id).where(_due(now)).limit(1))
+    return found.first() is not None
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    """Pending notifications whose time has come, and claims whose lease ran out."""
+    at = require_utc(now, "now")
+    n = notifications.c
+    return sa.or_(
+        sa.and_(n.status == "pending", n.next_attempt_at <= at),
+        sa.and_(n.status == "sending", n.lease_until <= at),
+    )
 
 
 def _claimed(row: Any, until: datetime) -> Claimed:

@@ -21,14 +21,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy, DeliveryResult, next_attempt
-from alerts.message import build_message
-from alerts.sender import deliver
 from datasources.printable import one_line
 from monitor.config.model import Config
 from monitor.run.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
 from store import scheduling
 from store.errors import StoreError
-from store.outbox import Claimed, claim_due, mark_dead, mark_sent, schedule_retry
+from store.outbox import Claimed, any_due, claim_due, mark_dead, mark_sent, schedule_retry
 from store.store import ResultStore
 
 log = logging.getLogger("dxq.dispatch")
@@ -239,6 +237,11 @@ def attempt(
     context: AlertContext, claimed: Claimed, now: datetime, timeout_s: float
 ) -> DeliveryResult:
     """One delivery of a claimed notification, with a hard timeout; records nothing."""
+    # Imported for a send only: the channels (smtplib, HTTP) cost every `dxq run` start-up
+    # time, and most runs send nothing.
+    from alerts.message import build_message
+    from alerts.sender import deliver
+
     n = claimed.notification
     owner = context.owners.get(n.receiver)
     address = owner.channel(n.channel) if owner is not None else None
@@ -277,7 +280,15 @@ def deliver_due(
     budget_s: float = 20.0,
 ) -> DispatchReport:
     """Dispatch what is due within `budget_s` (what `dxq run` does after recording); whatever
-    still fails stays in the outbox for `dxq schedule`."""
+    still fails stays in the outbox for `dxq schedule`. When nothing is due (most runs), one
+    read says so and no dispatcher threads start."""
+    try:
+        with store.reading() as connection:
+            if not any_due(connection, clock()):
+                return DispatchReport()
+    except StoreError as exc:  # as a pass's claim would: one line, the run goes on
+        log.error("dispatcher: results store: %s", exc.line())
+        return DispatchReport()
     return dispatch_once(
         store, context, worker=worker or worker_id(), clock=clock, budget_s=budget_s, limit=1000
     )

@@ -10,9 +10,11 @@ import sqlalchemy as sa
 
 from alerts.delivery import BackoffPolicy
 from alerts.message import describe
-from monitor.daemon.dispatcher import dispatch_once
+from monitor.daemon.dispatcher import deliver_due, dispatch_once
 from store.alert_state import apply_decision, latest_alerts, open_alerts
+from store.outbox import any_due
 from store.schema import alert_events, alerts
+from store.store import ResultStore
 from tests.alerts.outbox_support import (
     T0,
     Setup,
@@ -213,3 +215,32 @@ def test_retry_after_and_sent_at_count_from_the_answer_not_the_claim(setup: Setu
     (row,) = outbox(setup.store)
     stored = row.sent_at if row.sent_at.tzinfo else row.sent_at.replace(tzinfo=UTC)
     assert stored == later + timedelta(seconds=5)
+
+
+def test_deliver_due_sends_what_is_due_and_only_reads_when_nothing_is(setup: Setup) -> None:
+    """`dxq run`'s delivery: a 429 leaves the firing pending 7 s (not due, so a pass before
+    then claims nothing: `any_due` says no); after Retry-After it is due and sent."""
+    setup.receiver.script("/shop", (429, {"Retry-After": "7"}))
+    with setup.store.reading() as connection:
+        assert not any_due(connection, T0)  # an empty outbox
+    fail(setup)
+    with setup.store.reading() as connection:
+        assert any_due(connection, T0)
+    first = deliver_due(setup.store, setup.context, clock=lambda: T0)
+    (retry_at,) = [a.next_attempt_at for a in first.attempts if a.status == "retry"]
+    assert retry_at is not None
+    too_early = retry_at - timedelta(seconds=0.1)
+    with setup.store.reading() as connection:
+        assert not any_due(connection, too_early)
+    assert deliver_due(setup.store, setup.context, clock=lambda: too_early).attempts == ()
+    (row,) = outbox(setup.store)
+    assert (row.status, row.attempts) == ("pending", 1)  # not claimed by the early pass
+    later = deliver_due(setup.store, setup.context, clock=lambda: retry_at)
+    assert [a.status for a in later.attempts] == ["sent"]
+
+
+def test_deliver_due_with_the_store_gone_reports_nothing_sent(setup: Setup) -> None:
+    fail(setup)
+    gone = ResultStore.open("postgresql+psycopg://dxq@127.0.0.1:1/none", migrate=False)  # refused
+    assert deliver_due(gone, setup.context, clock=lambda: T0).attempts == ()
+    assert [r.status for r in outbox(setup.store)] == ["pending"]  # left for dxq schedule
