@@ -12,13 +12,14 @@ not a bind parameter).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-import sqlparse
-from sqlparse import sql
-from sqlparse import tokens as T
 
 from datasources.errors import QueryRefused
+
+if TYPE_CHECKING:  # sqlparse loads when a query is read: most monitor files have none
+    from sqlparse import sql
 
 # Keywords that write or change a database; none belongs in a read statement.
 _WRITING = {"INTO"}
@@ -80,6 +81,8 @@ def literal_colons(text: str, parses: int = 1) -> str:
 
 
 def _statements(text: str) -> list[sql.Statement]:
+    import sqlparse
+
     return [s for s in sqlparse.parse(text) if any(not _insignificant(t) for t in _tokens(s))]
 
 
@@ -88,6 +91,8 @@ def _tokens(statement: sql.Statement) -> list[sql.Token]:
 
 
 def _insignificant(token: sql.Token) -> bool:
+    from sqlparse import tokens as T
+
     return (
         token.is_whitespace
         or token.ttype in T.Comment
@@ -96,6 +101,8 @@ def _insignificant(token: sql.Token) -> bool:
 
 
 def _writes(token: sql.Token) -> bool:
+    from sqlparse import tokens as T
+
     if token.ttype in T.Keyword.DML:
         return bool(token.normalized != "SELECT")
     if token.ttype in T.Keyword.DDL:
@@ -105,6 +112,8 @@ def _writes(token: sql.Token) -> bool:
 
 def _ambiguity(token: sql.Token) -> str | None:
     """Text that databases read differently (so a second statement could hide in it)."""
+    from sqlparse import tokens as T
+
     if token.ttype in T.String.Single and "\\'" in token.value:
         return (
             r"a string literal holds \' whose meaning differs between databases: "

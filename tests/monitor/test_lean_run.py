@@ -18,7 +18,9 @@ from store.store import ResultStore
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
-    "great_expectations", "plotly", "streamlit", "pandas", "pyarrow", "numpy", "alembic", "httpx"
+    "great_expectations", "plotly", "streamlit", "pandas", "pyarrow", "numpy", "alembic", "httpx",
+    "sqlparse",  # for query text only (datasources/statement.py)
+    "smtplib",  # for a notification to send only (monitor/daemon/dispatcher.py)
 )  # fmt: skip
 ROWS = 2_000
 PROBE = f"""
