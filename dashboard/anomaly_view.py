@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from checks.anomaly.watch import SeriesKey
-from dashboard.band_chart import band_chart
+from dashboard.band_chart import band_chart, value_text
 from dashboard.chart_view import show
 from dashboard.context import AppContext, app_context
 from dashboard.flash import perform
@@ -113,7 +113,8 @@ def _feedback_form(
         return
     with st.form(f"feedback-{key.name}"):
         labels = [
-            f"{row['at']:%Y-%m-%d %H:%M} UTC: {row['value']:,.4g} (score {row['score']:+.1f})"
+            f"{row['at']:%Y-%m-%d %H:%M} UTC: {value_text(row['value'])}"
+            f" (score {row['score']:+.1f})"
             for row in flagged.to_dict("records")
         ]
         index = st.selectbox(

@@ -22,8 +22,9 @@ SHAPES = {"circle": "circle", "diamond": "diamond", "square": "square"}
 X_PATH = "M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z"
 
 
-def _number(value: float) -> str:
-    return f"{value:,.4g}"  # as the feedback form writes a flagged value (anomaly_view)
+def value_text(value: float) -> str:
+    """A watched value as the chart's hover and the feedback form (anomaly_view) write it."""
+    return f"{value:,.4g}"
 
 
 def band_chart(
@@ -116,12 +117,12 @@ def _value_row(row: dict[str, Any]) -> dict[str, Any]:
     low, high = row.get("expected_low"), row.get("expected_high")
     band = "—"
     if low is not None and high is not None and pd.notna(low) and pd.notna(high):
-        band = f"{_number(float(low))} to {_number(float(high))}"
+        band = f"{value_text(float(low))} to {value_text(float(high))}"
     return {
         "t": millis(row["at"]),
         "series": "value",
         "v": float(row["value"]),
-        "text": _number(float(row["value"])),
+        "text": value_text(float(row["value"])),
         "band": band,
         "when": f"{pd.Timestamp(row['at']):{HOVER_TIME}}",
     }
@@ -132,7 +133,7 @@ def _flag_row(row: dict[str, Any]) -> dict[str, Any]:
         "t": millis(row["at"]),
         "series": f"anomaly ({row['outcome']})",
         "v": float(row["value"]),
-        "text": _number(float(row["value"])),
+        "text": value_text(float(row["value"])),
         "when": f"{pd.Timestamp(row['at']):{HOVER_TIME}}",
     }
 

@@ -29,6 +29,7 @@ from dashboard.vega_spec import (
     time_x,
 )
 from datasources.durations import format_duration
+from datasources.percent import percent
 
 DAY_HOVER = "%-d %b %Y"
 LINE_COLOURS = ("#1565c0", "#ef6c00")  # first and second series of a panel
@@ -198,7 +199,7 @@ def pass_rate_heatmap(
             "row": f"{order.index(row['check']):03d}|{_row_label(names[row['check']])}",
             "check": names[row["check"]],
             "pct": float(row["pass_rate"]) * 100,
-            "text": f"{float(row['pass_rate']) * 100:.0f}% passed",
+            "text": f"{percent(float(row['pass_rate']), 0)} passed",
             "when": _hover(day, DAY_HOVER),
         }
         for day, row in zip(days, grid.to_dict("records"), strict=True)

@@ -26,7 +26,8 @@ Spec = dict[str, Any]
 # asking for `count` ticks draws at most floor(count * sqrt 2) + 1 of them: 5 asked, 8 drawn.
 NUMBER_TICKS = 5
 LIMIT_COLOUR = "#c62828"
-TITLE = {"anchor": "start", "fontSize": 14, "offset": 6}
+# over the plot's left edge, as the legend is: every panel's title starts at the same place
+TITLE = {"anchor": "start", "frame": "group", "fontSize": 14, "offset": 6}
 LEGEND = {"orient": "top", "direction": "horizontal", "title": None, "labelLimit": 320}
 PANEL_WIDTH_PX = 300  # the frontend stretches each panel to the page's width
 AXIS_EXTENT_PX = 60  # room for a y axis's labels and title: the panels' plots line up

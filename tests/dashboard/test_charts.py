@@ -219,6 +219,7 @@ def test_the_heatmap_is_bounded_and_ends_now() -> None:
     assert max(c["t2"] for c in cells) == NOW.timestamp() * 1000  # today: up to now
     # every check keeps its row (a tick cap would hide every other check's name)
     assert {c["check"] for c in cells} == {f"check {i}" for i in range(12)}
+    assert {c["text"] for c in cells} == {"100% passed", "50% passed"}  # percent(), 0 decimals
     assert panel["height"] >= 26 * 12
 
 
