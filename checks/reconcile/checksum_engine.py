@@ -51,8 +51,15 @@ class Side(Protocol):
         ...
 
     def rows(
-        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
-    ) -> Iterator[Row]: ...
+        self,
+        buckets: Buckets,
+        wanted: Sequence[int] | None,
+        modulus: int | None = None,
+        alone: bool = False,
+    ) -> Iterator[Row]:
+        """(bucket, key, fields, in flight) of the wanted buckets, bucket order; `alone`: no
+        other scan of this reconcile runs meanwhile (only this side's rows are streamed)."""
+        ...
 
 
 @runtime_checkable
@@ -166,7 +173,8 @@ def _looked_up(
     left: list[int] = []
     seen: set[int] = set()
     chunk: list[tuple[int, list[Row]]] = []
-    rows = _counted(sides[other].rows(buckets, wanted, modulus), fetched, other)
+    streamed = sides[other].rows(buckets, wanted, modulus, alone=True)
+    rows = _counted(streamed, fetched, other)
     with Prefetch(rows) as stream:
         for bucket, group in groupby(stream, key=lambda r: r[0]):
             if bucket not in keep:

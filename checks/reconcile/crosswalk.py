@@ -291,7 +291,11 @@ class MappedSide:
                 yield bucket, rows[bucket], sums[bucket], flight[bucket]
 
     def rows(
-        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
+        self,
+        buckets: Buckets,
+        wanted: Sequence[int] | None,
+        modulus: int | None = None,
+        alone: bool = False,
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets in bucket order, at most
         HELD_ROWS rows held: a pass over the rows the checksum pass spilled per slice of

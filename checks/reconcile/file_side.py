@@ -144,7 +144,11 @@ class FileSide:
             yield bucket, n, h, f
 
     def rows(
-        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
+        self,
+        buckets: Buckets,
+        wanted: Sequence[int] | None,
+        modulus: int | None = None,
+        alone: bool = False,
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order;
         with `modulus`, of the buckets whose number mod `modulus` is wanted."""

@@ -8,9 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from checks.masking import mask
 from checks.reconcile import buckets as bucketing
-from checks.reconcile import key_reads, key_tails
+from checks.reconcile import key_checks, key_reads, key_tails
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.canonical_form import install_sqlite_functions
 from checks.reconcile.errors import ReconcileError
@@ -26,6 +25,7 @@ SPANS_PER_QUERY = 500
 UNLIMITED = 2**64 - 1  # MariaDB's "no limit"
 PACKED_BUCKETS = 4_096  # MariaDB bucket sums a row: under 300 kB with GROUP_CONCAT_LIMIT
 GROUP_CONCAT_LIMIT = 16 * 1024 * 1024
+FEW_ROWS = 64_000  # rows read at once, without a cursor (PostgreSQL, one side alone)
 ESTIMATE_FLOOR = 100_000  # tables estimated smaller are counted: exactly, and cheaply
 
 
@@ -264,13 +264,21 @@ class SqlSide:
                 yield int(b), int(n), int(h), int(f)
 
     def rows(
-        self, buckets: Buckets, wanted: Sequence[int] | None, modulus: int | None = None
+        self,
+        buckets: Buckets,
+        wanted: Sequence[int] | None,
+        modulus: int | None = None,
+        alone: bool = False,
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order;
         with `modulus`, of the buckets whose number mod `modulus` is wanted.
 
         Range buckets are read through at most MAX_LISTED key ranges (index range scans),
         SPANS_PER_QUERY ranges per query, queries in key order; hash buckets by one scan.
+        PostgreSQL reads the listed rows of at most FEW_ROWS expected rows without a cursor
+        when this side runs `alone`, so it may scan with a parallel plan (cursors never do:
+        0.5 s of a 1.5 s scan at 1M rows; beside the other side's scan, its workers would
+        take the cores that side needs).
         """
         key = self._integer_key()
         if wanted is not None and buckets.by_range and key is not None:
@@ -280,10 +288,16 @@ class SqlSide:
                 where = sa.or_(*[key.between(a, b) for a, b in chunk])
                 yield from self._rows(self._bucketed(buckets, where), None)
             return
-        yield from self._rows(self._bucketed(buckets), wanted, modulus)
+        few = alone and self.dialect == "postgresql" and modulus is None
+        few = few and wanted is not None and len(wanted) * bucketing.BUCKET_ROWS <= FEW_ROWS
+        yield from self._rows(self._bucketed(buckets), wanted, modulus, buffered=few)
 
     def _rows(
-        self, sub: sa.Subquery, wanted: Sequence[int] | None, modulus: int | None = None
+        self,
+        sub: sa.Subquery,
+        wanted: Sequence[int] | None,
+        modulus: int | None = None,
+        buffered: bool = False,
     ) -> Iterator[Row]:
         nk, nf = len(self.keys), len(self.fields)
         query = sa.select(
@@ -305,7 +319,7 @@ class SqlSide:
             kept = query.limit(UNLIMITED).subquery("chosen")
             query = sa.select(*kept.c)
             sub = kept
-        for row in self.stream(query.order_by(sub.c.b)):
+        for row in self.stream(query.order_by(sub.c.b), buffered=buffered):
             yield (
                 int(row[0]),
                 tuple(row[1 : 1 + nk]),
@@ -322,53 +336,22 @@ class SqlSide:
         return key_reads.look_up(self, keys)
 
     def null_keys(self, limit: int = 5) -> tuple[int, list[dict[str, Any]]]:
-        """Rows with a NULL key component, and up to `limit` of them (other columns shown)."""
-        columns = [self.column_of(p) for p in self.plan.keys]
-        if not any(col.nullable for col in columns):
-            return 0, []
-        cols = self.relation.c
-        where = sa.or_(*[cols[col.name].is_(None) for col in columns])
-        try:
-            count = int(
-                self.conn.execute(
-                    sa.select(sa.func.count()).select_from(self.relation).where(where)
-                ).scalar_one()
-            )
-            if not count:
-                return 0, []
-            pairs = self.plan.fields[:4]
-            if not pairs:
-                return count, []
-            shown = sa.select(*[cols[self.column_of(p).name] for p in pairs]).where(where)
-            examples = [
-                {
-                    self.column_of(p).name: mask(v) if p.spec is not None and p.spec.pii else v
-                    for p, v in zip(pairs, row, strict=True)
-                }
-                for row in self.conn.execute(shown.limit(limit))
-            ]
-            return count, examples
-        except sa.exc.SQLAlchemyError as exc:
-            raise self._error(exc) from exc
+        """Rows with a NULL key component, and up to `limit` of them (key_checks.py)."""
+        return key_checks.null_keys(self, limit)
 
     def duplicates(self, limit: int = 5) -> list[tuple[Any, ...]]:
-        """Up to `limit` keys that occur more than once."""
-        keys = [c.binary(self.dialect, k).label(f"k{i}") for i, k in enumerate(self.keys)]
-        query = (
-            sa.select(*keys)
-            .select_from(self.relation)
-            .group_by(*[k for k in keys])
-            .having(sa.func.count() > 1)
-            .limit(limit)
-        )
-        return [
-            tuple(v.decode() if isinstance(v, bytes) else v for v in row)
-            for row in self.conn.execute(query)
-        ]
+        """Up to `limit` keys that occur more than once (key_checks.py)."""
+        return key_checks.duplicates(self, limit)
 
-    def stream(self, query: sa.Select[Any], batch: int = 1_000) -> Iterator[sa.Row[Any]]:
-        """The query's rows through a server-side cursor, at most `batch` rows held."""
+    def stream(
+        self, query: sa.Select[Any], batch: int = 1_000, buffered: bool = False
+    ) -> Iterator[sa.Row[Any]]:
+        """The query's rows through a server-side cursor, at most `batch` rows held (all of
+        them when `buffered`)."""
         try:
+            if buffered:
+                yield from self.conn.execute(query)
+                return
             options = {"stream_results": True, "max_row_buffer": batch}
             with self.conn.execute(query, execution_options=options) as result:
                 for partition in result.partitions(batch):

@@ -115,3 +115,35 @@ def test_many_differing_rows_are_scanned_not_read_by_key(
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
     assert result.metrics["changed"] == 200
+
+
+def test_postgresql_reads_a_few_rows_without_a_cursor_when_alone(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str
+) -> None:
+    """The side streamed for key reads of the other is alone: PostgreSQL reads its few rows at
+    once (a parallel plan is allowed); the checksum pass, beside the other side's, streams."""
+    monkeypatch.setattr(checksum_engine, "LOOKUP_SHARE", 0)
+    reads: list[tuple[str, bool]] = []
+    real_stream = SqlSide.stream
+
+    def stream(side: SqlSide, query: Any, batch: int = 1_000, buffered: bool = False) -> Any:
+        reads.append((side.dialect, buffered))
+        return real_stream(side, query, batch, buffered)
+
+    monkeypatch.setattr(SqlSide, "stream", stream)
+    cols = [("id", "key_text"), ("name", "text")]
+    source_rows, target_rows = _rows(False)
+    source = load(pg_url, cols, source_rows, key=["id"])
+    target = load(mariadb_url, cols, target_rows, key=["id"])
+    spec = ReconcileSpec(
+        source, target, ("id",), ("id",), (FieldSpec("name", "name"),), Severity.ERROR
+    )
+    result = reconcile(spec, NOW)
+    assert result.outcome is Outcome.FAILED, result.reason
+    m = result.metrics
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == _truth(
+        source_rows, target_rows
+    )
+    assert ("postgresql", True) in reads  # the differing buckets' rows, at once
+    assert ("postgresql", False) in reads  # the checksums, through a cursor
+    assert all(not buffered for dialect, buffered in reads if dialect == "mysql")
