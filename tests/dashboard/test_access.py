@@ -58,6 +58,7 @@ def test_a_visitor_not_signed_in_sees_only_the_sign_in_prompt(
     assert [t.value for t in at.title] == ["Sign in"]
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.dataframe and not at.code and not at.get("plotly_chart")
+    assert not at.get("vega_lite_chart")
     assert not at.text_input  # no local name field once sign-in is configured
 
 
