@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.dialects import postgresql
 
 from datasources import canonical as c
 
@@ -62,7 +62,9 @@ def tail_sql(dialect: str, text: Any) -> sa.ColumnElement[Any]:
         padded = sa.func.lpad(sa.func.right(hexed, digits), digits, "0")
         high, low = (_bits32(sa.func.substr(padded, start, 8)) for start in (1, 9))
         return (high * (HALF % TAIL_PRIME) + low) % TAIL_PRIME
-    # MariaDB: CONV of the empty string is NULL; the empty key's tail is 0
+    from sqlalchemy.dialects import mysql  # loaded by then: the side is MariaDB or MySQL
+
+    # CONV of the empty string is NULL; the empty key's tail is 0
     hexed = sa.func.conv(sa.func.right(sa.func.hex(text), digits), 16, 10)
     return sa.func.coalesce(sa.cast(hexed, mysql.BIGINT(unsigned=True)), 0) % TAIL_PRIME
 
