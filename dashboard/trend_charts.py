@@ -235,7 +235,7 @@ def pass_rate_heatmap(
             "tooltip": [
                 {"field": "check", "title": "check"},
                 {"field": "when", "title": "day"},
-                {"field": "text", "title": "passed"},
+                {"field": "text", "title": "runs"},
             ],
         },
     }

@@ -175,7 +175,7 @@ def panel(title: str, height: int, layers: list[Spec]) -> Spec:
 def stacked(panels: Sequence[Spec]) -> Spec:
     """`panels` one above the other as one chart (one chart a page costs the browser less than
     several), each with its own y axis, colours and legend, and every time axis over the union
-    of the panels' spans, labelled on the same days."""
+    of the panels' spans, labelled on the same days (the panels' axes are set so in place)."""
     axes = [x for p in panels for x in _axes(p, "x") if "domain" in x.get("scale", {})]
     if axes:
         start = min(from_moment(x["scale"]["domain"][0]) for x in axes)
