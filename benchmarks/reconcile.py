@@ -10,7 +10,8 @@ probes, store), peak RSS and rows fetched per side. Exits 1 when a count is wron
 
 Keys (--key, default all): int (BIGINT id), text (VARCHAR SKUs like 'SKU-000000123'),
 composite (country CHAR(2), sku VARCHAR), renamed (a text key named sku in PostgreSQL and
-code in MariaDB), each the primary key. Integer keys use range buckets, the others key hashes.
+code in MariaDB), each the primary key. Integer keys use range buckets, the others their keys'
+tails (checks/reconcile/key_tails.py).
 
     .venv/bin/python benchmarks/reconcile.py --rows 1000000 [--key text] [--pairs 3]
 """
