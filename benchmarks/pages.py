@@ -5,21 +5,20 @@
 
 Opens the Overview, each integration's page, each check of each integration, Alerts, Suites and
 Runs, and times each until it is fully drawn: the websocket is connected, the script has stopped
-running, no skeleton is left, every Plotly chart has drawn its SVG and every Vega-Lite chart
-its SVG or canvas (then two animation frames, so the browser has painted it). "points" counts
-each Plotly trace's values and each Vega-Lite point and cell drawn (SVG). Each page is drawn
-two ways, `--repeat` times each:
+running, no skeleton is left, every Plotly chart has drawn its SVG and every Vega-Lite chart its
+scene (then two animation frames, so the browser has painted it). "points": each Plotly trace's
+values and each Vega-Lite point and cell drawn. Each page is drawn two ways, `--repeat` times:
 
 - opened: in a new tab (a bookmark, a link from an alert e-mail), timed from `goto`. The
-  browser evaluates Streamlit's JavaScript again, and Plotly's 4.7 MB bundle when the page
-  has a chart;
+  browser evaluates Streamlit's JavaScript again, and Plotly's 4.7 MB chunk (Vega-Lite's
+  0.8 MB) when the page has such a chart;
 - reached: inside the app already open in one tab, as its menu and page links go (the
   browser keeps what it evaluated; the server reruns the script).
 
 Beside the wall time, the CPU time the browser and the servers spent on the page (all the
 processes this benchmark started), which other sessions' load inflates far less. The floors,
 drawn the same way in the same run by their own `streamlit run`: a page with a heading and a
-line of text, and the same page with one small Plotly chart (drawn by dashboard/chart_view.py).
+line of text, and the same with one small Plotly or Vega-Lite chart (dashboard/chart_view.py).
 A page passes when its median both ways is under `--limit`; exits 1 otherwise. With
 /tmp/shots/pages/ present, each page's first draw is saved there as a screenshot.
 
@@ -63,9 +62,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# The floors: a page with a heading and a line of text, the same with one small Plotly chart
-# (?chart=1) and with one small Vega-Lite chart (?vega=1), each drawn the way the dashboard
-# draws its charts (dashboard/chart_view.py).
 FLOOR_APP = """import plotly.graph_objects as go
 import streamlit as st
 
@@ -76,18 +72,11 @@ st.write("One line of text.")
 if st.query_params.get("chart"):
     show(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])), key="one")
 if st.query_params.get("vega"):
-    show(
-        {
-            "data": {"values": [{"x": 1, "y": 1}, {"x": 2, "y": 3}, {"x": 3, "y": 2}]},
-            "mark": "line",
-            "encoding": {
-                "x": {"field": "x", "type": "quantitative"},
-                "y": {"field": "y", "type": "quantitative"},
-            },
-        },
-        key="one-vega",
-    )
+    xy = {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}
+    rows = [{"x": 1, "y": 1}, {"x": 2, "y": 3}, {"x": 3, "y": 2}]
+    show({"data": {"values": rows}, "mark": "line", "encoding": xy}, key="one-vega")
 """
+FLOORS = {"blank page": "", "one Plotly chart": "/?chart=1", "one Vega-Lite chart": "/?vega=1"}
 SHOTS = Path("/tmp/shots/pages")  # a screenshot of each page's first draw, when it exists
 
 # Fully drawn: connected, the script finished, content present, no skeleton, and every Plotly
@@ -106,9 +95,8 @@ DRAWN = """() => {
     if (!plot || !plot._fullLayout || !plot.querySelector('svg.main-svg')) return false;
   }
   for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
-    const drawn = chart.querySelector('svg.marks, canvas.marks');
-    if (!drawn || !(drawn.width.baseVal ? drawn.width.baseVal.value : drawn.width)) return false;
-    if (drawn.tagName === 'svg' && !drawn.querySelector('g.mark-group, g.role-axis')) return false;
+    const svg = chart.querySelector('svg.marks'), canvas = chart.querySelector('canvas.marks');
+    if (svg ? !svg.querySelector('g.mark-group') : !(canvas && canvas.width)) return false;
   }
   return true;
 }"""
@@ -119,8 +107,7 @@ COUNTS = """() => ({
   ticks: document.querySelectorAll('.js-plotly-plot g.xtick, .js-plotly-plot g.ytick').length,
   points: Array.from(document.querySelectorAll('.js-plotly-plot')).reduce((n, plot) =>
     n + (plot.data || []).reduce((m, t) => m + ((t.x || t.z || []).length || 0), 0), 0)
-    + document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks g.mark-symbol > path,'
-      + ' [data-testid="stVegaLiteChart"] svg.marks g.mark-rect > path').length,
+    + document.querySelectorAll('svg.marks .mark-symbol>path, svg.marks .mark-rect>path').length,
   exceptions: document.querySelectorAll('[data-testid="stException"]').length,
 })"""
 # What a page link or the menu does: the app's own history handler reruns the script for the
@@ -305,26 +292,24 @@ def measure(
     seconds or more either way, or a page shows an exception."""
     from playwright.sync_api import sync_playwright
 
-    width = max(len(label) for label, _ in [*paths, ("floor: one Vega-Lite chart", "")])
+    width = max(len(label) for label in [*(label for label, _ in paths), *FLOORS]) + 7
     failed: list[str] = []
     print(f"machine load (1, 5, 15 min) before: {_load()}", flush=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        for url in (floor_url, f"{floor_url}/?chart=1", f"{floor_url}/?vega=1", base):
-            draw_time(context, url)  # warm the browser's cache
-        blank, one = Row("floor: blank page", [], []), Row("floor: one Plotly chart", [], [])
-        vega = Row("floor: one Vega-Lite chart", [], [])
+        floors = [Row(f"floor: {name}", [], []) for name in FLOORS]
+        for url in (*(floor_url + query for query in FLOORS.values()), base):  # warm the cache
+            draw_time(context, url)
         for _ in range(repeat):
-            blank.direct.append(draw_time(context, floor_url))
-            one.direct.append(draw_time(context, f"{floor_url}/?chart=1"))
-            vega.direct.append(draw_time(context, f"{floor_url}/?vega=1"))
-        floor, chart_floor = blank.median(blank.direct), one.median(one.direct)
+            for row, query in zip(floors, FLOORS.values(), strict=True):
+                row.direct.append(draw_time(context, floor_url + query))
+        floor, chart_floor = (row.median(row.direct) for row in floors[:2])
         print(
             f"{'page':<{width}}  charts points  opened  (cpu)  x floor  x chart  reached"
             f"  (cpu)  verdict (< {limit:g} s both ways)"
         )
-        for row in (blank, one, vega):
+        for row in floors:
             print(_line(row, width, floor, chart_floor, limit), flush=True)
         tab = context.new_page()
         tab.add_init_script(COUNT_MESSAGES)
@@ -345,8 +330,8 @@ def measure(
     print(f"machine load (1, 5, 15 min) after: {_load()}")
     print(
         f"{len(paths)} pages, {len(failed)} over {limit:g} s or showing an exception; "
-        f"floors: blank {floor * 1000:.0f} ms, one Plotly chart {chart_floor * 1000:.0f} ms, "
-        f"one Vega-Lite chart {vega.median(vega.direct) * 1000:.0f} ms"
+        + "floors: "
+        + ", ".join(f"{r.label[7:]} {r.median(r.direct) * 1e3:.0f} ms" for r in floors)
         + (" (itself over the limit at this load)" if chart_floor >= limit else "")
     )
     return 1 if failed else 0
