@@ -11,14 +11,22 @@ have gone away meanwhile, the run's own checks meet the same connection error, t
 the same cause (`datasources.connection.translate_error`); the run path then waits for it
 after the checks and runs them again, as it would have after a failed probe.
 
+The first probes of an integration's systems run at once, one thread each (in the run's
+context, so its budget applies): connecting to one system waits on the network while another
+connects, and a run of PostgreSQL and MariaDB starts its checks sooner. The waiting and the
+later probes go one system at a time, as before; once a system was waited for, the others are
+probed again rather than trusted on what they answered before the wait.
+
 Whether an error is worth waiting for is read from its machine-readable cause
 (`datasources.errors.Cause`), never from its English text."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 
 from checks.spec import ReferenceSpec
@@ -99,13 +107,15 @@ def await_systems(
     `trust_lately`, a system that answered a moment ago is not probed (`Systems.TRUSTED`)."""
     give_up = give_up_at()
     waited = trusted = False
-    for system in sql_systems(plan):
-        if trust_lately and answered_lately(system):
+    systems = sql_systems(plan)
+    for system, (lately, first) in zip(systems, _first_answers(systems, trust_lately), strict=True):
+        if lately:
             trusted = True
             continue
+        error = probe(system) if waited else first  # after a wait, what it says now
         waits = policy.waits()
         attempt = 0
-        while (error := probe(system)) is not None and is_transient(error):
+        while error is not None and is_transient(error):
             if attempt >= len(waits):
                 log.warning("%s: %s; gave up after %d retries", plan.name, error, attempt)
                 return Systems.DOWN
@@ -123,6 +133,25 @@ def await_systems(
                 waiting(note)
             time.sleep(wait)
             waited = True
+            error = probe(system)
     if waited:
         return Systems.RECOVERED
     return Systems.TRUSTED if trusted else Systems.ANSWERED
+
+
+def _first_answers(
+    systems: Sequence[SqlSystem], trust_lately: bool
+) -> list[tuple[bool, DatasourceError | None]]:
+    """For each system, all at once: whether it answered lately (then it is not probed), and
+    its first probe's error (None when it answers)."""
+
+    def first(system: SqlSystem) -> tuple[bool, DatasourceError | None]:
+        if trust_lately and answered_lately(system):
+            return True, None
+        return False, probe(system)
+
+    if len(systems) < 2:
+        return [first(system) for system in systems]
+    runs = [(contextvars.copy_context(), system) for system in systems]  # the run's budget
+    with ThreadPoolExecutor(len(systems), thread_name_prefix="dxq-probe") as pool:
+        return list(pool.map(lambda run: run[0].run(first, run[1]), runs))

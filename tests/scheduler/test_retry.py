@@ -15,12 +15,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from datasources.budget import RunBudget
+from datasources.budget import RunBudget, within
+from datasources.budget import current as current_budget
+from datasources.dataset import SqlSystem
+from datasources.errors import DatasourceError, SystemUnreachable
 from monitor.config.loading import load_config
 from monitor.daemon.scheduler import utcnow
+from monitor.run import retry
 from monitor.run.alerting import alert_context
 from monitor.run.plan import IntegrationPlan, plan_integrations
-from monitor.run.retry import RETRY
+from monitor.run.retry import RETRY, RetryPolicy
 from monitor.run.runner import IntegrationRun, record_integration
 from store.store import ResultStore
 from tests.scheduler.world import integration, make_source, runs_of, write_monitor_file
@@ -192,3 +196,51 @@ def test_a_missing_table_is_not_waited_for(
     assert time.monotonic() - started < 3
     assert [r.status for r in runs_of(store_url, unique)] == ["error"]
     assert "waiting" not in caplog.text and "rerun" not in caplog.text
+
+
+def _two_system_plan(tmp_path: Path) -> IntegrationPlan:
+    other = tmp_path / "other"
+    other.mkdir()
+    return _plan(tmp_path, f"sqlite:///{tmp_path}/results.db", make_source(other), "products", "o")
+
+
+def test_the_first_probes_run_at_once_in_the_runs_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = _two_system_plan(tmp_path)
+    seen: list[tuple[str, str, RunBudget | None]] = []
+
+    def slow_probe(system: SqlSystem) -> DatasourceError | None:
+        seen.append((system.name, threading.current_thread().name, current_budget()))
+        time.sleep(0.4)
+        return None
+
+    monkeypatch.setattr(retry, "probe", slow_probe)
+    budget = RunBudget(time.monotonic() + 60)
+    started = time.monotonic()
+    with within(budget):
+        assert retry.await_systems(plan) is retry.Systems.ANSWERED
+    assert time.monotonic() - started < 0.75  # one after the other: 0.8 s
+    assert sorted(name for name, _, _ in seen) == ["db", "shop"]
+    assert all(thread.startswith("dxq-probe") and got is budget for _, thread, got in seen)
+
+
+def test_after_waiting_for_one_system_the_others_are_probed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`db` is down at first and answers on the retry; `shop` answered the first (parallel)
+    probe, but that was before the wait, so it is asked again before the run goes on."""
+    plan = _two_system_plan(tmp_path)
+    probes: list[str] = []
+
+    def flaky_probe(system: SqlSystem) -> DatasourceError | None:
+        probes.append(system.name)
+        if system.name == "db" and probes.count("db") == 1:
+            return SystemUnreachable("db is restarting")
+        return None
+
+    monkeypatch.setattr(retry, "probe", flaky_probe)
+    policy = RetryPolicy(attempts=2, first_wait_s=0.01, max_wait_s=0.01)
+    assert retry.await_systems(plan, policy) is retry.Systems.RECOVERED
+    assert sorted(probes[:2]) == ["db", "shop"]  # the first probes, at once
+    assert probes[2:] == ["db", "shop"]  # db's retry, then shop again after the wait
