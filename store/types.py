@@ -93,11 +93,29 @@ def storable_text(text: str) -> str:
 
 
 def to_jsonable(value: Any, where: str = "value") -> Any:
-    """`value` as plain JSON data (see the module docstring for the conversions)."""
+    """`value` as plain JSON data (see the module docstring for the conversions). A run's
+    results are thousands of values, normalised three times on their way to the store: the
+    walk names no place unless it meets a value it cannot store (`_located`)."""
+    try:
+        return _plain(value)
+    except NotStorable:
+        return _located(value, where)  # the same walk again, to say where
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return storable_text(value)
     if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, dict):  # the common containers first, as the store meets them
+        return {storable_text(str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return _leaf(value, _plain, "value")
+
+
+def _leaf(value: Any, walk: Any, where: str) -> Any:
+    """The conversion of everything but str, None, bool, int and dicts and lists of them."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Decimal):
@@ -107,12 +125,24 @@ def to_jsonable(value: Any, where: str = "value") -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
-        return {storable_text(str(k)): to_jsonable(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return {storable_text(str(k)): walk(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [walk(v) for v in value]
     if isinstance(value, set | frozenset):
-        return sorted((to_jsonable(v, where) for v in value), key=repr)
+        return sorted((walk(v) for v in value), key=repr)
     raise NotStorable(f"{where}: {type(value).__name__} cannot be stored as JSON")
+
+
+def _located(value: Any, where: str) -> Any:
+    if isinstance(value, str):
+        return storable_text(value)
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, Mapping):
+        return {storable_text(str(k)): _located(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_located(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return _leaf(value, lambda v: _located(v, where), where)
 
 
 def fingerprint(value: Any) -> str:

@@ -108,3 +108,18 @@ def test_to_jsonable_converts_sets_and_infinities() -> None:
         "x": None,
         "d": None,
     }
+
+
+def test_an_unstorable_value_deep_inside_is_named_by_its_place() -> None:
+    """The fast walk names no place; a value it cannot store is looked for again by place."""
+    doc = {"queries": [{"sql": "SELECT 1", "took": 0.1}, {"params": (1, {"at": object()})}]}
+    with pytest.raises(NotStorable, match=r"^m\.queries\[1\]\.params\[1\]\.at: object cannot"):
+        to_jsonable(doc, "m")
+    two_hours_east = timezone(timedelta(hours=2))
+    assert to_jsonable(
+        {
+            "t": (1, "a\x00"),
+            "m": {"k": [Decimal("1.5")]},
+            "at": [datetime(2020, 1, 1, 2, 0, 0, 0, two_hours_east)],
+        }
+    ) == {"t": [1, "a\ufffd"], "m": {"k": [1.5]}, "at": ["2020-01-01T00:00:00+00:00"]}
