@@ -13,6 +13,7 @@ import pandas as pd
 
 from dashboard.charts import HOVER_TIME, MAX_POINTS, OUTCOME_COLOURS, OUTCOME_SYMBOLS, thin
 from dashboard.vega_spec import Spec, millis, number_y, panel, series_colour, span, time_x
+from datasources.numbers import number
 
 BAND_PX = 170
 VALUE_COLOUR = "#1565c0"
@@ -23,8 +24,9 @@ X_PATH = "M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-
 
 
 def value_text(value: float) -> str:
-    """A watched value as the chart's hover and the feedback form (anomaly_view) write it."""
-    return f"{value:,.4g}"
+    """A watched value as the chart's hover and the feedback form (anomaly_view) write it: by
+    the one rule for measured numbers (datasources/numbers.py)."""
+    return number(value)
 
 
 def band_chart(

@@ -1,7 +1,8 @@
-"""Charts: DataFrame in, Plotly figure out (the Overview's sparklines, the Check page's recent
-results), and the bounds and outcome colours every chart keeps. No Streamlit and no queries.
+"""Charts: DataFrame in, Plotly figure out (the Check page's recent results), and the bounds
+and outcome colours every chart keeps. No Streamlit and no queries.
 The Integration page's trends and watched series are Vega-Lite specs (dashboard/trend_charts.py,
-band_chart.py): a page drawn without Plotly loads no Plotly in the browser.
+band_chart.py) and the Overview's sparklines SVG pictures (dashboard/sparkline.py): a page
+drawn without Plotly loads no Plotly in the browser.
 
 Every chart keeps the browser's work bounded, whatever the data: at most MAX_TICKS labels per
 axis (each one is SVG text, and 2,000 of them took the Integration page a minute to draw) and
@@ -80,35 +81,6 @@ def thin(frame: pd.DataFrame, worst: pd.Series | None = None) -> pd.DataFrame:
     else:
         picked = pd.Series(worst.to_numpy(dtype=float)).fillna(-math.inf).groupby(stretch).idxmax()
     return frame.iloc[picked.to_numpy()]
-
-
-def sparkline(days: pd.DataFrame) -> go.Figure:
-    """A small 30-day line of the share of check results that passed per day, its y range
-    fitted to the data (a flat line sits in the middle, not at the top of an empty box)."""
-    rates = days["pass_rate"] * 100
-    low, high = float(rates.min()), float(rates.max())
-    pad = max((high - low) * 0.15, 0.5)
-    fig = go.Figure(
-        go.Scatter(
-            x=days["day"],
-            y=rates,
-            mode="lines+markers",
-            marker={"size": 3},
-            line={"width": 1.5, "color": "#1565c0"},
-            hovertemplate="%{x|%b %d}: %{y:.1f}% passed<extra></extra>",
-        )
-    )
-    fig.update_layout(
-        height=SPARK_HEIGHT,
-        margin={"l": 0, "r": 0, "t": 2, "b": 2},
-        xaxis={"visible": False},
-        yaxis={"visible": False, "range": [low - pad, high + pad], "fixedrange": True},
-        showlegend=False,
-    )
-    return fig
-
-
-SPARK_HEIGHT = 40
 
 
 def history_strip(history: pd.DataFrame, now: datetime | None = None) -> go.Figure:

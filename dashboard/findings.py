@@ -10,6 +10,7 @@ from typing import Any
 
 from checks.result import Severity
 from dashboard.format import duration
+from datasources.numbers import number
 
 # critical first: the order Severity declares.
 SEVERITY_RANK = {str(s): rank for rank, s in enumerate(Severity)}
@@ -84,9 +85,7 @@ def finding(
         waiting = int(m.get("waiting") or 0)
         return Finding(f"changes take {duration(float(m['p95_s']))} to arrive (p95)", waiting)
     if kind == "anomaly" and m.get("value") is not None and m.get("expected_low") is not None:
-        low, high, value = (
-            f"{float(m[k]):,.4g}" for k in ("expected_low", "expected_high", "value")
-        )
+        low, high, value = (number(float(m[k])) for k in ("expected_low", "expected_high", "value"))
         return Finding(f"{m.get('series')} is {value}, usually {low} to {high}", None)
     if kind == "freshness" and m.get("lag_seconds") is not None:
         return Finding(f"newest data {duration(float(m['lag_seconds']))} old", None)

@@ -6,8 +6,8 @@ Streamlit draws it as a static picture: `st.graphviz_chart` takes no `key` and n
 so a click never reaches Python. `st.plotly_chart(on_select="rerun", selection_mode="points")`
 returns the clicked point with its `customdata`, which is how the map knows what was clicked
 (dashboard/landscape_chart.py puts a marker on every system and in the middle of every
-integration for that); Plotly is already loaded for the Overview's sparklines, so the map
-costs one small figure and no new library. The layout is ours (dashboard/landscape.py).
+integration for that). It is the one Plotly figure of the Overview (its sparklines are SVG
+pictures, dashboard/sparkline.py). The layout is ours (dashboard/landscape.py).
 """
 
 from __future__ import annotations

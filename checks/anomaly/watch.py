@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.anomaly.settings import AnomalySettings, Direction
 from checks.result import CheckKind, CheckResult, Outcome, Severity
+from datasources.numbers import number
 
 if TYPE_CHECKING:
     from checks.anomaly.detector import Verdict
@@ -124,7 +125,7 @@ def anomaly_result(
         "sensitivity": settings.sensitivity,
         "direction": str(settings.direction),
     }
-    observed = f"{_num(verdict.value)} (score {verdict.score:+.1f})"
+    observed = f"{number(verdict.value)} (score {verdict.score:+.1f})"
     reason = None
     if outcome is not Outcome.PASSED:
         reason = _reason(key, verdict, why)
@@ -136,21 +137,23 @@ def anomaly_result(
         metrics=metrics,
         headline="score",
         observed=observed,
-        expected=f"{_num(verdict.low)} to {_num(verdict.high)} ({_sides(settings.direction)})",
+        expected=f"{number(verdict.low)} to {number(verdict.high)} ({_sides(settings.direction)})",
         reason=reason,
     )
 
 
 def _reason(key: SeriesKey, verdict: Verdict, why: str) -> str:
     if why == "flat":
-        value = _num(verdict.value)
+        value = number(verdict.value)
         return f"{key.name} has stayed at {value} for longer than its past makes likely"
     if why == "drift":
-        return f"{key.name} is drifting: {_num(verdict.value)}, usually {_num(verdict.expected)}"
+        return (
+            f"{key.name} is drifting: {number(verdict.value)}, usually {number(verdict.expected)}"
+        )
     word = "above" if verdict.value > verdict.high else "below"
     return (
-        f"{key.name} is {_num(verdict.value)}, {word} its expected "
-        f"{_num(verdict.low)} to {_num(verdict.high)}"
+        f"{key.name} is {number(verdict.value)}, {word} its expected "
+        f"{number(verdict.low)} to {number(verdict.high)}"
     )
 
 
@@ -158,12 +161,6 @@ def _sides(direction: Direction) -> str:
     return {"spike": "spikes alarm", "drop": "drops alarm", "both": "both sides alarm"}[
         str(direction)
     ]
-
-
-def _num(value: float) -> str:
-    if abs(value) >= 100 or value == int(value):
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
 
 
 def _number(value: object) -> bool:

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import charts
 from dashboard.findings import Finding, check_words, finding
 from dashboard.format import literal, percent
+from dashboard.sparkline import HEIGHT, spark_range, sparkline_svg
 from store import health
 from store.schema import latest_results
 from store.store import ResultStore
@@ -39,7 +39,9 @@ def test_overview_shows_every_integration_and_the_failing_checks() -> None:
     assert list(failing.columns[:4]) == ["integration", "severity", "found", "records"]
     assert (failing["owner"] != "nobody").all()
     assert failing["status"].isin(["Failing", "Warning", "Cannot check"]).all()
-    assert len(at.get("plotly_chart")) >= 1  # 30-day sparklines from the daily rollups
+    assert len(at.get("plotly_chart")) == 1  # the map; the sparklines are SVG pictures
+    sparks = [m.value for m in at.markdown if m.value.startswith("<svg")]
+    assert len(sparks) == len(NAMES) and all("passed</title>" in s for s in sparks)
     links = [link.proto.query_string for link in at.get("page_link")]
     assert any("integration=orders" in q for q in links)
 
@@ -249,11 +251,26 @@ def test_card_tooltips_say_what_the_numbers_count_and_when() -> None:
 
 def test_sparkline_fits_its_range_to_the_data() -> None:
     days = pd.DataFrame({"day": pd.date_range("2026-11-01", periods=5), "pass_rate": [1.0] * 5})
-    low, high = charts.sparkline(days).layout.yaxis.range
-    assert 99 <= low < 100 < high <= 101  # a flat 100% line sits mid-box, not at the top
+    low, high = spark_range(days["pass_rate"])
+    assert 0.99 <= low < 1 < high <= 1.01  # a flat 100% line sits mid-box, not at the top
+    ys = [float(p.split(",")[1]) for p in _polyline(sparkline_svg(days))]
+    assert ys == [HEIGHT / 2] * 5
     days["pass_rate"] = [0.9, 0.95, 1.0, 0.8, 0.99]
-    low, high = charts.sparkline(days).layout.yaxis.range
-    assert 75 < low < 80 and 100 < high < 105
+    low, high = spark_range(days["pass_rate"])
+    assert 0.75 < low < 0.8 and 1.0 < high < 1.05
+    svg = sparkline_svg(days)
+    ys = [float(p.split(",")[1]) for p in _polyline(svg)]
+    assert ys.index(max(ys)) == 3 and ys.index(min(ys)) == 2  # 80% lowest on the page, 100% top
+    assert all(0 < y < HEIGHT for y in ys)
+    assert "<title>4 Nov: 80% passed</title>" in svg
+    assert (
+        'aria-label="Share of check results passing per day over 5 day(s): latest 99%, lowest 80%'
+        in svg
+    )
+
+
+def _polyline(svg: str) -> list[str]:
+    return svg.split('<polyline points="')[1].split('"')[0].split()
 
 
 @pytest.mark.usefixtures("demo_dashboard")
