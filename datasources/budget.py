@@ -2,17 +2,20 @@
 timeout at the time the run has left (a system's `query_timeout` larger than an integration's
 `timeout` is clamped at run time, since systems are shared) and can cancel the statements in
 flight: psycopg's cancel, MySQL/MariaDB `KILL QUERY` from a second connection, SQLite's
-interrupt."""
+interrupt. Work a run hands to another thread takes the budget along (`each_within`,
+`carried`): a thread starts with an empty context, where no budget is current."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -20,6 +23,8 @@ from sqlalchemy import event
 from datasources.errors import QueryTimeout
 
 log = logging.getLogger("dxq.datasources")
+T = TypeVar("T")
+R = TypeVar("R")
 MIN_TIMEOUT_S = 0.01  # 0 would mean "no timeout" on PostgreSQL and MariaDB
 
 
@@ -78,6 +83,19 @@ def within(budget: RunBudget) -> Iterator[RunBudget]:
         yield budget
     finally:
         _budget.reset(token)
+
+
+def each_within(pool: Executor, call: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """call(item) for every item on `pool` at once, each in its own copy of this thread's
+    context, so the current run budget caps, tracks and cancels their statements too."""
+    runs = [(contextvars.copy_context(), item) for item in items]
+    return list(pool.map(lambda run: run[0].run(call, run[1]), runs))
+
+
+def carried(call: Callable[[], None]) -> Callable[[], None]:
+    """`call` bound to a copy of this thread's context (its run budget), as a thread's target."""
+    context = contextvars.copy_context()
+    return lambda: context.run(call)
 
 
 def statement_timeout_s(timeout_s: float) -> float:

@@ -30,6 +30,7 @@ from checks.reconcile.errors import DuplicateKeys
 from checks.reconcile.plan import Plan
 from checks.reconcile.prefetch import Prefetch
 from checks.reconcile.tally import Tally
+from datasources.budget import each_within
 
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
 Sums = tuple[int, int, int, int]
@@ -75,15 +76,15 @@ def reconcile_across(
     """The exact tally, and how many rows each side streamed to Python. `lookups` are the
     sides ("source", "target", preferred first) that can read rows by key (SqlSide.lookup)."""
     with ThreadPoolExecutor(2) as pool:
-        s_extent, t_extent = pool.map(lambda side: side.extent(), (source, target))
+        s_extent, t_extent = each_within(pool, lambda side: side.extent(), (source, target))
         buckets = choose(s_extent, t_extent)
-        s_sums, t_sums = pool.map(
-            lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
+        s_sums, t_sums = each_within(
+            pool, lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
         )
         if buckets.cheap and max(s_sums.largest(), t_sums.largest()) > MAX_RANGED_ROWS:
             buckets = bucketing.hashed(max(s_extent.rows, t_extent.rows))
-            s_sums, t_sums = pool.map(
-                lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
+            s_sums, t_sums = each_within(
+                pool, lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
             )
     tally = Tally(plan)
     differing: list[int] = []

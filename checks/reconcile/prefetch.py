@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+from datasources.budget import carried
+
 T = TypeVar("T")
 _DONE = object()
 
@@ -25,7 +27,8 @@ class Prefetch(Generic[T]):
         self._items, self._chunk = items, chunk
         self._chunks: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._work, daemon=True)
+        # the stream's queries run in the worker, within the run's budget (datasources/budget.py)
+        self._worker = threading.Thread(target=carried(self._work), daemon=True)
         self._worker.start()
 
     def __enter__(self) -> Prefetch[T]:

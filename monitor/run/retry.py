@@ -22,7 +22,6 @@ Whether an error is worth waiting for is read from its machine-readable cause
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from enum import StrEnum
 
 from checks.spec import ReferenceSpec
 from datasources.api_dataset import ApiSystem
+from datasources.budget import each_within
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import Cause, DatasourceError
 from datasources.retry_policy import NO_RETRY, RETRY, RetryPolicy, give_up_at, may_wait
@@ -152,6 +152,5 @@ def _first_answers(
 
     if len(systems) < 2:
         return [first(system) for system in systems]
-    runs = [(contextvars.copy_context(), system) for system in systems]  # the run's budget
     with ThreadPoolExecutor(len(systems), thread_name_prefix="dxq-probe") as pool:
-        return list(pool.map(lambda run: run[0].run(first, run[1]), runs))
+        return each_within(pool, first, systems)  # the run's budget goes with each probe

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from datasources.connection import read_only
 from datasources.dataset import Dataset, SqlSystem
 from datasources.errors import DatasourceError
 from tests.scheduler.world import make_source
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+SEVERE = Severity.ERROR
 
 SLOW = {
     "postgresql": "SELECT pg_sleep(30) AS x, '{tag}' AS tag",
@@ -190,3 +194,42 @@ def test_a_run_ended_by_its_own_capped_statement_timeout_says_it_timed_out(
     assert any(r.outcome is Outcome.ERROR for r in run.results)
     [stored] = runs_of(store_url, unique)
     assert (stored.status, stored.reason) == ("error", "timed out after 2 s")
+
+
+def test_reconciles_threads_work_within_the_run_budget(
+    pg_url: str, mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reconcile reads both sides in worker threads (checksum_engine, prefetch): its queries
+    must see the run's budget there too (datasources.budget.each_within / carried); a thread
+    starts with an empty context, where statements would get the system's own timeout and
+    escape the run's cancellation."""
+    from checks.reconcile import reconcile
+    from checks.reconcile.sql_side import SqlSide
+    from checks.spec import FieldSpec, ReconcileSpec
+    from tests.reconcile.tables import load
+
+    seen: dict[str, float] = {}
+    real_checksums, real_rows = SqlSide.checksums, SqlSide.rows
+
+    def checksums(side: SqlSide, *args: Any, **kwargs: Any) -> Any:
+        seen[f"checksums {side.dialect}"] = statement_timeout_s(600.0)
+        return real_checksums(side, *args, **kwargs)
+
+    def rows(side: SqlSide, *args: Any, **kwargs: Any) -> Any:
+        for row in real_rows(side, *args, **kwargs):  # run by the prefetch thread
+            seen[f"rows {side.dialect}"] = statement_timeout_s(600.0)
+            yield row
+
+    monkeypatch.setattr(SqlSide, "checksums", checksums)
+    monkeypatch.setattr(SqlSide, "rows", rows)
+    cols = [("id", "key_text"), ("name", "text")]
+    data = [[f"k{i}", f"n{i}"] for i in range(50)]
+    source = load(pg_url, cols, data, key=["id"])
+    target = load(mariadb_url, cols, [*data[:-1], ["k0x", "new"]], key=["id"])
+    spec = ReconcileSpec(source, target, ("id",), ("id",), (FieldSpec("name", "name"),), SEVERE)
+    with within(RunBudget(time.monotonic() + 30.0)):
+        result = reconcile(spec, NOW)
+    assert (result.metrics["missing_in_target"], result.metrics["missing_in_source"]) == (1, 1)
+    assert {"checksums postgresql", "checksums mysql"} <= set(seen), seen
+    assert any(k.startswith("rows") for k in seen), seen
+    assert all(0 < left <= 30.0 for left in seen.values()), seen  # the budget, not 600 s
