@@ -56,10 +56,11 @@ class Side(Protocol):
         buckets: Buckets,
         wanted: Sequence[int] | None,
         modulus: int | None = None,
-        alone: bool = False,
+        alone: int | None = None,
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets, bucket order; `alone`: no
-        other scan of this reconcile runs meanwhile (only this side's rows are streamed)."""
+        other scan of this reconcile runs meanwhile (only this side's rows are streamed), and
+        this side holds that many rows in the wanted buckets (its checksum pass counted them)."""
         ...
 
 
@@ -100,10 +101,12 @@ def reconcile_across(
     extents = {"source": s_extent.rows, "target": t_extent.rows}
     role = None if buckets.by_range else _lookup_role(lookups, differing, rows, extents)
     counts = {} if role is None else {b: rows[role][b] for b in differing}
+    other = "target" if role == "source" else "source"
+    streamed = 0 if role is None else sum(int(rows[other][b]) for b in differing)
     del s_sums, t_sums, rows  # up to 8 MB, not held while rows are fetched
     if role is not None:
         sides = {"source": source, "target": target}
-        differing = _looked_up(tally, sides, role, buckets, differing, counts, fetched)
+        differing = _looked_up(tally, sides, role, buckets, differing, counts, streamed, fetched)
     if differing:
         _merged(tally, source, target, buckets, differing, fetched)
     return tally, fetched
@@ -162,9 +165,11 @@ def _looked_up(
     buckets: Buckets,
     differing: list[int],
     counts: dict[int, int],
+    streamed: int,
     fetched: dict[str, int],
 ) -> list[int]:
-    """Differing buckets compared by streaming the other side's rows and reading this side's
+    """Differing buckets compared by streaming the other side's rows (`streamed` of them, as
+    its checksum pass counted) and reading this side's
     rows by those keys, LOOKUP_CHUNK keys a query (no scan of this side). A bucket where this
     side has rows under other keys too (fewer found than its count) is left out and returned,
     with the buckets the other side has no rows in: they are merged by bucket afterwards."""
@@ -174,8 +179,7 @@ def _looked_up(
     left: list[int] = []
     seen: set[int] = set()
     chunk: list[tuple[int, list[Row]]] = []
-    streamed = sides[other].rows(buckets, wanted, modulus, alone=True)
-    rows = _counted(streamed, fetched, other)
+    rows = _counted(sides[other].rows(buckets, wanted, modulus, alone=streamed), fetched, other)
     with Prefetch(rows) as stream:
         for bucket, group in groupby(stream, key=lambda r: r[0]):
             if bucket not in keep:

@@ -295,7 +295,7 @@ class MappedSide:
         buckets: Buckets,
         wanted: Sequence[int] | None,
         modulus: int | None = None,
-        alone: bool = False,
+        alone: int | None = None,
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets in bucket order, at most
         HELD_ROWS rows held: a pass over the rows the checksum pass spilled per slice of

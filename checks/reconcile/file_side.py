@@ -148,7 +148,7 @@ class FileSide:
         buckets: Buckets,
         wanted: Sequence[int] | None,
         modulus: int | None = None,
-        alone: bool = False,
+        alone: int | None = None,
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order;
         with `modulus`, of the buckets whose number mod `modulus` is wanted."""

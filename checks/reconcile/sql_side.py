@@ -268,15 +268,16 @@ class SqlSide:
         buckets: Buckets,
         wanted: Sequence[int] | None,
         modulus: int | None = None,
-        alone: bool = False,
+        alone: int | None = None,
     ) -> Iterator[Row]:
         """(bucket, key, fields, in flight) of the wanted buckets (all if None), bucket order;
         with `modulus`, of the buckets whose number mod `modulus` is wanted.
 
         Range buckets are read through at most MAX_LISTED key ranges (index range scans),
         SPANS_PER_QUERY ranges per query, queries in key order; hash buckets by one scan.
-        PostgreSQL reads the listed rows of at most FEW_ROWS expected rows without a cursor
-        when this side runs `alone`, so it may scan with a parallel plan (cursors never do:
+        PostgreSQL reads the listed rows without a cursor when this side runs alone and holds
+        at most FEW_ROWS of them (`alone`: as many as its checksum pass counted, exact whatever
+        the buckets' fill), so it may scan with a parallel plan (cursors never do:
         0.5 s of a 1.5 s scan at 1M rows; beside the other side's scan, its workers would
         take the cores that side needs).
         """
@@ -288,8 +289,8 @@ class SqlSide:
                 where = sa.or_(*[key.between(a, b) for a, b in chunk])
                 yield from self._rows(self._bucketed(buckets, where), None)
             return
-        few = alone and self.dialect == "postgresql" and modulus is None
-        few = few and wanted is not None and len(wanted) * bucketing.BUCKET_ROWS <= FEW_ROWS
+        few = alone is not None and alone <= FEW_ROWS and self.dialect == "postgresql"
+        few = few and wanted is not None and modulus is None
         yield from self._rows(self._bucketed(buckets), wanted, modulus, buffered=few)
 
     def _rows(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from checks.reconcile import checksum_engine, key_reads, reconcile
+from checks.reconcile import checksum_engine, key_reads, reconcile, sql_side
 from checks.reconcile.sql_side import SqlSide
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
@@ -147,3 +147,10 @@ def test_postgresql_reads_a_few_rows_without_a_cursor_when_alone(
     assert ("postgresql", True) in reads  # the differing buckets' rows, at once
     assert ("postgresql", False) in reads  # the checksums, through a cursor
     assert all(not buffered for dialect, buffered in reads if dialect == "mysql")
+    # more rows in those buckets than FEW_ROWS (as the checksum pass counted them, not as
+    # buckets are meant to fill): streamed through a cursor, never held at once
+    monkeypatch.setattr(sql_side, "FEW_ROWS", 1)
+    reads.clear()
+    again = reconcile(spec, NOW).metrics
+    assert again["missing_in_target"] == m["missing_in_target"]
+    assert reads and not any(buffered for _, buffered in reads), reads
