@@ -95,6 +95,11 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
         connect_args["connect_timeout"] = whole_seconds
     elif backend == "sqlite":
         connect_args["timeout"] = system.connect_timeout_s
+    if backend in ("mysql", "mariadb"):
+        # Text is hashed and compared as UTF-8 on every engine (datasources/canonical.py): a
+        # URL's ?charset=latin1 made MariaDB hash non-ASCII keys as latin1 bytes, so matching
+        # records were reported missing on both sides. Values arrive as the same text anyway.
+        connect_args["charset"] = "utf8mb4"
     connect_args.update(single_statement_args(url))
     try:
         engine = sa.create_engine(url, connect_args=connect_args)

@@ -8,6 +8,7 @@ buckets."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from checks.reconcile import checksum_engine, key_reads, reconcile, sql_side
 from checks.reconcile.sql_side import SqlSide
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
+from datasources.dataset import SqlSystem
 from tests.reconcile.tables import load
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -154,3 +156,23 @@ def test_postgresql_reads_a_few_rows_without_a_cursor_when_alone(
     again = reconcile(spec, NOW).metrics
     assert again["missing_in_target"] == m["missing_in_target"]
     assert reads and not any(buffered for _, buffered in reads), reads
+
+
+def test_a_latin1_connection_url_hashes_keys_as_utf8_like_every_engine(
+    pg_url: str, mariadb_url: str
+) -> None:
+    """dxq's MariaDB connections speak utf8mb4 whatever the URL asks (datasources/connection.py):
+    with ?charset=latin1, MariaDB hashed non-ASCII keys as latin1 bytes and every matching
+    record was reported missing on both sides."""
+    cols = [("code", "key_text"), ("name", "text")]
+    rows = [[f"clé-{i:04d}é", f"n{i}"] for i in range(300)]
+    source = load(pg_url, cols, rows, key=["code"])
+    target = load(mariadb_url, cols, rows[3:], key=["code"])
+    assert isinstance(target.system, SqlSystem)
+    latin1 = replace(target.system, url=f"{target.system.url}?charset=latin1")
+    for side in (target, replace(target, system=latin1)):
+        spec = ReconcileSpec(
+            source, side, ("code",), ("code",), (FieldSpec("name", "name"),), Severity.ERROR
+        )
+        m = reconcile(spec, NOW).metrics
+        assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == (3, 0, 0), m
