@@ -14,7 +14,7 @@ from dashboard.vega_spec import Spec
 
 LATENCY_HELP = (
     "How long a change made in the source takes to show in the target: each run measures the "
-    "records changed in the {window} before it; a record still waiting counts with its wait so far."
+    "records changed within {window} before it; a record still waiting counts with its wait so far."
 )
 
 
