@@ -49,7 +49,7 @@ PASSED = CheckOutcome("volume", "volume", "passed", "error", {"source_rows": 10,
         (
             CheckOutcome("volume", "volume", "error", reason="erp is unreachable"),
             PASSED,
-            "[RESOLVED] orders: checks run again (*)",
+            "[RESOLVED] orders: checks run again (the whole run)",
             "Resolved: every check of orders could be evaluated again. It had reported: 1 "
             "check(s) could not be evaluated: volume: erp is unreachable.",
         ),
