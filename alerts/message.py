@@ -66,6 +66,14 @@ def integration_link(dashboard_url: str, integration: str) -> str:
     return f"{dashboard_url.rstrip('/')}/integration?{query}"
 
 
+def alert_link(dashboard_url: str, alert: Alert) -> str:
+    """Where an alert's reader goes: its check's page; the integration's page (its runs and
+    checks) for a whole-run alert, which has no check page."""
+    if alert.check == ALL_CHECKS:
+        return integration_link(dashboard_url, alert.integration)
+    return check_link(dashboard_url, alert.integration, alert.check)
+
+
 def build_message(
     alert: Alert,
     notification: Notification,
@@ -104,7 +112,7 @@ def build_message(
         facts=facts(alert, partners or {}),
         since=alert.opened_at,
         owners=tuple(names),
-        link=check_link(dashboard_url, alert.integration, alert.check),
+        link=alert_link(dashboard_url, alert),
         key=notification.key,
         fingerprint=alert.fingerprint,
         episode=alert.episode,

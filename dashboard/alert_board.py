@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from alerts.alert import ALL_CHECKS
 from alerts.matcher import LABELS, describe, split_matchers
 from alerts.message import check_words, kind_words
 from alerts.silence import Silence
@@ -19,7 +20,7 @@ from dashboard.context import AppContext, app_context, owner_names
 from dashboard.flash import perform, show_flash
 from dashboard.format import duration, literal
 from dashboard.integration import check_names
-from dashboard.overview import CHECK_PAGE
+from dashboard.overview import CHECK_PAGE, INTEGRATION_PAGE
 from monitor import actions
 from monitor.access import Viewer
 from monitor.commands.alerts import explain_labels
@@ -204,11 +205,13 @@ def _table(alerts: pd.DataFrame, names: pd.Series) -> None:
     )
     for _, row in alerts[alerts["state"] != "resolved"].head(10).iterrows():
         if row["check"]:
+            whole_run = row["check"] == ALL_CHECKS  # no check page: the integration's runs
             st.page_link(
-                CHECK_PAGE,
+                INTEGRATION_PAGE if whole_run else CHECK_PAGE,
                 label=literal(f"{row['integration']} · {names[row.name]}"),
                 icon=":material/search:",
-                query_params={"integration": row["integration"], "check": row["check"]},
+                query_params={"integration": row["integration"]}
+                | ({} if whole_run else {"check": row["check"]}),
             )
 
 

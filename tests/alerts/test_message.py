@@ -125,7 +125,8 @@ def test_a_whole_run_alert_names_the_run_not_a_star() -> None:
     n = Notification("dxq-r", NotificationKind.FIRING, 0, "po", "email", a.fingerprint, 1, NOW)
     msg = build_message(a, n, {}, "http://dash")
     assert msg.title.endswith("(the whole run)"), msg.title
-    assert "*" not in msg.title and msg.check == ALL_CHECKS  # the link and key keep the id
+    assert "*" not in msg.title and msg.check == ALL_CHECKS  # the key keeps the id
+    assert msg.link == "http://dash/integration?integration=orders"  # no check page for "*"
     assert describe(a) == "2 check(s) could not be evaluated: connection refused."
 
 

@@ -72,6 +72,8 @@ def test_alerts_name_checks_and_kinds_in_plain_words(demo_dashboard: str) -> Non
     links = [link.proto.label for link in at.get("page_link")]
     assert links and not any("expect\\_" in label or "expect_" in label for label in links)
     assert any(label.startswith("customers · email values must be unique") for label in links)
+    whole = [link.proto for link in at.get("page_link") if ALL_CHECKS_WORDS in link.proto.label]
+    assert len(whole) == 1 and "check=" not in whole[0].query_string, whole  # its integration
 
 
 def test_history_is_recorded_not_sent_and_real_deliveries_show_when(demo_dashboard: str) -> None:
