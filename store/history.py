@@ -11,7 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.result import CheckKind, CheckResult, Outcome
-from checks.suite_result import in_suite
 from store.schema import check_results, daily_rollups, latest_results, mismatch_keys
 from store.types import JSONDocument, fingerprint, to_jsonable
 from store.upserts import Excluded, upsert
@@ -101,6 +100,16 @@ def update_latest(
     )
 
 
+def in_suite_down(check: str, suites_down: Sequence[str]) -> bool:
+    """Whether `check` is an expectation of one of `suites_down` (suites that could not be
+    evaluated). The suites' modules load only when there is one: most runs have none."""
+    if not suites_down:
+        return False
+    from checks.suite_result import in_suite
+
+    return any(in_suite(check, suite) for suite in suites_down)
+
+
 def forget_removed_checks(
     connection: sa.Connection,
     integration: str,
@@ -120,7 +129,7 @@ def forget_removed_checks(
     stored = connection.execute(
         sa.select(latest.check).where(*mine, latest.check.not_in(list(checks)))
     ).scalars()
-    gone = [c for c in stored if not any(in_suite(c, suite) for suite in suites_down)]
+    gone = [c for c in stored if not in_suite_down(c, suites_down)]
     if not gone:
         return 0
     stmt = latest_results.delete().where(*mine, latest.check.in_(gone))

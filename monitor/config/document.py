@@ -3,7 +3,6 @@ pydantic errors turned into `file:line: path.to.key: message` problems."""
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 import typing
@@ -203,6 +202,8 @@ def describe_unknown_key(loc: Loc) -> str:
     model = model_at(loc[:-1])
     if model is None:
         return f"unknown key '{key}'"
+    import difflib  # for a misspelt key only
+
     known = sorted(f.alias or name for name, f in model.model_fields.items())
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:

@@ -14,7 +14,6 @@ from monitor.config.anomalies import anomaly_problems
 from monitor.config.document import Document
 from monitor.config.model import Config
 from monitor.config.references import find_reference_problems
-from monitor.config.suite_files import check_suite_file
 from monitor.errors import ConfigError, Problem
 
 DEFAULT_FILE = "dxq.yml"
@@ -63,8 +62,11 @@ def load_config(
         document.add(loc, message)
     for loc, message in anomaly_problems(data):
         document.add(loc, message)
-    if check_suites:
-        for suite_path in sorted(set(suite_files(data, base_dir))):
+    named = sorted(set(suite_files(data, base_dir))) if check_suites else []
+    if named:  # the suites' modules load only for a file that names suites
+        from monitor.config.suite_files import check_suite_file
+
+        for suite_path in named:
             document.problems.extend(check_suite_file(suite_path))
     if document.problems or config is None:
         raise ConfigError(document.sorted_problems())

@@ -24,7 +24,6 @@ from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy, DeliveryResult, next
 from datasources.printable import one_line
 from monitor.config.model import Config
 from monitor.run.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
-from store import scheduling
 from store.errors import StoreError
 from store.outbox import Claimed, any_due, claim_due, mark_dead, mark_sent, schedule_retry
 from store.store import ResultStore
@@ -66,6 +65,8 @@ class DispatchReport:
 
 def worker_id() -> str:
     """A name for this dispatcher, unique per process and call."""
+    from store import scheduling  # the daemon's module: a run loads it only to send
+
     return scheduling.process_id()
 
 

@@ -33,7 +33,6 @@ from alerts.owner import JiraSite, Owner, Role, SmtpSettings
 from alerts.routing import Route
 from alerts.watchdog import dead_letter, delivered
 from checks.result import CheckKind, CheckResult
-from checks.suite_result import in_suite
 from monitor.config import model as cfg
 from monitor.config import routes as routes_config
 from store.alert_state import (
@@ -44,6 +43,7 @@ from store.alert_state import (
     lock_integration,
     open_alert_integrations,
 )
+from store.history import in_suite_down
 from store.installation import installation_id
 
 DEFAULT_REPEAT_INTERVAL_S = 4 * 3600.0
@@ -292,7 +292,7 @@ def _removed(
         and alert.check != ALL_CHECKS
         and alert.check_kind in _CHECK_FAMILIES
         and alert.check not in ran
-        and not any(in_suite(alert.check, suite) for suite in suites_down)
+        and not in_suite_down(alert.check, suites_down)
         and not (alert.check_kind == "anomaly" and erred)
     )
 

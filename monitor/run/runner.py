@@ -23,7 +23,6 @@ from monitor.run.anomalies import judge_points, measured_points
 from monitor.run.api_sources import api_datasets
 from monitor.run.registry import check_type
 from monitor.run.retry import RETRY, RetryPolicy, Systems, await_systems
-from store import scheduling
 from store.errors import RunNotRunning, StoreError
 from store.origin import RunOrigin
 from store.series import previous_start, record_points
@@ -187,6 +186,8 @@ def record_integration(
         return dataclasses.replace(run, not_recorded=why)
 
     def waiting(note: str) -> None:
+        from store import scheduling  # the daemon's module: for a run that waits only
+
         try:
             scheduling.note_running(store, run_id, note)
         except StoreError as exc:
@@ -259,6 +260,8 @@ def _complete(
     except StoreError as exc:
         reason = f"the results could not be recorded: {exc.line()}"
         log.error("%s: run %d: %s", run.integration, run_id, reason)
+        from store import scheduling  # for a run that could not be recorded only
+
         try:
             scheduling.fail_run(store, run_id, reason, run.finished_at)
         except StoreError as again:
