@@ -60,12 +60,20 @@ def monitor_file(path: Path, store: str, n: int, sleep: float, queue: str) -> Pa
         "timeout": "60s",
         "queue": queue,
     }
+    return celery_monitor_file(path, store, BROKER, {f"i{k:04d}": body for k in range(n)})
+
+
+def celery_monitor_file(
+    path: Path, store: str, broker: str, integrations: dict[str, dict[str, Any]]
+) -> Path:
+    """A monitor file of `integrations` on one PostgreSQL system (`pg`, the store itself), run
+    by the celery executor on `broker` (also used by soak.py)."""
     doc = {
         "version": 1,
         "store": store,
-        "executor": {"kind": "celery", "broker": BROKER},
+        "executor": {"kind": "celery", "broker": broker},
         "systems": {"pg": {"url": store}},
-        "integrations": {f"i{k:04d}": body for k in range(n)},
+        "integrations": integrations,
     }
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path

@@ -25,6 +25,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import sqlalchemy as sa
+from scale_out import celery_monitor_file
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -40,15 +41,7 @@ def monitor_file(path: Path, store: str, n: int, wait: float) -> Path:
         "schedule": "* * * * *",
         "timeout": "40s",
     }
-    doc = {
-        "version": 1,
-        "store": store,
-        "executor": {"kind": "celery", "broker": BROKER},
-        "systems": {"pg": {"url": store}},
-        "integrations": {f"soak{k:02d}": body for k in range(n)},
-    }
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
+    return celery_monitor_file(path, store, BROKER, {f"soak{k:02d}": body for k in range(n)})
 
 
 def start(config: Path, *args: str) -> subprocess.Popen[bytes]:

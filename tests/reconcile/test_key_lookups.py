@@ -53,6 +53,11 @@ def _truth(source: Sequence[Sequence[Any]], target: Sequence[Sequence[Any]]) -> 
     return len(s.keys() - t.keys()), len(t.keys() - s.keys()), changed
 
 
+def _names_spec(source: Any, target: Any, key: tuple[str, ...]) -> ReconcileSpec:
+    """Reconcile `source` against `target` on `key` (the same names each side), comparing name."""
+    return ReconcileSpec(source, target, key, key, (FieldSpec("name", "name"),), Severity.ERROR)
+
+
 @pytest.mark.parametrize(
     ("source_at", "target_at", "composite"),
     [
@@ -88,9 +93,7 @@ def test_rows_read_by_key_give_exact_counts(
     source_rows, target_rows = _rows(composite)
     source = load(where[source_at], cols, source_rows, key=key, tmp=tmp_path)
     target = load(where[target_at], cols, target_rows, key=key, tmp=tmp_path)
-    spec = ReconcileSpec(
-        source, target, tuple(key), tuple(key), (FieldSpec("name", "name"),), Severity.ERROR
-    )
+    spec = _names_spec(source, target, tuple(key))
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
     m = result.metrics
@@ -111,9 +114,7 @@ def test_many_differing_rows_are_scanned_not_read_by_key(
     target_rows = [[f"k{i:04d}", f"n{i}" + ("x" if i % 2 else "")] for i in range(400)]
     source = load(pg_url, cols, source_rows, key=["id"])
     target = load(mariadb_url, cols, target_rows, key=["id"])
-    spec = ReconcileSpec(
-        source, target, ("id",), ("id",), (FieldSpec("name", "name"),), Severity.ERROR
-    )
+    spec = _names_spec(source, target, ("id",))
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
     assert result.metrics["changed"] == 200
@@ -137,9 +138,7 @@ def test_postgresql_reads_a_few_rows_without_a_cursor_when_alone(
     source_rows, target_rows = _rows(False)
     source = load(pg_url, cols, source_rows, key=["id"])
     target = load(mariadb_url, cols, target_rows, key=["id"])
-    spec = ReconcileSpec(
-        source, target, ("id",), ("id",), (FieldSpec("name", "name"),), Severity.ERROR
-    )
+    spec = _names_spec(source, target, ("id",))
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
     m = result.metrics
@@ -171,8 +170,6 @@ def test_a_latin1_connection_url_hashes_keys_as_utf8_like_every_engine(
     assert isinstance(target.system, SqlSystem)
     latin1 = replace(target.system, url=f"{target.system.url}?charset=latin1")
     for side in (target, replace(target, system=latin1)):
-        spec = ReconcileSpec(
-            source, side, ("code",), ("code",), (FieldSpec("name", "name"),), Severity.ERROR
-        )
+        spec = _names_spec(source, side, ("code",))
         m = reconcile(spec, NOW).metrics
         assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == (3, 0, 0), m
