@@ -5,11 +5,9 @@ scanning that side a second time (checks/reconcile/checksum_engine.py decides wh
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-
-from datasources import canonical as c
 
 if TYPE_CHECKING:
     from checks.reconcile.sql_side import Row, SqlSide
@@ -44,8 +42,11 @@ def can_look_up(side: SqlSide, unique: Sequence[Sequence[str]]) -> bool:
 def look_up(side: SqlSide, keys: Sequence[tuple[str | None, ...]]) -> Iterator[Row]:
     """(0, key, fields, in flight) of the rows whose canonical key is one of `keys`, in no
     order: found through the key's unique index (the raw columns' IN, which a case- or
-    pad-insensitive collation may widen), kept only where the canonical key's bytes equal."""
-    per_query = max(1, SCALARS_PER_QUERY // (2 * len(side.keys)))
+    pad-insensitive collation may widen), kept only where the canonical key equals one asked
+    for, character for character (compared here: in SQL, a second IN list of the keys' bytes
+    doubled the values each query sends and SQLAlchemy renders). Each query's rows are read at
+    once: at most as many as it asks for keys."""
+    per_query = max(1, SCALARS_PER_QUERY // len(side.keys))
     for i in range(0, len(keys), per_query):
         yield from _look_up(side, keys[i : i + per_query])
 
@@ -53,20 +54,15 @@ def look_up(side: SqlSide, keys: Sequence[tuple[str | None, ...]]) -> Iterator[R
 def _look_up(side: SqlSide, keys: Sequence[tuple[str | None, ...]]) -> Iterator[Row]:
     cols = side.relation.c
     raw = [cols[side.column_of(p).name] for p in side.plan.keys]
-    exact = [c.binary(side.dialect, k) for k in side.keys]
     nk, nf = len(side.keys), len(side.fields)
-    encoded: list[tuple[Any, ...]] = [tuple(k) for k in keys]
-    if side.dialect == "mysql":  # the canonical keys' bytes, as binary strings
-        encoded = [tuple(str(v).encode() for v in k) for k in keys]
-    if nk == 1:
-        values = [k[0] for k in keys]
-        where = sa.and_(raw[0].in_(values), exact[0].in_([k[0] for k in encoded]))
-    else:
-        where = sa.and_(sa.tuple_(*raw).in_(keys), sa.tuple_(*exact).in_(encoded))
+    where = raw[0].in_([k[0] for k in keys]) if nk == 1 else sa.tuple_(*raw).in_(keys)
     query = sa.select(
         *[k.label(f"k{i}") for i, k in enumerate(side.keys)],
         *[f.label(f"f{i}") for i, f in enumerate(side.fields)],
         side.in_flight.label("flight"),
     ).where(where)
-    for row in side.stream(query.select_from(side.relation)):
-        yield 0, tuple(row[:nk]), tuple(row[nk : nk + nf]), bool(row[-1])
+    asked = set(keys)
+    for row in side.stream(query.select_from(side.relation), buffered=True):
+        key = tuple(row[:nk])
+        if key in asked:
+            yield 0, key, tuple(row[nk : nk + nf]), bool(row[-1])
