@@ -4,9 +4,13 @@ the current run budget (datasources/budget.py)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+import os
 import re
+import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -109,6 +113,8 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
         ) from exc
     if backend == "sqlite":
         install_sqlite_deadline(engine, system.query_timeout_s)
+    if backend in ("mysql", "mariadb") and driver == "pymysql":
+        event.listen(engine, "do_connect", _pymysql_connect)
     ping_when_idle(engine)  # not on every checkout: datasources/idle_ping.py
     track_checkouts(engine)
     return engine
@@ -132,6 +138,52 @@ def single_statement_args(url: sa.URL) -> dict[str, Any]:
         flag = int(url.query.get("client_flag", 0) or 0)  # type: ignore[arg-type]
         return {"client_flag": (flag | _CLIENT_FOUND_ROWS) & ~_CLIENT_MULTI_STATEMENTS}
     return {}
+
+
+def _pymysql_connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """SQLAlchemy's `do_connect` hook for PyMySQL engines: the same connection, made by
+    `_preferred_tls_connection()`."""
+    return _preferred_tls_connection()(*cargs, **cparams)
+
+
+@functools.cache
+def _preferred_tls_connection() -> type:
+    """PyMySQL's connection class, except that without TLS options ("preferred" TLS: used
+    when the server offers it, plain otherwise) it uses one shared context that verifies
+    nothing, as PyMySQL's own does then, instead of a new one per connection.
+
+    PyMySQL builds that context with `ssl.create_default_context()`, which loads the system's
+    CA store (about 20 ms of CPU for every new connection) only for PyMySQL to set
+    `verify_mode = CERT_NONE`: with no CA given it checks neither certificate nor host name.
+    The shared context is the same one without the unused CA store. Every explicit TLS
+    option (a URL's `ssl_ca` etc., an `ssl` in `connect_args`, a `read_default_file`'s) is
+    PyMySQL's own context as before, and `ssl_disabled` still means plain."""
+    import pymysql.connections
+
+    base: Any = pymysql.connections.Connection
+
+    class PreferredTls(base):  # type: ignore[misc]
+        def _create_ssl_ctx(self, sslp: Any) -> Any:
+            if isinstance(sslp, dict) and not sslp:  # PyMySQL's call for preferred TLS
+                return _no_verify_context()
+            return super()._create_ssl_ctx(sslp)
+
+    return PreferredTls
+
+
+@functools.cache
+def _no_verify_context() -> ssl.SSLContext:
+    """What PyMySQL's `_create_ssl_ctx({})` returns, without loading the CA store that
+    `ssl.create_default_context()` loads and PyMySQL's settings leave unused."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # as create_default_context() starts
+    ctx.check_hostname = False  # then PyMySQL, having no CA
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT
+    ctx.options |= ssl.OP_NO_SSLv2 | ssl.OP_NO_SSLv3
+    keylog = os.environ.get("SSLKEYLOGFILE")  # as create_default_context() honours it
+    if keylog and not sys.flags.ignore_environment:
+        ctx.keylog_filename = keylog
+    return ctx
 
 
 def install_sqlite_deadline(engine: sa.Engine, timeout_s: float) -> None:
