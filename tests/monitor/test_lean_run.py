@@ -26,6 +26,8 @@ NOT_FOR_RECONCILE = (  # dxq's own modules a run of tables without suites has no
     "checks.suite_file", "checks.suite_result", "monitor.config.suite_files",  # suites named
     "difflib",  # a misspelt key's suggestion (monitor/config/document.py)
     "store.scheduling",  # the daemon's: a run that waits, cannot be recorded, or sends
+    "monitor.daemon.dispatcher", "alerts.delivery",  # for a notification that is due only
+    "monitor.commands.digest", "monitor.commands.executor",  # other commands' arguments
 )  # fmt: skip
 ROWS = 2_000
 PROBE = f"""
