@@ -12,7 +12,7 @@ from checks.reconcile import key_tails
 from checks.reconcile.canonical_form import hash32, key_text
 
 BUCKET_ROWS = 16  # rows per bucket aimed at
-MAX_BUCKETS = 1 << 18
+MAX_BUCKETS = 1 << 20  # 10M rows: ~10 a bucket; 16 bytes a bucket a side (32 MB in all)
 MAX_LISTED = 20_000  # most buckets (or key ranges) named when asking a side for rows
 MAX_RANGED_ROWS = 64 * BUCKET_ROWS  # a range bucket holding more: buckets by key hash instead
 DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows
