@@ -96,6 +96,7 @@ class SqlSide:
         self.fields = [self._field(cols[self.column_of(p).name], p) for p in plan.fields]
         updated = plan.source_updated if role == "source" else plan.target_updated
         self.in_flight: sa.ColumnElement[Any] = sa.literal(0)
+        self.updated = None if plan.cutoff is None else updated  # the in-flight column, if any
         if updated is not None and plan.cutoff is not None:
             stamp = c.canonical(
                 self.dialect, cols[updated.name], "timestamp", self.zone, updated.zoned
@@ -239,11 +240,14 @@ class SqlSide:
         """(bucket, rows, sum of row hashes, rows in flight) of non-empty buckets, in no
         particular order."""
         sub = self._bucketed(buckets)
+        flight: sa.ColumnElement[Any] = sa.func.coalesce(sa.func.sum(sub.c.flight), 0)
+        if self.updated is None:  # nothing in flight: no sum of zeros (MariaDB: 0.3 s at 1M)
+            flight = sa.literal(0)
         query = sa.select(
             sub.c.b,
             sa.func.count().label("n"),
             sa.func.coalesce(c.hash_sum(self.dialect, sub.c.h), 0).label("h"),
-            sa.func.coalesce(sa.func.sum(sub.c.flight), 0).label("f"),
+            flight.label("f"),
         ).group_by(sub.c.b)
         if self.dialect == "mysql":
             yield from self._packed_checksums(query.order_by(sa.null()).subquery("sums"))
