@@ -98,16 +98,18 @@ def ranged_count(rows: int, per_bucket: int | None = None) -> int:
 
 
 def hashed_count(rows: int) -> int:
-    """A power of two near rows / (BUCKET_ROWS / 2). Tail and hash buckets are kept half as
-    full as ranges: a differing one's rows are read by a scan and by key, each row dearer than
-    in a key range, while a bucket more costs each side 16 bytes and one group of its
-    checksum pass (1M text keys, 0.1% differing, alternating runs: 16,131 rows read a side
-    and pass 2 in 0.75-1.65 s with 65,536 buckets, 8,783 and 0.57-0.88 s with 131,072, the
-    checksum pass alike)."""
+    """The power of two nearest rows / (BUCKET_ROWS / 2), on a log scale (buckets then hold
+    5.7 to 11.3 rows). Tail and hash buckets are kept half as full as ranges: a differing
+    one's rows are read by a scan and by key, each row dearer than in a key range, while a
+    bucket more costs each side 16 bytes, one group of its checksum pass and a Python step
+    (1M text keys, 0.1% differing, alternating runs: 16,131 rows read a side and pass 2 in
+    0.75-1.65 s with 65,536 buckets, 8,783 and 0.57-0.88 s with 131,072, the checksum pass
+    alike; 262,144 buckets, which a row estimate just over 2**20 used to give, made whole
+    runs 7.0-8.0 s against 5.3-5.7 s)."""
     per_bucket = max(1, BUCKET_ROWS // 2)
     buckets = 1
-    while buckets * per_bucket < rows and buckets < MAX_BUCKETS:
-        buckets *= 2
+    while 2 * (buckets * per_bucket) ** 2 < rows**2 and buckets < MAX_BUCKETS:
+        buckets *= 2  # until buckets * per_bucket reaches rows / sqrt(2)
     return buckets
 
 
