@@ -95,11 +95,11 @@ class SqlSide:
         self.keys = [self._canon(cols[self.column_of(p).name], p) for p in plan.keys]
         self.fields = [self._field(cols[self.column_of(p).name], p) for p in plan.fields]
         updated = plan.source_updated if role == "source" else plan.target_updated
-        self.in_flight: sa.ColumnElement[Any] = sa.literal(0)
         self.updated = None if plan.cutoff is None else updated  # the in-flight column, if any
-        if updated is not None and plan.cutoff is not None:
+        self.in_flight: sa.ColumnElement[Any] = sa.literal(0)
+        if self.updated is not None:  # then plan.cutoff is set
             stamp = c.canonical(
-                self.dialect, cols[updated.name], "timestamp", self.zone, updated.zoned
+                self.dialect, cols[self.updated.name], "timestamp", self.zone, self.updated.zoned
             )
             late = c.binary(self.dialect, stamp) > c.binary(self.dialect, sa.literal(plan.cutoff))
             self.in_flight = sa.case((late, 1), else_=0)

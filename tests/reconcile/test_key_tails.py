@@ -73,6 +73,20 @@ def test_every_engine_computes_the_python_bucket(
         assert found[i] == expected, repr(key)
 
 
+def test_hash_bucket_counts_are_the_nearest_power_of_two() -> None:
+    """About BUCKET_ROWS / 2 rows a bucket, rounded on a log scale: a row estimate just over
+    2**20 for a 1M-row table keeps 131,072 buckets (rounding up gave 262,144, 4 rows each,
+    and runs 40% slower)."""
+    assert buckets.hashed_count(0) == 1
+    assert buckets.hashed_count(1_000_000) == 131_072
+    assert buckets.hashed_count(1_050_000) == 131_072
+    assert buckets.hashed_count(1_500_000) == 262_144
+    for rows in (10, 1_000, 77_777, 3_000_000):
+        fill = rows / buckets.hashed_count(rows)
+        assert buckets.BUCKET_ROWS / 2 / 2**0.5 < fill <= buckets.BUCKET_ROWS / 2 * 2**0.5
+    assert buckets.hashed_count(10**12) == buckets.MAX_BUCKETS
+
+
 def test_bucket_counts_must_be_powers_of_two() -> None:
     with pytest.raises(AssertionError):
         key_tails.bucket_sql("postgresql", sa.column("k"), 12)
