@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from checks.result import CheckKind, CheckResult, Outcome
+from checks.result import CheckKind, CheckResult, MismatchedKey, Outcome
 from store.schema import check_results, daily_rollups, latest_results, mismatch_keys
-from store.types import JSONDocument, fingerprint, to_jsonable
+from store.types import JSONDocument, fingerprint, same_document, to_jsonable
 from store.upserts import Excluded, upsert
 
 _COUNTERS = {
@@ -204,14 +204,18 @@ def age_mismatch_keys(
     scope = sa.and_(
         keys.integration == integration, keys.check == result.check, keys.resolved_at.is_(None)
     )
-    open_rows = dict(connection.execute(sa.select(keys.key_hash, keys.id).where(scope)).all())
+    stored = connection.execute(
+        sa.select(keys.key_hash, keys.id, keys.kind, keys.fields).where(scope)
+    ).all()
+    open_rows = {h: row_id for h, row_id, _, _ in stored}
+    worded = {h: (kind, fields) for h, _, kind, fields in stored}
     present = {fingerprint(found.key): found for found in result.mismatched_keys}
-    seen = [
-        {"row_id": open_rows[h], "new_kind": k.kind, "new_fields": k.fields}
-        for h, k in present.items()
-        if h in open_rows
-    ]
-    if seen:
+    again = [h for h in present if h in open_rows]
+    # A key seen again keeps its kind and fields in most runs: those rows move `last_seen` in
+    # one statement per chunk of ids, and only rows whose kind or fields changed are written
+    # one by one (10,000 keys seen again: 0.25 s written row by row, benchmarks/README.md).
+    reworded = [h for h in again if not _same_words(worded[h], present[h])]
+    if reworded:
         connection.execute(
             mismatch_keys.update()
             .where(keys.id == sa.bindparam("row_id"))
@@ -221,8 +225,18 @@ def age_mismatch_keys(
                 kind=sa.bindparam("new_kind"),
                 fields=sa.bindparam("new_fields", type_=JSONDocument()),
             ),
-            seen,
+            [
+                {
+                    "row_id": open_rows[h],
+                    "new_kind": present[h].kind,
+                    "new_fields": present[h].fields,
+                }
+                for h in reworded
+            ],
         )
+    rewritten = set(reworded)
+    same = [open_rows[h] for h in again if h not in rewritten]
+    _update_by_id(connection, same, {"last_seen": at, "last_run_id": run_id})
     new = [
         {
             "integration": integration,
@@ -243,7 +257,29 @@ def age_mismatch_keys(
     in_flight = {fingerprint(key) for key in result.metrics.get("in_flight_keys") or ()}
     gone = [row_id for h, row_id in open_rows.items() if h not in present and h not in in_flight]
     if gone and _is_complete(result, len(present)):
-        connection.execute(mismatch_keys.update().where(keys.id.in_(gone)).values(resolved_at=at))
+        _update_by_id(connection, gone, {"resolved_at": at})
+
+
+_IDS_PER_STATEMENT = 5_000  # under every engine's limit on bound parameters (SQLite's 32,766)
+
+
+def _update_by_id(connection: sa.Connection, ids: Sequence[int], values: dict[str, Any]) -> None:
+    """Set the same `values` on the mismatch_keys rows of `ids`."""
+    keys = mismatch_keys.c
+    statement = (  # one compiled statement whatever the number of ids (SQLAlchemy's cache)
+        mismatch_keys.update()
+        .where(keys.id.in_(sa.bindparam("ids", expanding=True)))
+        .values(values)
+    )
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        chunk = ids[start : start + _IDS_PER_STATEMENT]
+        connection.execute(statement, {"ids": chunk})
+
+
+def _same_words(stored: tuple[str, Any], found: MismatchedKey) -> bool:
+    """Whether a stored key row already holds the kind and fields `found` would write."""
+    kind, fields = stored
+    return kind == found.kind and same_document(fields, found.fields)
 
 
 def _is_complete(result: CheckResult, listed: int) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -13,7 +15,7 @@ from checks.result import CheckKind, CheckResult, Outcome, Severity
 from store.errors import NotStorable
 from store.schema import check_results, runs
 from store.store import ResultStore
-from store.types import fingerprint, to_jsonable
+from store.types import fingerprint, same_document, to_jsonable
 
 BERLIN_WINTER = timezone(timedelta(hours=1))
 
@@ -100,6 +102,41 @@ def test_fingerprint_ignores_key_order_but_not_values() -> None:
     assert fingerprint({"country": "DE", "sku": "A"}) == fingerprint({"sku": "A", "country": "DE"})
     assert fingerprint({"sku": "A"}) != fingerprint({"sku": "B"})
     assert fingerprint({"id": 1}) != fingerprint({"id": "1"})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"sku": "SKU-1"},
+        {"sku": "A", "country": "DE", "n": 7, "flag": True, "gone": None},
+        {"sku": "Ümlaut"},
+        {"sku": "nul\x00inside"},
+        {"nul\x00name": "x"},
+        {"sku": 'quote " and back\\slash\ttab'},
+        {"at": datetime(2026, 1, 1, tzinfo=UTC), "price": Decimal("1.50"), "f": 0.5},
+        {"nested": {"b": [1, 2], "a": None}},
+        {},
+        ["not", "a", "dict"],
+    ],
+)
+def test_fingerprint_is_the_digest_of_the_stored_json(key: object) -> None:
+    """The fast path for flat keys digests the same text as the normalised key's JSON: the
+    key_hash of rows stored before it stays their key's fingerprint."""
+    text = json.dumps(to_jsonable(key), sort_keys=True, separators=(",", ":"))
+    assert fingerprint(key) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_same_document_is_json_equality_with_types_and_key_order() -> None:
+    assert same_document(
+        {"p": ["1.5", None], "q": [1, 2.5, True]}, {"p": ["1.5", None], "q": [1, 2.5, True]}
+    )
+    assert not same_document({"q": [1]}, {"q": [1.0]})
+    assert not same_document({"q": [1]}, {"q": [True]})
+    assert not same_document({"q": [1, 2]}, {"q": (1, 2)})  # to_jsonable's to convert
+    assert not same_document({"q": 1.5}, {"q": Decimal("1.5")})
+    assert not same_document({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    assert not same_document({"a": [1]}, {"a": [1, 2]})
+    assert same_document(None, None) and same_document({}, {})
 
 
 def test_to_jsonable_converts_sets_and_infinities() -> None:
