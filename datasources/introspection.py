@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-import pymysql.charset
 import sqlalchemy as sa
 
 from datasources.connection import read_only, translate_error
@@ -252,6 +251,8 @@ def _pymysql_type_name(field: Any) -> str:
     if code in (0, 246):
         unsigned = bool(field.flags & 32)
         return _mysql_type_name(code, length + (1 if unsigned else 0), field.scale)
+    import pymysql.charset  # loaded with the connection the field came from: no import cost
+
     try:
         charset = pymysql.charset.charset_by_id(field.charsetnr).name
     except KeyError:

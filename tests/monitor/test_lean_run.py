@@ -102,6 +102,33 @@ def test_a_reconcile_run_loads_no_heavy_library(
     assert peak_kb < 150 * 1024
 
 
+def test_a_run_without_mariadb_loads_no_pymysql(tmp_path: Path, pg_url: str) -> None:
+    """PyMySQL (with the cryptography it loads, about 20 ms) is for MariaDB and MySQL
+    systems only: a reconcile of two PostgreSQL tables, columns described through
+    datasources.introspection, never loads it."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS lean_copy")
+        conn.exec_driver_sql(
+            "CREATE TABLE lean_copy (id INTEGER PRIMARY KEY, name VARCHAR(40), price INTEGER)"
+        )
+        conn.exec_driver_sql("INSERT INTO lean_copy VALUES (1, 'item 1', 3), (2, 'item 2', 7)")
+    engine.dispose()
+    (tmp_path / "dxq.yml").write_text(
+        f"version: 1\nstore: sqlite:///results.db\nsystems:\n  pg: {{url: '{pg_url}'}}\n"
+        "integrations:\n  items:\n    source: pg.lean_items\n    target: pg.lean_copy\n"
+        "    key: id\n    compare: [name, price]\n",
+        encoding="utf-8",
+    )
+    ResultStore.open(f"sqlite:///{tmp_path}/results.db").dispose()
+    _tables(pg_url, pg_url)  # lean_items, as in the other runs
+    probe = PROBE.replace(repr(HEAVY), repr((*HEAVY, "pymysql", "cryptography")))
+    report, loaded, _ = _run(tmp_path, "items", probe)
+    (check,) = report["checks"]
+    assert (check["kind"], check["metrics"]["changed"]) == ("reconcile", 1)
+    assert loaded == []
+
+
 def test_a_fused_suite_run_loads_no_gx(tmp_path: Path, pg_url: str, mariadb_url: str) -> None:
     _tables(pg_url, mariadb_url)
     suite = {
