@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import sqlalchemy as sa
@@ -171,25 +172,37 @@ _FINGERPRINT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.d
 
 def fingerprint(value: Any) -> str:
     """A stable SHA-256 hex digest of a JSON-able value (key order does not matter)."""
-    text = _FINGERPRINT.encode(_flat_key(value) or to_jsonable(value))
+    text = _flat_text(value) or _FINGERPRINT.encode(to_jsonable(value))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _flat_key(value: Any) -> dict[str, Any] | None:
-    """`value` itself when `to_jsonable` would return an equal copy of it: a non-empty dict
-    of text to ASCII text without NUL, int (bool included) or None, as most keys are. A
-    mismatched key is fingerprinted for every run that sees it (10,000 in a big reconcile)."""
-    if not isinstance(value, dict) or not value:
+_LITERALS: dict[Any, str] = {None: "null", True: "true", False: "false"}
+
+
+def _flat_text(value: Any) -> str | None:
+    """What `_FINGERPRINT` makes of `to_jsonable(value)` when `value` is a non-empty dict of
+    text to ASCII text without NUL, int (bool included) or None, as most keys are, or None
+    for any other value. A mismatched key is fingerprinted for every run that sees it
+    (10,000 in a big reconcile): this is 1 us of the encoder's 3 us, and no copy."""
+    if type(value) is not dict or not value:
         return None
-    for name, part in value.items():
-        if not (isinstance(name, str) and name.isascii() and "\x00" not in name):
+    parts = []
+    for name in sorted(value):
+        if type(name) is not str or not name.isascii() or "\x00" in name:
             return None
+        part = value[name]
         if isinstance(part, str):
             if not part.isascii() or "\x00" in part:
                 return None
-        elif part is not None and not isinstance(part, int):
+            text = encode_basestring_ascii(part)
+        elif part is None or isinstance(part, bool):
+            text = _LITERALS[part]
+        elif isinstance(part, int):
+            text = int.__repr__(part)
+        else:
             return None
-    return value
+        parts.append(f"{encode_basestring_ascii(name)}:{text}")
+    return "{" + ",".join(parts) + "}"
 
 
 class JSONDocument(sa.types.TypeDecorator[Any]):

@@ -109,6 +109,8 @@ def test_fingerprint_ignores_key_order_but_not_values() -> None:
     [
         {"sku": "SKU-1"},
         {"sku": "A", "country": "DE", "n": 7, "flag": True, "gone": None},
+        {"z": 0, "minus": -12345678901234567890, "no": False, "line": "a\nb\x01"},
+        {"Z": "upper sorts first", "a": "lower"},
         {"sku": "Ümlaut"},
         {"sku": "nul\x00inside"},
         {"nul\x00name": "x"},
