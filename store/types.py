@@ -64,7 +64,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if dialect.name == "postgresql":
             return utc
         if dialect.name == "sqlite":
-            return utc.strftime(_SQLITE_FORMAT)
+            return _sqlite_text(utc)
         return utc.replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
@@ -77,6 +77,15 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _sqlite_text(utc: datetime) -> str:
+    """`_SQLITE_FORMAT`'s text of a UTC datetime. A plain datetime's isoformat writes the
+    same text in half strftime's time (a run writes two for each new mismatched key, up to
+    10,000); strftime stays for years before 1000 (padded otherwise) and for subclasses."""
+    if type(utc) is datetime and utc.year >= 1000:
+        return utc.isoformat("T", "microseconds")
+    return utc.strftime(_SQLITE_FORMAT)
 
 
 def storable_text(text: str) -> str:

@@ -15,7 +15,7 @@ from checks.result import CheckKind, CheckResult, Outcome, Severity
 from store.errors import NotStorable
 from store.schema import check_results, runs
 from store.store import ResultStore
-from store.types import fingerprint, same_document, to_jsonable
+from store.types import UTCDateTime, fingerprint, same_document, to_jsonable
 
 BERLIN_WINTER = timezone(timedelta(hours=1))
 
@@ -126,6 +126,23 @@ def test_fingerprint_is_the_digest_of_the_stored_json(key: object) -> None:
     key_hash of rows stored before it stays their key's fingerprint."""
     text = json.dumps(to_jsonable(key), sort_keys=True, separators=(",", ":"))
     assert fingerprint(key) == hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 11, 2, 10, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 59, 59, 999999, tzinfo=BERLIN_WINTER),
+        datetime(1000, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 0, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_sqlite_timestamp_text_is_the_fixed_width_format(at: datetime) -> None:
+    """The text SQLite keeps, whichever way it is written: the one format every stored
+    timestamp has, so text order stays time order."""
+    stored = UTCDateTime().process_bind_param(at, sa.create_engine("sqlite://").dialect)
+    assert stored == at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 def test_same_document_is_json_equality_with_types_and_key_order() -> None:
