@@ -214,3 +214,28 @@ def test_a_store_locked_from_the_start_still_gives_every_result(
     ]
     assert all(r.run_id is None and "could not be recorded" in (r.not_recorded or "") for r in runs)
     assert exit_code(runs) == 3
+
+
+def test_a_nul_in_any_row_of_a_batch_is_kept_as_a_replacement_character(store_url: str) -> None:
+    """A batch (executemany) whose text is all plain ASCII goes to the database as given; a NUL
+    in its last row, or text beyond ASCII, still gets `storable_text`."""
+    from store.schema import mismatch_keys
+    from store.store import ResultStore
+
+    at = datetime.now(UTC)
+    rows = [
+        {"integration": "nul", "check": check, "key": {"id": i}, "key_hash": f"h{i}"}
+        | {"kind": "changed", "fields": None, "first_seen": at, "last_seen": at}
+        for i, check in enumerate(["plain", "café", "also plain", "last \x00 row"])
+    ]
+    store = ResultStore.open(store_url)
+    try:
+        with store.transaction() as tx:
+            plain = [row | {"integration": "plain"} for row in rows[:1] + rows[2:3]]
+            tx.connection.execute(mismatch_keys.insert(), plain)
+            tx.connection.execute(mismatch_keys.insert(), rows)
+            c = mismatch_keys.c
+            found = tx.connection.execute(sa.select(c.check).order_by(c.id)).scalars().all()
+    finally:
+        store.dispose()
+    assert found == ["plain", "also plain", "plain", "café", "also plain", "last \ufffd row"]
