@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -39,14 +40,15 @@ def build_result(
         "mismatch_rate": rate,
         **(extra or {}),
     }
-    keys = tuple(_masked(plan, k) for k in tally.keys)
-    metrics["in_flight_keys"] = [_masked_key(plan, k) for k in tally.in_flight_keys]
+    pii = Pii.of(plan)
+    keys = tuple(pii.masked(k) for k in tally.keys)
+    metrics["in_flight_keys"] = [pii.masked_key(k) for k in tally.in_flight_keys]
     sample = [
         {
             "key": k.key,
             "kind": k.kind,
             "fields": _shown(plan, k.fields),
-            "values": _shown(plan, _masked_values(plan, values)),
+            "values": _shown(plan, pii.masked_fields(values)),
         }
         for k, values in zip(keys[: spec.sample], tally.sample_values, strict=False)
     ]
@@ -83,18 +85,36 @@ def _reason(tally: Tally, unmatched: int = 0) -> str:
     return ", ".join(parts)
 
 
-def _masked(plan: Plan, key: MismatchedKey) -> MismatchedKey:
-    pii = {p.spec.name for p in plan.fields if p.spec is not None and p.spec.pii}
-    fields = {
-        name: [mask(v) for v in values] if name in pii else values
-        for name, values in key.fields.items()
-    }
-    return MismatchedKey(_masked_key(plan, key.key), key.kind, fields)
+@dataclass(frozen=True)
+class Pii:
+    """What a result masks: the values of pii fields, and the key columns a pii field names
+    (on the source side). Worked out once a result: a run may hold 10,000 mismatched keys."""
 
+    fields: frozenset[str]
+    columns: frozenset[str]
 
-def _masked_values(plan: Plan, values: dict[str, list[str | None]]) -> dict[str, list[str | None]]:
-    pii = {p.spec.name for p in plan.fields if p.spec is not None and p.spec.pii}
-    return {name: [mask(v) for v in pair] if name in pii else pair for name, pair in values.items()}
+    @classmethod
+    def of(cls, plan: Plan) -> Pii:
+        specs = [p.spec for p in plan.fields if p.spec is not None and p.spec.pii]
+        return cls(frozenset(s.name for s in specs), frozenset(s.source for s in specs))
+
+    def masked(self, key: MismatchedKey) -> MismatchedKey:
+        if not self.fields and not self.columns:
+            return key
+        return MismatchedKey(self.masked_key(key.key), key.kind, self.masked_fields(key.fields))
+
+    def masked_fields(self, values: dict[str, list[str | None]]) -> dict[str, list[str | None]]:
+        if not self.fields:
+            return values
+        return {
+            name: [mask(v) for v in pair] if name in self.fields else pair
+            for name, pair in values.items()
+        }
+
+    def masked_key(self, key: dict[str, object]) -> dict[str, object]:
+        if not self.columns:
+            return key
+        return {name: mask(v) if name in self.columns else v for name, v in key.items()}
 
 
 def _shown(plan: Plan, fields: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -121,12 +141,6 @@ def _number_text(value: Any) -> Any:
     if not number.is_finite():
         return value
     return f"{number.normalize():f}"
-
-
-def _masked_key(plan: Plan, key: dict[str, object]) -> dict[str, object]:
-    """The key with the columns a pii field names (on the source side) masked."""
-    pii = {p.spec.source for p in plan.fields if p.spec is not None and p.spec.pii}
-    return {name: mask(v) if name in pii else v for name, v in key.items()}
 
 
 def reproducing(queries: dict[str, str]) -> str | None:
