@@ -27,6 +27,8 @@ PACKED_BUCKETS = 4_096  # MariaDB bucket sums a row: under 300 kB with GROUP_CON
 GROUP_CONCAT_LIMIT = 16 * 1024 * 1024
 FEW_ROWS = 64_000  # rows read at once, without a cursor (PostgreSQL, one side alone)
 ESTIMATE_FLOOR = 100_000  # tables estimated smaller are counted: exactly, and cheaply
+GROUP_BYTES = 256  # PostgreSQL's hash table for the bucket sums: about 235 bytes a bucket
+MAX_WORK_MEM = 64 * 1024 * 1024  # the most work_mem a checksum pass asks for (docs/operations.md)
 
 
 def dialect_of(conn: sa.Connection) -> str:
@@ -209,7 +211,7 @@ class SqlSide:
         return int(found)
 
     def _bucketed(
-        self, buckets: Buckets, where: sa.ColumnElement[bool] | None = None
+        self, buckets: Buckets, where: sa.ColumnElement[bool] | None = None, fenced: bool = False
     ) -> sa.Subquery:
         key = self._integer_key()
         bucket: sa.ColumnElement[Any]
@@ -225,6 +227,8 @@ class SqlSide:
         else:
             bucket = c.hash32(self.dialect, c.key_text(self.dialect, self.keys)) % buckets.count
         query = sa.select(bucket.label("b"), *self.canonical_columns()).select_from(self.relation)
+        if fenced:  # an OFFSET keeps PostgreSQL from merging the subquery into its outer query
+            query = query.offset(0)
         return (query if where is None else query.where(where)).subquery("canon")
 
     def canonical_columns(self) -> list[sa.ColumnElement[Any]]:
@@ -238,8 +242,16 @@ class SqlSide:
 
     def checksums(self, buckets: Buckets) -> Iterator[tuple[int, int, int, int]]:
         """(bucket, rows, sum of row hashes, rows in flight) of non-empty buckets, in no
-        particular order."""
-        sub = self._bucketed(buckets)
+        particular order.
+
+        PostgreSQL groups the rows in a hash table held in memory (work_mem raised for the
+        transaction to fit it, up to MAX_WORK_MEM), fed only the buckets and row hashes: left
+        to itself, it estimates as many groups as rows and sorts every row with all its
+        columns, spilling to disk at the default 4 MB."""
+        postgres = self.dialect == "postgresql"
+        if postgres:
+            self._hash_memory(buckets.count)
+        sub = self._bucketed(buckets, fenced=postgres)
         flight: sa.ColumnElement[Any] = sa.func.coalesce(sa.func.sum(sub.c.flight), 0)
         if self.updated is None:  # nothing in flight: no sum of zeros (MariaDB: 0.3 s at 1M)
             flight = sa.literal(0)
@@ -255,6 +267,16 @@ class SqlSide:
         for row in self.stream(query):
             b, n, h, f = tuple(row)
             yield int(b), int(n), int(h), int(f)
+
+    def _hash_memory(self, count: int) -> None:
+        """Raise work_mem for this transaction to hold `count` groups (never lowered)."""
+        wanted = min(MAX_WORK_MEM, max(4 << 20, count * GROUP_BYTES))
+        try:
+            held = self.conn.exec_driver_sql("SELECT pg_size_bytes(current_setting('work_mem'))")
+            if int(held.scalar_one()) < wanted:
+                self.conn.exec_driver_sql(f"SET LOCAL work_mem = '{wanted // 1024}kB'")
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._error(exc) from exc
 
     def _packed_checksums(self, sums: sa.Subquery) -> Iterator[tuple[int, int, int, int]]:
         """MariaDB's bucket sums, PACKED_BUCKETS to a row as "b:n:h:f,b:n:h:f,...": PyMySQL
