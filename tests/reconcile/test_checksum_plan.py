@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from checks.reconcile import reconcile, sql_side
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
+from datasources.connection import engine_for
 from datasources.dataset import Dataset, SqlSystem
 from tests.reconcile.tables import load
 
@@ -74,6 +75,14 @@ def _plan(url: str, pass_: dict[str, Any]) -> dict[str, Any]:
     return plan["Plan"]  # type: ignore[no-any-return]
 
 
+def _work_mem(url: str) -> str:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        shown = str(conn.exec_driver_sql("SHOW work_mem").scalar_one())
+    engine.dispose()
+    return shown
+
+
 def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield plan
     for child in plan.get("Plans", ()):
@@ -84,6 +93,7 @@ def test_the_pass_groups_in_memory_under_a_raised_work_mem(
     pg_url: str, mariadb_url: str, tmp_path: Path
 ) -> None:
     source, target = _tables(pg_url, mariadb_url, tmp_path)
+    server = _work_mem(pg_url)
     with mock.patch.object(sql_side, "GROUP_BYTES", 4096), grouped_passes() as passes:
         metrics = _reconcile(source, target)  # 2,048 buckets at 4 kB need 8 MB
     assert (metrics["changed"], metrics["missing_in_target"]) == (20, 0)
@@ -93,8 +103,9 @@ def test_the_pass_groups_in_memory_under_a_raised_work_mem(
     assert kinds[0] == "Aggregate" and plan["Strategy"] == "Hashed", kinds
     assert "Sort" not in kinds
     assert plan.get("HashAgg Batches", 1) == 1  # held in memory, nothing spilled
-    with sa.create_engine(pg_url).connect() as conn:  # a transaction's setting only
-        assert conn.exec_driver_sql("SHOW work_mem").scalar_one() == "4MB"
+    assert isinstance(source.system, SqlSystem)
+    with engine_for(source.system).connect() as conn:  # the pooled connection the pass used
+        assert conn.exec_driver_sql("SHOW work_mem").scalar_one() == server  # not kept
 
 
 @pytest.mark.parametrize("server", ["256MB", "1MB"])
