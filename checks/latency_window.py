@@ -29,8 +29,9 @@ import sqlalchemy as sa
 
 from checks.reconcile.canonical_form import key_text
 from checks.reconcile.plan import Column, Plan, build_plan
+from checks.reconcile.session_settings import prepared
 from checks.reconcile.sql_columns import describe
-from checks.reconcile.sql_side import SqlSide, prepared
+from checks.reconcile.sql_side import SqlSide
 from checks.spec import LatencySpec, ReconcileSpec
 from datasources import canonical as c
 from datasources.connection import read_only, translate_error

@@ -24,8 +24,9 @@ from checks.reconcile.errors import DuplicateKeys, NullKeys, ReconcileError
 from checks.reconcile.join_engine import reconcile_joined
 from checks.reconcile.outcome import build_result
 from checks.reconcile.plan import Column, Plan, build_plan
+from checks.reconcile.session_settings import prepared
 from checks.reconcile.sql_columns import describe
-from checks.reconcile.sql_side import SqlSide, prepared
+from checks.reconcile.sql_side import SqlSide
 from checks.reconcile.tally import Tally
 from checks.result import CheckKind, CheckResult, error_result
 from checks.spec import ReconcileSpec

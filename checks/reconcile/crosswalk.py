@@ -44,8 +44,9 @@ from checks.reconcile.checksum_engine import (
 from checks.reconcile.crosswalk_streams import Pairing, crosswalk_pairs, sorted_rows
 from checks.reconcile.errors import DuplicateKeys, NullKeys, ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan, build_plan, column_named, pair_columns
+from checks.reconcile.session_settings import prepared
 from checks.reconcile.sql_columns import describe
-from checks.reconcile.sql_side import SqlSide, prepared
+from checks.reconcile.sql_side import SqlSide
 from checks.reconcile.tally import Tally
 from checks.spec import ReconcileSpec
 from datasources.connection import read_only

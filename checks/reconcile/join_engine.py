@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.reconcile.plan import Pair, Plan
-from checks.reconcile.sql_side import SqlSide, session_variable
+from checks.reconcile.session_settings import session_variable
+from checks.reconcile.sql_side import SqlSide
 from checks.reconcile.tally import MAX_KEYS, Tally
 from datasources import canonical as c
 

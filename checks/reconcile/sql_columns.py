@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.reconcile.plan import Column
-from checks.reconcile.sql_side import dialect_of
+from checks.reconcile.session_settings import dialect_of
 from datasources import canonical as c
 from datasources.dataset import Dataset
 from datasources.introspection import selectable

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,9 +10,9 @@ import sqlalchemy as sa
 from checks.reconcile import buckets as bucketing
 from checks.reconcile import key_checks, key_reads, key_tails
 from checks.reconcile.buckets import Buckets, Extent
-from checks.reconcile.canonical_form import install_sqlite_functions
 from checks.reconcile.errors import ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan
+from checks.reconcile.session_settings import dialect_of, hash_memory
 from datasources import canonical as c
 from datasources.connection import translate_error
 from datasources.dataset import Dataset, SqlSystem
@@ -23,58 +22,9 @@ from datasources.statement import query_clause
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
 SPANS_PER_QUERY = 500
 UNLIMITED = 2**64 - 1  # MariaDB's "no limit"
-PACKED_BUCKETS = 4_096  # MariaDB bucket sums a row: under 300 kB with GROUP_CONCAT_LIMIT
-GROUP_CONCAT_LIMIT = 16 * 1024 * 1024
+PACKED_BUCKETS = 4_096  # MariaDB bucket sums a row: under 300 kB (GROUP_CONCAT_LIMIT allows 16 MB)
 FEW_ROWS = 64_000  # rows read at once, without a cursor (PostgreSQL, one side alone)
 ESTIMATE_FLOOR = 100_000  # tables estimated smaller are counted: exactly, and cheaply
-GROUP_BYTES = 256  # PostgreSQL's hash table for the bucket sums: about 235 bytes a bucket
-MAX_WORK_MEM = 64 * 1024 * 1024  # the most work_mem a checksum pass asks for (docs/operations.md)
-
-
-def dialect_of(conn: sa.Connection) -> str:
-    """postgresql, mysql (MySQL and MariaDB) or sqlite."""
-    name = conn.dialect.name
-    return "mysql" if name in ("mysql", "mariadb") else name
-
-
-@contextmanager
-def prepared(conn: sa.Connection) -> Iterator[sa.Connection]:
-    """Per-connection set-up: SQLite functions; PostgreSQL shortest float text and no JIT (as
-    benchmarks/reconcile.py measures it) for this transaction; MariaDB session zone UTC,
-    in-memory temporary tables for the bucket sums and room to pack them, restored on exit."""
-    dialect = dialect_of(conn)
-    if dialect == "sqlite":
-        install_sqlite_functions(conn.connection.dbapi_connection)  # type: ignore[arg-type]
-    elif dialect == "postgresql":  # doubles as shortest round-trip text; ends with the transaction
-        conn.exec_driver_sql("SET LOCAL extra_float_digits = 1")
-        conn.exec_driver_sql("SET LOCAL jit = off")
-    if dialect != "mysql":
-        yield conn
-        return
-    big = 256 * 1024 * 1024  # the bucket sums' GROUP BY stays an in-memory table
-    with (
-        session_variable(conn, "time_zone", "+00:00"),
-        session_variable(conn, "max_heap_table_size", big),
-        session_variable(conn, "tmp_table_size", big),
-        session_variable(conn, "group_concat_max_len", GROUP_CONCAT_LIMIT),
-    ):
-        yield conn
-
-
-@contextmanager
-def session_variable(conn: sa.Connection, name: str, value: str | int) -> Iterator[None]:
-    """A MariaDB session variable set for the block and restored after it, so pooled
-    connections never keep dxq's settings; a connection that cannot restore is discarded."""
-    assert name.isidentifier()
-    saved = conn.exec_driver_sql(f"SELECT @@SESSION.{name}").scalar()
-    conn.exec_driver_sql(f"SET SESSION {name} = %s", (value,))
-    try:
-        yield
-    finally:
-        try:
-            conn.exec_driver_sql(f"SET SESSION {name} = %s", (saved,))
-        except sa.exc.SQLAlchemyError:
-            conn.invalidate()
 
 
 class SqlSide:
@@ -245,12 +195,15 @@ class SqlSide:
         particular order.
 
         PostgreSQL groups the rows in a hash table held in memory (work_mem raised for the
-        transaction to fit it, up to MAX_WORK_MEM), fed only the buckets and row hashes: left
-        to itself, it estimates as many groups as rows and sorts every row with all its
-        columns, spilling to disk at the default 4 MB."""
+        transaction to fit it: session_settings.hash_memory), fed only the buckets and row
+        hashes: left to itself, it estimates as many groups as rows and sorts every row with all
+        its columns, spilling to disk at the default 4 MB."""
         postgres = self.dialect == "postgresql"
         if postgres:
-            self._hash_memory(buckets.count)
+            try:
+                hash_memory(self.conn, buckets.count)
+            except sa.exc.SQLAlchemyError as exc:
+                raise self._error(exc) from exc
         sub = self._bucketed(buckets, fenced=postgres)
         flight: sa.ColumnElement[Any] = sa.func.coalesce(sa.func.sum(sub.c.flight), 0)
         if self.updated is None:  # nothing in flight: no sum of zeros (MariaDB: 0.3 s at 1M)
@@ -267,16 +220,6 @@ class SqlSide:
         for row in self.stream(query):
             b, n, h, f = tuple(row)
             yield int(b), int(n), int(h), int(f)
-
-    def _hash_memory(self, count: int) -> None:
-        """Raise work_mem for this transaction to hold `count` groups (never lowered)."""
-        wanted = min(MAX_WORK_MEM, max(4 << 20, count * GROUP_BYTES))
-        try:
-            held = self.conn.exec_driver_sql("SELECT pg_size_bytes(current_setting('work_mem'))")
-            if int(held.scalar_one()) < wanted:
-                self.conn.exec_driver_sql(f"SET LOCAL work_mem = '{wanted // 1024}kB'")
-        except sa.exc.SQLAlchemyError as exc:
-            raise self._error(exc) from exc
 
     def _packed_checksums(self, sums: sa.Subquery) -> Iterator[tuple[int, int, int, int]]:
         """MariaDB's bucket sums, PACKED_BUCKETS to a row as "b:n:h:f,b:n:h:f,...": PyMySQL

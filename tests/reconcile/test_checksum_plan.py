@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 import sqlalchemy as sa
 
-from checks.reconcile import reconcile, sql_side
+from checks.reconcile import reconcile, session_settings
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
 from datasources.connection import engine_for
@@ -94,7 +94,7 @@ def test_the_pass_groups_in_memory_under_a_raised_work_mem(
 ) -> None:
     source, target = _tables(pg_url, mariadb_url, tmp_path)
     server = _work_mem(pg_url)
-    with mock.patch.object(sql_side, "GROUP_BYTES", 4096), grouped_passes() as passes:
+    with mock.patch.object(session_settings, "GROUP_BYTES", 4096), grouped_passes() as passes:
         metrics = _reconcile(source, target)  # 2,048 buckets at 4 kB need 8 MB
     assert (metrics["changed"], metrics["missing_in_target"]) == (20, 0)
     assert [p["work_mem"] for p in passes] == ["8MB"]
