@@ -24,7 +24,7 @@ from dashboard.overview import CHECK_PAGE, INTEGRATION_PAGE
 from monitor import actions
 from monitor.access import Viewer
 from monitor.commands.alerts import explain_labels
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from store import alert_state
 
 STATES = ["firing", "acknowledged", "pending", "resolved", "silenced"]

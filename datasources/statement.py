@@ -14,11 +14,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from datasources.errors import QueryRefused
 
 if TYPE_CHECKING:  # sqlparse loads when a query is read: most monitor files have none
+    import sqlalchemy as sa
     from sqlparse import sql
 
 # Keywords that write or change a database; none belongs in a read statement.
@@ -68,7 +67,10 @@ def single_statement(text: str) -> str:
 
 
 def query_clause(text: str) -> sa.TextClause:
-    """The clause that runs user query text: one read statement, colons taken literally."""
+    """The clause that runs user query text: one read statement, colons taken literally.
+    SQLAlchemy loads here, when a query runs: validating a monitor file does not need it."""
+    import sqlalchemy as sa
+
     return sa.text(literal_colons(single_statement(text)))
 
 

@@ -76,7 +76,7 @@ def build_demo(
     from demo.world import DemoWorld
     from monitor.config.loading import load_config
     from monitor.daemon.daemon_alerts import tick_alerts
-    from monitor.run.alerting import alert_context
+    from monitor.run.alert_context import alert_context
     from monitor.run.plan import plan_integrations
     from monitor.run.runner import run_and_record
     from store.outbox import settle_pending

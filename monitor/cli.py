@@ -19,7 +19,7 @@ from monitor.errors import ConfigError, MonitorError
 from store.errors import StoreError
 
 if TYPE_CHECKING:
-    from monitor.run.alerting import AlertContext
+    from monitor.run.alert_context import AlertContext
     from store.store import ResultStore
 
 USAGE_ERROR = 2
@@ -215,7 +215,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from datasources.connection import forget_engine
-    from monitor.run.alerting import alert_context
+    from monitor.run.alert_context import alert_context
     from monitor.run.plan import plan_integrations
     from monitor.run.report import AlertTally, exit_code, render_json, render_table
     from monitor.run.retry import sql_systems

@@ -22,7 +22,7 @@ from alerts.message import integration_link
 from alerts.owner import Owner, SmtpSettings
 from datasources.printable import one_line
 from monitor.config.model import Config
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from monitor.week_words import (
     alerts_text,
     healthy_all_week,

@@ -15,7 +15,7 @@ from alerts.matcher import LABELS, Matcher
 from alerts.routing import ANOMALY, explain_route, receivers_for
 from datasources.printable import one_line
 from monitor.config.model import Config
-from monitor.run.alerting import AlertContext, alert_context
+from monitor.run.alert_context import AlertContext, alert_context
 
 USAGE_ERROR = 2
 REACHES_NOBODY = 1

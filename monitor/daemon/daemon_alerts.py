@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from alerts.alert import CheckOutcome, Outcome, Severity
-from monitor.run.alerting import AlertContext, record_alerts, tick_integration
+from monitor.run.alert_context import AlertContext
+from monitor.run.alerting import record_alerts, tick_integration
 from store.alert_state import open_integrations
 from store.store import ResultStore
 

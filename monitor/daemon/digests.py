@@ -23,7 +23,7 @@ from datasources.printable import one_line
 from monitor.config.model import Config
 from monitor.daemon.cron import build_trigger
 from monitor.digest_mail import Digest, build_digests, compose, recipients
-from monitor.run.alerting import convert_smtp
+from monitor.run.alert_context import convert_smtp
 from store import digests as recorded
 from store.store import ResultStore
 from store.weekly import WEEK

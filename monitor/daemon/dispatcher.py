@@ -23,7 +23,8 @@ from enum import StrEnum
 from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy, DeliveryResult, next_attempt
 from datasources.printable import one_line
 from monitor.config.model import Config
-from monitor.run.alerting import AlertContext, alert_context, record_dead_letter, record_delivered
+from monitor.run.alert_context import AlertContext, alert_context
+from monitor.run.alerting import record_dead_letter, record_delivered
 from store.errors import StoreError
 from store.outbox import Claimed, any_due, claim_due, mark_dead, mark_sent, schedule_retry
 from store.store import ResultStore

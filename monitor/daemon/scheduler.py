@@ -26,7 +26,7 @@ from monitor.daemon.cron import CronClock
 from monitor.daemon.digests import send_due
 from monitor.daemon.liveness import missed_outcomes, recover
 from monitor.errors import ConfigError
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from monitor.run.guarded import RunJob, RunReport, RunStatus, Trigger, Worker
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.registry import warm_up

@@ -211,7 +211,7 @@ class Enqueuer:
         """Once an integration's next firing came while an earlier one still waits (the
         outage outlasted a run interval), raise its `run_error` alert, once per outage."""
         from monitor.daemon.daemon_alerts import record_run_error
-        from monitor.run.alerting import alert_context
+        from monitor.run.alert_context import alert_context
 
         counts = Counter(f.integration for f in waiting)
         since = self.broker_down_since or self.clock()

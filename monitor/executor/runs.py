@@ -17,7 +17,7 @@ from monitor.config.model import Config
 from monitor.daemon import daemon_alerts
 from monitor.errors import MonitorError
 from monitor.executor.fleet import dead_owners
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from monitor.run.guarded import LEASE_MARGIN_S, RunJob, RunStatus, Trigger, Worker
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.runner import record_integration

@@ -28,7 +28,7 @@ from store.origin import RunOrigin
 from store.series import previous_start, record_points
 
 if TYPE_CHECKING:
-    from monitor.run.alerting import AlertContext
+    from monitor.run.alert_context import AlertContext
     from monitor.run.plan import IntegrationPlan
     from store.store import ResultStore
 

@@ -18,7 +18,8 @@ from alerts.delivery import DEFAULT_BACKOFF, BackoffPolicy
 from monitor import actions
 from monitor.config.loading import load_config
 from monitor.daemon.dispatcher import DispatchReport, dispatch_once
-from monitor.run.alerting import AlertContext, alert_context, record_alerts, tick_integration
+from monitor.run.alert_context import AlertContext, alert_context
+from monitor.run.alerting import record_alerts, tick_integration
 from store.schema import alerts
 from store.store import ResultStore
 from tests.alerts.receivers import HttpReceiver

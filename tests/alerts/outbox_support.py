@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from alerts.alert import CheckOutcome, Decision
 from monitor.config.loading import load_config
 from monitor.config.model import Config
-from monitor.run.alerting import AlertContext, alert_context, record_alerts
+from monitor.run.alert_context import AlertContext, alert_context
+from monitor.run.alerting import record_alerts
 from store.schema import notifications
 from store.store import ResultStore
 from tests.alerts.receivers import HttpReceiver

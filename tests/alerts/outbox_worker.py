@@ -13,7 +13,7 @@ from pathlib import Path
 
 from monitor.config.loading import load_config
 from monitor.daemon.dispatcher import attempt
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from store.outbox import claim_due
 from store.store import ResultStore
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alerts.alert import Alert
 from monitor.config.loading import load_config
 from monitor.daemon.dispatcher import dispatch_once
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from store.alert_state import latest_alerts
 from store.outbox import retry_dead
 from store.schema import alert_events, alerts

@@ -15,7 +15,8 @@ import pytest
 from alerts.alert import CheckOutcome
 from monitor.config.loading import load_config
 from monitor.daemon.dispatcher import deliver_due, dispatch_once
-from monitor.run.alerting import alert_context, record_alerts
+from monitor.run.alert_context import alert_context
+from monitor.run.alerting import record_alerts
 from store.store import ResultStore
 from tests.alerts.outbox_support import T0, outbox
 from tests.alerts.receivers import HttpReceiver

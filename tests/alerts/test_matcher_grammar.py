@@ -16,7 +16,7 @@ from alerts.errors import InvalidMatcher
 from alerts.matcher import Matcher, label_text, split_matchers
 from monitor.commands.alerts import explain_labels, read_labels, route_command
 from monitor.config.loading import load_config
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from store.alert_state import active_silences
 from store.schema import silences
 from store.store import ResultStore

@@ -12,7 +12,8 @@ import pytest
 from alerts.lifecycle import evaluate
 from alerts.message import describe
 from monitor.config.loading import load_config
-from monitor.run.alerting import alert_context, outcomes_of, with_settings
+from monitor.run.alert_context import alert_context
+from monitor.run.alerting import outcomes_of, with_settings
 from monitor.run.plan import plan_integrations
 from monitor.run.runner import run_integration
 

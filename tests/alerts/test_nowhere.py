@@ -14,7 +14,7 @@ import pytest
 from monitor.cli import main
 from monitor.config.loading import load_config
 from monitor.daemon.dispatcher import dispatch_once
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from tests.alerts.outbox_support import T0, Setup, fail
 
 OWNERS = """\

@@ -15,7 +15,7 @@ from alerts.message import PARTNER_FACT, build_message
 from alerts.rendering import render_email, render_slack, render_teams
 from monitor.config.loading import load_config
 from monitor.daemon.dispatcher import dispatch_once
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from tests.alerts.outbox_support import T0, Setup, fail, make_setup
 from tests.alerts.receivers import HttpReceiver
 from tests.alerts.test_message import alert

@@ -12,7 +12,7 @@ import pytest
 from alerts.routing import validate_tree
 from monitor.config.loading import load_config
 from monitor.errors import ConfigError
-from monitor.run.alerting import convert_route
+from monitor.run.alert_context import convert_route
 
 HEAD = """\
 version: 1

@@ -14,7 +14,7 @@ from typing import Any
 from checks.anomaly.watch import SeriesKey
 from monitor.config.loading import load_config
 from monitor.config.model import Config
-from monitor.run.alerting import AlertContext, alert_context
+from monitor.run.alert_context import AlertContext, alert_context
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.runner import IntegrationRun, record_integration
 from store.store import ResultStore

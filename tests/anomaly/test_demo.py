@@ -23,7 +23,7 @@ from checks.spec import SuiteSpec
 from demo.defects import SHORT_EXPORT_PLAN
 from demo.world import DemoWorld
 from monitor.config.loading import load_config
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.runner import run_integration
 

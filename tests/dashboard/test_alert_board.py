@@ -16,7 +16,7 @@ from alerts.matcher import split_matchers
 from dashboard.format import literal
 from monitor.commands.alerts import explain_labels
 from monitor.config.loading import load_config
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from store.schema import notifications, silences
 from tests.dashboard.support import open_page
 

@@ -22,7 +22,7 @@ from datasources.errors import DatasourceError, SystemUnreachable
 from monitor.config.loading import load_config
 from monitor.daemon.scheduler import utcnow
 from monitor.run import retry
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.retry import RETRY, RetryPolicy
 from monitor.run.runner import IntegrationRun, record_integration

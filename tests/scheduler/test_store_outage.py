@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from monitor.config.loading import load_config
 from monitor.daemon.dispatcher import dispatch_once
 from monitor.daemon.liveness import recover
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from monitor.run.guarded import RunJob, RunStatus, Worker
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.runner import record_integration

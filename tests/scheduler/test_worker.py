@@ -18,7 +18,7 @@ from alerts.watchdog import missed_alert
 from monitor.config.loading import load_config
 from monitor.daemon import daemon_alerts
 from monitor.daemon.liveness import recover
-from monitor.run.alerting import alert_context
+from monitor.run.alert_context import alert_context
 from monitor.run.guarded import RunJob, RunStatus, Worker
 from monitor.run.plan import IntegrationPlan, plan_integrations
 from monitor.run.retry import is_transient, probe
