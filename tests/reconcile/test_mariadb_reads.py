@@ -1,6 +1,7 @@
-"""How reconcile reads a MariaDB side: bucket sums packed several buckets to a row, and the
-rows of differing buckets kept in a temporary table and sorted there. The packing is shrunk
-here so that small tables cross many packed rows."""
+"""How reconcile reads its database sides: bucket sums packed several buckets to a row (both
+PostgreSQL's and MariaDB's: each case below reads one of each), and MariaDB's rows of differing
+buckets kept in a temporary table and sorted there. The packing is shrunk here so that small
+tables cross many packed rows."""
 
 from __future__ import annotations
 
