@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from monitor.config.loading import load_config
 from monitor.config.model import Config
 from monitor.daemon import daemon_alerts
-from monitor.daemon.cron import CronClock
+from monitor.daemon.cron_clock import CronClock
 from monitor.daemon.digests import send_due
 from monitor.daemon.liveness import missed_outcomes, recover
 from monitor.errors import ConfigError

@@ -160,3 +160,26 @@ def test_the_parser_loads_neither_the_store_nor_the_models() -> None:
     word, code, _, loaded, collector = done.stderr.splitlines()[-1].split(" ")
     assert "COMMAND" in done.stdout
     assert (word, code, loaded, collector) == ("LEAN", "0", "", "False")  # held: nothing ran
+
+
+def test_validate_loads_neither_the_store_nor_the_scheduler() -> None:
+    """`dxq validate` of the demo's monitor file reads URLs with SQLAlchemy's parser and cron
+    schedules with APScheduler's trigger (the one rule for each), but loads no store module,
+    no run-time alerting, and not APScheduler's scheduler (monitor/daemon/cron_clock.py)."""
+    unwanted = (
+        "store.store", "store.outbox", "store.alert_state", "monitor.run.alerting",
+        "apscheduler.schedulers.background", "monitor.daemon.cron_clock",
+        *[name for name in HEAVY if name != "sqlparse"],  # the demo's queries are read
+    )  # fmt: skip
+    probe = PROBE.replace(repr(HEAVY), repr(unwanted))
+    demo = ROOT / "demo" / "dxq.yml"
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "validate", "-c", str(demo)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    word, code, _, loaded, _ = done.stderr.splitlines()[-1].split(" ")
+    assert done.stdout.startswith("ok: "), done.stderr
+    assert (word, code, loaded) == ("LEAN", "0", "")
