@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from datasources import canonical as c
 from datasources.connection import read_only
 from datasources.dataset import SqlSystem
+from datasources.dialect import dialect_of
 from store.store import ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +92,7 @@ def checksum_pass(system: SqlSystem, table: str, columns: Sequence[tuple[str, st
     """One side of the reconcile lower bound: count and sum of the canonical row hash of the
     (column, category) pairs, one query, with the settings reconcile runs its queries under."""
     with read_only(system) as conn:
-        dialect = "mysql" if conn.dialect.name in ("mysql", "mariadb") else conn.dialect.name
+        dialect = dialect_of(conn)
         if dialect == "mysql":
             conn.exec_driver_sql("SET time_zone = '+00:00'")
         else:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from datasources.connection import read_only
 from datasources.dataset import Dataset, FileSystem, SqlSystem
+from datasources.dialect import is_mysql
 from datasources.introspection import require_columns, selectable
 
 _MYSQL_TIMESTAMP = 7  # MySQL protocol type code of TIMESTAMP (stored in UTC, shown in session tz)
@@ -47,7 +48,7 @@ def newest_in_database(
         source = selectable(dataset, conn)
         value = source.c[column]
         newest = sa.func.max(value)
-        mysql = conn.dialect.name in ("mysql", "mariadb")
+        mysql = is_mysql(conn.dialect.name)
         query = sa.select(newest, sa.func.unix_timestamp(newest)) if mysql else sa.select(newest)
         result = conn.execute(query)
         description = result.cursor.description if mysql else None

@@ -25,6 +25,7 @@ from checks.spec import ReferenceSpec
 from checks.volume import datasource_reason
 from datasources.connection import read_only
 from datasources.dataset import Dataset, FileSystem, SqlSystem
+from datasources.dialect import family
 from datasources.errors import Cause, DatasourceError
 from datasources.files import iter_batches
 from datasources.introspection import columns, require_columns, selectable
@@ -230,7 +231,7 @@ def _values(
 
 def _text_key(col: sa.ColumnElement[Any], dialect: sa.Dialect) -> sa.ColumnElement[Any]:
     """The column as text in code-point order, the order Python sorts strings in."""
-    name = "mysql" if dialect.name in ("mysql", "mariadb") else dialect.name
+    name = family(dialect.name)
     text = sa.cast(col, sa.String)
     collation = _BINARY_COLLATION.get(name)
     if getattr(dialect, "is_mariadb", False):

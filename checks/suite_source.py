@@ -19,6 +19,7 @@ from datasources.connection import (
     translate_error,
 )
 from datasources.dataset import Dataset, SqlSystem
+from datasources.dialect import is_mysql
 from datasources.errors import DatasetNotFound, DatasourceError, QueryFailed
 from datasources.statement import query_clause
 
@@ -35,10 +36,10 @@ def engine_kwargs(url: sa.URL, system: SqlSystem) -> dict[str, Any]:
         ms = max(1, round(system.query_timeout_s * 1000))
         args["connect_timeout"] = whole_seconds
         args["options"] = f"-c statement_timeout={ms} -c default_transaction_read_only=on"
-    elif backend in ("mysql", "mariadb") and url.get_driver_name() == "pymysql":
+    elif is_mysql(backend) and url.get_driver_name() == "pymysql":
         args["connect_timeout"] = whole_seconds
         args["read_timeout"] = math.ceil(system.query_timeout_s) + 30  # a silent server
-    elif backend in ("mysql", "mariadb"):
+    elif is_mysql(backend):
         args["connect_timeout"] = whole_seconds
     elif backend == "sqlite":
         args["timeout"] = system.connect_timeout_s
@@ -57,7 +58,7 @@ def guard_engine(engine: sa.Engine, system: SqlSystem) -> sa.Engine:
     if dialect == "sqlite":
         event.listen(engine, "connect", _sqlite_query_only)
         install_sqlite_deadline(engine, system.query_timeout_s)
-    elif dialect in ("mysql", "mariadb"):
+    elif is_mysql(dialect):
         event.listen(engine, "connect", partial(_mysql_read_only, system.query_timeout_s))
         event.listen(engine, "checkout", partial(_mysql_budget, system.query_timeout_s))
     elif dialect == "postgresql":

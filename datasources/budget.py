@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from datasources.dialect import is_mysql
 from datasources.errors import QueryTimeout
 
 log = logging.getLogger("dxq.datasources")
@@ -135,7 +136,7 @@ def _cancel(engine: sa.Engine, dbapi_conn: Any) -> None:
         cancel()
     elif dialect == "sqlite":
         dbapi_conn.interrupt()
-    elif dialect in ("mysql", "mariadb"):
+    elif is_mysql(dialect):
         thread_id = dbapi_conn.thread_id
         thread_id = thread_id() if callable(thread_id) else thread_id
         killer = engine.pool.recreate()  # a fresh connection, outside the (maybe full) pool

@@ -23,6 +23,7 @@ from sqlalchemy import event
 from datasources.budget import statement_timeout_s, track_checkouts
 from datasources.credentials import mask_url as mask_url  # re-exported for its callers
 from datasources.dataset import SqlSystem
+from datasources.dialect import is_mysql
 from datasources.errors import (
     AuthenticationFailed,
     DatasetNotFound,
@@ -90,16 +91,16 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
     whole_seconds = max(1, math.ceil(system.connect_timeout_s))
     if backend == "postgresql":
         connect_args["connect_timeout"] = whole_seconds
-    elif backend in ("mysql", "mariadb") and driver == "pymysql":
+    elif is_mysql(backend) and driver == "pymysql":
         connect_args["connect_timeout"] = system.connect_timeout_s
         # The server-side statement timeout fires first; this catches a silent server.
         connect_args["read_timeout"] = system.query_timeout_s + 30
         connect_args["write_timeout"] = system.query_timeout_s + 30
-    elif backend in ("mysql", "mariadb"):
+    elif is_mysql(backend):
         connect_args["connect_timeout"] = whole_seconds
     elif backend == "sqlite":
         connect_args["timeout"] = system.connect_timeout_s
-    if backend in ("mysql", "mariadb"):
+    if is_mysql(backend):
         # Text is hashed and compared as UTF-8 on every engine (datasources/canonical.py): a
         # URL's ?charset=latin1 made MariaDB hash non-ASCII keys as latin1 bytes, so matching
         # records were reported missing on both sides. Values arrive as the same text anyway.
@@ -113,7 +114,7 @@ def _create_engine(system: SqlSystem) -> sa.Engine:
         ) from exc
     if backend == "sqlite":
         install_sqlite_deadline(engine, system.query_timeout_s)
-    if backend in ("mysql", "mariadb") and driver == "pymysql":
+    if is_mysql(backend) and driver == "pymysql":
         event.listen(engine, "do_connect", _pymysql_connect)
     ping_when_idle(engine)  # not on every checkout: datasources/idle_ping.py
     track_checkouts(engine)
@@ -134,7 +135,7 @@ def single_statement_args(url: sa.URL) -> dict[str, Any]:
     backend, _, driver = url.drivername.partition("+")  # no dialect is loaded here
     if backend == "postgresql" and driver == "psycopg":
         return {"prepare_threshold": 0}
-    if backend in ("mysql", "mariadb") and driver in ("pymysql", "mysqldb", ""):
+    if is_mysql(backend) and driver in ("pymysql", "mysqldb", ""):
         flag = int(url.query.get("client_flag", 0) or 0)  # type: ignore[arg-type]
         return {"client_flag": (flag | _CLIENT_FOUND_ROWS) & ~_CLIENT_MULTI_STATEMENTS}
     return {}
@@ -240,7 +241,7 @@ def _enter_read_only(conn: sa.Connection, timeout_s: float) -> None:
             ),
             {"ms": str(max(1, round(timeout_s * 1000)))},
         )
-    elif dialect in ("mysql", "mariadb"):
+    elif is_mysql(dialect):
         if getattr(conn.dialect, "is_mariadb", False):
             conn.execute(sa.text("SET SESSION max_statement_time = :s"), {"s": timeout_s})
         else:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from datasources.connection import read_only, translate_error
 from datasources.dataset import Dataset, FileSystem, SqlSystem
+from datasources.dialect import is_mysql
 from datasources.errors import ColumnNotFound, DatasetNotFound, DatasourceError
 from datasources.statement import query_clause
 
@@ -218,7 +219,7 @@ def _describe_query(dataset: Dataset, bind: Bind) -> dict[str, str]:
             raise translate_error(dataset.system, exc, dataset.label) from exc
     if dialect == "postgresql":
         return {col.name: _pg_type_name(col.type_display) for col in description}
-    if dialect in ("mysql", "mariadb"):
+    if is_mysql(dialect):
         if mysql_fields is not None and len(mysql_fields) == len(description):
             return {
                 col[0]: _pymysql_type_name(f)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
+from datasources.dialect import is_mysql
 from store.errors import NotStorable
 
 _SQLITE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
@@ -49,7 +50,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return dialect.type_descriptor(sa.DateTime(timezone=True))
         if dialect.name == "sqlite":
             return dialect.type_descriptor(sa.String(32))
-        if dialect.name in ("mysql", "mariadb"):
+        if is_mysql(dialect.name):
             from sqlalchemy.dialects.mysql import DATETIME
 
             return dialect.type_descriptor(DATETIME(fsp=6))

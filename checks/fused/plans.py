@@ -16,10 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.suite_file import SuiteExpectation
+from datasources.dialect import MYSQL_NAMES, is_mysql
 
 # Arguments that change nothing about the result dxq keeps.
 _HARMLESS = {"batch_id", "result_format", "catch_exceptions", "meta", "notes", "id", "severity"}
-_REGEX_DIALECTS = {"postgresql", "mysql", "mariadb", "sqlite"}
+_REGEX_DIALECTS = {"postgresql", *MYSQL_NAMES, "sqlite"}
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def _not_in_set(kwargs: Mapping[str, Any], dialect: str, source: sa.FromClause) 
 
 def _lengths_between(kwargs: Mapping[str, Any], dialect: str, source: sa.FromClause) -> Rule:
     args = _take(kwargs, {"column", "min_value", "max_value", "strict_min", "strict_max", "mostly"})
-    if dialect in ("mysql", "mariadb"):
+    if is_mysql(dialect):
         # GX measures LENGTH() there, which counts bytes ("ü" is 2): GX keeps its own answer.
         raise _NotCovered("value lengths on MySQL/MariaDB")
     column = _col(args["column"])
@@ -266,7 +267,7 @@ def _aggregate(function: str) -> Callable[[Mapping[str, Any], str, sa.FromClause
         args = _take(kwargs, {"column", "min_value", "max_value", "strict_min", "strict_max"})
         column = _col(args["column"])
         observed = getattr(sa.func, function)(column)
-        if function == "avg" and dialect in ("mysql", "mariadb"):
+        if function == "avg" and is_mysql(dialect):
             # AVG() there keeps 4 decimals (div_precision_increment); GX reports the double
             # quotient, 8.333333333333334 rather than 8.3333.
             observed = sa.cast(sa.func.sum(column), sa.Double()) / sa.func.count(column)

@@ -7,9 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.reconcile.plan import Column
-from checks.reconcile.session_settings import dialect_of
 from datasources import canonical as c
 from datasources.dataset import Dataset
+from datasources.dialect import dialect_of
 from datasources.introspection import selectable
 
 

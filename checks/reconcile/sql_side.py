@@ -12,10 +12,11 @@ from checks.reconcile import key_checks, key_reads, key_tails
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.errors import ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan
-from checks.reconcile.session_settings import dialect_of, hash_memory
+from checks.reconcile.session_settings import hash_memory
 from datasources import canonical as c
 from datasources.connection import translate_error
 from datasources.dataset import Dataset, SqlSystem
+from datasources.dialect import dialect_of
 from datasources.errors import DatasourceError
 from datasources.statement import query_clause
 
