@@ -114,5 +114,20 @@ def checksum_floor(
     return time.perf_counter() - started
 
 
+def settle(pg_url: str, my_url: str, table: str, patience_s: float = 120.0) -> None:
+    """Let the load's after-work finish before anything is timed: PostgreSQL's first scans of
+    a freshly loaded table would set every row's hint bits (writing each page again) and its
+    autovacuum would start on the new rows during the runs, so the table is vacuumed now; MariaDB
+    flushes the loaded pages in the background, so this waits until none is dirty."""
+    with sa.create_engine(pg_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f"VACUUM (ANALYZE, FREEZE) {table}")
+    dirty = sa.text("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
+    deadline = time.monotonic() + patience_s
+    with sa.create_engine(my_url).connect() as conn:
+        conn.exec_driver_sql(f"ANALYZE TABLE {table}")
+        while int(conn.execute(dirty).one()[1]) > 0 and time.monotonic() < deadline:
+            time.sleep(1)
+
+
 def load_average() -> str:
     return " ".join(f"{v:.1f}" for v in os.getloadavg())

@@ -32,7 +32,14 @@ import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from dxq_process import MeasuredRun, checksum_floor, dxq_run, load_average, monitor_file
+from dxq_process import (
+    MeasuredRun,
+    checksum_floor,
+    dxq_run,
+    load_average,
+    monitor_file,
+    settle,
+)
 
 from datasources.dataset import SqlSystem
 
@@ -122,6 +129,7 @@ def setup(rows: int, tmp: str, kind: str) -> tuple[str, str, str]:
     with loader.begin() as conn:
         conn.exec_driver_sql(ddl(kind, "DATETIME"))
         conn.exec_driver_sql(f"LOAD DATA LOCAL INFILE '{tgt}' INTO TABLE items")
+    settle(pg_url, my_url, "items")
     return name, pg_url, my_url
 
 

@@ -18,6 +18,7 @@ import tempfile
 import time
 
 import sqlalchemy as sa
+from dxq_process import settle
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
@@ -124,6 +125,7 @@ def ensure(rows: int) -> tuple[str, str, bool]:
             conn.exec_driver_sql(f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE lineitem")
             conn.exec_driver_sql("ANALYZE TABLE lineitem")
         print(f"MariaDB: loaded in {time.monotonic() - started:.0f} s", flush=True)
+    settle(pg_url, my_url, "lineitem")
     for url in (pg_url, my_url):
         with sa.create_engine(url).begin() as conn:
             conn.exec_driver_sql("CREATE TABLE loaded (n_rows BIGINT)")
