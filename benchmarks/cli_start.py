@@ -9,7 +9,8 @@ wall time outside the checks (start-up, monitor file, probes, store; target 0.5 
 time and peak RSS (target 150 MB), against two floors measured in the same run:
 
 - the libraries: `python -c "import sqlalchemy, ..."`, what importing the libraries such a run
-  needs costs alone;
+  needs costs alone, and with SQLAlchemy's dialects of PostgreSQL, MariaDB and the SQLite store
+  (what any SQLAlchemy program talking to them loads besides);
 - a client: the least any program doing the same work pays outside its queries, a hand-written
   script that starts Python, imports only the two drivers (psycopg, PyMySQL) and connects to
   both systems with their defaults (the same defaults dxq's connections keep). What dxq spends
@@ -37,6 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "dxq.yml"
 LIBRARIES = "sqlalchemy, psycopg, pymysql, pydantic, yaml"  # what a run of SQL systems needs
+# ... and SQLAlchemy's dialects of its two systems and its store, which any SQLAlchemy program
+# talking to them loads (each dialect package imports all of its drivers' modules)
+DIALECTS = (
+    "sqlalchemy.dialects.postgresql.psycopg, sqlalchemy.dialects.mysql.pymysql, "
+    "sqlalchemy.dialects.sqlite.pysqlite"
+)
 
 
 def best_of(command: list[str], runs: int, env: dict[str, str]) -> float:
@@ -112,6 +119,7 @@ def run_overhead(runs: int, env: dict[str, str]) -> None:
     pg_url, my_url, _ = tpch_data.ensure(40_000)
     before = load_average()
     libraries = best_of([sys.executable, "-c", f"import {LIBRARIES}"], runs, env)
+    dialects = best_of([sys.executable, "-c", f"import {LIBRARIES}, {DIALECTS}"], runs, env)
     client = best_of([sys.executable, "-c", client_script(pg_url, my_url)], runs, env)
     with tempfile.TemporaryDirectory() as tmp:
         key = ", ".join(tpch_data.KEY)
@@ -130,8 +138,9 @@ def run_overhead(runs: int, env: dict[str, str]) -> None:
         f"(target 500 ms: {'met' if outside < 0.5 else 'MISSED'}), checks "
         f"{best.checks_s * 1000:.0f} ms, process CPU {min(m.cpu_s for m in measured) * 1000:.0f} "
         f"ms, peak RSS {max(m.peak_rss_mb for m in measured):.0f} MB (target 150 MB)\n"
-        f"  floors: the libraries alone {libraries * 1000:.0f} ms; a client (python, psycopg and "
-        f"PyMySQL, one connection to each) {client * 1000:.0f} ms\n"
+        f"  floors: the libraries alone {libraries * 1000:.0f} ms, with SQLAlchemy's three "
+        f"dialects {dialects * 1000:.0f} ms; a client (python, psycopg and PyMySQL, one "
+        f"connection to each) {client * 1000:.0f} ms\n"
         f"  dxq's start-up beyond what any client pays: {(outside - client) * 1000:.0f} ms "
         f"({outside / client:.1f}x the client); load {before} before, {load_average()} after"
     )
