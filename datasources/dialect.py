@@ -1,8 +1,8 @@
 """Which family of SQL engine a SQLAlchemy dialect or URL backend belongs to, decided once.
 
-SQLAlchemy names MariaDB's dialect "mariadb" (for `mariadb://` URLs, and for a `mysql://` URL
-once it has met a MariaDB server) and MySQL's "mysql"; dxq writes the same SQL for both, so
-both are the family "mysql". PostgreSQL and SQLite are families of their own."""
+SQLAlchemy names the dialect of `mariadb://` URLs "mariadb" and that of `mysql://` URLs "mysql",
+whichever server they meet (its `is_mariadb` tells the servers apart); dxq writes the same SQL
+for both, so both are the family "mysql". PostgreSQL and SQLite are families of their own."""
 
 from __future__ import annotations
 
