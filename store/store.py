@@ -33,9 +33,10 @@ class ResultStore:
         self._engine = engine
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> ResultStore:
+    def open(cls, url: str, *, migrate: bool = True, existing: bool = False) -> ResultStore:
         """Connect to the store at `url` (creating a SQLite file's directory) and bring it to
-        the current schema unless `migrate` is false."""
+        the current schema unless `migrate` is false. With `existing` (commands that only list
+        what was recorded), a SQLite file that is not there is an error, not made empty."""
         masked = mask_url(url)
         try:
             parsed = sa.make_url(url)
@@ -48,6 +49,11 @@ class ResultStore:
             raise StoreError(
                 f"{masked}: the results store must be "
                 f"{' or '.join(SUPPORTED_DIALECTS)}, not {parsed.get_backend_name()}"
+            )
+        if existing and _missing_sqlite_file(parsed):
+            raise StoreError(
+                f"{parsed.database} does not exist: nothing was recorded there (is this the "
+                "monitor file whose runs you want? `dxq run` records runs)"
             )
         try:
             store = cls(_create_engine(parsed))
@@ -163,13 +169,29 @@ class ResultStore:
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another writer's lock
 
 
+def _missing_sqlite_file(url: sa.URL) -> bool:
+    """Whether `url` names a SQLite file that does not exist."""
+    if url.get_backend_name() != "sqlite" or not _sqlite_file(url):
+        return False
+    return not Path(str(url.database)).expanduser().exists()
+
+
+def _sqlite_file(url: sa.URL) -> bool:
+    """Whether a SQLite URL names a file path (not memory, not a `file:` URI)."""
+    return (
+        bool(url.database)
+        and url.database != ":memory:"
+        and not str(url.database).startswith("file:")
+    )
+
+
 def _create_engine(url: sa.URL) -> sa.Engine:
     if url.get_backend_name() != "sqlite":
         engine = sa.create_engine(url)
         ping_when_idle(engine)  # not on every checkout: datasources/idle_ping.py
     else:
-        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if _sqlite_file(url):
+            Path(str(url.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         sa.event.listen(engine, "connect", _tune_sqlite)
     sa.event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)

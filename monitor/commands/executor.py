@@ -115,7 +115,7 @@ def _runs(args: Any) -> int:
     since = _instant(args.since) if args.since else None
     if args.limit < 1:
         raise MonitorError("--limit must be at least 1")
-    store = ResultStore.open(config.store)
+    store = ResultStore.open(config.store, existing=True)
     rows = run_list(store, integration=args.integration, since=since, limit=args.limit)
     shown = [{k: _text(row[k]) for k in RUN_FIELDS} for row in rows]
     if args.format == "json":
@@ -135,7 +135,7 @@ def _workers(args: Any) -> int:
     from store.store import ResultStore
 
     config: Config = args.load(args)
-    store = ResultStore.open(config.store)
+    store = ResultStore.open(config.store, existing=True)
     workers = worker_states(store, datetime.now(UTC))
     header = ("name", "host", "queues", "concurrency", "last_heartbeat", "in_flight", "state")
     rows = [

@@ -86,3 +86,21 @@ def test_runs_refuses_bad_options_in_one_line(
     assert main(["runs", "-c", str(config), option, value]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"dxq: {option}"), err
+
+
+@pytest.mark.parametrize("command", ["runs", "workers"])
+def test_listing_a_store_that_is_not_there_makes_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """`dxq runs` and `dxq workers` only read what was recorded: pointed at a monitor file
+    whose SQLite store does not exist (another file than meant), they say so and write
+    nothing, where they used to create an empty store and list nothing."""
+    missing = tmp_path / "elsewhere" / "results.db"
+    config = monitor_file(tmp_path / "dxq.yml", f"sqlite:///{missing}", REDIS, {})
+    assert main([command, "-c", str(config)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"dxq: results database: {missing} does not exist: nothing was recorded there (is this "
+        "the monitor file whose runs you want? `dxq run` records runs)"
+    ]
+    assert not missing.exists() and not missing.parent.exists()
