@@ -99,10 +99,16 @@ def test_the_pass_groups_in_memory_under_a_raised_work_mem(
     assert (metrics["changed"], metrics["missing_in_target"]) == (20, 0)
     assert [p["work_mem"] for p in passes] == ["8MB"]
     plan = _plan(pg_url, passes[0])
-    kinds = [node["Node Type"] for node in _nodes(plan)]
-    assert kinds[0] == "Aggregate" and plan["Strategy"] == "Hashed", kinds
-    assert "Sort" not in kinds
-    assert plan.get("HashAgg Batches", 1) == 1  # held in memory, nothing spilled
+    nodes = list(_nodes(plan))
+    kinds = [node["Node Type"] for node in nodes]
+    assert "Sort" not in kinds, kinds
+    # on top, the packing of the bucket sums (sql_side._packed_checksums); beneath it, the one
+    # aggregate that groups the rows into buckets
+    assert kinds[0] == "Aggregate", kinds
+    grouping = [n for n in nodes[1:] if n["Node Type"] == "Aggregate"]
+    assert len(grouping) == 1, kinds
+    assert grouping[0]["Strategy"] == "Hashed"
+    assert grouping[0].get("HashAgg Batches", 1) == 1  # held in memory, nothing spilled
     assert isinstance(source.system, SqlSystem)
     with engine_for(source.system).connect() as conn:  # the pooled connection the pass used
         assert conn.exec_driver_sql("SHOW work_mem").scalar_one() == server  # not kept
