@@ -171,15 +171,14 @@ SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another writer's lock
 
 def _missing_sqlite_file(url: sa.URL) -> bool:
     """Whether `url` names a SQLite file that does not exist."""
-    if url.get_backend_name() != "sqlite" or not _sqlite_file(url):
-        return False
-    return not Path(str(url.database)).expanduser().exists()
+    return _sqlite_file(url) and not Path(str(url.database)).expanduser().exists()
 
 
 def _sqlite_file(url: sa.URL) -> bool:
-    """Whether a SQLite URL names a file path (not memory, not a `file:` URI)."""
+    """Whether `url` is SQLite's and names a file path (not memory, not a `file:` URI)."""
     return (
-        bool(url.database)
+        url.get_backend_name() == "sqlite"
+        and bool(url.database)
         and url.database != ":memory:"
         and not str(url.database).startswith("file:")
     )
