@@ -16,11 +16,8 @@ time and peak RSS (target 150 MB), against two floors measured in the same run:
   both systems with their defaults (the same defaults dxq's connections keep). What dxq spends
   outside its checks beyond this is dxq's own start-up: its libraries, monitor file, store.
 
-Every child runs with compiled bytecode, as an installed package has (pip compiles it at
-install time): with PYTHONDONTWRITEBYTECODE set, as in some shells, each `dxq` process would
-compile the project's modules from source again (about 0.2 s more here). The bytecode goes to
-a private PYTHONPYCACHEPREFIX, so nothing is written into the checkout; one warm-up run of each
-command fills it before the timed runs.
+Every child runs with compiled bytecode, as an installed package has
+(dxq_process.compiled_env); one warm-up run of each command fills it before the timed runs.
 
     .venv/bin/python benchmarks/cli_start.py [--runs 7]
 """
@@ -28,7 +25,6 @@ command fills it before the timed runs.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -73,9 +69,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     runs = parser.parse_args().runs
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # the children inherit it (dxq_process)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "dxq-bench-pycache")
-    env = {**os.environ, "DXQ_DEMO_DIR": str(ROOT / ".dxq" / "demo")}
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from dxq_process import compiled_env
+
+    env = {**compiled_env(), "DXQ_DEMO_DIR": str(ROOT / ".dxq" / "demo")}
     bound = best_of([sys.executable, "-c", "pass"], runs, env)
     print(f"lower bound (python -c pass): {bound * 1000:.0f} ms")
     for args in (["--help"], ["validate", "-c", str(DEMO)]):
@@ -112,7 +109,6 @@ def client_script(pg_url: str, my_url: str) -> str:
 
 
 def run_overhead(runs: int, env: dict[str, str]) -> None:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import tpch_data
     from dxq_process import dxq_run, load_average, monitor_file
 
