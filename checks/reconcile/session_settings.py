@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from checks.reconcile.canonical_form import install_sqlite_functions
 from datasources.dialect import dialect_of
 
-GROUP_CONCAT_LIMIT = 16 * 1024 * 1024  # room to pack MariaDB's bucket sums (sql_side.py)
+GROUP_CONCAT_LIMIT = 16 * 1024 * 1024  # room to pack MariaDB's bucket sums (packed_sums.py)
 GROUP_BYTES = 256  # PostgreSQL's hash table for the bucket sums: about 235 bytes a bucket
 MIN_WORK_MEM = 4 * 1024 * 1024  # PostgreSQL's default
 MAX_WORK_MEM = 64 * 1024 * 1024  # the most work_mem a checksum pass asks for

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from checks.reconcile import buckets as bucketing
-from checks.reconcile import key_checks, key_reads, key_tails
+from checks.reconcile import key_checks, key_reads, key_tails, packed_sums
 from checks.reconcile.buckets import Buckets, Extent
 from checks.reconcile.errors import ReconcileError
 from checks.reconcile.plan import Column, Pair, Plan
@@ -23,7 +23,6 @@ from datasources.statement import query_clause
 Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
 SPANS_PER_QUERY = 500
 UNLIMITED = 2**64 - 1  # MariaDB's "no limit"
-PACKED_BUCKETS = 4_096  # bucket sums a row: under 300 kB (MariaDB: GROUP_CONCAT_LIMIT allows 16 MB)
 FEW_ROWS = 64_000  # rows read at once, without a cursor (PostgreSQL, one side alone)
 ESTIMATE_FLOOR = 100_000  # tables estimated smaller are counted: exactly, and cheaply
 
@@ -225,21 +224,9 @@ class SqlSide:
             yield int(b), int(n), int(h), int(f)
 
     def _packed_checksums(self, sums: sa.Subquery) -> Iterator[tuple[int, int, int, int]]:
-        """Bucket sums, PACKED_BUCKETS to a row as "b:n:h:f,b:n:h:f,...": a row a bucket costs
-        the driver and Python more than the database's whole grouping (PyMySQL: a second at
-        262,144 buckets; psycopg through its cursor: 0.6 s for 131,072)."""
-        entry = sa.func.concat_ws(":", sums.c.b, sums.c.n, sums.c.h, sums.c.f)
-        bucket = sa.type_coerce(sums.c.b, sa.BigInteger)
-        packed: sa.Select[Any]
-        if self.dialect == "mysql":
-            chunk = bucket.op("DIV", return_type=sa.BigInteger)(PACKED_BUCKETS)
-            packed = sa.select(sa.func.group_concat(entry)).group_by(chunk).order_by(sa.null())
-        else:
-            packed = sa.select(sa.func.string_agg(entry, ",")).group_by(bucket // PACKED_BUCKETS)
-        for (text,) in self.stream(packed, batch=2):  # a packed row is up to 300 kB
-            for item in str(text).split(","):
-                b, n, h, f = item.split(":")
-                yield int(b), int(n), int(h), int(f)
+        """Bucket sums, PACKED_BUCKETS to a row (checks/reconcile/packed_sums.py)."""
+        for (row,) in self.stream(packed_sums.packed(self.dialect, sums), batch=2):
+            yield from packed_sums.unpacked(row)
 
     def rows(
         self,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from checks.reconcile import reconcile, sql_side
+from checks.reconcile import packed_sums, reconcile
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
 from tests.reconcile.tables import load
@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 def test_packed_bucket_sums_give_exact_counts(
     packed: int, key_shape: str, monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str
 ) -> None:
-    monkeypatch.setattr(sql_side, "PACKED_BUCKETS", packed)
+    monkeypatch.setattr(packed_sums, "PACKED_BUCKETS", packed)
     key_kind = "key_int" if key_shape == "integer" else "key_text"
     cols = [("id", key_kind), ("name", "text")]
 
@@ -47,3 +47,28 @@ def test_packed_bucket_sums_give_exact_counts(
         assert m["changed"] == 12  # i % 50 == 3 below 600
         assert m["compared"] == 604
         assert m["engine"] == "checksum"
+
+
+@pytest.mark.parametrize("sides", ["pg-mariadb", "mariadb-pg"])
+def test_a_change_alone_differs_only_in_its_bucket(
+    sides: str, pg_url: str, mariadb_url: str
+) -> None:
+    """Same keys on both sides, a few values changed: the bucket sums (each side's packed
+    `packed_sums`) differ only where a value changed, so only those buckets' rows
+    are read. A sum clamped or cut on either side (MariaDB's bare DECIMAL is DECIMAL(10, 0))
+    makes every bucket differ."""
+    urls = {"pg": pg_url, "mariadb": mariadb_url}
+    first, second = (urls[s] for s in sides.split("-"))
+    cols = [("id", "key_text"), ("name", "text")]
+    rows = [[f"k-{i * 7919 % 10007:05d}", f"name {i}"] for i in range(4_000)]
+    changed = [[k, name + (" changed" if i % 500 == 3 else "")] for i, (k, name) in enumerate(rows)]
+    source = load(first, cols, rows, key=["id"])
+    target = load(second, cols, changed, key=["id"])
+    spec = ReconcileSpec(
+        source, target, ("id",), ("id",), (FieldSpec("name", "name"),), Severity.ERROR
+    )
+    m = reconcile(spec, NOW).metrics
+    assert (m["changed"], m["missing_in_target"], m["missing_in_source"]) == (8, 0, 0)
+    assert m["engine"] == "checksum"
+    fetched = m["rows_fetched"]
+    assert 0 < fetched["source"] + fetched["target"] <= 400, fetched  # of 8,000: 8 buckets' rows
