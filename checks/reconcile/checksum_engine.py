@@ -36,6 +36,7 @@ Row = tuple[int, tuple[str | None, ...], tuple[str | None, ...], bool]
 Sums = tuple[int, int, int, int]
 SUM_MASK = (1 << 64) - 1
 LOOKUP_CHUNK = 2_000  # keys read by key in one query
+AGREE_BLOCK = 16  # buckets whose sums are compared at once
 # A key read costs as much as scanning LOOKUP_SHARE rows: in MariaDB, 20 when the table sits in
 # its buffer pool (1M rows: 9 us a key against 0.44 us a row scanned with its bucket) and 68 when
 # it does not (10M rows, the default 128 MB pool: 68 us a key, 1 us a row); reads by key are
@@ -92,12 +93,7 @@ def reconcile_across(
                 pool, lambda side: collect(side.checksums(buckets), buckets.count), (source, target)
             )
     tally = Tally(plan)
-    differing: list[int] = []
-    for bucket in range(buckets.count):
-        if s_sums.agrees(t_sums, bucket):
-            tally.add_equal(s_sums.rows[bucket])
-        else:
-            differing.append(bucket)
+    differing = _differing(tally, s_sums, t_sums, buckets.count)
     fetched = {"source": 0, "target": 0}
     if not differing:
         return tally, fetched
@@ -114,6 +110,25 @@ def reconcile_across(
     if differing:
         _merged(tally, source, target, buckets, differing, fetched)
     return tally, fetched
+
+
+def _differing(tally: Tally, source: BucketSums, target: BucketSums, count: int) -> list[int]:
+    """The buckets whose sums differ, in order; the rows of those that agree are counted as
+    equal. AGREE_BLOCK buckets are compared at once (slices compared in C), and bucket by
+    bucket only where they differ: at 1M rows, 131,072 buckets of which about 1,500 differ,
+    about 20,000 buckets are visited one by one."""
+    differing: list[int] = []
+    for start in range(0, count, AGREE_BLOCK):
+        end = min(start + AGREE_BLOCK, count)
+        if source.block_agrees(target, start, end):
+            tally.add_equal(sum(source.rows[start:end]))
+            continue
+        for bucket in range(start, end):
+            if source.agrees(target, bucket):
+                tally.add_equal(source.rows[bucket])
+            else:
+                differing.append(bucket)
+    return differing
 
 
 def _merged(
@@ -237,6 +252,15 @@ class BucketSums:
     def largest(self) -> int:
         """The most rows in one bucket."""
         return max(self.rows, default=0)
+
+    def block_agrees(self, other: BucketSums, start: int, end: int) -> bool:
+        """`agrees` of every bucket from start to end (exclusive)."""
+        return (
+            self.rows[start:end] == other.rows[start:end]
+            and self.sums[start:end] == other.sums[start:end]
+            and not any(self.flight[start:end])
+            and not any(other.flight[start:end])
+        )
 
     def agrees(self, other: BucketSums, bucket: int) -> bool:
         """Same rows and row hashes on both sides, and none of them in flight."""
