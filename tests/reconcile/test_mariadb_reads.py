@@ -53,10 +53,10 @@ def test_packed_bucket_sums_give_exact_counts(
 def test_a_change_alone_differs_only_in_its_bucket(
     sides: str, pg_url: str, mariadb_url: str
 ) -> None:
-    """Same keys on both sides, a few values changed: the bucket sums (each side's packed
-    `packed_sums`) differ only where a value changed, so only those buckets' rows
-    are read. A sum clamped or cut on either side (MariaDB's bare DECIMAL is DECIMAL(10, 0))
-    makes every bucket differ."""
+    """Same keys on both sides, a few values changed: the bucket sums (packed by each engine,
+    checks/reconcile/packed_sums.py) differ only where a value changed, so only those buckets'
+    rows are read. A sum clamped or cut on either side (MariaDB's bare DECIMAL is
+    DECIMAL(10, 0)) makes every bucket differ."""
     urls = {"pg": pg_url, "mariadb": mariadb_url}
     first, second = (urls[s] for s in sides.split("-"))
     cols = [("id", "key_text"), ("name", "text")]
