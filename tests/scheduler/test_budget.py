@@ -153,7 +153,11 @@ def test_a_hung_suite_neither_blocks_other_systems_nor_outlives_its_cancel(
     thread = threading.Thread(target=hang, daemon=True)
     thread.start()
     try:
-        assert _settle(lambda: _active(pg_url, unique) == 1, 60), "the suite waits on PostgreSQL"
+        waits = _settle(lambda: _active(pg_url, unique) == 1, 60)
+        assert waits, (  # what happened instead, should it not (once seen under load in CI)
+            f"the suite waits on PostgreSQL: {_active(pg_url, unique)} statements running, "
+            f"suite thread alive: {thread.is_alive()}, its results: {hung}"
+        )
         for _ in range(3):
             assert [r.outcome for r in run_suite(quick_spec)] == [Outcome.PASSED]
         assert thread.is_alive(), "the quick suites ran while the hung one was still waiting"
