@@ -198,6 +198,7 @@ def _looked_up(
     left: list[int] = []
     seen: set[int] = set()
     chunk: list[tuple[int, list[Row]]] = []
+    held = 0  # rows in `chunk`
     rows = _counted(sides[other].rows(buckets, wanted, modulus, alone=streamed), fetched, other)
     with Prefetch(rows) as stream:
         for bucket, group in groupby(stream, key=lambda r: r[0]):
@@ -205,9 +206,10 @@ def _looked_up(
                 continue
             seen.add(bucket)
             chunk.append((bucket, list(group)))
-            if sum(len(g) for _, g in chunk) >= LOOKUP_CHUNK:
+            held += len(chunk[-1][1])
+            if held >= LOOKUP_CHUNK:
                 left += _look_up_chunk(tally, sides, role, chunk, counts, fetched)
-                chunk = []
+                chunk, held = [], 0
         if chunk:
             left += _look_up_chunk(tally, sides, role, chunk, counts, fetched)
     return sorted(left + [b for b in differing if b not in seen])
@@ -293,9 +295,23 @@ def _zeros(typecode: Literal["I", "Q"], count: int) -> memoryview[int]:
 def _compare_bucket(
     tally: Tally, source: Side, target: Side, s_rows: list[Row], t_rows: list[Row]
 ) -> None:
+    """Count a differing bucket's keys: those with the same values on both sides and in flight
+    on neither are counted as equal at once; the others go to the tally in key order (the
+    order its bounded lists keep). Most keys of a differing bucket are equal: sorting and
+    comparing them field by field took 8-11 us a row (1M text keys: 0.07-0.1 s of pass 2)."""
     s_map = _by_key(source, s_rows)
     t_map = _by_key(target, t_rows)
-    for key in sorted(s_map.keys() | t_map.keys(), key=lambda k: tuple(v or "" for v in k)):
+    equal = 0
+    odd: list[Any] = []
+    for key, (values, late) in s_map.items():
+        other = t_map.get(key)
+        if other is not None and other[0] == values and not late and not other[1]:
+            equal += 1
+        else:
+            odd.append(key)
+    odd += [key for key in t_map if key not in s_map]
+    tally.add_equal(equal)
+    for key in sorted(odd, key=lambda k: tuple(v or "" for v in k)):
         s, t = s_map.get(key), t_map.get(key)
         if (s is not None and s[1]) or (t is not None and t[1]):
             tally.add_in_flight(key)  # in flight on either side: left out of every count
