@@ -7,6 +7,8 @@ methods on the `Transaction` it yields; see store/transaction.py.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -167,6 +169,7 @@ class ResultStore:
 
 
 SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a write waits for another writer's lock
+WAL_RETRY_S = 0.02  # between tries to switch a new SQLite store to WAL mode (_write_ahead_log)
 
 
 def _missing_sqlite_file(url: sa.URL) -> bool:
@@ -230,7 +233,28 @@ def _storable(parameters: Any) -> Any:
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+    try:
+        _write_ahead_log(cursor)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _write_ahead_log(cursor: Any) -> None:
+    """Switch the file to WAL mode (kept in the file), waiting for other connections as a write
+    does. SQLite does not wait here by itself: while another connection holds a write lock on
+    a file not yet in WAL mode (a new store that several processes or threads open at once,
+    such as a scheduler and workers started together), the switch answers "database is locked"
+    at once, whatever the busy timeout (2 of 100 races of four connections to a new file failed
+    so). It is tried again every WAL_RETRY_S until SQLITE_BUSY_TIMEOUT_S has passed."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() + WAL_RETRY_S > deadline:
+                raise
+            time.sleep(WAL_RETRY_S)

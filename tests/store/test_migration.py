@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
+import time
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from store import store as store_module
 from store.errors import StoreError, StoreUnavailable
 from store.migration import (
     MIGRATIONS,
@@ -91,6 +95,49 @@ def test_concurrent_opens_on_postgresql_migrate_once(pg_schema_url: str) -> None
         assert current_revision(connection) == head_revision()
     for store in stores:
         store.dispose()
+
+
+def test_a_new_sqlite_store_opens_while_another_connection_writes_to_it(tmp_path: Path) -> None:
+    """A new SQLite file is not yet in WAL mode; while another connection holds a write lock on
+    it, SQLite refuses the switch to WAL at once ("database is locked"), whatever the busy
+    timeout: connections opening a new store together (a scheduler and workers started at once,
+    the four senders of test_digests) failed so about once in 50 races. Opening waits for the
+    lock as a write would (store.store._write_ahead_log)."""
+    path = tmp_path / "new.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE other (x INTEGER)")  # a file in rollback mode, as sqlite3 makes
+    writer.execute("BEGIN IMMEDIATE")
+    with closing(sqlite3.connect(path, timeout=5)) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):  # what SQLite does itself
+            other.execute("PRAGMA journal_mode=WAL")
+        assert time.monotonic() - started < 1, "at once, not after its 5 s busy timeout"
+    release = threading.Timer(0.5, lambda: writer.execute("ROLLBACK"))
+    release.start()
+    try:
+        store = ResultStore.open(f"sqlite:///{path}")
+    finally:
+        release.join()
+        writer.close()
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert current_revision(connection) == head_revision()
+    store.dispose()
+
+
+def test_a_new_sqlite_store_still_locked_after_the_busy_timeout_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_S", 0.3)
+    path = tmp_path / "new.db"
+    with closing(sqlite3.connect(path, isolation_level=None)) as writer:
+        writer.execute("CREATE TABLE other (x INTEGER)")
+        writer.execute("BEGIN IMMEDIATE")  # never released while the store opens
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="database is locked"):
+            ResultStore.open(f"sqlite:///{path}")
+        assert 0.25 < time.monotonic() - started < 5, "waited for the busy timeout, then gave up"
 
 
 def test_unreachable_database_is_reported_with_the_password_masked() -> None:
