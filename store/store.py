@@ -7,7 +7,6 @@ methods on the `Transaction` it yields; see store/transaction.py.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -248,6 +247,8 @@ def _write_ahead_log(cursor: Any) -> None:
     such as a scheduler and workers started together), the switch answers "database is locked"
     at once, whatever the busy timeout (2 of 100 races of four connections to a new file failed
     so). It is tried again every WAL_RETRY_S until SQLITE_BUSY_TIMEOUT_S has passed."""
+    import sqlite3  # loaded already with SQLite's driver; a PostgreSQL store never needs it
+
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
     while True:
         try:

@@ -205,8 +205,9 @@ def _looked_up(
             if bucket not in keep:
                 continue
             seen.add(bucket)
-            chunk.append((bucket, list(group)))
-            held += len(chunk[-1][1])
+            rows_of_bucket = list(group)
+            chunk.append((bucket, rows_of_bucket))
+            held += len(rows_of_bucket)
             if held >= LOOKUP_CHUNK:
                 left += _look_up_chunk(tally, sides, role, chunk, counts, fetched)
                 chunk, held = [], 0
