@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from checks.reconcile import packed_sums
-from checks.reconcile.session_settings import GROUP_CONCAT_LIMIT
+from checks.reconcile.session_settings import prepared
 
 SUMS = [0, 1, (1 << 63) - 1, 1 << 63, (1 << 64) - 1, 1 << 64, (1 << 64) + 5, (1 << 70) + 3]
 
@@ -37,14 +37,15 @@ def test_every_sum_reads_back_modulo_2_64(
     engine: str, packed: int, monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str
 ) -> None:
     monkeypatch.setattr(packed_sums, "PACKED_BUCKETS", packed)
-    url = pg_url if engine == "pg" else mariadb_url
-    with sa.create_engine(url).connect() as conn:
-        dialect = "postgresql" if engine == "pg" else "mysql"
-        if dialect == "mysql":
-            conn.exec_driver_sql(f"SET SESSION group_concat_max_len = {GROUP_CONCAT_LIMIT}")
-        rows: list[Any] = [
-            row for (row,) in conn.execute(packed_sums.packed(dialect, _sums(dialect)))
-        ]
+    dialect = "postgresql" if engine == "pg" else "mysql"
+    database = sa.create_engine(pg_url if engine == "pg" else mariadb_url)
+    try:  # under the session settings reconcile runs its queries with (MariaDB's packing room)
+        with database.connect() as conn, prepared(conn):
+            rows: list[Any] = [
+                row for (row,) in conn.execute(packed_sums.packed(dialect, _sums(dialect)))
+            ]
+    finally:
+        database.dispose()
     assert len(rows) == -(-len(SUMS) // packed)
     got = sorted(entry for row in rows for entry in packed_sums.unpacked(row))
     assert got == [(b, b % 7 + 1, h % (1 << 64), b % 3) for b, h in enumerate(SUMS)]
