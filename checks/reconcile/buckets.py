@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from checks.reconcile import key_tails
 from checks.reconcile.canonical_form import hash32, key_text
@@ -16,29 +17,32 @@ MAX_BUCKETS = 1 << 20  # 10M rows: ~10 a bucket; 16 bytes a bucket a side (32 MB
 MAX_LISTED = 20_000  # most buckets (or key ranges) named when asking a side for rows
 MAX_RANGED_ROWS = 64 * BUCKET_ROWS  # a range bucket holding more: buckets by key hash instead
 DENSITY = 4  # integer keys use ranges when max - min + 1 <= DENSITY * rows
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Extent:
-    """Rows of one side, min/max of its key when its first column is an integer, and whether
-    a sample of its keys has tails apart (None: not sampled)."""
+    """Rows of one side, min/max of its key when its first column is an integer, and the texts
+    whose tails a sample of its keys found apart (None: not sampled; key_tails.tails_apart)."""
 
     rows: int
     low: int | None = None
     high: int | None = None
-    tails: bool | None = None
+    tails: frozenset[int | None] | None = None
 
 
 @dataclass(frozen=True)
 class Buckets:
     """`count` buckets; with `low` set, bucket = (key - low) // width; else with `tail`,
-    key_tails.bucket_of(key text, count); else hash32(key text) % count. Unique keys put at
-    most `width` rows in an integer range bucket."""
+    key_tails.bucket_of(text, count) of the key text, or of key column `tail_column` alone;
+    else hash32(key text) % count. Unique keys put at most `width` rows in an integer range
+    bucket."""
 
     count: int
     low: int | None = None
     width: int = 1
     tail: bool = False
+    tail_column: int | None = None
 
     @property
     def by_range(self) -> bool:
@@ -47,8 +51,14 @@ class Buckets:
     def of_key(self, key: Sequence[str | None]) -> int:
         """Bucket of a canonical key in Python (integer ranges are never used in Python)."""
         if self.tail:
-            return key_tails.bucket_of(key_text(key), self.count)
+            return key_tails.bucket_of(key_text(self.tail_parts(key)), self.count)
         return hash32(key_text(key)) % self.count
+
+    def tail_parts(self, key: Sequence[T]) -> Sequence[T]:
+        """The parts of a key (values, or SQL expressions) whose text a tail is read from: the
+        whole key, or one column of a composite key whose tails alone are apart (no joined
+        text to build: 0.09 s a side per 1M rows in each pass, in each database)."""
+        return key if self.tail_column is None else [key[self.tail_column]]
 
     @property
     def cheap(self) -> bool:
@@ -115,13 +125,13 @@ def hashed_count(rows: int) -> int:
 
 def choose(source: Extent, target: Extent) -> Buckets:
     """Range buckets for dense integer keys on both sides; else tail buckets when a side's
-    sample found the keys' tails apart and none found them alike; else hash buckets."""
+    sample found the keys' tails apart and none found them alike (of one key column where
+    every sample found that column's apart); else hash buckets."""
     rows = max(source.rows, target.rows)
     lows = [e.low for e in (source, target) if e.low is not None]
     highs = [e.high for e in (source, target) if e.high is not None]
     ranged = all(e.low is not None or e.rows == 0 for e in (source, target))
-    sampled = [e.tails for e in (source, target) if e.tails is not None]
-    unranged = Buckets(hashed_count(rows), tail=bool(sampled) and all(sampled))
+    unranged = _unranged(rows, source, target)
     if not ranged or not lows or not highs:
         return unranged
     low, high = min(lows), max(highs)
@@ -133,6 +143,17 @@ def choose(source: Extent, target: Extent) -> Buckets:
         return unranged
     width = -(-span // count)
     return Buckets(-(-span // width), low, width)
+
+
+def _unranged(rows: int, source: Extent, target: Extent) -> Buckets:
+    """Tail buckets of the first key column whose tails every sample found apart, else of the
+    whole key text if every sample found its tails apart, else hash buckets."""
+    sampled = [e.tails for e in (source, target) if e.tails is not None]
+    apart: frozenset[int | None] = frozenset.intersection(*sampled) if sampled else frozenset()
+    columns = sorted(i for i in apart if i is not None)
+    if columns:
+        return Buckets(hashed_count(rows), tail=True, tail_column=columns[0])
+    return Buckets(hashed_count(rows), tail=None in apart)
 
 
 def hashed(rows: int) -> Buckets:

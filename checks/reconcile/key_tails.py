@@ -4,7 +4,8 @@ The tail of a key is the integer its last TAIL_BYTES UTF-8 bytes spell (big-endi
 shorter key, 0 for the empty key) with its top bit cleared (PostgreSQL's BIGINT is signed), taken
 mod TAIL_PRIME; its bucket is the top bits of the tail times a Fibonacci multiplier mod 2**32
 (the low bits of a tail are those of its last bytes alone). Keys are bucketed so instead of by
-the MD5 of their text when a sample of one side's keys shows their tails apart (`spread`).
+the MD5 of their text when a sample of one side's keys shows their tails apart (`spread`); a
+composite key by the tail of one column alone when the sample shows that column's tails apart.
 
 Each engine reads the tail in one conversion: PostgreSQL casts the hexadecimal digits to
 BIT(64) and then to BIGINT, MariaDB CONVs the HEX of the last 8 bytes; the rest is integer
@@ -90,15 +91,26 @@ def spread(tails: int, sampled: int) -> bool:
     return tails >= SPREAD * sampled
 
 
-def tails_apart(side: SqlSide) -> bool | None:
-    """Whether the first SAMPLE_ROWS keys of a table have tails apart (None for a query,
-    whose first rows may cost its whole run)."""
+def tails_apart(side: SqlSide) -> frozenset[int | None] | None:
+    """The texts whose tails are apart among the first SAMPLE_ROWS keys of a table: None for
+    the whole key text, and the index of each column of a composite key whose tails alone are
+    (Buckets.tail_parts); None (not sampled) for a query, whose first rows may cost its whole
+    run."""
     if not isinstance(side.relation, sa.TableClause):
         return None
-    text = c.key_text(side.dialect, side.keys)
-    first = sa.select(text.label("k")).select_from(side.relation)
-    sample = first.limit(SAMPLE_ROWS).subquery("sample")
-    tail = tail_sql(side.dialect, sample.c.k)
-    query = sa.select(sa.func.count(sa.distinct(tail)), sa.func.count())
-    tails, keys = tuple(side.conn.execute(query).one())
-    return spread(int(tails), int(keys))
+    texts: list[int | None] = [None]
+    if len(side.keys) > 1:
+        texts += range(len(side.keys))
+    parts = [
+        c.key_text(side.dialect, side.keys if i is None else [side.keys[i]]).label(f"t{n}")
+        for n, i in enumerate(texts)
+    ]
+    sample = sa.select(*parts).select_from(side.relation).limit(SAMPLE_ROWS).subquery("sample")
+    distinct = [
+        sa.func.count(sa.distinct(tail_sql(side.dialect, sample.c[f"t{n}"])))
+        for n in range(len(texts))
+    ]
+    *tails, keys = tuple(side.conn.execute(sa.select(*distinct, sa.func.count())).one())
+    return frozenset(
+        i for i, found in zip(texts, tails, strict=True) if spread(int(found), int(keys))
+    )

@@ -172,7 +172,7 @@ class SqlSide:
             else:
                 bucket = offset // buckets.width  # integer division on integers
         elif buckets.tail:
-            text = c.key_text(self.dialect, self.keys)
+            text = c.key_text(self.dialect, buckets.tail_parts(self.keys))
             bucket = key_tails.bucket_sql(self.dialect, text, buckets.count)
         else:
             bucket = c.hash32(self.dialect, c.key_text(self.dialect, self.keys)) % buckets.count

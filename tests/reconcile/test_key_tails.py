@@ -168,3 +168,88 @@ def test_a_too_full_tail_bucket_falls_back_to_md5(
     keys = [f"k{i:04d}" for i in range(120)]
     _reconciled(pg_url, mariadb_url, keys, keys[3:])
     assert [b.tail for b in seen] == [True, False]
+
+
+def test_buckets_take_the_tail_every_sample_found_apart() -> None:
+    """A column of a composite key whose tails alone are apart on every sampled side is
+    bucketed alone (the first such column); else the whole key text; else MD5."""
+    rows = 1_000
+
+    def chosen(*samples: frozenset[int | None] | None) -> tuple[bool, int | None]:
+        found = buckets.choose(*[buckets.Extent(rows, tails=s) for s in samples])
+        return found.tail, found.tail_column
+
+    assert chosen(frozenset({None, 1}), frozenset({None, 1})) == (True, 1)
+    assert chosen(frozenset({None, 0, 1}), frozenset({None, 1, 0})) == (True, 0)
+    assert chosen(frozenset({None, 1}), frozenset({None})) == (True, None)
+    assert chosen(frozenset({None, 1}), None) == (True, 1)  # a file side is not sampled
+    assert chosen(frozenset({1}), frozenset({None})) == (False, None)
+    assert chosen(frozenset(), frozenset({None})) == (False, None)
+    assert chosen(None, None) == (False, None)
+    column = buckets.Buckets(64, tail=True, tail_column=1)
+    assert column.of_key(("DE", "SKU-1")) == key_tails.bucket_of("SKU-1", 64)
+    whole = buckets.Buckets(64, tail=True)
+    assert whole.of_key(("DE", "SKU-1")) == key_tails.bucket_of("DE\x1fSKU-1", 64)
+
+
+def _composite(
+    pg_url: str,
+    target_at: str,
+    keys: list[tuple[str, str]],
+    target_keys: list[tuple[str, str]],
+    tmp: Any,
+) -> dict[str, Any]:
+    """Reconcile PostgreSQL rows (a, b, name) against rows at `target_at` (a MariaDB URL, under
+    a case- and pad-insensitive collation, or "file"); every tenth common key changed."""
+    cols = [("a", "key_text"), ("b", "key_text"), ("name", "text")]
+    common = set(keys) & set(target_keys)
+    changed = {k for i, k in enumerate(sorted(common)) if i % 10 == 3}
+    source = load(pg_url, cols, [[*k, f"n {k}"] for k in keys], key=["a", "b"])
+    target_rows = [[*k, f"n {k}" + ("!" if k in changed else "")] for k in target_keys]
+    collate = "utf8mb4_general_ci" if target_at != "file" else None
+    target = load(target_at, cols, target_rows, key=["a", "b"], collate=collate, tmp=tmp)
+    pairs = (FieldSpec("name", "name"),)
+    spec = ReconcileSpec(source, target, ("a", "b"), ("a", "b"), pairs, Severity.ERROR)
+    result = reconcile(spec, NOW)
+    assert result.outcome is Outcome.FAILED, result.reason
+    m = result.metrics
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == (
+        len(set(keys) - set(target_keys)),
+        len(set(target_keys) - set(keys)),
+        len(changed),
+    )
+    return m
+
+
+@pytest.mark.parametrize("where", ["mariadb_url", "file"])
+def test_a_composite_key_is_bucketed_by_the_column_whose_tails_are_apart(
+    where: str,
+    monkeypatch: pytest.MonkeyPatch,
+    pg_url: str,
+    tmp_path: Any,
+    request: pytest.FixtureRequest,
+) -> None:
+    """(country, SKU): the SKUs' tails alone are apart, so buckets are theirs, computed alike
+    by PostgreSQL, MariaDB and Python, odd keys included."""
+    seen = _chosen(monkeypatch)
+    monkeypatch.setattr(buckets, "BUCKET_ROWS", 2)
+    countries = ["DE", "FR", "GB"]
+    keys = [(countries[i % 3], f"SKU-{i * 7919 % 10007:05d}") for i in range(300)]
+    odd = [("DE", "Case-1"), ("FR", "pad "), ("GB", "é"), ("DE", "日本"), ("FR", "ab😀cdefgh")]
+    target = [k for i, k in enumerate(keys) if i % 9 != 4]
+    target += [("DE", "CASE-1"), ("FR", "pad"), ("GB", "e\u0301"), ("DE", "日本")]
+    target += [("FR", "ab😀cdefgh"), ("GB", "only-in-target")]
+    target_at = where if where == "file" else request.getfixturevalue(where)
+    _composite(pg_url, target_at, [*keys, *odd], target, tmp_path)
+    assert [(b.tail, b.tail_column) for b in seen] == [(True, 1)]
+
+
+def test_a_composite_key_with_no_column_apart_alone_is_bucketed_by_its_whole_text(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str, tmp_path: Any
+) -> None:
+    """(order, line): neither column's tails are apart alone, the joined key's are."""
+    seen = _chosen(monkeypatch)
+    keys = [(f"ORD-{i // 4:05d}", f"{i % 4}") for i in range(400)]
+    target = [k for i, k in enumerate(keys) if i % 11 != 5] + [("ORD-99999", "0")]
+    _composite(pg_url, mariadb_url, keys, target, tmp_path)
+    assert [(b.tail, b.tail_column) for b in seen] == [(True, None)]
