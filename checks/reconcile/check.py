@@ -13,6 +13,7 @@ column is an `error` on every engine (counted, with up to five example rows), ne
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,7 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
         return evaluate_crosswalk(spec, now)
     with ExitStack() as stack:
         conns: dict[str, sa.Connection] = {}
+        spares: dict[str, Callable[[], sa.Connection]] = {}
         columns: dict[str, dict[str, Column]] = {}
         unique: dict[str, list[tuple[str, ...]]] = {}
         same = _same_database(spec.source, spec.target)
@@ -72,6 +74,7 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
                 else:
                     conn = stack.enter_context(read_only(dataset.system))
                     conns[role] = stack.enter_context(prepared(conn))
+                    spares[role] = _spare(stack, dataset.system)
                 columns[role], unique[role] = describe(dataset, conns[role])
             else:
                 from checks.reconcile.file_side import describe_files
@@ -79,7 +82,8 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
                 columns[role], unique[role] = describe_files(dataset), []
         plan = build_plan(spec, columns["source"], columns["target"], now)
         sides = {
-            role: _side(spec, plan, role, conns, columns[role]) for role in ("source", "target")
+            role: _side(spec, plan, role, conns, columns[role], spares.get(role))
+            for role in ("source", "target")
         }
         for role, side in sides.items():
             key = spec.source_key if role == "source" else spec.target_key
@@ -106,13 +110,21 @@ def _side(
     role: str,
     conns: dict[str, sa.Connection],
     columns: dict[str, Column],
+    spare: Callable[[], sa.Connection] | None,
 ) -> SqlSide | FileSide:
     dataset = spec.source if role == "source" else spec.target
     if role in conns:
-        return SqlSide(dataset, conns[role], plan, role, columns)
+        return SqlSide(dataset, conns[role], plan, role, columns, spare)
     from checks.reconcile.file_side import FileSide
 
     return FileSide(dataset, plan, role)
+
+
+def _spare(stack: ExitStack, system: SqlSystem) -> Callable[[], sa.Connection]:
+    """Opens another read-only, prepared connection to `system`, closed with `stack` (each
+    side its own stack: both sides' extents run at once, in two threads)."""
+    own = stack.enter_context(ExitStack())
+    return lambda: own.enter_context(prepared(own.enter_context(read_only(system))))
 
 
 def _lookups(

@@ -129,9 +129,11 @@ def test_postgresql_reads_a_few_rows_without_a_cursor_when_alone(
     reads: list[tuple[str, bool]] = []
     real_stream = SqlSide.stream
 
-    def stream(side: SqlSide, query: Any, batch: int = 1_000, buffered: bool = False) -> Any:
+    def stream(
+        side: SqlSide, query: Any, batch: int = 1_000, buffered: bool = False, conn: Any = None
+    ) -> Any:
         reads.append((side.dialect, buffered))
-        return real_stream(side, query, batch, buffered)
+        return real_stream(side, query, batch, buffered, conn)
 
     monkeypatch.setattr(SqlSide, "stream", stream)
     cols = [("id", "key_text"), ("name", "text")]
