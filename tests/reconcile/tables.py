@@ -91,3 +91,34 @@ def _arrow(value: Any, kind: str) -> Any:
     if kind == "ts" and isinstance(value, datetime):
         return value.replace(tzinfo=None)
     return value
+
+
+def drifted_rows(composite: bool) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Source and target rows (key columns, name) of the reads by key and split scans: 15 keys
+    only in the source, 4 only in the target, 12 changed, and keys that a case- or
+    pad-insensitive collation would take for each other."""
+
+    def key(i: int) -> list[Any]:
+        sku = f"Sku-{i * 7919 % 10007:05d}"
+        return [f"c{i % 3}", sku] if composite else [sku]
+
+    source = [[*key(i), f"name {i}"] for i in range(600)]
+    target = [
+        [*key(i), f"name {i}" + (" changed" if i % 50 == 3 else "")]
+        for i in range(600)
+        if i % 40 != 7
+    ]
+    target += [[*key(i), "extra"] for i in range(600, 604)]
+    # the same key to a case-insensitive, pad-space collation; different keys to dxq
+    source += [[*key(700)[:-1], "Case-1", "a"], [*key(701)[:-1], "pad ", "b"]]
+    target += [[*key(700)[:-1], "CASE-1", "a"], [*key(701)[:-1], "pad", "b"]]
+    return source, target
+
+
+def truth(source: Sequence[Sequence[Any]], target: Sequence[Sequence[Any]]) -> tuple[int, ...]:
+    """(missing in target, missing in source, changed) of `drifted_rows`-like rows, keys
+    compared character for character."""
+    s = {tuple(r[:-1]): r[-1] for r in source}
+    t = {tuple(r[:-1]): r[-1] for r in target}
+    changed = sum(1 for k in s.keys() & t.keys() if s[k] != t[k])
+    return len(s.keys() - t.keys()), len(t.keys() - s.keys()), changed

@@ -20,37 +20,9 @@ from checks.reconcile.sql_side import SqlSide
 from checks.result import Outcome, Severity
 from checks.spec import FieldSpec, ReconcileSpec
 from datasources.dataset import SqlSystem
-from tests.reconcile.tables import load
+from tests.reconcile.tables import drifted_rows, load, truth
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
-
-
-def _rows(composite: bool) -> tuple[list[list[Any]], list[list[Any]]]:
-    """Source and target rows: 15 keys only in the source, 4 only in the target, 12 changed,
-    and keys that a case- or pad-insensitive collation would take for each other."""
-
-    def key(i: int) -> list[Any]:
-        sku = f"Sku-{i * 7919 % 10007:05d}"
-        return [f"c{i % 3}", sku] if composite else [sku]
-
-    source = [[*key(i), f"name {i}"] for i in range(600)]
-    target = [
-        [*key(i), f"name {i}" + (" changed" if i % 50 == 3 else "")]
-        for i in range(600)
-        if i % 40 != 7
-    ]
-    target += [[*key(i), "extra"] for i in range(600, 604)]
-    # the same key to a case-insensitive, pad-space collation; different keys to dxq
-    source += [[*key(700)[:-1], "Case-1", "a"], [*key(701)[:-1], "pad ", "b"]]
-    target += [[*key(700)[:-1], "CASE-1", "a"], [*key(701)[:-1], "pad", "b"]]
-    return source, target
-
-
-def _truth(source: Sequence[Sequence[Any]], target: Sequence[Sequence[Any]]) -> tuple[int, ...]:
-    s = {tuple(r[:-1]): r[-1] for r in source}
-    t = {tuple(r[:-1]): r[-1] for r in target}
-    changed = sum(1 for k in s.keys() & t.keys() if s[k] != t[k])
-    return len(s.keys() - t.keys()), len(t.keys() - s.keys()), changed
 
 
 def _names_spec(source: Any, target: Any, key: tuple[str, ...]) -> ReconcileSpec:
@@ -90,14 +62,14 @@ def test_rows_read_by_key_give_exact_counts(
     where = {"pg": pg_url, "mariadb": mariadb_url, "file": "file"}
     key = ["region", "id"] if composite else ["id"]
     cols = [(k, "key_text") for k in key] + [("name", "text")]
-    source_rows, target_rows = _rows(composite)
+    source_rows, target_rows = drifted_rows(composite)
     source = load(where[source_at], cols, source_rows, key=key, tmp=tmp_path)
     target = load(where[target_at], cols, target_rows, key=key, tmp=tmp_path)
     spec = _names_spec(source, target, tuple(key))
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
     m = result.metrics
-    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == _truth(
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == truth(
         source_rows, target_rows
     )
     assert m["compared"] == len({tuple(r[:-1]) for r in source_rows + target_rows})
@@ -137,14 +109,14 @@ def test_postgresql_reads_a_few_rows_without_a_cursor_when_alone(
 
     monkeypatch.setattr(SqlSide, "stream", stream)
     cols = [("id", "key_text"), ("name", "text")]
-    source_rows, target_rows = _rows(False)
+    source_rows, target_rows = drifted_rows(False)
     source = load(pg_url, cols, source_rows, key=["id"])
     target = load(mariadb_url, cols, target_rows, key=["id"])
     spec = _names_spec(source, target, ("id",))
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
     m = result.metrics
-    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == _truth(
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == truth(
         source_rows, target_rows
     )
     assert ("postgresql", True) in reads  # the differing buckets' rows, at once

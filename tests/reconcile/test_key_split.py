@@ -19,7 +19,7 @@ from checks.spec import FieldSpec, ReconcileSpec
 from datasources.connection import engine_for
 from datasources.dataset import SqlSystem
 from datasources.errors import DatasourceError
-from tests.reconcile.tables import load, unique
+from tests.reconcile.tables import drifted_rows, load, truth, unique
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
@@ -44,32 +44,12 @@ def forced(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[int]]:
     return read
 
 
-def _rows(composite: bool) -> tuple[list[list[Any]], list[list[Any]]]:
-    """Source and target rows: 15 keys only in the source, 4 only in the target, 12 changed,
-    and keys that a case- or pad-insensitive collation would take for each other."""
-
-    def key(i: int) -> list[Any]:
-        sku = f"Sku-{i * 7919 % 10007:05d}"
-        return [f"c{i % 3}", sku] if composite else [sku]
-
-    source = [[*key(i), f"name {i}"] for i in range(600)]
-    target = [
-        [*key(i), f"name {i}" + (" changed" if i % 50 == 3 else "")]
-        for i in range(600)
-        if i % 40 != 7
-    ]
-    target += [[*key(i), "extra"] for i in range(600, 604)]
-    source += [[*key(700)[:-1], "Case-1", "a"], [*key(701)[:-1], "pad ", "b"]]
-    target += [[*key(700)[:-1], "CASE-1", "a"], [*key(701)[:-1], "pad", "b"]]
-    return source, target
-
-
 def _reconciled(
     source_url: str, target_url: str, composite: bool
-) -> tuple[dict[str, Any], tuple[int, int, int]]:
+) -> tuple[dict[str, Any], tuple[int, ...]]:
     key = ["region", "id"] if composite else ["id"]
     cols = [(k, "key_text") for k in key] + [("name", "text")]
-    source_rows, target_rows = _rows(composite)
+    source_rows, target_rows = drifted_rows(composite)
     collate = "utf8mb4_general_ci"
     source = load(source_url, cols, source_rows, key=key, collate=collate)
     target = load(target_url, cols, target_rows, key=key, collate=collate)
@@ -82,16 +62,7 @@ def _reconciled(
         pool = engine_for(dataset.system).pool
         assert isinstance(pool, sa.pool.QueuePool)
         assert pool.checkedout() == 0  # the spare connection is back too
-    return result.metrics, _truth(source_rows, target_rows)
-
-
-def _truth(source: list[list[Any]], target: list[list[Any]]) -> tuple[int, int, int]:
-    """(missing in target, missing in source, changed), keys compared character for
-    character."""
-    s = {tuple(r[:-1]): r[-1] for r in source}
-    t = {tuple(r[:-1]): r[-1] for r in target}
-    changed = sum(1 for k in s.keys() & t.keys() if s[k] != t[k])
-    return len(s.keys() - t.keys()), len(t.keys() - s.keys()), changed
+    return result.metrics, truth(source_rows, target_rows)
 
 
 @pytest.mark.parametrize(
@@ -101,8 +72,8 @@ def test_a_split_scan_counts_exactly(
     source_at: str, composite: bool, forced: dict[str, list[int]], pg_url: str, mariadb_url: str
 ) -> None:
     source_url, target_url = (pg_url, mariadb_url) if source_at == "pg" else (mariadb_url, pg_url)
-    m, truth = _reconciled(source_url, target_url, composite)
-    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == truth
+    m, expected = _reconciled(source_url, target_url, composite)
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == expected
     assert len(forced["below"]) == len(forced["above"]) == 1  # one split scan, two queries
     assert forced["below"][0] > 0 and forced["above"][0] > 0  # both halves held rows
 
@@ -120,8 +91,8 @@ def test_without_a_second_connection_the_scan_is_not_split(
         return refused
 
     monkeypatch.setattr(check, "_spare", unavailable)
-    m, truth = _reconciled(pg_url, mariadb_url, False)
-    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == truth
+    m, expected = _reconciled(pg_url, mariadb_url, False)
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == expected
     assert forced == {"below": [], "above": []}
 
 
@@ -198,7 +169,7 @@ def test_no_split_when_the_key_does_not_lead_the_primary_key(
     """Key (id, region) over a primary key (region, id): a range of id is no range of the
     clustered index."""
     cols = [("region", "key_text"), ("id", "key_text"), ("name", "text")]
-    source_rows, target_rows = _rows(True)
+    source_rows, target_rows = drifted_rows(True)
     source = load(pg_url, cols, source_rows, key=["id", "region"])
     target = load(mariadb_url, cols, target_rows, key=["region", "id"])
     fields = (FieldSpec("name", "name"),)
@@ -207,5 +178,5 @@ def test_no_split_when_the_key_does_not_lead_the_primary_key(
     assert result.outcome is Outcome.FAILED, result.reason
     m = result.metrics
     swapped = [[r[1], r[0], r[2]] for r in source_rows], [[r[1], r[0], r[2]] for r in target_rows]
-    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == _truth(*swapped)
+    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == truth(*swapped)
     assert forced == {"below": [], "above": []}

@@ -4,6 +4,7 @@ whose tails are alike keep MD5 buckets; counts stay exact either way."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,28 +112,40 @@ def _chosen(monkeypatch: pytest.MonkeyPatch) -> list[buckets.Buckets]:
 
 
 def _reconciled(
-    pg_url: str, mariadb_url: str, keys: list[str], target_keys: list[str]
+    pg_url: str,
+    target_at: str,
+    keys: Sequence[str | tuple[str, ...]],
+    target_keys: Sequence[str | tuple[str, ...]],
+    tmp: Any = None,
 ) -> dict[str, Any]:
-    """Reconcile PostgreSQL rows (key, name) against MariaDB rows under a case- and
-    pad-insensitive collation; every tenth common key changed."""
-    cols = [("id", "key_text"), ("name", "text")]
-    common = set(keys) & set(target_keys)
+    """Reconcile PostgreSQL rows (key, name) against rows at `target_at` (a MariaDB URL, under a
+    case- and pad-insensitive collation, or "file"); every tenth common key changed. A key is
+    one text (column id) or a tuple of texts (columns k0, k1, ...)."""
+    source_keys, other_keys = [_parts(k) for k in keys], [_parts(k) for k in target_keys]
+    width = len(source_keys[0])
+    names = ["id"] if width == 1 else [f"k{i}" for i in range(width)]
+    cols = [(n, "key_text") for n in names] + [("name", "text")]
+    common = set(source_keys) & set(other_keys)
     changed = {k for i, k in enumerate(sorted(common)) if i % 10 == 3}
-    source = load(pg_url, cols, [[k, f"n {k}"] for k in keys], key=["id"])
-    target_rows = [[k, f"n {k}" + ("!" if k in changed else "")] for k in target_keys]
-    target = load(mariadb_url, cols, target_rows, key=["id"], collate="utf8mb4_general_ci")
-    spec = ReconcileSpec(
-        source, target, ("id",), ("id",), (FieldSpec("name", "name"),), Severity.ERROR
-    )
+    source = load(pg_url, cols, [[*k, f"n {k}"] for k in source_keys], key=names)
+    target_rows = [[*k, f"n {k}" + ("!" if k in changed else "")] for k in other_keys]
+    collate = "utf8mb4_general_ci" if target_at != "file" else None
+    target = load(target_at, cols, target_rows, key=names, collate=collate, tmp=tmp)
+    pairs = (FieldSpec("name", "name"),)
+    spec = ReconcileSpec(source, target, tuple(names), tuple(names), pairs, Severity.ERROR)
     result = reconcile(spec, NOW)
     assert result.outcome is Outcome.FAILED, result.reason
     m = result.metrics
     assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == (
-        len(set(keys) - set(target_keys)),
-        len(set(target_keys) - set(keys)),
+        len(set(source_keys) - set(other_keys)),
+        len(set(other_keys) - set(source_keys)),
         len(changed),
     )
     return m
+
+
+def _parts(key: str | tuple[str, ...]) -> tuple[str, ...]:
+    return key if isinstance(key, tuple) else (key,)
 
 
 def test_tail_buckets_count_odd_keys_exactly(
@@ -192,35 +205,6 @@ def test_buckets_take_the_tail_every_sample_found_apart() -> None:
     assert whole.of_key(("DE", "SKU-1")) == key_tails.bucket_of("DE\x1fSKU-1", 64)
 
 
-def _composite(
-    pg_url: str,
-    target_at: str,
-    keys: list[tuple[str, str]],
-    target_keys: list[tuple[str, str]],
-    tmp: Any,
-) -> dict[str, Any]:
-    """Reconcile PostgreSQL rows (a, b, name) against rows at `target_at` (a MariaDB URL, under
-    a case- and pad-insensitive collation, or "file"); every tenth common key changed."""
-    cols = [("a", "key_text"), ("b", "key_text"), ("name", "text")]
-    common = set(keys) & set(target_keys)
-    changed = {k for i, k in enumerate(sorted(common)) if i % 10 == 3}
-    source = load(pg_url, cols, [[*k, f"n {k}"] for k in keys], key=["a", "b"])
-    target_rows = [[*k, f"n {k}" + ("!" if k in changed else "")] for k in target_keys]
-    collate = "utf8mb4_general_ci" if target_at != "file" else None
-    target = load(target_at, cols, target_rows, key=["a", "b"], collate=collate, tmp=tmp)
-    pairs = (FieldSpec("name", "name"),)
-    spec = ReconcileSpec(source, target, ("a", "b"), ("a", "b"), pairs, Severity.ERROR)
-    result = reconcile(spec, NOW)
-    assert result.outcome is Outcome.FAILED, result.reason
-    m = result.metrics
-    assert (m["missing_in_target"], m["missing_in_source"], m["changed"]) == (
-        len(set(keys) - set(target_keys)),
-        len(set(target_keys) - set(keys)),
-        len(changed),
-    )
-    return m
-
-
 @pytest.mark.parametrize("where", ["mariadb_url", "file"])
 def test_a_composite_key_is_bucketed_by_the_column_whose_tails_are_apart(
     where: str,
@@ -240,7 +224,7 @@ def test_a_composite_key_is_bucketed_by_the_column_whose_tails_are_apart(
     target += [("DE", "CASE-1"), ("FR", "pad"), ("GB", "e\u0301"), ("DE", "日本")]
     target += [("FR", "ab😀cdefgh"), ("GB", "only-in-target")]
     target_at = where if where == "file" else request.getfixturevalue(where)
-    _composite(pg_url, target_at, [*keys, *odd], target, tmp_path)
+    _reconciled(pg_url, target_at, [*keys, *odd], target, tmp_path)
     assert [(b.tail, b.tail_column) for b in seen] == [(True, 1)]
 
 
@@ -251,5 +235,5 @@ def test_a_composite_key_with_no_column_apart_alone_is_bucketed_by_its_whole_tex
     seen = _chosen(monkeypatch)
     keys = [(f"ORD-{i // 4:05d}", f"{i % 4}") for i in range(400)]
     target = [k for i, k in enumerate(keys) if i % 11 != 5] + [("ORD-99999", "0")]
-    _composite(pg_url, mariadb_url, keys, target, tmp_path)
+    _reconciled(pg_url, mariadb_url, keys, target)
     assert [(b.tail, b.tail_column) for b in seen] == [(True, None)]
