@@ -22,13 +22,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Extent:
-    """Rows of one side, min/max of its key when its first column is an integer, and the texts
-    whose tails a sample of its keys found apart (None: not sampled; key_tails.tails_apart)."""
+    """Rows of one side, min/max of its key when its first column is an integer, the texts
+    whose tails a sample of its keys found apart (None: not sampled; key_tails.tails_apart),
+    and the key columns its database knows to be distinct alone (key_tails.distinct_columns)."""
 
     rows: int
     low: int | None = None
     high: int | None = None
     tails: frozenset[int | None] | None = None
+    distinct: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,8 @@ def hashed_count(rows: int) -> int:
 def choose(source: Extent, target: Extent) -> Buckets:
     """Range buckets for dense integer keys on both sides; else tail buckets when a side's
     sample found the keys' tails apart and none found them alike (of one key column where
-    every sample found that column's apart); else hash buckets."""
+    every sample found that column's apart and a database knows it distinct); else hash
+    buckets."""
     rows = max(source.rows, target.rows)
     lows = [e.low for e in (source, target) if e.low is not None]
     highs = [e.high for e in (source, target) if e.high is not None]
@@ -146,11 +149,13 @@ def choose(source: Extent, target: Extent) -> Buckets:
 
 
 def _unranged(rows: int, source: Extent, target: Extent) -> Buckets:
-    """Tail buckets of the first key column whose tails every sample found apart, else of the
-    whole key text if every sample found its tails apart, else hash buckets."""
+    """Tail buckets of the first key column whose tails every sample found apart and that a
+    side's database knows to be distinct alone; else of the whole key text if every sample
+    found its tails apart; else hash buckets."""
     sampled = [e.tails for e in (source, target) if e.tails is not None]
     apart: frozenset[int | None] = frozenset.intersection(*sampled) if sampled else frozenset()
-    columns = sorted(i for i in apart if i is not None)
+    known = source.distinct | target.distinct
+    columns = sorted(i for i in apart if i is not None and i in known)
     if columns:
         return Buckets(hashed_count(rows), tail=True, tail_column=columns[0])
     return Buckets(hashed_count(rows), tail=None in apart)

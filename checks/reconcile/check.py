@@ -82,7 +82,7 @@ def _evaluate(spec: ReconcileSpec, now: datetime) -> tuple[Plan, Tally, dict[str
                 columns[role], unique[role] = describe_files(dataset), []
         plan = build_plan(spec, columns["source"], columns["target"], now)
         sides = {
-            role: _side(spec, plan, role, conns, columns[role], spares.get(role))
+            role: _side(spec, plan, role, conns, columns[role], spares.get(role), unique[role])
             for role in ("source", "target")
         }
         for role, side in sides.items():
@@ -111,10 +111,11 @@ def _side(
     conns: dict[str, sa.Connection],
     columns: dict[str, Column],
     spare: Callable[[], sa.Connection] | None,
+    unique: list[tuple[str, ...]],
 ) -> SqlSide | FileSide:
     dataset = spec.source if role == "source" else spec.target
     if role in conns:
-        return SqlSide(dataset, conns[role], plan, role, columns, spare)
+        return SqlSide(dataset, conns[role], plan, role, columns, spare, unique)
     from checks.reconcile.file_side import FileSide
 
     return FileSide(dataset, plan, role)

@@ -5,7 +5,11 @@ shorter key, 0 for the empty key) with its top bit cleared (PostgreSQL's BIGINT 
 mod TAIL_PRIME; its bucket is the top bits of the tail times a Fibonacci multiplier mod 2**32
 (the low bits of a tail are those of its last bytes alone). Keys are bucketed so instead of by
 the MD5 of their text when a sample of one side's keys shows their tails apart (`spread`); a
-composite key by the tail of one column alone when the sample shows that column's tails apart.
+composite key by the tail of one column alone when the samples show that column's tails apart
+and a database knows the column's values to be distinct on their own (`distinct_columns`): a
+sample is a table's first rows, often of one value of the key's first column (one store's
+SKUs), and a column that repeats under the others ((store, SKU)) would fill each bucket with
+its repeats.
 
 Each engine reads the tail in one conversion: PostgreSQL casts the hexadecimal digits to
 BIT(64) and then to BIGINT, MariaDB CONVs the HEX of the last 8 bytes; the rest is integer
@@ -114,3 +118,24 @@ def tails_apart(side: SqlSide) -> frozenset[int | None] | None:
     return frozenset(
         i for i, found in zip(texts, tails, strict=True) if spread(int(found), int(keys))
     )
+
+
+def distinct_columns(side: SqlSide) -> frozenset[int]:
+    """The columns of a composite key whose values the database knows to be distinct on their
+    own: PostgreSQL's statistics (n_distinct of -0.9 to -1, a share of the rows, as ANALYZE
+    and autovacuum keep it) or a unique index on the column alone (PostgreSQL, MariaDB)."""
+    if len(side.keys) < 2 or not isinstance(side.relation, sa.TableClause):
+        return frozenset()
+    names = [side.column_of(p).name for p in side.plan.keys]
+    table, schema = side.relation.name, side.relation.schema
+    if side.dialect == "postgresql":
+        query = sa.text(
+            "SELECT attname FROM pg_stats WHERE schemaname = COALESCE(:schema, current_schema()) "
+            "AND tablename = :table AND attname IN :names AND n_distinct <= :share"
+        ).bindparams(sa.bindparam("names", expanding=True))
+        params = {"schema": schema, "table": table, "names": names, "share": -SPREAD}
+        found = {str(row[0]) for row in side.conn.execute(query, params)}
+    else:
+        found = set()
+    found |= {u[0] for u in side.unique if len(u) == 1}
+    return frozenset(i for i, name in enumerate(names) if name in found)

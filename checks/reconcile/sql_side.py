@@ -32,7 +32,8 @@ ESTIMATE_FLOOR = 100_000  # tables estimated smaller are counted: exactly, and c
 class SqlSide:
     """Canonical queries over one side; `role` is "source" or "target". `spare` opens another
     connection to the same system, prepared alike and closed with the check: the second
-    connection of a split scan (checks/reconcile/key_split.py)."""
+    connection of a split scan (checks/reconcile/key_split.py). `unique`: the column sets the
+    database keeps unique (sql_columns.describe)."""
 
     def __init__(
         self,
@@ -42,10 +43,11 @@ class SqlSide:
         role: str,
         columns: dict[str, Column],
         spare: Callable[[], sa.Connection] | None = None,
+        unique: Sequence[tuple[str, ...]] = (),
     ) -> None:
         assert isinstance(dataset.system, SqlSystem)
         self.dataset, self.conn, self.plan, self.role = dataset, conn, plan, role
-        self.spare = spare
+        self.spare, self.unique = spare, unique
         self.split: tuple[sa.Connection, Any] | None = None  # (spare connection, split point)
         self.dialect = dialect_of(conn)
         self.zone = dataset.system.timezone
@@ -131,11 +133,13 @@ class SqlSide:
         estimate = self._estimated_rows()
         if key is None:
             tails = key_tails.tails_apart(self)
+            distinct = key_tails.distinct_columns(self)
             if estimate is not None:
                 self._prepare_split(estimate)
-                return Extent(estimate, tails=tails)
+                return Extent(estimate, tails=tails, distinct=distinct)
             query = sa.select(sa.func.count()).select_from(self.relation)
-            return Extent(int(self.conn.execute(query).scalar_one()), tails=tails)
+            rows = int(self.conn.execute(query).scalar_one())
+            return Extent(rows, tails=tails, distinct=distinct)
         if estimate is None:
             ranged = sa.select(sa.func.count(), sa.func.min(key), sa.func.max(key))
         else:  # min and max of an indexed key are index lookups, no scan

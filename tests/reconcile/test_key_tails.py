@@ -128,6 +128,10 @@ def _reconciled(
     common = set(source_keys) & set(other_keys)
     changed = {k for i, k in enumerate(sorted(common)) if i % 10 == 3}
     source = load(pg_url, cols, [[*k, f"n {k}"] for k in source_keys], key=names)
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:  # statistics, as autovacuum keeps them (distinct_columns)
+        conn.exec_driver_sql(f"ANALYZE {source.table}")
+    engine.dispose()
     target_rows = [[*k, f"n {k}" + ("!" if k in changed else "")] for k in other_keys]
     collate = "utf8mb4_general_ci" if target_at != "file" else None
     target = load(target_at, cols, target_rows, key=names, collate=collate, tmp=tmp)
@@ -188,17 +192,27 @@ def test_buckets_take_the_tail_every_sample_found_apart() -> None:
     bucketed alone (the first such column); else the whole key text; else MD5."""
     rows = 1_000
 
-    def chosen(*samples: frozenset[int | None] | None) -> tuple[bool, int | None]:
-        found = buckets.choose(*[buckets.Extent(rows, tails=s) for s in samples])
+    def chosen(
+        *samples: frozenset[int | None] | None, distinct: frozenset[int] = frozenset({0, 1})
+    ) -> tuple[bool, int | None]:
+        extents = [buckets.Extent(rows, tails=s) for s in samples]
+        extents[0] = buckets.Extent(rows, tails=samples[0], distinct=distinct)
+        found = buckets.choose(*extents)
         return found.tail, found.tail_column
 
     assert chosen(frozenset({None, 1}), frozenset({None, 1})) == (True, 1)
     assert chosen(frozenset({None, 0, 1}), frozenset({None, 1, 0})) == (True, 0)
+    assert chosen(frozenset({None, 0, 1}), frozenset({None, 1, 0}), distinct=frozenset({1})) == (
+        True,
+        1,
+    )
     assert chosen(frozenset({None, 1}), frozenset({None})) == (True, None)
     assert chosen(frozenset({None, 1}), None) == (True, 1)  # a file side is not sampled
     assert chosen(frozenset({1}), frozenset({None})) == (False, None)
     assert chosen(frozenset(), frozenset({None})) == (False, None)
     assert chosen(None, None) == (False, None)
+    # apart in the samples, but no database knows the column distinct: the whole key
+    assert chosen(frozenset({None, 1}), frozenset({None, 1}), distinct=frozenset()) == (True, None)
     column = buckets.Buckets(64, tail=True, tail_column=1)
     assert column.of_key(("DE", "SKU-1")) == key_tails.bucket_of("SKU-1", 64)
     whole = buckets.Buckets(64, tail=True)
@@ -213,8 +227,9 @@ def test_a_composite_key_is_bucketed_by_the_column_whose_tails_are_apart(
     tmp_path: Any,
     request: pytest.FixtureRequest,
 ) -> None:
-    """(country, SKU): the SKUs' tails alone are apart, so buckets are theirs, computed alike
-    by PostgreSQL, MariaDB and Python, odd keys included."""
+    """(country, SKU): the SKUs' tails alone are apart and PostgreSQL's statistics know them
+    distinct, so buckets are theirs, computed alike by PostgreSQL, MariaDB and Python, odd keys
+    included."""
     seen = _chosen(monkeypatch)
     monkeypatch.setattr(buckets, "BUCKET_ROWS", 2)
     countries = ["DE", "FR", "GB"]
@@ -235,5 +250,20 @@ def test_a_composite_key_with_no_column_apart_alone_is_bucketed_by_its_whole_tex
     seen = _chosen(monkeypatch)
     keys = [(f"ORD-{i // 4:05d}", f"{i % 4}") for i in range(400)]
     target = [k for i, k in enumerate(keys) if i % 11 != 5] + [("ORD-99999", "0")]
+    _reconciled(pg_url, mariadb_url, keys, target)
+    assert [(b.tail, b.tail_column) for b in seen] == [(True, None)]
+
+
+def test_a_column_that_repeats_under_the_others_is_not_bucketed_alone(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str, mariadb_url: str
+) -> None:
+    """(store, SKU), each store's SKUs the same, loaded store by store: both samples (a
+    table's first rows: one store) find the SKUs' tails apart, but PostgreSQL's statistics know
+    each SKU three times, so the SKUs alone, which would put each SKU's three rows in one
+    bucket, are not taken."""
+    seen = _chosen(monkeypatch)
+    skus = [f"SKU-{i * 7919 % 10007:05d}" for i in range(key_tails.SAMPLE_ROWS + 100)]
+    keys = [(store, sku) for store in ("s1", "s2", "s3") for sku in skus]
+    target = [k for i, k in enumerate(keys) if i % 13 != 6]
     _reconciled(pg_url, mariadb_url, keys, target)
     assert [(b.tail, b.tail_column) for b in seen] == [(True, None)]
