@@ -270,12 +270,13 @@ class SqlSide:
         with `modulus`, of the buckets whose number mod `modulus` is wanted.
 
         Range buckets are read through at most MAX_LISTED key ranges (index range scans),
-        SPANS_PER_QUERY ranges per query, queries in key order; hash buckets by one scan.
-        PostgreSQL reads the listed rows without a cursor when this side runs alone and holds
-        at most FEW_ROWS of them (`alone`: as many as its checksum pass counted, exact whatever
-        the buckets' fill), so it may scan with a parallel plan (cursors never do:
-        0.5 s of a 1.5 s scan at 1M rows; beside the other side's scan, its workers would
-        take the cores that side needs).
+        SPANS_PER_QUERY ranges per query, queries in key order; hash buckets by one scan, or
+        by two at once split by primary-key range where `extent` prepared a split (a large
+        MariaDB table: `_split_rows`). PostgreSQL reads the listed rows without a cursor when
+        this side runs alone and holds at most FEW_ROWS of them (`alone`: as many as its
+        checksum pass counted, exact whatever the buckets' fill), so it may scan with a
+        parallel plan (cursors never do: 0.5 s of a 1.5 s scan at 1M rows; beside the other
+        side's scan, its workers would take the cores that side needs).
         """
         key = self._integer_key()
         if wanted is not None and buckets.by_range and key is not None:
