@@ -120,22 +120,26 @@ def tails_apart(side: SqlSide) -> frozenset[int | None] | None:
     )
 
 
-def distinct_columns(side: SqlSide) -> frozenset[int]:
-    """The columns of a composite key whose values the database knows to be distinct on their
-    own: PostgreSQL's statistics (n_distinct of -0.9 to -1, a share of the rows, as ANALYZE
-    and autovacuum keep it) or a unique index on the column alone (PostgreSQL, MariaDB)."""
-    if len(side.keys) < 2 or not isinstance(side.relation, sa.TableClause):
+def distinct_columns(side: SqlSide, apart: frozenset[int | None] | None) -> frozenset[int]:
+    """The columns among `apart` (tails_apart's: only those can be bucketed alone) whose values
+    the database knows to be distinct on their own: PostgreSQL's statistics (n_distinct of
+    -0.9 to -1, a share of the rows, as ANALYZE and autovacuum keep it) or a unique index on
+    the column alone (PostgreSQL, MariaDB). Nothing is asked when no column is apart."""
+    names = {i: side.column_of(side.plan.keys[i]).name for i in apart or () if i is not None}
+    if not names:
         return frozenset()
-    names = [side.column_of(p).name for p in side.plan.keys]
-    table, schema = side.relation.name, side.relation.schema
+    found = {u[0] for u in side.unique if len(u) == 1}
     if side.dialect == "postgresql":
+        assert isinstance(side.relation, sa.TableClause)  # sampled: a table
         query = sa.text(
             "SELECT attname FROM pg_stats WHERE schemaname = COALESCE(:schema, current_schema()) "
             "AND tablename = :table AND attname IN :names AND n_distinct <= :share"
         ).bindparams(sa.bindparam("names", expanding=True))
-        params = {"schema": schema, "table": table, "names": names, "share": -SPREAD}
-        found = {str(row[0]) for row in side.conn.execute(query, params)}
-    else:
-        found = set()
-    found |= {u[0] for u in side.unique if len(u) == 1}
-    return frozenset(i for i, name in enumerate(names) if name in found)
+        params = {
+            "schema": side.relation.schema,
+            "table": side.relation.name,
+            "names": list(names.values()),
+            "share": -SPREAD,
+        }
+        found |= {str(row[0]) for row in side.conn.execute(query, params)}
+    return frozenset(i for i, name in names.items() if name in found)

@@ -133,7 +133,7 @@ class SqlSide:
         estimate = self._estimated_rows()
         if key is None:
             tails = key_tails.tails_apart(self)
-            distinct = key_tails.distinct_columns(self)
+            distinct = key_tails.distinct_columns(self, tails)
             if estimate is not None:
                 self._prepare_split(estimate)
                 return Extent(estimate, tails=tails, distinct=distinct)

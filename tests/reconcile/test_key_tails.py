@@ -195,9 +195,13 @@ def test_buckets_take_the_tail_every_sample_found_apart() -> None:
     def chosen(
         *samples: frozenset[int | None] | None, distinct: frozenset[int] = frozenset({0, 1})
     ) -> tuple[bool, int | None]:
-        extents = [buckets.Extent(rows, tails=s) for s in samples]
-        extents[0] = buckets.Extent(rows, tails=samples[0], distinct=distinct)
-        found = buckets.choose(*extents)
+        known = [distinct, *[frozenset[int]()] * (len(samples) - 1)]  # the first side knows
+        found = buckets.choose(
+            *[
+                buckets.Extent(rows, tails=s, distinct=k)
+                for s, k in zip(samples, known, strict=True)
+            ]
+        )
         return found.tail, found.tail_column
 
     assert chosen(frozenset({None, 1}), frozenset({None, 1})) == (True, 1)
@@ -267,3 +271,27 @@ def test_a_column_that_repeats_under_the_others_is_not_bucketed_alone(
     target = [k for i, k in enumerate(keys) if i % 13 != 6]
     _reconciled(pg_url, mariadb_url, keys, target)
     assert [(b.tail, b.tail_column) for b in seen] == [(True, None)]
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_a_unique_index_on_the_column_alone_makes_it_known_distinct(
+    indexed: bool, monkeypatch: pytest.MonkeyPatch, mariadb_url: str, tmp_path: Any
+) -> None:
+    """MariaDB keeps no column statistics here: a unique index on the SKUs alone is what tells
+    that they are distinct (against a file, which is not sampled); without it, the whole key."""
+    seen = _chosen(monkeypatch)
+    cols = [("k0", "key_text"), ("k1", "key_text"), ("name", "text")]
+    rows = [[f"c{i % 3}", f"SKU-{i * 7919 % 10007:05d}", f"n {i}"] for i in range(300)]
+    source = load(mariadb_url, cols, rows, key=["k0", "k1"])
+    if indexed:
+        engine = sa.create_engine(mariadb_url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE UNIQUE INDEX u_sku ON {source.table} (k1)")
+        engine.dispose()
+    target = load("file", cols, [r for i, r in enumerate(rows) if i % 7 != 2], key=[], tmp=tmp_path)
+    pairs = (FieldSpec("name", "name"),)
+    spec = ReconcileSpec(source, target, ("k0", "k1"), ("k0", "k1"), pairs, Severity.ERROR)
+    result = reconcile(spec, NOW)
+    assert result.outcome is Outcome.FAILED, result.reason
+    assert result.metrics["missing_in_target"] == len([i for i in range(300) if i % 7 == 2])
+    assert [(b.tail, b.tail_column) for b in seen] == [(True, 1 if indexed else None)]
