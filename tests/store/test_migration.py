@@ -9,6 +9,7 @@ import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -97,12 +98,16 @@ def test_concurrent_opens_on_postgresql_migrate_once(pg_schema_url: str) -> None
         store.dispose()
 
 
-def test_a_new_sqlite_store_opens_while_another_connection_writes_to_it(tmp_path: Path) -> None:
+def test_a_new_sqlite_store_opens_while_another_connection_writes_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A new SQLite file is not yet in WAL mode; while another connection holds a write lock on
     it, SQLite refuses the switch to WAL at once ("database is locked"), whatever the busy
     timeout: connections opening a new store together (a scheduler and workers started at once,
     the four senders of test_digests) failed so about once in 50 races. Opening waits for the
-    lock as a write would (store.store._write_ahead_log)."""
+    lock as a write would (store.store._write_ahead_log). The lock is released only once the
+    store has been refused and waits to try again, so the retry runs in every run of this
+    test, however slow the machine."""
     path = tmp_path / "new.db"
     writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     writer.execute("CREATE TABLE other (x INTEGER)")  # a file in rollback mode, as sqlite3 makes
@@ -113,13 +118,21 @@ def test_a_new_sqlite_store_opens_while_another_connection_writes_to_it(tmp_path
         with pytest.raises(sqlite3.OperationalError, match="locked"):  # what SQLite does itself
             other.execute("PRAGMA journal_mode=WAL")
         assert time.monotonic() - started < 1, "at once, not after its 5 s busy timeout"
-    release = threading.Timer(0.5, lambda: writer.execute("ROLLBACK"))
-    release.start()
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the store's wait before trying WAL mode again
+        if not waits:
+            writer.execute("ROLLBACK")
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    clock = SimpleNamespace(monotonic=time.monotonic, sleep=sleep)
+    monkeypatch.setattr(store_module, "time", clock)
     try:
         store = ResultStore.open(f"sqlite:///{path}")
     finally:
-        release.join()
         writer.close()
+    assert waits == [store_module.WAL_RETRY_S]  # refused once while locked, then switched
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert current_revision(connection) == head_revision()
