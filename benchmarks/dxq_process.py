@@ -32,6 +32,8 @@ from datasources.dialect import dialect_of
 from store.store import ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 1.5  # issue 15: a reconcile (every key type, 1M to 10M rows) or fused suite
+TARGET_RSS_MB = 150  # within 1.5x of its floor, whole process; peak RSS under 150 MB
 PYCACHE = Path(tempfile.gettempdir()) / "dxq-bench-pycache"
 
 

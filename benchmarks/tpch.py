@@ -30,7 +30,15 @@ import sqlalchemy as sa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tpch_data as data
-from dxq_process import MeasuredRun, checksum_floor, dxq_run, load_average, monitor_file
+from dxq_process import (
+    TARGET_RATIO,
+    TARGET_RSS_MB,
+    MeasuredRun,
+    checksum_floor,
+    dxq_run,
+    load_average,
+    monitor_file,
+)
 
 from datasources.connection import read_only
 from datasources.dataset import SqlSystem
@@ -192,10 +200,10 @@ def _verdict(n_rows: int, rows: list[tuple[str, float, MeasuredRun]], wrong: lis
     for what, floor, run in rows:
         if what == "suite gx":  # the reference, measured for comparison only
             continue
-        if run.wall_s / floor > 1.5:
-            missed.append(f"{what} {run.wall_s / floor:.2f}x > 1.5x")
-        if run.peak_rss_mb >= 150:
-            missed.append(f"{what} RSS {run.peak_rss_mb:.0f} MB >= 150 MB")
+        if run.wall_s / floor > TARGET_RATIO:
+            missed.append(f"{what} {run.wall_s / floor:.2f}x > {TARGET_RATIO}x")
+        if run.peak_rss_mb >= TARGET_RSS_MB:
+            missed.append(f"{what} RSS {run.peak_rss_mb:.0f} MB >= {TARGET_RSS_MB} MB")
     print(f"missed: {'; '.join(missed)}" if missed else "every target met")
     return 1 if wrong or missed else 0
 
