@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.5  # issue 15: a reconcile (every key type, 1M to 10M rows) or fused suite
 TARGET_RSS_MB = 150  # within 1.5x of its floor, whole process; peak RSS under 150 MB
 PYCACHE = Path(tempfile.gettempdir()) / "dxq-bench-pycache"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,31 @@ def settle(pg_url: str, my_url: str, table: str, patience_s: float = 120.0) -> N
         conn.exec_driver_sql(f"ANALYZE TABLE {table}")
         while int(conn.execute(dirty).one()[1]) > 0 and time.monotonic() < deadline:
             time.sleep(1)
+
+
+def mark_loaded(url: str, rows: int) -> None:
+    """Record a finished load in its database (a `loaded` table holding the row count, written
+    last), so that a later run may reuse the data (`is_loaded`)."""
+    with sa.create_engine(url).begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE loaded (n_rows BIGINT)")
+        conn.execute(sa.text("INSERT INTO loaded VALUES (:n)"), {"n": rows})
+
+
+def is_loaded(url: str, rows: int) -> bool:
+    """Whether a load of `rows` rows into this database finished (`mark_loaded`)."""
+    try:
+        with sa.create_engine(url).connect() as conn:
+            return bool(conn.execute(sa.text("SELECT n_rows FROM loaded")).scalar() == rows)
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+def drop_databases(name: str) -> None:
+    """Drop the benchmark's database of this name in PostgreSQL and in MariaDB, if there."""
+    with sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
 def load_average() -> str:

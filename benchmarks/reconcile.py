@@ -11,12 +11,17 @@ when a count is wrong or a target is missed (dxq_process.py): a median ratio ove
 or a peak RSS of TARGET_RSS_MB or more. The median judges, as on a shared host the same code's
 single pairs spread widely (1.06x to 1.89x within minutes, benchmarks/README.md).
 
+With --keep, each table pair is loaded once into databases of a fixed name (dxq_bench_KEY_ROWS)
+and left there; later runs with --keep reuse it (loading 10M rows a side takes 4-8 minutes, and
+a freshly loaded MariaDB table is slower for a while: measure it again later), --drop drops it.
+
 Keys (--key, default all): int (BIGINT id), text (VARCHAR SKUs like 'SKU-000000123'),
 composite (country CHAR(2), sku VARCHAR), renamed (a text key named sku in PostgreSQL and
 code in MariaDB), each the primary key. Integer keys use range buckets, the others their keys'
 tails (checks/reconcile/key_tails.py).
 
-    .venv/bin/python benchmarks/reconcile.py --rows 1000000 [--key text] [--pairs 3]
+    .venv/bin/python benchmarks/reconcile.py --rows 1000000 [--key text] [--pairs 3] [--keep]
+    .venv/bin/python benchmarks/reconcile.py --rows 10000000 --key text --drop
 """
 
 from __future__ import annotations
@@ -37,20 +42,23 @@ import sqlalchemy as sa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from dxq_process import (
+    MY_ADMIN,
+    PG_ADMIN,
     TARGET_RATIO,
     TARGET_RSS_MB,
     MeasuredRun,
     checksum_floor,
+    drop_databases,
     dxq_run,
+    is_loaded,
     load_average,
+    mark_loaded,
     monitor_file,
     settle,
 )
 
 from datasources.dataset import SqlSystem
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -107,15 +115,27 @@ def ddl(kind: str, ts: str) -> str:
     )
 
 
-def setup(rows: int, tmp: str, kind: str) -> tuple[str, str, str]:
-    name = f"dxq_bench_{uuid.uuid4().hex[:8]}"
+def kept_name(rows: int, kind: str) -> str:
+    """The databases `--keep` loads a table pair into, and later runs reuse."""
+    return f"dxq_bench_{kind}_{rows}"
+
+
+def _urls(name: str) -> tuple[str, str]:
+    pg = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    my = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
+    return pg, my
+
+
+def setup(rows: int, tmp: str, kind: str, name: str | None = None) -> tuple[str, str, str]:
+    """Load a table pair into new databases (of `name`, or a new one), analyzed and settled."""
+    name = name or f"dxq_bench_{uuid.uuid4().hex[:8]}"
     src, tgt = os.path.join(tmp, "src.tsv"), os.path.join(tmp, "tgt.tsv")
     _write(rows, False, src, kind)
     _write(rows, True, tgt, kind)
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    pg_url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    pg_url, my_url = _urls(name)
     with sa.create_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(ddl(kind, "TIMESTAMP"))
         raw = conn.connection.dbapi_connection
@@ -129,7 +149,6 @@ def setup(rows: int, tmp: str, kind: str) -> tuple[str, str, str]:
     my_admin = sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT")
     with my_admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    my_url = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
     loader = sa.create_engine(my_url, connect_args={"local_infile": True})
     with loader.begin() as conn:
         conn.exec_driver_sql(ddl(kind, "DATETIME"))
@@ -138,11 +157,22 @@ def setup(rows: int, tmp: str, kind: str) -> tuple[str, str, str]:
     return name, pg_url, my_url
 
 
+def kept(rows: int, tmp: str, kind: str) -> tuple[str, str, str, bool]:
+    """The `--keep` databases of this size and key, loaded unless a previous run finished
+    loading them (dxq_process.is_loaded); the last item says whether they were loaded now."""
+    name = kept_name(rows, kind)
+    pg_url, my_url = _urls(name)
+    if is_loaded(pg_url, rows) and is_loaded(my_url, rows):
+        return name, pg_url, my_url, False
+    teardown(name)
+    setup(rows, tmp, kind, name)
+    for url in (pg_url, my_url):
+        mark_loaded(url, rows)
+    return name, pg_url, my_url, True
+
+
 def teardown(name: str) -> None:
-    with sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    drop_databases(name)
 
 
 def integration(kind: str) -> str:
@@ -155,12 +185,19 @@ def integration(kind: str) -> str:
     )
 
 
-def measure(rows: int, kind: str, pairs: int) -> tuple[list[float], list[MeasuredRun], list[str]]:
-    """Lower bounds and dxq runs, alternated (load from elsewhere hits both alike)."""
+def measure(
+    rows: int, kind: str, pairs: int, keep: bool = False
+) -> tuple[list[float], list[MeasuredRun], list[str]]:
+    """Lower bounds and dxq runs, alternated (load from elsewhere hits both alike); with
+    `keep`, on the kept databases (loaded if need be), left in place afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         started = time.monotonic()
-        name, pg_url, my_url = setup(rows, tmp, kind)
-        print(f"set-up: {rows:,} rows per side, {kind} key, in {time.monotonic() - started:.1f} s")
+        if keep:
+            name, pg_url, my_url, loaded = kept(rows, tmp, kind)
+        else:
+            (name, pg_url, my_url), loaded = setup(rows, tmp, kind), True
+        how = "set up" if loaded else "reused"
+        print(f"{how}: {rows:,} rows per side, {kind} key, in {time.monotonic() - started:.1f} s")
     bounds: list[float] = []
     runs: list[MeasuredRun] = []
     wrong: list[str] = []
@@ -187,7 +224,8 @@ def measure(rows: int, kind: str, pairs: int) -> tuple[list[float], list[Measure
                 if found != expected:
                     wrong.append(f"{kind}: counted {found}, expected {expected}")
     finally:
-        teardown(name)
+        if not keep:
+            teardown(name)
     return bounds, runs, wrong
 
 
@@ -196,7 +234,15 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--key", choices=[*KEYS, "all"], default="all")
     parser.add_argument("--pairs", type=int, default=2, help="lower bound + dxq runs")
+    keep = "load each pair once into dxq_bench_KEY_ROWS, reuse it in later runs, keep it"
+    parser.add_argument("--keep", action="store_true", help=keep)
+    parser.add_argument("--drop", action="store_true", help="drop the --keep databases, exit")
     args = parser.parse_args()
+    kinds = list(KEYS) if args.key == "all" else [args.key]
+    if args.drop:
+        for kind in kinds:
+            teardown(kept_name(args.rows, kind))
+        return 0
     table = [
         "| rows | key | lower bound | dxq (whole process) | ratio | median | outside checks "
         "| process CPU | peak RSS | rows fetched (src / tgt) |",
@@ -204,9 +250,9 @@ def main() -> int:
     ]
     wrong: list[str] = []
     missed: list[str] = []
-    for kind in KEYS if args.key == "all" else [args.key]:
+    for kind in kinds:
         print(f"load average: {load_average()}", flush=True)
-        bounds, runs, errors = measure(args.rows, kind, args.pairs)
+        bounds, runs, errors = measure(args.rows, kind, args.pairs, args.keep)
         wrong += errors
         warm = list(zip(bounds[1:], runs[1:], strict=True))
         fetched = runs[-1].checks()[0]["metrics"].get("rows_fetched", {})

@@ -18,10 +18,8 @@ import tempfile
 import time
 
 import sqlalchemy as sa
-from dxq_process import settle
+from dxq_process import MY_ADMIN, PG_ADMIN, drop_databases, is_loaded, mark_loaded, settle
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-MY_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
 KEY = ("l_orderkey", "l_linenumber")
 COMPARED = (  # 12 compared columns: all but the key, l_shipinstruct and l_comment
     "l_partkey", "l_suppkey", "l_quantity", "l_extendedprice", "l_discount", "l_tax",
@@ -96,7 +94,7 @@ def ensure(rows: int) -> tuple[str, str, bool]:
     """The two databases' URLs, loading them unless a previous run left them complete (a
     `loaded` table holding the row count is written last). Returns (pg, mariadb, built)."""
     pg_url, my_url = urls(rows)
-    if _complete(pg_url, rows) and _complete(my_url, rows):
+    if is_loaded(pg_url, rows) and is_loaded(my_url, rows):
         return pg_url, my_url, False
     drop(rows)
     name = database_name(rows)
@@ -125,26 +123,12 @@ def ensure(rows: int) -> tuple[str, str, bool]:
         print(f"MariaDB: loaded in {time.monotonic() - started:.0f} s", flush=True)
     settle(pg_url, my_url, "lineitem")  # analyzes both tables too
     for url in (pg_url, my_url):
-        with sa.create_engine(url).begin() as conn:
-            conn.exec_driver_sql("CREATE TABLE loaded (n_rows BIGINT)")
-            conn.execute(sa.text("INSERT INTO loaded VALUES (:n)"), {"n": rows})
+        mark_loaded(url, rows)
     return pg_url, my_url, True
 
 
-def _complete(url: str, rows: int) -> bool:
-    try:
-        with sa.create_engine(url).connect() as conn:
-            return bool(conn.execute(sa.text("SELECT n_rows FROM loaded")).scalar() == rows)
-    except sa.exc.SQLAlchemyError:
-        return False
-
-
 def drop(rows: int) -> None:
-    name = database_name(rows)
-    with sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    drop_databases(database_name(rows))
 
 
 def expected_counts(pg_url: str) -> dict[str, int]:
