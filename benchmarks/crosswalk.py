@@ -26,8 +26,14 @@ import sqlalchemy as sa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from dxq_process import MeasuredRun, dxq_run, load_average, monitor_file
-from reconcile import MY_ADMIN, PG_ADMIN, teardown
+from dxq_process import (
+    MeasuredRun,
+    create_databases,
+    drop_databases,
+    dxq_run,
+    load_average,
+    monitor_file,
+)
 
 
 def _files(rows: int, tmp: str) -> tuple[str, str, str]:
@@ -64,10 +70,7 @@ def expected(rows: int) -> dict[str, dict[str, int]]:
 def setup(rows: int, tmp: str) -> tuple[str, str, str]:
     name = f"dxq_xwalk_{uuid.uuid4().hex[:8]}"
     src, tgt, xref = _files(rows, tmp)
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    pg_url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    pg_url, my_url = create_databases(name)
     with sa.create_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(
             "CREATE TABLE src (shop_id BIGINT PRIMARY KEY, name VARCHAR(100), price NUMERIC(12,2))"
@@ -84,10 +87,6 @@ def setup(rows: int, tmp: str) -> tuple[str, str, str]:
                     copy.write(chunk)
         conn.exec_driver_sql("ANALYZE src")
         conn.exec_driver_sql("ANALYZE xref")
-    my_admin = sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT")
-    with my_admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    my_url = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
     loader = sa.create_engine(my_url, connect_args={"local_infile": True})
     with loader.begin() as conn:
         conn.exec_driver_sql(
@@ -140,7 +139,7 @@ def main() -> int:
                     if found != truth[which]:
                         wrong.append(f"{which}: counted {found}, expected {truth[which]}")
         finally:
-            teardown(name)
+            drop_databases(name)
     print("| rows | run | wall (best) | x direct | peak RSS | engine |")
     print("|---|---|---|---|---|---|")
     floor = min(r.wall_s for r in runs["direct"])

@@ -180,6 +180,23 @@ def is_loaded(url: str, rows: int) -> bool:
         return False
 
 
+def database_urls(name: str) -> tuple[str, str]:
+    """The URLs of the benchmark's database of this name in PostgreSQL and in MariaDB."""
+    pg = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    my = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
+    return pg, my
+
+
+def create_databases(name: str) -> tuple[str, str]:
+    """Create an empty database of this name in PostgreSQL and in MariaDB (utf8mb4); their
+    URLs (`database_urls`)."""
+    with sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    with sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    return database_urls(name)
+
+
 def drop_databases(name: str) -> None:
     """Drop the benchmark's database of this name in PostgreSQL and in MariaDB, if there."""
     with sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:

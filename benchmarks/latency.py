@@ -30,7 +30,7 @@ import sqlalchemy as sa
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT)
 
-from benchmarks.reconcile import MY_ADMIN, PG_ADMIN, teardown  # noqa: E402
+from benchmarks.dxq_process import create_databases, drop_databases  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(hours=24)
@@ -116,10 +116,7 @@ def setup(rows: int, changed: int, tmp: str) -> tuple[str, str, str, int]:
         "CREATE TABLE items (region CHAR(2) NOT NULL, id INT NOT NULL, updated_at {ts} NOT NULL,"
         " payload VARCHAR(60), PRIMARY KEY (region, id))"
     )
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    pg_url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    pg_url, my_url = create_databases(name)
     with sa.create_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(ddl.format(ts="TIMESTAMP"))
         raw = conn.connection.dbapi_connection
@@ -132,10 +129,6 @@ def setup(rows: int, changed: int, tmp: str) -> tuple[str, str, str, int]:
                 copy.write(chunk)
         conn.exec_driver_sql("CREATE INDEX items_updated ON items (updated_at)")
         conn.exec_driver_sql("ANALYZE items")
-    my_admin = sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT")
-    with my_admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    my_url = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
     loader = sa.create_engine(my_url, connect_args={"local_infile": True})
     with loader.begin() as conn:
         conn.exec_driver_sql(ddl.format(ts="DATETIME"))
@@ -187,7 +180,7 @@ def main() -> None:
                 )
                 print(table[-1], flush=True)
             finally:
-                teardown(name)
+                drop_databases(name)
     print("\n".join(table))
 
 

@@ -42,12 +42,12 @@ import sqlalchemy as sa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from dxq_process import (
-    MY_ADMIN,
-    PG_ADMIN,
     TARGET_RATIO,
     TARGET_RSS_MB,
     MeasuredRun,
     checksum_floor,
+    create_databases,
+    database_urls,
     drop_databases,
     dxq_run,
     is_loaded,
@@ -120,22 +120,13 @@ def kept_name(rows: int, kind: str) -> str:
     return f"dxq_bench_{kind}_{rows}"
 
 
-def _urls(name: str) -> tuple[str, str]:
-    pg = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    my = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
-    return pg, my
-
-
 def setup(rows: int, tmp: str, kind: str, name: str | None = None) -> tuple[str, str, str]:
     """Load a table pair into new databases (of `name`, or a new one), analyzed and settled."""
     name = name or f"dxq_bench_{uuid.uuid4().hex[:8]}"
     src, tgt = os.path.join(tmp, "src.tsv"), os.path.join(tmp, "tgt.tsv")
     _write(rows, False, src, kind)
     _write(rows, True, tgt, kind)
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    pg_url, my_url = _urls(name)
+    pg_url, my_url = create_databases(name)
     with sa.create_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(ddl(kind, "TIMESTAMP"))
         raw = conn.connection.dbapi_connection
@@ -146,9 +137,6 @@ def setup(rows: int, tmp: str, kind: str, name: str | None = None) -> tuple[str,
         ):
             while chunk := data.read(1 << 20):
                 copy.write(chunk)
-    my_admin = sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT")
-    with my_admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
     loader = sa.create_engine(my_url, connect_args={"local_infile": True})
     with loader.begin() as conn:
         conn.exec_driver_sql(ddl(kind, "DATETIME"))
@@ -161,18 +149,14 @@ def kept(rows: int, tmp: str, kind: str) -> tuple[str, str, str, bool]:
     """The `--keep` databases of this size and key, loaded unless a previous run finished
     loading them (dxq_process.is_loaded); the last item says whether they were loaded now."""
     name = kept_name(rows, kind)
-    pg_url, my_url = _urls(name)
+    pg_url, my_url = database_urls(name)
     if is_loaded(pg_url, rows) and is_loaded(my_url, rows):
         return name, pg_url, my_url, False
-    teardown(name)
+    drop_databases(name)
     setup(rows, tmp, kind, name)
     for url in (pg_url, my_url):
         mark_loaded(url, rows)
     return name, pg_url, my_url, True
-
-
-def teardown(name: str) -> None:
-    drop_databases(name)
 
 
 def integration(kind: str) -> str:
@@ -225,7 +209,7 @@ def measure(
                     wrong.append(f"{kind}: counted {found}, expected {expected}")
     finally:
         if not keep:
-            teardown(name)
+            drop_databases(name)
     return bounds, runs, wrong
 
 
@@ -241,7 +225,7 @@ def main() -> int:
     kinds = list(KEYS) if args.key == "all" else [args.key]
     if args.drop:
         for kind in kinds:
-            teardown(kept_name(args.rows, kind))
+            drop_databases(kept_name(args.rows, kind))
         return 0
     table = [
         "| rows | key | lower bound | dxq (whole process) | ratio | median | outside checks "

@@ -18,7 +18,14 @@ import tempfile
 import time
 
 import sqlalchemy as sa
-from dxq_process import MY_ADMIN, PG_ADMIN, drop_databases, is_loaded, mark_loaded, settle
+from dxq_process import (
+    create_databases,
+    database_urls,
+    drop_databases,
+    is_loaded,
+    mark_loaded,
+    settle,
+)
 
 KEY = ("l_orderkey", "l_linenumber")
 COMPARED = (  # 12 compared columns: all but the key, l_shipinstruct and l_comment
@@ -84,10 +91,7 @@ def database_name(rows: int) -> str:
 
 
 def urls(rows: int) -> tuple[str, str]:
-    name = database_name(rows)
-    pg = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    my = sa.make_url(MY_ADMIN).set(database=name).render_as_string(hide_password=False)
-    return pg, my
+    return database_urls(database_name(rows))
 
 
 def ensure(rows: int) -> tuple[str, str, bool]:
@@ -97,11 +101,7 @@ def ensure(rows: int) -> tuple[str, str, bool]:
     if is_loaded(pg_url, rows) and is_loaded(my_url, rows):
         return pg_url, my_url, False
     drop(rows)
-    name = database_name(rows)
-    with sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    with sa.create_engine(MY_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    create_databases(database_name(rows))
     started = time.monotonic()
     with sa.create_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE lineitem ({COLUMNS})")
