@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,16 +163,25 @@ def settle(
     os.sync()  # the files both databases wrote, out of the system's cache too
 
 
-def mark_loaded(url: str, rows: int) -> None:
-    """Record a finished load in its database (a `loaded` table holding the row count, written
-    last), so that a later run may reuse the data (`is_loaded`)."""
-    with sa.create_engine(url).begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE loaded (n_rows BIGINT)")
-        conn.execute(sa.text("INSERT INTO loaded VALUES (:n)"), {"n": rows})
+def loaded_once(name: str, rows: int, load: Callable[[str, str], None]) -> tuple[str, str, bool]:
+    """The URLs of the databases of this name, `load`ed (given the PostgreSQL and MariaDB
+    URLs of new, empty databases) unless a previous run finished loading `rows` rows there: a
+    `loaded` table holding the row count is written last, so a load that died half-way is
+    dropped and done again. The last item says whether they were loaded now."""
+    pg_url, my_url = database_urls(name)
+    if _loaded(pg_url, rows) and _loaded(my_url, rows):
+        return pg_url, my_url, False
+    drop_databases(name)
+    create_databases(name)
+    load(pg_url, my_url)
+    for url in (pg_url, my_url):
+        with sa.create_engine(url).begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE loaded (n_rows BIGINT)")
+            conn.execute(sa.text("INSERT INTO loaded VALUES (:n)"), {"n": rows})
+    return pg_url, my_url, True
 
 
-def is_loaded(url: str, rows: int) -> bool:
-    """Whether a load of `rows` rows into this database finished (`mark_loaded`)."""
+def _loaded(url: str, rows: int) -> bool:
     try:
         with sa.create_engine(url).connect() as conn:
             return bool(conn.execute(sa.text("SELECT n_rows FROM loaded")).scalar() == rows)

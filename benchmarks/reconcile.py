@@ -27,6 +27,7 @@ tails (checks/reconcile/key_tails.py).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -47,12 +48,10 @@ from dxq_process import (
     MeasuredRun,
     checksum_floor,
     create_databases,
-    database_urls,
     drop_databases,
     dxq_run,
-    is_loaded,
     load_average,
-    mark_loaded,
+    loaded_once,
     monitor_file,
     settle,
 )
@@ -120,13 +119,26 @@ def kept_name(rows: int, kind: str) -> str:
     return f"dxq_bench_{kind}_{rows}"
 
 
-def setup(rows: int, tmp: str, kind: str, name: str | None = None) -> tuple[str, str, str]:
-    """Load a table pair into new databases (of `name`, or a new one), analyzed and settled."""
-    name = name or f"dxq_bench_{uuid.uuid4().hex[:8]}"
+def setup(rows: int, tmp: str, kind: str) -> tuple[str, str, str]:
+    """A table pair loaded into new databases of a new name: (name, PostgreSQL, MariaDB)."""
+    name = f"dxq_bench_{uuid.uuid4().hex[:8]}"
+    pg_url, my_url = create_databases(name)
+    _load(rows, tmp, kind, pg_url, my_url)
+    return name, pg_url, my_url
+
+
+def kept(rows: int, tmp: str, kind: str) -> tuple[str, str, str, bool]:
+    """The `--keep` databases of this size and key, loaded unless a previous run finished
+    loading them (dxq_process.loaded_once); the last item says whether they were loaded now."""
+    name = kept_name(rows, kind)
+    return name, *loaded_once(name, rows, functools.partial(_load, rows, tmp, kind))
+
+
+def _load(rows: int, tmp: str, kind: str, pg_url: str, my_url: str) -> None:
+    """Load the table pair into empty databases, analyzed and settled."""
     src, tgt = os.path.join(tmp, "src.tsv"), os.path.join(tmp, "tgt.tsv")
     _write(rows, False, src, kind)
     _write(rows, True, tgt, kind)
-    pg_url, my_url = create_databases(name)
     with sa.create_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(ddl(kind, "TIMESTAMP"))
         raw = conn.connection.dbapi_connection
@@ -142,21 +154,6 @@ def setup(rows: int, tmp: str, kind: str, name: str | None = None) -> tuple[str,
         conn.exec_driver_sql(ddl(kind, "DATETIME"))
         conn.exec_driver_sql(f"LOAD DATA LOCAL INFILE '{tgt}' INTO TABLE items")
     settle(pg_url, my_url, "items")  # analyzes both tables too
-    return name, pg_url, my_url
-
-
-def kept(rows: int, tmp: str, kind: str) -> tuple[str, str, str, bool]:
-    """The `--keep` databases of this size and key, loaded unless a previous run finished
-    loading them (dxq_process.is_loaded); the last item says whether they were loaded now."""
-    name = kept_name(rows, kind)
-    pg_url, my_url = database_urls(name)
-    if is_loaded(pg_url, rows) and is_loaded(my_url, rows):
-        return name, pg_url, my_url, False
-    drop_databases(name)
-    setup(rows, tmp, kind, name)
-    for url in (pg_url, my_url):
-        mark_loaded(url, rows)
-    return name, pg_url, my_url, True
 
 
 def integration(kind: str) -> str:

@@ -13,19 +13,13 @@ drawn from a hash of the order and line. The MariaDB copy drifts from the Postgr
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import tempfile
 import time
 
 import sqlalchemy as sa
-from dxq_process import (
-    create_databases,
-    database_urls,
-    drop_databases,
-    is_loaded,
-    mark_loaded,
-    settle,
-)
+from dxq_process import drop_databases, loaded_once, settle
 
 KEY = ("l_orderkey", "l_linenumber")
 COMPARED = (  # 12 compared columns: all but the key, l_shipinstruct and l_comment
@@ -90,18 +84,13 @@ def database_name(rows: int) -> str:
     return "dxq_bench_tpch" if rows == 6_000_000 else f"dxq_bench_tpch_{rows}"
 
 
-def urls(rows: int) -> tuple[str, str]:
-    return database_urls(database_name(rows))
-
-
 def ensure(rows: int) -> tuple[str, str, bool]:
-    """The two databases' URLs, loading them unless a previous run left them complete (a
-    `loaded` table holding the row count is written last). Returns (pg, mariadb, built)."""
-    pg_url, my_url = urls(rows)
-    if is_loaded(pg_url, rows) and is_loaded(my_url, rows):
-        return pg_url, my_url, False
-    drop(rows)
-    create_databases(database_name(rows))
+    """The two databases' URLs, loading them unless a previous run finished loading them
+    (dxq_process.loaded_once). Returns (pg, mariadb, built)."""
+    return loaded_once(database_name(rows), rows, functools.partial(_load, rows))
+
+
+def _load(rows: int, pg_url: str, my_url: str) -> None:
     started = time.monotonic()
     with sa.create_engine(pg_url).begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE lineitem ({COLUMNS})")
@@ -122,9 +111,6 @@ def ensure(rows: int) -> tuple[str, str, bool]:
             conn.exec_driver_sql(f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE lineitem")
         print(f"MariaDB: loaded in {time.monotonic() - started:.0f} s", flush=True)
     settle(pg_url, my_url, "lineitem")  # analyzes both tables too
-    for url in (pg_url, my_url):
-        mark_loaded(url, rows)
-    return pg_url, my_url, True
 
 
 def drop(rows: int) -> None:
